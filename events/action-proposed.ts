@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** ISO 4217 alphabetic code; whether the policy knows it is the policy's business. */
+export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as "USD"');
+
+export const Money = z.strictObject({
+  value: z
+    .number()
+    .finite()
+    .nonnegative('must not be negative')
+    .max(1e12, 'must be at most 1,000,000,000,000')
+    // Exact minor units: 999.99 is fine, 999.999 is ambiguous and refused.
+    .refine((v) => /^-?\d+(\.\d{1,2})?$/.test(String(v)), { message: 'must have at most two decimal places' }),
+  currency: CurrencyCode,
+});
+export type Money = z.infer<typeof Money>;
+
+const Id = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+
+export const Action = z.strictObject({
+  /** e.g. purchase_order, refund, customer_email, ticket_priority, db_schema_change */
+  type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be snake_case, e.g. "purchase_order"'),
+  summary: z.string().trim().min(1, 'must not be empty').max(2000),
+  amount: Money.optional(),
+  /** What the action touches, e.g. "production/orders-db" or a customer id. */
+  target: z.string().min(1).max(512).optional(),
+  payload: z.record(z.string(), z.unknown()).optional(),
+});
+export type Action = z.infer<typeof Action>;
+
+export const ActionProposed = z.strictObject({
+  /** The caller's idempotency key: the same proposalId never opens a second review. */
+  proposalId: Id,
+  agentId: Id,
+  /** The human on whose behalf the agent acts; never allowed to approve it. */
+  requestedBy: Id,
+  action: Action,
+  /** A Standard workflow's $$.Task.Token, answered with SendTaskSuccess/SendTaskFailure. */
+  taskToken: z.string().min(1).max(8192).optional(),
+  context: z.record(z.string(), z.unknown()).optional(),
+});
+export type ActionProposed = z.infer<typeof ActionProposed>;
+
+/** One line per problem, with the path into the event: `action.amount.value: must not be negative`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}

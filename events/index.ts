@@ -1,0 +1,3 @@
+export * from './names.ts';
+export * from './action-proposed.ts';
+export * from './outcomes.ts';

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { Action } from './action-proposed.ts';
+
+export const Tier = z.enum(['low', 'medium', 'high', 'critical']);
+export type Tier = z.infer<typeof Tier>;
+
+/** Fields every event about a review carries, so an agent can correlate without a lookup. */
+const ReviewRef = {
+  reviewId: z.string(),
+  proposalId: z.string(),
+  agentId: z.string(),
+  requestedBy: z.string(),
+  tier: Tier,
+  policyVersion: z.string(),
+  /** SHA-256 of the RFC 8785 canonical JSON of the action. */
+  actionHash: z.string().regex(/^[0-9a-f]{64}$/),
+};
+
+const Decider = z.strictObject({
+  /** A person's id, or "policy" for an automatic decision. */
+  id: z.string(),
+  kind: z.enum(['person', 'policy']),
+});
+
+export const ApprovalRequested = z.strictObject({
+  ...ReviewRef,
+  action: Action,
+  rule: z.string(),
+  reason: z.string(),
+  approvers: z.array(z.string()).min(1),
+  step: z.number().int().nonnegative(),
+  deadline: z.iso.datetime().optional(),
+  requestedAt: z.iso.datetime(),
+});
+
+export const ApprovalGranted = z.strictObject({
+  ...ReviewRef,
+  /** The exact action approved; its hash is actionHash. Perform this, not the original proposal. */
+  action: Action,
+  decidedBy: z.array(Decider).min(1),
+  decidedAt: z.iso.datetime(),
+  reason: z.string(),
+  edited: z.boolean(),
+});
+
+export const ApprovalRejected = z.strictObject({
+  ...ReviewRef,
+  decidedBy: z.array(Decider).min(1),
+  decidedAt: z.iso.datetime(),
+  reason: z.string(),
+});
+
+export const ActionRejectedAsInvalid = z.strictObject({
+  /** Present when the event carried one, so the agent can correlate. */
+  proposalId: z.string().optional(),
+  agentId: z.string().optional(),
+  /** One line per problem: `action.amount.value: must not be negative`. */
+  errors: z.array(z.string()).min(1),
+  /** The event as received, so nothing is lost. */
+  received: z.unknown(),
+  rejectedAt: z.iso.datetime(),
+});
+
+export const IntakeFailed = z.strictObject({
+  proposalId: z.string().optional(),
+  error: z.string(),
+  cause: z.string(),
+  failedAt: z.iso.datetime(),
+  input: z.unknown(),
+});
+
+/** Expiry and cancellation carry the same fields as a rejection: who or what ended it, when, why. */
+export const ApprovalExpired = ApprovalRejected;
+export const ApprovalCancelled = ApprovalRejected;

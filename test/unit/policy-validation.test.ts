@@ -1,0 +1,395 @@
+import { stringify } from 'yaml';
+import { parsePolicy, PolicyError } from '../../functions/domain/policy.ts';
+
+const FILES = { policy: 'policy/stage.yml', directory: 'policy/people.yml' };
+
+type Doc = Record<string, any>;
+
+const basePolicy = (): Doc => ({
+  version: '1',
+  currencies: ['USD', 'EUR'],
+  tiers: { medium: { onTimeout: 'expire', quorum: 1 } },
+  rules: [
+    { name: 'tickets', match: { type: 'ticket_priority' }, tier: 'low' },
+    {
+      name: 'po',
+      match: { type: 'purchase_order', amount: { currency: 'USD', gte: 1000, lte: 10000 } },
+      tier: 'medium',
+      steps: [{ roles: ['manager'], sla: '4h' }],
+      editable: ['amount.value'],
+    },
+  ],
+  default: { tier: 'high', steps: [{ roles: ['ops_admin'], sla: '4h' }] },
+});
+
+const baseDirectory = (): Doc => ({
+  people: [
+    { id: 'm1', name: 'Mia One', email: 'm1@example.com', roles: ['manager'] },
+    { id: 'm2', name: 'Max Two', email: 'm2@example.com', roles: ['manager', 'dba'] },
+    { id: 'o1', name: 'Olu Ops', email: 'o1@example.com', roles: ['ops_admin'] },
+  ],
+});
+
+/** The problems a policy/directory pair is refused with (fails the test if it loads). */
+function problemsOf(policy: Doc | string, directory: Doc | string = baseDirectory()): readonly string[] {
+  const text = (d: Doc | string) => (typeof d === 'string' ? d : stringify(d));
+  try {
+    parsePolicy(text(policy), text(directory), FILES);
+  } catch (e) {
+    if (e instanceof PolicyError) return e.problems;
+    throw e;
+  }
+  throw new Error('the policy loaded, but it should have been refused');
+}
+
+function withPolicy(change: (p: Doc) => void): Doc {
+  const p = basePolicy();
+  change(p);
+  return p;
+}
+
+function withDirectory(change: (d: Doc) => void): Doc {
+  const d = baseDirectory();
+  change(d);
+  return d;
+}
+
+describe('policy validation', () => {
+  it('loads the valid fixture', () => {
+    expect(parsePolicy(stringify(basePolicy()), stringify(baseDirectory()), FILES).version).toBe('1');
+  });
+
+  it('names the default files policy.yml and directory.yml when the caller gives none', () => {
+    expect(() => parsePolicy('version: [', stringify(baseDirectory()))).toThrow(/^policy\.yml: line 1, column/);
+  });
+
+  it('reports a YAML syntax error with its line and column', () => {
+    expect(problemsOf('version: "1"\nrules: [\n')).toEqual([expect.stringMatching(/^policy\/stage\.yml: line 3, column 1: /)]);
+  });
+
+  it('refuses a duplicate key', () => {
+    expect(problemsOf('version: "1"\nversion: "2"\n')).toEqual([expect.stringMatching(/^policy\/stage\.yml: line 2, column 1: Map keys must be unique/)]);
+  });
+
+  it('refuses an empty file', () => {
+    expect(problemsOf('')).toEqual(['policy/stage.yml: (top level): must be a mapping, not empty']);
+  });
+
+  it('refuses unknown keys, naming the keys it expected', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.owner = 'me';
+        p.rules[1].match.typ = 'refund';
+        p.rules[1].steps[0].approver = 'm1';
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: rules[1].match.typ: unknown key; expected one of type, amount, hasAmount, agent, target, hasTarget',
+      'policy/stage.yml: rules[1].steps[0].approver: unknown key; expected one of roles, sla, calendar',
+      'policy/stage.yml: owner: unknown key; expected one of version, currencies, tiers, rules, default',
+    ]);
+  });
+
+  it('refuses an unknown tier in a rule and in the tiers section', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.rules[1].tier = 'urgent';
+        p.tiers.severe = { quorum: 2 };
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: tiers.severe: unknown key; expected one of low, medium, high, critical',
+      'policy/stage.yml: rules[1].tier: unknown tier "urgent"; expected low, medium, high or critical',
+    ]);
+  });
+
+  it('refuses settings on the low tier', () => {
+    expect(problemsOf(withPolicy((p) => (p.tiers.low = { quorum: 1 })))).toEqual([
+      'policy/stage.yml: tiers.low.quorum: the low tier is approved automatically; it has no settings',
+    ]);
+  });
+
+  it('requires version, currencies, rules and default', () => {
+    expect(problemsOf({})).toEqual([
+      'policy/stage.yml: version: is required',
+      'policy/stage.yml: currencies: is required',
+      'policy/stage.yml: rules: is required',
+      'policy/stage.yml: default: is required',
+    ]);
+  });
+
+  it('asks for a quoted version when it is a number', () => {
+    expect(problemsOf(withPolicy((p) => (p.version = 3)))).toEqual(['policy/stage.yml: version: must be text; quote it, e.g. version: "2026-11-24.1"']);
+  });
+
+  it.each([
+    ['4 hours', '"4 hours" is not a duration; write e.g. 30m, 4h, 2d or 1h30m (more than zero, at most 365d)'],
+    ['0m', '"0m" is not a duration; write e.g. 30m, 4h, 2d or 1h30m (more than zero, at most 365d)'],
+    [4, 'must be a duration such as 30m, 4h, 2d or 1h30m'],
+  ])('refuses the SLA %j', (sla, what) => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].sla = sla)))).toEqual([`policy/stage.yml: rules[1].steps[0].sla: ${what}`]);
+  });
+
+  it('accepts a calendar name on a step but refuses one that is not text', () => {
+    expect(() => parsePolicy(stringify(withPolicy((p) => (p.rules[1].steps[0].calendar = 'berlin-office'))), stringify(baseDirectory()))).not.toThrow();
+    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].calendar = 9)))).toEqual(['policy/stage.yml: rules[1].steps[0].calendar: must be the name of a calendar']);
+  });
+
+  it('refuses an amount range that matches nothing', () => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 10000, lte: 1000 })))).toEqual([
+      'policy/stage.yml: rules[1].match.amount: matches no amount: gte USD 10,000.00 and lte USD 1,000.00 leave nothing between them',
+    ]);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gt: 1000, lt: '1000.00' })))).toEqual([
+      'policy/stage.yml: rules[1].match.amount: matches no amount: gt USD 1,000.00 and lt USD 1,000.00 leave nothing between them',
+    ]);
+  });
+
+  it('accepts a range of exactly one amount', () => {
+    expect(() => parsePolicy(stringify(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 5, lte: 5 }))), stringify(baseDirectory()))).not.toThrow();
+  });
+
+  it('refuses two bounds on the same side', () => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 1, gt: 2, lte: 5, lt: 6 })))).toEqual([
+      'policy/stage.yml: rules[1].match.amount: give one lower bound, gte or gt, not both',
+      'policy/stage.yml: rules[1].match.amount: give one upper bound, lte or lt, not both',
+    ]);
+  });
+
+  it.each([
+    [-5, '-5 is not an amount; write it like 1000 or 999.99 (not negative, at most two decimals)'],
+    [1.234, '1.234 is not an amount; write it like 1000 or 999.99 (not negative, at most two decimals)'],
+    ['1,000', '"1,000" is not an amount; write it like 1000 or 999.99 (not negative, at most two decimals)'],
+    [[1000], 'must be an amount such as 1000 or 999.99'],
+  ])('refuses the amount bound %j', (gte, what) => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount.gte = gte)))).toEqual([`policy/stage.yml: rules[1].match.amount.gte: ${what}`]);
+  });
+
+  it('refuses a currency the policy does not list', () => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount.currency = 'GBP')))).toEqual([
+      'policy/stage.yml: rules[1].match.amount.currency: unknown currency "GBP"; the policy knows USD, EUR (add it to currencies)',
+    ]);
+  });
+
+  it('refuses a currency code that is not ISO 4217 shaped, and one listed twice', () => {
+    expect(problemsOf(withPolicy((p) => (p.currencies = ['USD', 'usd', 'EUR', 'EUR'])))).toEqual([
+      'policy/stage.yml: currencies[1]: "usd" is not a currency; use an ISO 4217 code such as USD',
+    ]);
+    expect(problemsOf(withPolicy((p) => (p.currencies = ['USD', 'EUR', 'USD'])))).toEqual(['policy/stage.yml: currencies[2]: "USD" is listed twice']);
+  });
+
+  it('refuses a role that resolves to nobody in the directory', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.rules[1].steps[0].roles = ['manager', 'wizard'];
+        p.rules[1].notify = 'auditor';
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: rules[1].steps[0].roles[1]: role "wizard" resolves to nobody in policy/people.yml',
+      'policy/stage.yml: rules[1].notify[0]: role "auditor" resolves to nobody in policy/people.yml',
+    ]);
+  });
+
+  it('refuses a quorum larger than the distinct people a step reaches', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.rules[1].quorum = 3;
+        p.rules[1].steps = [{ roles: ['manager', 'dba'], sla: '1h' }, { roles: ['ops_admin'], sla: '1h' }];
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: rules[1].steps[0]: reaches 2 distinct people (m1, m2) but the quorum is 3',
+      'policy/stage.yml: rules[1].steps[1]: reaches 1 person (o1) but the quorum is 3',
+    ]);
+  });
+
+  it('applies the quorum of the tiers section to rules that set none', () => {
+    expect(problemsOf(withPolicy((p) => (p.tiers.high = { quorum: 2 })))).toEqual(['policy/stage.yml: default.steps[0]: reaches 1 person (o1) but the quorum is 2']);
+  });
+
+  it('refuses a quorum that is not a whole number of at least 1', () => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].quorum = 0)))).toEqual(['policy/stage.yml: rules[1].quorum: must be a whole number of approvals, at least 1']);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].quorum = 1.5)))).toEqual(['policy/stage.yml: rules[1].quorum: must be a whole number of approvals, at least 1']);
+  });
+
+  it('allows onTimeout approve on a medium (soft review) rule', () => {
+    expect(() => parsePolicy(stringify(withPolicy((p) => (p.rules[1].onTimeout = 'approve'))), stringify(baseDirectory()))).not.toThrow();
+  });
+
+  it('refuses onTimeout approve on a high rule and in the high tier defaults', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.default.onTimeout = 'approve';
+        p.tiers.high = { onTimeout: 'approve' };
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: tiers.high.onTimeout: approve is allowed only for medium (soft review); a high action must not go ahead because nobody answered',
+      'policy/stage.yml: default.onTimeout: approve is allowed only for medium (soft review); a high action must not go ahead because nobody answered',
+    ]);
+  });
+
+  it.each(['approve', 'expire'])('refuses onTimeout %s on a critical rule: it blocks until reviewed', (onTimeout) => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.rules[1].tier = 'critical';
+        p.rules[1].quorum = 2;
+        p.rules[1].onTimeout = onTimeout;
+      }),
+    );
+    expect(problems).toEqual([
+      `policy/stage.yml: rules[1].onTimeout: a critical review blocks until reviewed, so onTimeout must be escalate (it stays open and notifies again), not ${onTimeout}`,
+    ]);
+  });
+
+  it('refuses an unknown onTimeout', () => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].onTimeout = 'ignore')))).toEqual([
+      'policy/stage.yml: rules[1].onTimeout: unknown onTimeout "ignore"; expected escalate, expire or approve',
+    ]);
+  });
+
+  it('refuses a low default rule', () => {
+    expect(problemsOf(withPolicy((p) => (p.default = { tier: 'low' })))).toEqual([
+      'policy/stage.yml: default.tier: the default rule must not be low: an action no rule knows would be approved automatically',
+    ]);
+  });
+
+  it('refuses a low rule that does not name its action types', () => {
+    expect(problemsOf(withPolicy((p) => (p.rules[0].match = { agent: 'trusted-bot' })))).toEqual([
+      'policy/stage.yml: rules[0].match: a low rule must name the action types it approves (match.type), so an unknown action type is never approved automatically',
+    ]);
+  });
+
+  it('refuses a review route on a low rule', () => {
+    expect(problemsOf(withPolicy((p) => Object.assign(p.rules[0], { steps: [{ roles: ['manager'], sla: '1h' }], quorum: 1 })))).toEqual([
+      'policy/stage.yml: rules[0].steps: a low rule is approved automatically, so it takes no steps',
+      'policy/stage.yml: rules[0].quorum: a low rule is approved automatically, so it takes no quorum',
+    ]);
+  });
+
+  it('refuses a reviewed rule without approver steps', () => {
+    expect(problemsOf(withPolicy((p) => delete p.rules[1].steps))).toEqual(['policy/stage.yml: rules[1]: a medium rule needs at least one approver step (steps)']);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].steps = [])))).toEqual(['policy/stage.yml: rules[1].steps: a medium rule needs at least one approver step (steps)']);
+  });
+
+  it('refuses duplicate rule names and a rule named default', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.rules[0].name = 'po';
+        p.rules.push({ ...p.rules[1], name: 'default' });
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: rules[1].name: duplicate rule name "po" (also rules[0])',
+      'policy/stage.yml: rules[2].name: "default" is the name of the default rule; choose another',
+    ]);
+  });
+
+  it('refuses contradictory hasTarget and hasAmount conditions', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.rules[1].match.hasAmount = false;
+        p.rules[1].match.target = 'production/*';
+        p.rules[1].match.hasTarget = false;
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: rules[1].match.hasTarget: hasTarget: false contradicts the target condition; the rule could never match',
+      'policy/stage.yml: rules[1].match.hasAmount: hasAmount: false contradicts the amount condition; the rule could never match',
+    ]);
+  });
+
+  it('refuses an action type that is not snake_case', () => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].match.type = ['purchase_order', 'Refund'])))).toEqual([
+      'policy/stage.yml: rules[1].match.type[1]: "Refund" is not an action type; use snake_case such as purchase_order',
+    ]);
+  });
+
+  it('refuses editable fields outside the action, and the action type', () => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].editable = ['type', 'amount.value', 'price'])))).toEqual([
+      'policy/stage.yml: rules[1].editable[0]: "type" cannot be editable: an edit must stay the same kind of action (amount.value and amount.currency can be)',
+      'policy/stage.yml: rules[1].editable[2]: "price" is not an editable field; use summary, target, amount.value, amount.currency, payload or payload.<field>',
+    ]);
+  });
+
+  it('lists every problem of both files, one per line', () => {
+    let error: unknown;
+    try {
+      parsePolicy(
+        stringify(withPolicy((p) => (p.rules[1].tier = 'urgent'))),
+        stringify(withDirectory((d) => (d.people[0].email = 'not-an-email'))),
+        FILES,
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as PolicyError).message).toBe(
+      [
+        'policy/stage.yml: rules[1].tier: unknown tier "urgent"; expected low, medium, high or critical',
+        'policy/people.yml: people[0].email: "not-an-email" is not an email address',
+      ].join('\n'),
+    );
+  });
+
+  it('still checks the sound rules when another rule is malformed', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.rules[0].tier = 'urgent';
+        p.rules[1].steps[0].roles = ['wizard'];
+      }),
+      withDirectory((d) => (d.people[1].id = 'm1')),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: rules[0].tier: unknown tier "urgent"; expected low, medium, high or critical',
+      'policy/people.yml: people[1].id: duplicate person id "m1" (also people[0])',
+      'policy/stage.yml: rules[1].steps[0].roles[0]: role "wizard" resolves to nobody in policy/people.yml',
+    ]);
+  });
+
+  it('does not blame a role on a directory it could not read in full', () => {
+    const problems = problemsOf(basePolicy(), withDirectory((d) => (d.people[0].email = 'nope')));
+    expect(problems).toEqual(['policy/people.yml: people[0].email: "nope" is not an email address']);
+  });
+});
+
+describe('directory validation', () => {
+  it('refuses duplicate person ids and duplicate emails', () => {
+    const problems = problemsOf(
+      basePolicy(),
+      withDirectory((d) => d.people.push({ id: 'm1', name: 'Mia Again', email: 'M2@example.com', roles: ['manager'] })),
+    );
+    expect(problems).toEqual([
+      'policy/people.yml: people[3].id: duplicate person id "m1" (also people[0])',
+      'policy/people.yml: people[3].email: duplicate email "M2@example.com" (also people[1])',
+    ]);
+  });
+
+  it.each(['not-an-email', 'a@b', 'two words@example.com', 'a@@example.com'])('refuses the email %s', (email) => {
+    expect(problemsOf(basePolicy(), withDirectory((d) => (d.people[2].email = email)))).toEqual([`policy/people.yml: people[2].email: "${email}" is not an email address`]);
+  });
+
+  it('refuses unknown keys and missing names', () => {
+    const problems = problemsOf(
+      basePolicy(),
+      withDirectory((d) => {
+        d.people[0].phone = '555';
+        delete d.people[1].name;
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/people.yml: people[0].phone: unknown key; expected one of id, name, email, roles',
+      'policy/people.yml: people[1].name: is required',
+    ]);
+  });
+
+  it('refuses a role name that is not snake_case', () => {
+    expect(problemsOf(basePolicy(), withDirectory((d) => (d.people[0].roles = ['Manager'])))).toEqual([
+      'policy/people.yml: people[0].roles[0]: "Manager" is not a role name; use snake_case such as finance_director',
+    ]);
+  });
+
+  it('refuses a directory that is a list instead of a mapping', () => {
+    expect(problemsOf(basePolicy(), '- m1\n')).toEqual(['policy/people.yml: (top level): must be a mapping, not a list']);
+  });
+});
