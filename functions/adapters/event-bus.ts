@@ -1,0 +1,20 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { HITL_SOURCE } from '../../events/index.ts';
+import type { BusEvent } from '../domain/review-events.ts';
+
+const client = new EventBridgeClient({});
+
+/** Publishes hitl-gate's own events; a partial failure throws so the caller's retry covers it. */
+export async function publish(busName: string, events: BusEvent[]): Promise<string[]> {
+  if (events.length === 0) return [];
+  const out = await client.send(
+    new PutEventsCommand({
+      Entries: events.map((e) => ({ EventBusName: busName, Source: HITL_SOURCE, DetailType: e.detailType, Detail: JSON.stringify(e.detail) })),
+    }),
+  );
+  if (out.FailedEntryCount) {
+    const failed = (out.Entries ?? []).filter((e) => e.ErrorCode).map((e) => `${e.ErrorCode}: ${e.ErrorMessage}`);
+    throw new Error(`PutEvents failed for ${out.FailedEntryCount} of ${events.length} events: ${failed.join('; ')}`);
+  }
+  return (out.Entries ?? []).map((e) => e.EventId ?? '');
+}

@@ -1,0 +1,119 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { HistoryEntry, Review } from '../domain/review.ts';
+
+/** Thrown when a conditional write lost a race: the caller re-reads and decides again. */
+export class StaleReview extends Error {
+  override readonly name = 'StaleReview';
+}
+
+/** Number of due-index shards: spreads writes of many reviews due at the same minute. */
+export const DUE_SHARDS = 4;
+
+// The only module that knows the table's key design.
+export const keys = {
+  review: (id: string) => ({ pk: `REVIEW#${id}`, sk: 'META' }),
+  dueShard: (id: string) => `DUE#${parseInt(id.slice(-4), 16) % DUE_SHARDS}`,
+};
+
+/** Attributes a review keeps while it waits: the due index sees only PENDING reviews with a deadline. */
+function indexAttributes(review: Review): Record<string, string> {
+  return review.status === 'PENDING' && review.deadline ? { dueShard: keys.dueShard(review.id), dueAt: review.deadline } : {};
+}
+
+function toReview(item: Record<string, unknown>): Review {
+  const { pk: _pk, sk: _sk, entity: _e, dueShard: _d, dueAt: _a, ...review } = item;
+  return review as unknown as Review;
+}
+
+// Fields a state change may rewrite; history is only ever appended.
+const MUTABLE = ['status', 'step', 'deadline', 'decision', 'updatedAt', 'version'] as const;
+
+export class ReviewsTable {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(doc: DynamoDBDocumentClient, table: string) {
+    this.#doc = doc;
+    this.#table = table;
+  }
+
+  /** Conditional put: the first event for a proposal creates the review; a duplicate gets the existing one. */
+  async open(review: Review): Promise<{ review: Review; created: boolean }> {
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...keys.review(review.id), entity: 'review', ...review, ...indexAttributes(review) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { review, created: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const existing = await this.get(review.id);
+      if (!existing) throw err;
+      return { review: existing, created: false };
+    }
+  }
+
+  async get(id: string): Promise<Review | undefined> {
+    const { Item } = await this.#doc.send(new GetCommand({ TableName: this.#table, Key: keys.review(id), ConsistentRead: true }));
+    return Item ? toReview(Item) : undefined;
+  }
+
+  /**
+   * Writes `next` over `prev` if nobody else wrote in between (version check), appending its new
+   * history entries in the same update: the state change and its audit entry land together or not at all.
+   */
+  async save(prev: Review, next: Review, entries: HistoryEntry[]): Promise<Review> {
+    if (next.version !== prev.version + 1) throw new Error('a saved review must advance its version by one');
+    const names: Record<string, string> = { '#history': 'history' };
+    const values: Record<string, unknown> = { ':expected': prev.version, ':entries': entries };
+    const set: string[] = ['#history = list_append(#history, :entries)'];
+    const remove: string[] = [];
+    for (const field of MUTABLE) {
+      names[`#${field}`] = field;
+      if (next[field] === undefined) remove.push(`#${field}`);
+      else {
+        set.push(`#${field} = :${field}`);
+        values[`:${field}`] = next[field];
+      }
+    }
+    const index = indexAttributes(next);
+    for (const attr of ['dueShard', 'dueAt'] as const) {
+      names[`#${attr}`] = attr;
+      if (index[attr]) {
+        set.push(`#${attr} = :${attr}`);
+        values[`:${attr}`] = index[attr];
+      } else remove.push(`#${attr}`);
+    }
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keys.review(prev.id),
+          UpdateExpression: `SET ${set.join(', ')}` + (remove.length ? ` REMOVE ${remove.join(', ')}` : ''),
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new StaleReview(`review ${prev.id} changed since version ${prev.version}`);
+      throw err;
+    }
+    return { ...next, history: [...prev.history, ...entries] };
+  }
+}
+
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+});
+
+let table: ReviewsTable | undefined;
+/** The stage's reviews table through the module-scope client (created once per container). */
+export function reviewsTable(tableName: string): ReviewsTable {
+  table ??= new ReviewsTable(documentClient, tableName);
+  return table;
+}

@@ -1,0 +1,33 @@
+import {
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import type { Callback } from '../domain/review.ts';
+
+const client = new SFNClient({});
+
+/** The restart: a fresh Express execution of `resume` for a decided review. */
+export async function startResume(stateMachineArn: string, reviewId: string): Promise<string> {
+  const out = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ reviewId }) }));
+  return out.executionArn ?? '';
+}
+
+/**
+ * Answers a caller paused on .waitForTaskToken. A token the caller no longer waits on (answered
+ * already, timed out, or its execution gone) is reported as not delivered instead of failing the restart.
+ */
+export async function answerCaller(callback: Callback): Promise<{ delivered: boolean; reason?: string }> {
+  try {
+    if (callback.success) await client.send(new SendTaskSuccessCommand({ taskToken: callback.taskToken, output: callback.output }));
+    else await client.send(new SendTaskFailureCommand({ taskToken: callback.taskToken, error: callback.error, cause: callback.cause }));
+    return { delivered: true };
+  } catch (err) {
+    if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken) return { delivered: false, reason: err.name };
+    throw err;
+  }
+}

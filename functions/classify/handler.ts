@@ -1,0 +1,27 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { ActionProposed, describeIssues } from '../../events/index.ts';
+import { logger } from '../adapters/logger.ts';
+import { policy } from '../adapters/policy-files.ts';
+import { newReview, type Review } from '../domain/review.ts';
+import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
+
+export type ClassifyResult = { valid: true; review: Review } | { valid: false; event: BusEvent };
+
+/** Validates the proposal against its contract and classifies it by the stage's policy into a review draft. */
+export async function classify(event: EventBridgeEvent<string, unknown>): Promise<ClassifyResult> {
+  const parsed = ActionProposed.safeParse(event.detail);
+  if (!parsed.success) {
+    const errors = describeIssues(parsed.error);
+    logger.warn('proposal rejected as invalid', { errors, eventId: event.id });
+    return { valid: false, event: invalidProposal(event, errors, new Date()) };
+  }
+  const proposal = parsed.data;
+  const classification = policy().classify(proposal.action, { agentId: proposal.agentId, requestedBy: proposal.requestedBy });
+  const review = newReview(proposal, classification, new Date());
+  logger.info('proposal classified', { reviewId: review.id, proposalId: proposal.proposalId, tier: review.tier, rule: review.rule });
+  return { valid: true, review };
+}
+
+export const handler = middy(classify).use(injectLambdaContext(logger));

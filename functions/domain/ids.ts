@@ -1,0 +1,9 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A review's id is derived from the agent and its proposalId, so a duplicate "Action Proposed"
+ * lands on the same item and one conditional put makes intake idempotent (no guard item, no transaction).
+ */
+export function reviewIdFor(agentId: string, proposalId: string): string {
+  return 'rv-' + createHash('sha256').update(`${agentId}\n${proposalId}`, 'utf8').digest('hex').slice(0, 32);
+}

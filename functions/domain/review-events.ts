@@ -1,0 +1,76 @@
+import {
+  ActionRejectedAsInvalid,
+  ApprovalGranted,
+  ApprovalRejected,
+  ApprovalRequested,
+  DetailType,
+  type DetailTypeName,
+} from '../../events/index.ts';
+import { currentApprovers, type Review } from './review.ts';
+
+/** An event ready for PutEvents: the workflow publishes it as is (source hitl.gate). */
+export interface BusEvent {
+  detailType: DetailTypeName;
+  detail: Record<string, unknown>;
+}
+
+function reviewRef(review: Review) {
+  return {
+    reviewId: review.id,
+    proposalId: review.proposalId,
+    agentId: review.agentId,
+    requestedBy: review.requestedBy,
+    tier: review.tier,
+    policyVersion: review.policyVersion,
+    actionHash: review.actionHash,
+  };
+}
+
+export function approvalRequested(review: Review, now: Date): BusEvent {
+  const detail = ApprovalRequested.parse({
+    ...reviewRef(review),
+    action: review.action,
+    rule: review.rule,
+    reason: review.reason,
+    approvers: currentApprovers(review).map((a) => a.id),
+    step: review.step,
+    ...(review.deadline ? { deadline: review.deadline } : {}),
+    requestedAt: now.toISOString(),
+  });
+  return { detailType: DetailType.ApprovalRequested, detail };
+}
+
+/** The outcome event of a decided review; the granted one carries the exact approved action and its hash. */
+export function outcomeEvent(review: Review): BusEvent {
+  const d = review.decision;
+  if (!d) throw new Error(`review ${review.id} has no decision`);
+  const decided = { decidedBy: d.by.map((a) => ({ id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' })), decidedAt: d.at, reason: d.reason };
+  switch (d.outcome) {
+    case 'approved':
+      return {
+        detailType: DetailType.ApprovalGranted,
+        detail: ApprovalGranted.parse({ ...reviewRef(review), actionHash: d.actionHash, action: d.action, ...decided, edited: d.edited }),
+      };
+    case 'rejected':
+      return { detailType: DetailType.ApprovalRejected, detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }) };
+    case 'expired':
+      return { detailType: DetailType.ApprovalExpired, detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }) };
+    case 'cancelled':
+      return { detailType: DetailType.ApprovalCancelled, detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }) };
+  }
+}
+
+export function invalidProposal(received: unknown, errors: string[], now: Date): BusEvent {
+  const detail = (received as { detail?: { proposalId?: unknown; agentId?: unknown } } | undefined)?.detail;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    detailType: DetailType.ActionRejectedAsInvalid,
+    detail: ActionRejectedAsInvalid.parse({
+      ...(str(detail?.proposalId) ? { proposalId: str(detail?.proposalId) } : {}),
+      ...(str(detail?.agentId) ? { agentId: str(detail?.agentId) } : {}),
+      errors,
+      received,
+      rejectedAt: now.toISOString(),
+    }),
+  };
+}

@@ -1,0 +1,181 @@
+import type { Action, ActionProposed, Tier } from '../../events/index.ts';
+import type { Classification, ReviewPattern } from './policy.ts';
+import { reviewIdFor } from './ids.ts';
+import { actionHash } from './action-hash.ts';
+
+/** PENDING -> APPROVED | REJECTED | EXPIRED | CANCELLED -> COMPLETED (the restart finished). */
+export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'COMPLETED';
+export type Outcome = 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+export interface Actor {
+  id: string;
+  kind: 'person' | 'policy' | 'system';
+}
+
+export interface HistoryEntry {
+  at: string;
+  what: 'opened' | 'auto_approved' | 'notified' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'escalated' | 'completed';
+  by: Actor;
+  note?: string;
+  /** The execution that wrote it, so a retry of that same execution recognises its own entry. */
+  ref?: string;
+}
+
+/** The approver route, frozen on the review when it opens: a later policy change does not move it. */
+export interface RouteStep {
+  roles: string[];
+  approvers: { id: string; name: string; email: string }[];
+  sla: { ms: number; text: string; calendar?: string };
+}
+
+export interface Decision {
+  outcome: Outcome;
+  by: Actor[];
+  at: string;
+  reason: string;
+  /** What was approved (possibly edited) and its hash: the only action resume may grant. */
+  action: Action;
+  actionHash: string;
+  edited: boolean;
+}
+
+export interface Review {
+  id: string;
+  proposalId: string;
+  agentId: string;
+  requestedBy: string;
+  action: Action;
+  actionHash: string;
+  taskToken?: string;
+  context?: Record<string, unknown>;
+  tier: Tier;
+  pattern: ReviewPattern;
+  rule: string;
+  reason: string;
+  policyVersion: string;
+  route: RouteStep[];
+  onTimeout: Classification['onTimeout'];
+  quorum: number;
+  notify: string[];
+  editable: string[];
+  status: ReviewStatus;
+  /** Index into route while PENDING. */
+  step: number;
+  deadline?: string;
+  decision?: Decision;
+  history: HistoryEntry[];
+  /** Optimistic concurrency: every status change is conditional on it. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const POLICY: Actor = { id: 'policy', kind: 'policy' };
+
+export function isDecided(status: ReviewStatus): boolean {
+  return status === 'APPROVED' || status === 'REJECTED' || status === 'EXPIRED' || status === 'CANCELLED';
+}
+
+/** The review a classified proposal opens: decided at once by the policy for the auto pattern, PENDING otherwise. */
+export function newReview(proposal: ActionProposed, classification: Classification, now: Date): Review {
+  const at = now.toISOString();
+  const hash = actionHash(proposal.action);
+  const route: RouteStep[] = classification.steps.map((s) => ({
+    roles: s.roles,
+    approvers: s.approvers.map(({ id, name, email }) => ({ id, name, email })),
+    sla: s.sla,
+  }));
+  const base: Review = {
+    id: reviewIdFor(proposal.agentId, proposal.proposalId),
+    proposalId: proposal.proposalId,
+    agentId: proposal.agentId,
+    requestedBy: proposal.requestedBy,
+    action: proposal.action,
+    actionHash: hash,
+    ...(proposal.taskToken ? { taskToken: proposal.taskToken } : {}),
+    ...(proposal.context ? { context: proposal.context } : {}),
+    tier: classification.tier,
+    pattern: classification.pattern,
+    rule: classification.rule,
+    reason: classification.reason,
+    policyVersion: classification.policyVersion,
+    route,
+    onTimeout: classification.onTimeout,
+    quorum: classification.quorum,
+    notify: classification.notify.map((p) => p.id),
+    editable: classification.editable,
+    status: 'PENDING',
+    step: 0,
+    history: [{ at, what: 'opened', by: { id: proposal.agentId, kind: 'system' }, note: classification.reason }],
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+  if (classification.pattern === 'auto') {
+    return {
+      ...base,
+      status: 'APPROVED',
+      decision: { outcome: 'approved', by: [POLICY], at, reason: classification.reason, action: proposal.action, actionHash: hash, edited: false },
+      history: [...base.history, { at, what: 'auto_approved', by: POLICY, note: `rule ${classification.rule}` }],
+    };
+  }
+  const first = route[0];
+  if (!first) throw new Error(`rule ${classification.rule} asks for review but has no approver step`);
+  return { ...base, deadline: new Date(now.getTime() + first.sla.ms).toISOString() };
+}
+
+/** Current approvers, the people a notification goes to. */
+export function currentApprovers(review: Review): RouteStep['approvers'] {
+  return review.route[review.step]?.approvers ?? [];
+}
+
+/** What intake does next with a review it tried to open (a duplicate event may find it half-way). */
+export type IntakeNext = 'notify' | 'resume' | 'duplicate' | 'conflict';
+
+export function intakeNext(review: Review, created: boolean, proposedHash: string): IntakeNext {
+  if (!created && review.actionHash !== proposedHash) return 'conflict';
+  if (isDecided(review.status)) return 'resume';
+  if (review.status === 'PENDING' && !notificationOf(review)) return 'notify';
+  return 'duplicate';
+}
+
+/** The entry that claimed the current step's notification, if any. */
+export function notificationOf(review: Review): HistoryEntry | undefined {
+  return review.history.findLast((h) => h.what === 'notified' && h.note?.startsWith(`step ${review.step + 1}:`));
+}
+
+/**
+ * Claims the current step's notification for one execution. Claiming before sending, conditionally,
+ * means two copies of one proposal racing through intake send one set of emails; the claiming
+ * execution's own retries still send (they carry the same ref).
+ */
+export function claimNotification(review: Review, executionRef: string, now: Date): { next: Review; entry: HistoryEntry } | 'mine' | 'taken' {
+  const existing = notificationOf(review);
+  if (existing) return existing.ref === executionRef ? 'mine' : 'taken';
+  const at = now.toISOString();
+  const ids = currentApprovers(review).map((a) => a.id);
+  const entry: HistoryEntry = { at, what: 'notified', by: { id: 'hitl-gate', kind: 'system' }, note: `step ${review.step + 1}: ${ids.join(', ')}`, ref: executionRef };
+  return { next: { ...review, version: review.version + 1, updatedAt: at }, entry };
+}
+
+/** The restart finished: the outcome was published and the caller answered. */
+export function completed(review: Review, now: Date): { next: Review; entry: HistoryEntry } {
+  if (!isDecided(review.status)) throw new Error(`review ${review.id} is ${review.status}, not decided`);
+  const at = now.toISOString();
+  const entry: HistoryEntry = { at, what: 'completed', by: { id: 'hitl-gate', kind: 'system' }, note: `outcome ${review.decision?.outcome}` };
+  return { next: { ...review, status: 'COMPLETED', updatedAt: at, version: review.version + 1 }, entry };
+}
+
+/** What a caller paused on .waitForTaskToken receives: success with the approved action, or a named failure. */
+export type Callback =
+  | { taskToken: string; success: true; output: string }
+  | { taskToken: string; success: false; error: 'HumanRejected' | 'ReviewExpired' | 'ReviewCancelled'; cause: string };
+
+export function callbackFor(review: Review, outcomeDetail: Record<string, unknown>): Callback | undefined {
+  const d = review.decision;
+  if (!review.taskToken || !d) return undefined;
+  if (d.outcome === 'approved') return { taskToken: review.taskToken, success: true, output: JSON.stringify(outcomeDetail) };
+  const error = ({ rejected: 'HumanRejected', expired: 'ReviewExpired', cancelled: 'ReviewCancelled' } as const)[d.outcome];
+  const cause = JSON.stringify({ reviewId: review.id, proposalId: review.proposalId, decidedBy: d.by.map((a) => a.id), reason: d.reason, decidedAt: d.at });
+  return { taskToken: review.taskToken, success: false, error, cause };
+}

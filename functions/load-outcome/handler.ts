@@ -1,0 +1,29 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { config } from '../config.ts';
+import { logger } from '../adapters/logger.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { callbackFor, isDecided, type Callback } from '../domain/review.ts';
+import { outcomeEvent, type BusEvent } from '../domain/review-events.ts';
+
+export class ReviewNotDecided extends Error {
+  override readonly name = 'ReviewNotDecided';
+}
+
+export type LoadOutcomeResult =
+  | { reviewId: string; done: true }
+  | { reviewId: string; done: false; version: number; event: BusEvent; callback?: Callback };
+
+/** The first step of every restart: read the decided review and what must be said about it. */
+export async function loadOutcome(input: { reviewId: string }): Promise<LoadOutcomeResult> {
+  const review = await reviewsTable(config().REVIEWS_TABLE).get(input.reviewId);
+  if (!review) throw new ReviewNotDecided(`review ${input.reviewId} does not exist`);
+  if (review.status === 'COMPLETED') return { reviewId: review.id, done: true };
+  if (!isDecided(review.status)) throw new ReviewNotDecided(`review ${review.id} is ${review.status}`);
+  const event = outcomeEvent(review);
+  const callback = callbackFor(review, event.detail);
+  logger.info('restarting decided review', { reviewId: review.id, status: review.status, callback: Boolean(callback) });
+  return { reviewId: review.id, done: false, version: review.version, event, ...(callback ? { callback } : {}) };
+}
+
+export const handler = middy(loadOutcome).use(injectLambdaContext(logger));

@@ -1,0 +1,26 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { config } from '../config.ts';
+import { logger } from '../adapters/logger.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
+import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
+
+export interface OpenReviewResult {
+  reviewId: string;
+  next: IntakeNext;
+  /** For `conflict`: the rejection to publish. */
+  event?: BusEvent;
+}
+
+/** Persists the review with a conditional put: a duplicate proposal finds the review it already opened. */
+export async function openReview(input: { review: Review }): Promise<OpenReviewResult> {
+  const { review: existing, created } = await reviewsTable(config().REVIEWS_TABLE).open(input.review);
+  const next = intakeNext(existing, created, input.review.actionHash);
+  logger.info(created ? 'review opened' : 'proposal seen before', { reviewId: existing.id, status: existing.status, next });
+  if (next !== 'conflict') return { reviewId: existing.id, next };
+  const error = `proposalId: "${existing.proposalId}" was already used by agent "${existing.agentId}" for a different action (review ${existing.id}); use a new proposalId`;
+  return { reviewId: existing.id, next, event: invalidProposal({ detail: { proposalId: existing.proposalId, agentId: existing.agentId, action: input.review.action } }, [error], new Date()) };
+}
+
+export const handler = middy(openReview).use(injectLambdaContext(logger));
