@@ -1,0 +1,251 @@
+// Local mode: the whole app on one machine, as a small AWS on one port. EventBridge, Step Functions,
+// DynamoDB and SES v2 speak their own wire protocols here, so the functions' adapters (and any agent)
+// use the real AWS SDK clients with only the endpoint changed.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { AwsError } from './errors.ts';
+import { printServerlessConfig, wiringFrom, type Wiring } from './wiring.ts';
+import { LambdaHost } from './lambda.ts';
+import { LocalStepFunctions } from './stepfunctions.ts';
+import { LocalBus } from './eventbridge/bus.ts';
+import { InvalidEventPatternError } from './eventbridge/pattern.ts';
+import { dynamoHandler, ensureTables } from './dynamodb.ts';
+import { LocalMail } from './ses.ts';
+import { apiGatewayEvent, httpResponse, routesFrom, type Route } from './http-api.ts';
+import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
+
+export interface LocalOptions {
+  /** Project root (where serverless.yml is). */
+  root: string;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  dataDir: string;
+  /** Keep DynamoDB on disk under <data>/dynamodb instead of in memory. */
+  persist?: boolean;
+  stage?: string;
+  /** Overrides of the functions' environment from serverless.yml (e.g. POWERTOOLS_LOG_LEVEL). */
+  environment?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface LocalApp {
+  url: string;
+  wiring: Wiring;
+  bus: LocalBus;
+  stepFunctions: LocalStepFunctions;
+  lambdas: LambdaHost;
+  mail: LocalMail;
+  /** Resolves when nothing is in flight: deliveries, executions (except those waiting on a task token). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
+  res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, contentType: string, value: unknown, status = 200): void {
+  send(res, status, { 'content-type': contentType, 'x-amzn-requestid': crypto.randomUUID() }, JSON.stringify(value));
+}
+
+function sendAwsError(res: ServerResponse, contentType: string, err: AwsError): void {
+  send(res, err.status, { 'content-type': contentType, 'x-amzn-errortype': err.name, 'x-amzn-requestid': crypto.randomUUID() }, JSON.stringify({ __type: err.name, message: err.message }));
+}
+
+function html(res: ServerResponse, body: string, status = 200): void {
+  send(res, status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body);
+}
+
+export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
+  const root = resolve(opts.root);
+  const dataDir = resolve(opts.dataDir);
+  const log = opts.log ?? (() => undefined);
+  await mkdir(join(dataDir, 'outbox'), { recursive: true });
+
+  let router: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  const server = createServer((req, res) => {
+    if (!router) return sendJson(res, 'application/json', { __type: 'ServiceUnavailable', message: 'local mode is starting' }, 503);
+    router(req, res).catch((err: Error) => {
+      // One failing request never takes the process down.
+      log(`error handling ${req.method} ${req.url}: ${err.stack ?? err}`);
+      if (!res.headersSent) sendJson(res, 'application/json', { __type: 'InternalFailure', message: 'internal error in local mode; see its log' }, 500);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => ok());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
+
+  try {
+    const config = await printServerlessConfig(root, opts.stage);
+    const wiring = wiringFrom(config, { environment: { ...opts.environment, PUBLIC_URL: url } });
+
+    // The edge: every AWS SDK client in this process (the functions' adapters) talks to this port.
+    Object.assign(process.env, wiring.environment, {
+      AWS_ENDPOINT_URL: url,
+      AWS_REGION: wiring.region,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      LAMBDA_TASK_ROOT: root,
+    });
+
+    const dynamo = dynamoHandler(opts.persist ? join(dataDir, 'dynamodb') : undefined);
+    const mail = new LocalMail(join(dataDir, 'outbox'));
+    await mail.init();
+    const lambdas = new LambdaHost(root, wiring.region, wiring.functions);
+    const bus = new LocalBus({ buses: wiring.buses, rules: wiring.rules, archiveFile: join(dataDir, 'events.jsonl'), deadLetterFile: join(dataDir, 'dead-letters.jsonl'), region: wiring.region });
+    const stepFunctions = new LocalStepFunctions(wiring.stateMachines, lambdas, (entries) => bus.putEvents(entries), wiring.region);
+    bus.connect({ startExecution: (arn, input) => stepFunctions.startExecution({ stateMachineArn: arn, input }), invokeFunction: (arn, event) => lambdas.invoke(arn, event) });
+    const routes = routesFrom(wiring.functions);
+
+    router = async (req, res) => {
+      const target = req.headers['x-amz-target'];
+      const reqUrl = new URL(req.url ?? '/', url);
+      if (typeof target === 'string' && target.startsWith('DynamoDB_')) return dynamo(req, res);
+      if (typeof target === 'string' && req.method === 'POST') return awsJson(target, req, res);
+      if (req.method === 'POST' && reqUrl.pathname === '/v2/email/outbound-emails') {
+        const body = await readBody(req);
+        try {
+          return sendJson(res, 'application/json', await mail.sendEmail(JSON.parse(body.toString() || '{}')));
+        } catch (err) {
+          if (err instanceof AwsError) return sendAwsError(res, 'application/json', err);
+          if (err instanceof SyntaxError) return sendAwsError(res, 'application/json', new AwsError('BadRequestException', 'request body is not valid JSON'));
+          throw err;
+        }
+      }
+      for (const route of routes) {
+        const params = route.match(req.method ?? 'GET', reqUrl.pathname);
+        if (params) return api(route, params, req, reqUrl, res);
+      }
+      if (req.method === 'GET') return pages(reqUrl, res);
+      return sendJson(res, 'application/json', { message: 'Not Found' }, 404);
+    };
+
+    async function awsJson(target: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.1');
+      let input: Record<string, unknown>;
+      try {
+        input = JSON.parse((await readBody(req)).toString() || '{}') as Record<string, unknown>;
+      } catch {
+        return sendAwsError(res, contentType, new AwsError('SerializationException', 'request body is not valid JSON'));
+      }
+      try {
+        return sendJson(res, contentType, await dispatch(target, input));
+      } catch (err) {
+        if (err instanceof AwsError) return sendAwsError(res, contentType, err);
+        if (err instanceof InvalidEventPatternError) return sendAwsError(res, contentType, new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`));
+        throw err;
+      }
+    }
+
+    async function dispatch(target: string, input: Record<string, unknown>): Promise<unknown> {
+      const s = (k: string) => (typeof input[k] === 'string' ? (input[k] as string) : undefined);
+      switch (target) {
+        case 'AWSEvents.PutEvents':
+          return bus.putEvents(input.Entries as never);
+        case 'AWSEvents.TestEventPattern':
+          return { Result: bus.testEventPattern(s('EventPattern'), s('Event')) };
+        case 'AWSStepFunctions.StartExecution': {
+          const e = stepFunctions.startExecution({ stateMachineArn: s('stateMachineArn'), input: s('input') ?? '{}', ...(s('name') ? { name: s('name') } : {}) });
+          return { executionArn: e.executionArn, startDate: e.startDate.getTime() / 1000 };
+        }
+        case 'AWSStepFunctions.DescribeExecution': {
+          const e = stepFunctions.describeExecution(s('executionArn') ?? '');
+          return {
+            executionArn: e.executionArn,
+            stateMachineArn: e.stateMachineArn,
+            name: e.name,
+            status: e.status,
+            startDate: e.startDate.getTime() / 1000,
+            ...(e.stopDate ? { stopDate: e.stopDate.getTime() / 1000 } : {}),
+            input: e.input,
+            ...(e.output !== undefined ? { output: e.output } : {}),
+            ...(e.error !== undefined ? { error: e.error, cause: e.cause } : {}),
+          };
+        }
+        case 'AWSStepFunctions.SendTaskSuccess':
+          stepFunctions.sendTaskSuccess(s('taskToken') ?? '', s('output') ?? 'null');
+          return {};
+        case 'AWSStepFunctions.SendTaskFailure':
+          stepFunctions.sendTaskFailure(s('taskToken') ?? '', s('error'), s('cause'));
+          return {};
+        case 'AWSStepFunctions.ListStateMachines':
+          return { stateMachines: stepFunctions.stateMachines.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: 0 })) };
+      }
+      throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
+    }
+
+    async function api(route: Route, params: Record<string, string>, req: IncomingMessage, reqUrl: URL, res: ServerResponse): Promise<void> {
+      const event = apiGatewayEvent(req, reqUrl, route, params, await readBody(req));
+      try {
+        const out = httpResponse(await lambdas.invoke(route.functionArn, event));
+        return send(res, out.status, out.headers, out.body);
+      } catch (err) {
+        // What API Gateway answers when the integration fails.
+        log(`function ${route.functionArn} failed: ${(err as Error).stack ?? err}`);
+        return sendJson(res, 'application/json', { message: 'Internal Server Error' }, 500);
+      }
+    }
+
+    async function pages(reqUrl: URL, res: ServerResponse): Promise<void> {
+      const path = reqUrl.pathname;
+      if (path === '/' || path === '/_local') {
+        return html(res, homePage(url, { functions: wiring.functions.map((f) => f.name), stateMachines: wiring.stateMachines.map((m) => `${m.name} (${m.type})`), rules: wiring.rules.map((r) => `${r.name} on ${r.busName}: ${JSON.stringify(r.pattern)}`) }));
+      }
+      if (path === '/_local/outbox') return html(res, outboxPage(await mail.list()));
+      const message = /^\/_local\/outbox\/([\w.-]+\.eml)(\/raw)?$/.exec(path);
+      if (message) {
+        try {
+          if (message[2]) return send(res, 200, { 'content-type': 'message/rfc822', 'content-disposition': `attachment; filename="${message[1]}"` }, await mail.raw(message[1]!));
+          return html(res, messagePage(await mail.read(message[1]!)));
+        } catch {
+          return html(res, '<!doctype html><title>Not found</title><p>No such message.</p>', 404);
+        }
+      }
+      if (path === '/_local/events') return html(res, eventsPage(bus.events));
+      if (path === '/_local/events.json') return sendJson(res, 'application/json', bus.events);
+      return html(res, '<!doctype html><title>Not found</title><p>Not found.</p>', 404);
+    }
+
+    await ensureTables(url, wiring.tables);
+    await lambdas.loadAll();
+
+    return {
+      url,
+      wiring,
+      bus,
+      stepFunctions,
+      lambdas,
+      mail,
+      async idle() {
+        for (let i = 0; i < 3; i++) {
+          await bus.idle();
+          await stepFunctions.idle();
+        }
+      },
+      async close() {
+        await new Promise<void>((ok) => {
+          server.close(() => ok());
+          server.closeAllConnections();
+        });
+      },
+    };
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+// Local DynamoDB: dynalite (in memory, or on disk with a path) served on local mode's own port.
+// Tables are created from the same AWS::DynamoDB::Table definitions as serverless.yml, through the real SDK.
+import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (opts: { path?: string; createTableMs?: number; updateTableMs?: number; deleteTableMs?: number }) => Server;
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** dynalite's HTTP handler, without its own server: local mode routes DynamoDB requests to it. */
+export function dynamoHandler(path?: string): RequestListener {
+  const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
+  const [listener] = server.listeners('request') as RequestListener[];
+  if (!listener) throw new Error('dynalite exposes no request handler');
+  return listener;
+}
+
+type Obj = Record<string, unknown>;
+
+/** CreateTable input from a CloudFormation table's properties (the parts DynamoDB's API shares). */
+export function createTableInput(props: Obj): CreateTableCommandInput {
+  const gsis = (props.GlobalSecondaryIndexes as Obj[] | undefined)?.map((g) => ({
+    IndexName: g.IndexName as string,
+    KeySchema: g.KeySchema as CreateTableCommandInput['KeySchema'],
+    Projection: g.Projection as Obj,
+    ...(props.BillingMode === 'PAY_PER_REQUEST' ? {} : { ProvisionedThroughput: g.ProvisionedThroughput as never }),
+  }));
+  return {
+    TableName: props.TableName as string,
+    AttributeDefinitions: props.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+    KeySchema: props.KeySchema as CreateTableCommandInput['KeySchema'],
+    BillingMode: (props.BillingMode as 'PAY_PER_REQUEST' | 'PROVISIONED' | undefined) ?? 'PROVISIONED',
+    ...(props.BillingMode === 'PAY_PER_REQUEST' ? {} : { ProvisionedThroughput: (props.ProvisionedThroughput as never) ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
+    ...(gsis?.length ? { GlobalSecondaryIndexes: gsis as never } : {}),
+  };
+}
+
+/** Creates each table unless it exists (an on-disk store keeps them), and waits until ACTIVE. */
+export async function ensureTables(endpoint: string, tables: Obj[]): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    for (const props of tables) {
+      const input = createTableInput(props);
+      try {
+        await client.send(new CreateTableCommand(input));
+      } catch (err) {
+        if (!(err instanceof ResourceInUseException)) throw err;
+      }
+      for (let i = 0; i < 200; i++) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+        if (Table?.TableStatus === 'ACTIVE') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}

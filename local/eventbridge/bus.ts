@@ -1,0 +1,213 @@
+// Local EventBridge: the buses and rules of serverless.yml. PutEvents archives every event
+// (events.jsonl, like an EventBridge archive), matches it against each rule of its bus with AWS's
+// pattern semantics, and delivers it to the rule's target; what cannot be delivered goes to a dead-letter file.
+import { appendFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { AwsError } from '../errors.ts';
+import { ACCOUNT, type RuleWiring } from '../wiring.ts';
+import { compileEventPattern, type EventPattern } from './pattern.ts';
+import type { PutEventsEntry, PutEventsOutput } from '../stepfunctions.ts';
+
+export interface BusEnvelope {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: unknown;
+}
+
+/** One line of events.jsonl: the PutEvents entry as received, plus the id and time EventBridge gave it. */
+export interface ArchivedEvent {
+  id: string;
+  time: string;
+  EventBusName: string;
+  Source: string;
+  DetailType: string;
+  Detail: string;
+  Resources?: string[];
+}
+
+export interface Targets {
+  startExecution(arn: string, input: string): unknown;
+  invokeFunction(arn: string, event: unknown): Promise<unknown>;
+}
+
+const MAX_ENTRIES = 10;
+const MAX_KEPT = 50_000;
+
+export class LocalBus {
+  readonly #rules: { wiring: RuleWiring; pattern: EventPattern }[];
+  readonly #buses: Set<string>;
+  readonly #archive: string;
+  readonly #deadLetters: string;
+  readonly #region: string;
+  #targets: Targets | undefined;
+  #write: Promise<void> = Promise.resolve();
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #listeners = new Set<(e: ArchivedEvent) => void>();
+  /** Recent events, newest last (the archive file keeps them all). */
+  readonly events: ArchivedEvent[] = [];
+
+  constructor(opts: { buses: string[]; rules: RuleWiring[]; archiveFile: string; deadLetterFile: string; region: string }) {
+    this.#buses = new Set(['default', ...opts.buses]);
+    this.#archive = opts.archiveFile;
+    this.#deadLetters = opts.deadLetterFile;
+    this.#region = opts.region;
+    // Every rule pattern is validated at start, exactly as PutRule would.
+    this.#rules = opts.rules.map((wiring) => {
+      if (!this.#buses.has(wiring.busName)) throw new Error(`rule ${wiring.name}: event bus "${wiring.busName}" is not defined in serverless.yml`);
+      try {
+        return { wiring, pattern: compileEventPattern(wiring.pattern) };
+      } catch (err) {
+        throw new Error(`rule ${wiring.name}: invalid event pattern: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  get rules(): RuleWiring[] {
+    return this.#rules.map((r) => r.wiring);
+  }
+
+  connect(targets: Targets): void {
+    this.#targets = targets;
+  }
+
+  onEvent(listener: (e: ArchivedEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async putEvents(entries: PutEventsEntry[] | undefined): Promise<PutEventsOutput> {
+    if (!Array.isArray(entries) || entries.length === 0) throw new AwsError('ValidationException', '1 validation error detected: Value at \'entries\' failed to satisfy constraint: Member must have length greater than or equal to 1');
+    if (entries.length > MAX_ENTRIES) throw new AwsError('ValidationException', `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES}`);
+    const results: PutEventsOutput['Entries'] = [];
+    const accepted: ArchivedEvent[] = [];
+    for (const entry of entries) {
+      const problem = this.#check(entry);
+      if (problem) {
+        results.push(problem);
+        continue;
+      }
+      const id = randomUUID();
+      const time = entry.Time !== undefined ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString() : new Date().toISOString();
+      const archived: ArchivedEvent = {
+        id,
+        time,
+        EventBusName: busName(entry.EventBusName),
+        Source: entry.Source!,
+        DetailType: entry.DetailType!,
+        Detail: entry.Detail!,
+        ...(entry.Resources?.length ? { Resources: entry.Resources } : {}),
+      };
+      accepted.push(archived);
+      results.push({ EventId: id });
+    }
+    if (accepted.length) {
+      // The archive is written before PutEvents answers: an accepted event is never lost.
+      await this.#append(this.#archive, accepted);
+      for (const e of accepted) this.#deliver(e);
+    }
+    return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
+  }
+
+  #check(entry: PutEventsEntry): PutEventsOutput['Entries'][number] | undefined {
+    if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter(s) Source, DetailType, or Detail are missing.' };
+    }
+    try {
+      const detail = JSON.parse(entry.Detail) as unknown;
+      if (!detail || typeof detail !== 'object' || Array.isArray(detail)) throw new Error();
+    } catch {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed: it must be a JSON object.' };
+    }
+    if (!this.#buses.has(busName(entry.EventBusName))) {
+      return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: `Event bus ${busName(entry.EventBusName)} does not exist.` };
+    }
+    return undefined;
+  }
+
+  envelope(e: ArchivedEvent): BusEnvelope {
+    return {
+      version: '0',
+      id: e.id,
+      'detail-type': e.DetailType,
+      source: e.Source,
+      account: ACCOUNT,
+      time: e.time.replace(/\.\d{3}Z$/, 'Z'),
+      region: this.#region,
+      resources: e.Resources ?? [],
+      detail: JSON.parse(e.Detail),
+    };
+  }
+
+  #deliver(e: ArchivedEvent): void {
+    this.events.push(e);
+    if (this.events.length > MAX_KEPT) this.events.splice(0, this.events.length - MAX_KEPT);
+    for (const l of this.#listeners) l(e);
+    const envelope = this.envelope(e);
+    for (const { wiring, pattern } of this.#rules) {
+      if (wiring.busName !== e.EventBusName || !pattern.matches(envelope)) continue;
+      const delivery = this.#send(wiring, envelope);
+      this.#pending.add(delivery);
+      void delivery.finally(() => this.#pending.delete(delivery));
+    }
+  }
+
+  async #send(rule: RuleWiring, envelope: BusEnvelope): Promise<void> {
+    const targets = this.#targets;
+    // Lambda's asynchronous invocation retries twice; a state machine start is retried per the rule's policy.
+    const attempts = 1 + Math.min(rule.target.maxRetries, rule.target.kind === 'function' ? 2 : 3);
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        if (!targets) throw new Error('no targets connected');
+        if (rule.target.kind === 'stateMachine') targets.startExecution(rule.target.arn, JSON.stringify(envelope));
+        else await targets.invokeFunction(rule.target.arn, envelope);
+        return;
+      } catch (err) {
+        lastError = err;
+        if (attempt < attempts) await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+    await this.#append(this.#deadLetters, [
+      { time: new Date().toISOString(), rule: rule.name, target: rule.target.arn, deadLetterQueue: rule.target.deadLetter ?? null, error: String((lastError as Error)?.message ?? lastError), event: envelope },
+    ]);
+  }
+
+  #append(file: string, records: unknown[]): Promise<void> {
+    const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    this.#write = this.#write.then(() => appendFile(file, text));
+    return this.#write;
+  }
+
+  /** Resolves when every delivery under way has been handed to its target. */
+  async idle(): Promise<void> {
+    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    await this.#write;
+  }
+
+  testEventPattern(patternText: string | undefined, eventText: string | undefined): boolean {
+    if (typeof patternText !== 'string') throw new AwsError('ValidationException', "1 validation error detected: Value null at 'eventPattern' failed to satisfy constraint: Member must not be null");
+    const pattern = compileEventPattern(patternText);
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(eventText ?? '') as Record<string, unknown>;
+    } catch {
+      throw new AwsError('ValidationException', 'Parameter Event is not valid.');
+    }
+    // AWS checks the envelope fields every event carries.
+    const missing = ['id', 'account', 'source', 'time', 'region', 'detail-type'].filter((k) => event?.[k] === undefined);
+    if (missing.length) throw new AwsError('ValidationException', `Parameter Event is not valid: missing ${missing.join(', ')}.`);
+    return pattern.matches(event);
+  }
+}
+
+function busName(name: string | undefined): string {
+  if (!name) return 'default';
+  // An ARN names the bus after its last slash.
+  return name.startsWith('arn:') ? name.slice(name.lastIndexOf('/') + 1) : name;
+}

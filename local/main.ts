@@ -1,0 +1,51 @@
+// `npm start`: local mode. PORT (default 3000), HITL_DATA_DIR (default .hitl/), HITL_PERSIST=1 keeps DynamoDB on disk.
+import { resolve } from 'node:path';
+import { startLocal } from './app.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const started = performance.now();
+const log = (line: string) => process.stderr.write(line + '\n');
+
+process.on('unhandledRejection', (err) => log(`unhandled rejection (local mode keeps running): ${(err as Error)?.stack ?? err}`));
+
+const app = await startLocal({
+  root,
+  port: Number(process.env.PORT ?? 3000),
+  host: process.env.HOST ?? '127.0.0.1',
+  dataDir: resolve(root, process.env.HITL_DATA_DIR ?? '.hitl'),
+  persist: process.env.HITL_PERSIST === '1',
+  stage: process.env.STAGE ?? 'dev',
+  log,
+}).catch((err: Error) => {
+  log(`local mode failed to start: ${err.message}`);
+  process.exit(1);
+});
+
+const dataDir = resolve(root, process.env.HITL_DATA_DIR ?? '.hitl');
+const bus = app.wiring.buses[0];
+process.stdout.write(
+  [
+    `hitl-gate local mode listening on ${app.url} (started in ${Math.round(performance.now() - started)} ms)`,
+    `  AWS endpoint (EventBridge, Step Functions, DynamoDB, SES v2): ${app.url}`,
+    `  event bus:   ${bus}    e.g. new EventBridgeClient({ endpoint: '${app.url}' })`,
+    `  outbox:      ${app.url}/_local/outbox   (${dataDir}/outbox/*.eml)`,
+    `  events:      ${app.url}/_local/events   (${dataDir}/events.jsonl)`,
+    `  store:       DynamoDB ${process.env.HITL_PERSIST === '1' ? `on disk in ${dataDir}/dynamodb` : 'in memory (HITL_PERSIST=1 keeps it on disk)'}`,
+    'Ctrl-C stops.',
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log('stopping local mode...');
+    void app
+      .idle()
+      .then(() => app.close())
+      .then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
+  });
+}

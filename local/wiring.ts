@@ -1,0 +1,269 @@
+// Local mode's view of the deployment: read from serverless.yml as the framework resolves it
+// (`sls print`), with CloudFormation references turned into local names and ARNs. Never a hand-kept copy.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { resolve } from 'node:path';
+
+export const ACCOUNT = '000000000000';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Obj = { [k: string]: Json };
+
+export interface FunctionWiring {
+  /** Key in serverless.yml, e.g. `openReview`. */
+  key: string;
+  /** Deployed name, e.g. `hitl-gate-dev-openReview`. */
+  name: string;
+  arn: string;
+  /** Module path relative to the project root, e.g. `functions/open-review/handler.ts`. */
+  module: string;
+  exportName: string;
+  http: { method: string; path: string }[];
+  schedules: { rate: string; input?: Json }[];
+}
+
+export interface StateMachineWiring {
+  key: string;
+  name: string;
+  arn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  definition: Obj;
+}
+
+export interface RuleTarget {
+  kind: 'stateMachine' | 'function';
+  arn: string;
+  /** Where undeliverable events go (SQS ARN in AWS; a file locally). */
+  deadLetter?: string;
+  maxRetries: number;
+}
+
+export interface RuleWiring {
+  name: string;
+  busName: string;
+  pattern: Obj;
+  target: RuleTarget;
+}
+
+export interface Wiring {
+  service: string;
+  stage: string;
+  region: string;
+  environment: Record<string, string>;
+  functions: FunctionWiring[];
+  stateMachines: StateMachineWiring[];
+  rules: RuleWiring[];
+  buses: string[];
+  tables: Obj[];
+}
+
+/** Runs `sls print` on the project (offline; about a second) and returns the resolved configuration. */
+export async function printServerlessConfig(root: string, stage = 'dev'): Promise<Obj> {
+  const sls = resolve(root, 'node_modules/.bin/sls');
+  const { stdout } = await promisify(execFile)(sls, ['print', '--format', 'json', '--stage', stage], {
+    cwd: root,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+  });
+  return JSON.parse(stdout.slice(stdout.indexOf('{'))) as Obj;
+}
+
+const obj = (v: Json | undefined): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+const str = (v: Json | undefined, what: string): string => {
+  if (typeof v !== 'string') throw new Error(`serverless.yml: ${what} must resolve to a string, got ${JSON.stringify(v)}`);
+  return v;
+};
+
+/** Serverless's logical id of a function: `open-review` -> `OpenDashreviewLambdaFunction`. */
+export function functionLogicalId(key: string): string {
+  const normalized = key.replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
+  return normalized.charAt(0).toUpperCase() + normalized.slice(1) + 'LambdaFunction';
+}
+
+/** serverless-step-functions' logical id of a state machine. */
+export function stateMachineLogicalId(key: string): string {
+  return key.charAt(0).toUpperCase() + key.slice(1).replace(/[^A-Za-z0-9]/g, '') + 'StateMachine';
+}
+
+export function wiringFrom(config: Obj, overrides: { environment?: Record<string, string> } = {}): Wiring {
+  const provider = obj(config.provider);
+  const service = str(config.service, 'service');
+  const stage = str(provider.stage ?? 'dev', 'provider.stage');
+  const region = str(provider.region ?? 'us-east-1', 'provider.region');
+  const resources = obj(obj(config.resources).Resources);
+  const functionsConfig = obj(config.functions);
+  const machinesConfig = obj(obj(config.stepFunctions).stateMachines);
+
+  const functionArn = (name: string) => `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
+  const machineArn = (name: string) => `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${name}`;
+
+  // What Ref and Fn::GetAtt mean for each logical id, locally.
+  const refs = new Map<string, { ref: string; arn: string }>();
+  for (const [key, fn] of Object.entries(functionsConfig)) {
+    const name = typeof obj(fn).name === 'string' ? (obj(fn).name as string) : `${service}-${stage}-${key}`;
+    refs.set(functionLogicalId(key), { ref: name, arn: functionArn(name) });
+  }
+  for (const [key, m] of Object.entries(machinesConfig)) {
+    const name = typeof obj(m).name === 'string' ? (obj(m).name as string) : `${service}-${stage}-${key}`;
+    refs.set(stateMachineLogicalId(key), { ref: machineArn(name), arn: machineArn(name) });
+  }
+  for (const [id, res] of Object.entries(resources)) {
+    const props = obj(obj(res).Properties);
+    switch (obj(res).Type) {
+      case 'AWS::Events::EventBus': {
+        const name = str(props.Name, `${id}.Properties.Name`);
+        refs.set(id, { ref: name, arn: `arn:aws:events:${region}:${ACCOUNT}:event-bus/${name}` });
+        break;
+      }
+      case 'AWS::DynamoDB::Table': {
+        const name = str(props.TableName, `${id}.Properties.TableName`);
+        refs.set(id, { ref: name, arn: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${name}` });
+        break;
+      }
+      case 'AWS::SQS::Queue': {
+        const name = typeof props.QueueName === 'string' ? props.QueueName : id;
+        refs.set(id, { ref: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`, arn: `arn:aws:sqs:${region}:${ACCOUNT}:${name}` });
+        break;
+      }
+      default:
+        refs.set(id, { ref: id, arn: `arn:aws:local:${region}:${ACCOUNT}:${id}` });
+    }
+  }
+  const pseudo: Record<string, string> = { 'AWS::Region': region, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': `${service}-${stage}` };
+
+  const lookup = (id: string, attr: 'ref' | 'arn', where: string) => {
+    if (attr === 'ref' && pseudo[id]) return pseudo[id];
+    const found = refs.get(id);
+    if (!found) throw new Error(`serverless.yml: ${where} refers to unknown resource "${id}"`);
+    return found[attr];
+  };
+
+  // Resolves the intrinsic functions the wiring uses; anything else is an error, not a silent pass-through.
+  const resolveValue = (v: Json, where: string): Json => {
+    if (Array.isArray(v)) return v.map((x, i) => resolveValue(x, `${where}[${i}]`));
+    if (!v || typeof v !== 'object') return v;
+    const keys = Object.keys(v);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
+      const [fn] = keys as [string];
+      const arg = v[fn]!;
+      switch (fn) {
+        case 'Ref':
+          return lookup(str(arg, `${where}.Ref`), 'ref', where);
+        case 'Fn::GetAtt': {
+          const [id, attr] = Array.isArray(arg) ? (arg as string[]) : String(arg).split('.');
+          if (attr !== 'Arn') throw new Error(`serverless.yml: ${where}: Fn::GetAtt ${attr} is not supported locally`);
+          return lookup(id!, 'arn', where);
+        }
+        case 'Fn::Join': {
+          const [sep, parts] = arg as [string, Json[]];
+          return (parts.map((p, i) => resolveValue(p, `${where}[${i}]`)) as string[]).join(sep);
+        }
+        case 'Fn::Sub': {
+          const [template, vars] = Array.isArray(arg) ? (arg as [string, Obj]) : [arg as string, {} as Obj];
+          return template.replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
+            if (vars[name] !== undefined) return String(resolveValue(vars[name]!, where));
+            const [id, attr] = name.split('.');
+            return attr ? lookup(id!, 'arn', where) : lookup(id!, 'ref', where);
+          });
+        }
+        default:
+          throw new Error(`serverless.yml: ${where}: ${fn} is not supported locally`);
+      }
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveValue(x, `${where}.${k}`)]));
+  };
+  const resolveString = (v: Json, where: string) => {
+    if (overrides.environment && where.startsWith('environment.')) {
+      const name = where.slice('environment.'.length);
+      if (overrides.environment[name] !== undefined) return overrides.environment[name]!;
+    }
+    return String(resolveValue(v, where));
+  };
+
+  // One process hosts every function, so they share one environment: keys must agree.
+  const environment: Record<string, string> = {};
+  const addEnv = (env: Obj, owner: string) => {
+    for (const [k, v] of Object.entries(env)) {
+      const value = resolveString(v, `environment.${k}`);
+      if (environment[k] !== undefined && environment[k] !== value) {
+        throw new Error(`serverless.yml: ${owner} sets ${k}=${value}, but another function sets ${environment[k]}; local mode runs all functions in one process`);
+      }
+      environment[k] = value;
+    }
+  };
+  addEnv(obj(provider.environment), 'provider.environment');
+  for (const [k, v] of Object.entries(overrides.environment ?? {})) environment[k] = v;
+
+  const functions: FunctionWiring[] = Object.entries(functionsConfig).map(([key, fnJson]) => {
+    const fn = obj(fnJson);
+    addEnv(obj(fn.environment), `functions.${key}.environment`);
+    const handler = str(fn.handler, `functions.${key}.handler`);
+    const dot = handler.lastIndexOf('.');
+    const { ref: name, arn } = refs.get(functionLogicalId(key))!;
+    const events = Array.isArray(fn.events) ? fn.events.map(obj) : [];
+    return {
+      key,
+      name,
+      arn,
+      module: handler.slice(0, dot) + '.ts',
+      exportName: handler.slice(dot + 1),
+      http: events
+        .filter((e) => e.httpApi)
+        .map((e) => {
+          const h = obj(e.httpApi);
+          return { method: str(h.method ?? '*', `functions.${key}.httpApi.method`).toUpperCase(), path: str(h.path, `functions.${key}.httpApi.path`) };
+        }),
+      schedules: events
+        .filter((e) => e.schedule)
+        .flatMap((e) => {
+          const s = typeof e.schedule === 'string' ? { rate: e.schedule } : obj(e.schedule);
+          if (s.enabled === false) return [];
+          const rates = Array.isArray(s.rate) ? s.rate : [s.rate];
+          return rates.map((rate) => ({ rate: str(rate as Json, `functions.${key}.schedule.rate`), ...(s.input !== undefined ? { input: s.input } : {}) }));
+        }),
+    };
+  });
+
+  const rules: RuleWiring[] = [];
+  const buses = [...refs.entries()].filter(([id]) => obj(resources[id]).Type === 'AWS::Events::EventBus').map(([, r]) => r.ref);
+  const ruleFrom = (e: Obj, where: string, target: Omit<RuleTarget, 'deadLetter' | 'maxRetries'>) => {
+    const busName = e.eventBus ?? e.eventBusName;
+    if (busName === undefined) throw new Error(`serverless.yml: ${where}: no eventBusName; local mode has no default bus (it would be a mistake in AWS too)`);
+    const dlq = e.deadLetterConfig ?? obj(e.deadLetterQueueArn ? { arn: e.deadLetterQueueArn } : {}).arn;
+    rules.push({
+      name: typeof e.name === 'string' ? e.name : `${where}`,
+      busName: String(resolveValue(busName, `${where}.eventBusName`)),
+      pattern: obj(resolveValue((e.event ?? e.pattern) as Json, `${where}.event`)),
+      target: {
+        ...target,
+        ...(dlq ? { deadLetter: String(resolveValue(dlq as Json, `${where}.deadLetterConfig`)) } : {}),
+        maxRetries: typeof obj(e.retryPolicy).maximumRetryAttempts === 'number' ? (obj(e.retryPolicy).maximumRetryAttempts as number) : 185,
+      },
+    });
+  };
+  for (const f of functions) {
+    const events = Array.isArray(obj(functionsConfig[f.key]).events) ? (obj(functionsConfig[f.key]).events as Json[]).map(obj) : [];
+    events.forEach((e, i) => e.eventBridge && ruleFrom(obj(e.eventBridge), `functions.${f.key}.events[${i}]`, { kind: 'function', arn: f.arn }));
+  }
+
+  const stateMachines: StateMachineWiring[] = Object.entries(machinesConfig).map(([key, mJson]) => {
+    const m = obj(mJson);
+    const { arn } = refs.get(stateMachineLogicalId(key))!;
+    const events = Array.isArray(m.events) ? m.events.map(obj) : [];
+    events.forEach((e, i) => e.eventBridge && ruleFrom(obj(e.eventBridge), `stepFunctions.${key}.events[${i}]`, { kind: 'stateMachine', arn }));
+    return {
+      key,
+      name: arn.split(':').pop()!,
+      arn,
+      type: m.type === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+      definition: obj(resolveValue(m.definition ?? null, `stepFunctions.${key}.definition`)),
+    };
+  });
+
+  const tables = Object.values(resources)
+    .map(obj)
+    .filter((r) => r.Type === 'AWS::DynamoDB::Table')
+    .map((r) => obj(resolveValue(r.Properties ?? null, 'table')));
+
+  return { service, stage, region, environment, functions, stateMachines, rules, buses, tables };
+}

@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { startLocal, type LocalApp } from '../../local/app.ts';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface Harness {
+  app: LocalApp;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Local mode in this process on a free port, with a fresh data folder and quiet function logs. */
+export async function startHarness(): Promise<Harness> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hitl-test-'));
+  const app = await startLocal({ root: ROOT, port: 0, dataDir, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  return {
+    app,
+    dataDir,
+    async close() {
+      await app.idle();
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Real AWS SDK clients pointed at local mode: only the endpoint differs from AWS. */
+export function clients(url: string) {
+  const common = { endpoint: url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  return {
+    eventBridge: new EventBridgeClient(common),
+    sfn: new SFNClient(common),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(common)),
+  };
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
