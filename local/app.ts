@@ -66,7 +66,12 @@ function html(res: ServerResponse, body: string, status = 200): void {
   send(res, status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body);
 }
 
+let running = false;
+
 export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
+  // The process environment is the edge every SDK client reads its endpoint from: one app per process.
+  if (running) throw new Error('local mode is already running in this process');
+  running = true;
   const root = resolve(opts.root);
   const dataDir = resolve(opts.dataDir);
   const log = opts.log ?? (() => undefined);
@@ -242,10 +247,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
           server.close(() => ok());
           server.closeAllConnections();
         });
+        running = false;
       },
     };
   } catch (err) {
     server.close();
+    running = false;
     throw err;
   }
 }

@@ -2,7 +2,7 @@ import type { ActionProposed } from '../../events/index.ts';
 
 let n = 0;
 /** A valid "Action Proposed" detail; override what the test is about. */
-export function proposal(overrides: Partial<ActionProposed> & { action?: Partial<ActionProposed['action']> } = {}): ActionProposed {
+export function proposal(overrides: Omit<Partial<ActionProposed>, 'action'> & { action?: Partial<ActionProposed['action']> } = {}): ActionProposed {
   n++;
   const { action, ...rest } = overrides;
   return {

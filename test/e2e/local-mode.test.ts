@@ -1,0 +1,151 @@
+// End to end: `npm start`'s process, driven only over HTTP with the real AWS SDK clients,
+// as an agent written for AWS would drive it with nothing but the endpoint changed.
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { clients, eventually } from '../support/local.ts';
+import { startLocalProcess, type LocalProcess } from '../support/process.ts';
+import { proposal, purchaseOrder } from '../support/proposals.ts';
+import { reviewIdFor } from '../../functions/domain/ids.ts';
+import type { ActionProposed } from '../../events/index.ts';
+
+let local: LocalProcess;
+let aws: ReturnType<typeof clients>;
+beforeAll(async () => {
+  local = await startLocalProcess();
+  aws = clients(local.url);
+}, 60_000);
+afterAll(() => local?.stop());
+
+const BUS = 'hitl-dev';
+
+async function propose(...details: ActionProposed[] | object[]) {
+  return aws.eventBridge.send(
+    new PutEventsCommand({ Entries: details.map((d) => ({ EventBusName: BUS, Source: 'agent.procurement', DetailType: 'Action Proposed', Detail: JSON.stringify(d) })) }),
+  );
+}
+
+interface Archived {
+  id: string;
+  time: string;
+  EventBusName: string;
+  Source: string;
+  DetailType: string;
+  Detail: string;
+}
+async function archive(): Promise<Archived[]> {
+  const text = await readFile(join(local.dataDir, 'events.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Archived);
+}
+async function outcomesFor(proposalId: string): Promise<string[]> {
+  return (await archive()).filter((e) => e.Source === 'hitl.gate' && JSON.parse(e.Detail).proposalId === proposalId).map((e) => e.DetailType);
+}
+const waitForOutcome = (proposalId: string, detailType: string) =>
+  eventually(async () => ((await outcomesFor(proposalId)).includes(detailType) ? true : undefined), `${detailType} for ${proposalId}`);
+
+async function reviewOf(p: ActionProposed) {
+  const { Item } = await aws.dynamo.send(new GetCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: `REVIEW#${reviewIdFor(p.agentId, p.proposalId)}`, sk: 'META' } }));
+  return Item;
+}
+
+describe('local mode over HTTP', () => {
+  it('auto-approves a $500 purchase order put with the real EventBridge client', async () => {
+    const p = purchaseOrder(500);
+    const out = await propose(p);
+    expect(out.FailedEntryCount).toBe(0);
+    expect(out.Entries![0]!.EventId).toMatch(/^[0-9a-f-]{36}$/);
+    await waitForOutcome(p.proposalId, 'Approval Granted');
+    await eventually(async () => ((await reviewOf(p))?.status === 'COMPLETED' ? true : undefined), 'review completed');
+  });
+
+  it('opens a manager review for $5,000 with an email in the outbox, and a CFO review for $50,000', async () => {
+    const mid = purchaseOrder(5000);
+    const big = purchaseOrder(50000);
+    await propose(mid, big);
+    await waitForOutcome(mid.proposalId, 'Approval Requested');
+    await waitForOutcome(big.proposalId, 'Approval Requested');
+    const midReview = await reviewOf(mid);
+    const bigReview = await reviewOf(big);
+    expect(midReview).toMatchObject({ status: 'PENDING', tier: 'medium' });
+    expect(midReview!.route[0].roles).toEqual(['manager']);
+    expect(bigReview).toMatchObject({ status: 'PENDING', tier: 'high' });
+    expect(bigReview!.route[0].roles).toEqual(['cfo']);
+
+    const files = (await readdir(join(local.dataDir, 'outbox'))).filter((f) => f.endsWith('.eml'));
+    const mails = await Promise.all(files.map((f) => readFile(join(local.dataDir, 'outbox', f), 'utf8')));
+    for (const approver of midReview!.route[0].approvers) expect(mails.some((m) => m.includes(`To: ${approver.email}`))).toBe(true);
+    expect(mails[0]).toMatch(/^MIME-Version: 1.0$/m);
+  });
+
+  it('treats a production schema change as critical', async () => {
+    const p = proposal({ agentId: 'migration-agent', action: { type: 'db_schema_change', summary: 'ALTER TABLE orders DROP COLUMN legacy_id', target: 'production/orders-db', amount: undefined } });
+    await propose(p);
+    await waitForOutcome(p.proposalId, 'Approval Requested');
+    expect(await reviewOf(p)).toMatchObject({ tier: 'critical', quorum: 2, status: 'PENDING' });
+  });
+
+  it('opens one review when the same proposalId is sent twice', async () => {
+    const p = purchaseOrder(7500);
+    await propose(p, p);
+    await waitForOutcome(p.proposalId, 'Approval Requested');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await outcomesFor(p.proposalId)).toEqual(['Approval Requested']);
+    expect((await reviewOf(p))!.history.filter((h: { what: string }) => h.what === 'notified')).toHaveLength(1);
+  });
+
+  it('answers an invalid proposal with Action Rejected As Invalid saying what is wrong', async () => {
+    await propose({ proposalId: 'e2e-invalid', agentId: 'procurement-agent', requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary: 'x', amount: { value: 12.345, currency: 'USD' } } });
+    await waitForOutcome('e2e-invalid', 'Action Rejected As Invalid');
+    const rejected = (await archive()).find((e) => e.DetailType === 'Action Rejected As Invalid' && JSON.parse(e.Detail).proposalId === 'e2e-invalid')!;
+    expect(JSON.parse(rejected.Detail).errors).toEqual(['action.amount.value: must have at most two decimal places']);
+  });
+
+  it('refuses malformed entries per entry, as PutEvents does, and archives the rest', async () => {
+    const out = await aws.eventBridge.send(
+      new PutEventsCommand({
+        Entries: [
+          { EventBusName: BUS, Source: 'agent.x', DetailType: 'Ping', Detail: 'not json' },
+          { EventBusName: BUS, Source: 'agent.x', DetailType: 'Ping', Detail: '{"ok":true}' },
+          { EventBusName: 'no-such-bus', Source: 'agent.x', DetailType: 'Ping', Detail: '{}' },
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount).toBe(2);
+    expect(out.Entries![0]).toMatchObject({ ErrorCode: 'MalformedDetail' });
+    expect(out.Entries![1]!.EventId).toBeDefined();
+    expect(out.Entries![2]!.ErrorCode).toBeDefined();
+    expect((await archive()).some((e) => e.id === out.Entries![1]!.EventId)).toBe(true);
+  });
+
+  it('answers TestEventPattern as AWS does, InvalidEventPatternException included', async () => {
+    const event = JSON.stringify({ id: '1', account: '123456789012', source: 'agent.procurement', time: '2026-11-24T10:00:00Z', region: 'eu-west-1', resources: [], 'detail-type': 'Action Proposed', detail: { action: { amount: { value: 5000 } } } });
+    const test = (pattern: object | string) => aws.eventBridge.send(new TestEventPatternCommand({ EventPattern: typeof pattern === 'string' ? pattern : JSON.stringify(pattern), Event: event }));
+    expect((await test({ source: [{ prefix: 'agent.' }], detail: { action: { amount: { value: [{ numeric: ['>=', 1000, '<=', 10000] }] } } } })).Result).toBe(true);
+    expect((await test({ source: [{ 'anything-but': { prefix: 'agent.' } }] })).Result).toBe(false);
+    await expect(test({ source: 'agent.procurement' })).rejects.toMatchObject({ name: 'InvalidEventPatternException' });
+    await expect(test({ source: [{ numeric: ['>', 'x'] }] })).rejects.toMatchObject({ name: 'InvalidEventPatternException' });
+  });
+
+  it('accepts SES v2 SendEmail from the real client and refuses a bad one with BadRequestException', async () => {
+    const ses = new SESv2Client({ endpoint: local.url, region: 'eu-west-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const ok = await ses.send(new SendEmailCommand({ FromEmailAddress: 'a@example.com', Destination: { ToAddresses: ['b@example.com'] }, Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'Hello' } } } } }));
+    expect(ok.MessageId).toBeTruthy();
+    expect(await readdir(join(local.dataDir, 'outbox'))).toContain(`${ok.MessageId}.eml`);
+    await expect(ses.send(new SendEmailCommand({ FromEmailAddress: 'a@example.com', Destination: { ToAddresses: [] }, Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'x' } } } } }))).rejects.toMatchObject({ name: 'BadRequestException' });
+  });
+
+  it('serves the outbox and events pages', async () => {
+    const outbox = await fetch(`${local.url}/_local/outbox`);
+    expect(outbox.status).toBe(200);
+    expect(await outbox.text()).toContain('[hitl-gate]');
+    const events = await (await fetch(`${local.url}/_local/events`)).text();
+    expect(events).toContain('Approval Granted');
+  });
+
+  it('stops cleanly on Ctrl-C', async () => {
+    const other = await startLocalProcess();
+    expect(await other.stop()).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { ActionProposed, DetailType, describeIssues } from '../../events/index.ts';
+import { DETAIL_SCHEMAS, jsonSchemaOf, schemaFileName } from '../../events/schemas.ts';
+import { proposal } from '../support/proposals.ts';
+
+const problems = (detail: unknown) => {
+  const parsed = ActionProposed.safeParse(detail);
+  return parsed.success ? [] : describeIssues(parsed.error);
+};
+
+describe('Action Proposed contract', () => {
+  it('accepts the documented example', () => {
+    expect(problems({ proposalId: 'po-1', agentId: 'procurement-agent', requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary: 'Laptops', amount: { value: 5000, currency: 'USD' } } })).toEqual([]);
+  });
+
+  it('names the path and the problem of every invalid field', () => {
+    expect(problems({ proposalId: '', agentId: 'a', requestedBy: 'b', action: { type: 'Purchase Order', summary: 'x', amount: { value: 1, currency: 'dollars' } } })).toEqual([
+      'proposalId: must not be empty',
+      'action.type: must be snake_case, e.g. "purchase_order"',
+      'action.amount.currency: must be a three-letter ISO 4217 code such as "USD"',
+    ]);
+  });
+
+  it('refuses negative amounts and fractions of a cent', () => {
+    expect(problems(proposal({ action: { amount: { value: -0.01, currency: 'USD' } } }))).toEqual(['action.amount.value: must not be negative']);
+    expect(problems(proposal({ action: { amount: { value: 999.999, currency: 'USD' } } }))).toEqual(['action.amount.value: must have at most two decimal places']);
+  });
+
+  it('refuses unknown fields instead of dropping them silently', () => {
+    expect(problems({ ...proposal(), approvedBy: 'me' })).toEqual([expect.stringContaining('approvedBy')]);
+  });
+
+  it('accepts every amount in whole cents up to the limit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000_000_000_000 }), (cents) => {
+        expect(problems(proposal({ action: { amount: { value: cents / 100, currency: 'USD' } } }))).toEqual([]);
+      }),
+    );
+  });
+});
+
+describe('JSON Schema export', () => {
+  it('covers every detail type hitl-gate publishes or reads', () => {
+    const exported = DETAIL_SCHEMAS.map((s) => s.detailType).sort();
+    const names = Object.values(DetailType).filter((n) => n !== DetailType.ReviewEscalated && n !== DetailType.ReviewSlaBreached).sort();
+    expect(exported).toEqual(names);
+  });
+
+  it('matches the schemas committed in events/schemas (run `npm run schemas` after changing a contract)', () => {
+    for (const entry of DETAIL_SCHEMAS) {
+      const committed = JSON.parse(readFileSync(join(import.meta.dirname, '../../events/schemas', schemaFileName(entry.detailType)), 'utf8'));
+      expect(committed).toEqual(jsonSchemaOf(entry));
+    }
+  });
+});

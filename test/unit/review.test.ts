@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { actionHash } from '../../functions/domain/action-hash.ts';
+import { reviewIdFor } from '../../functions/domain/ids.ts';
+import { parsePolicy } from '../../functions/domain/policy.ts';
+import { callbackFor, claimNotification, completed, intakeNext, newReview } from '../../functions/domain/review.ts';
+import { approvalRequested, outcomeEvent } from '../../functions/domain/review-events.ts';
+import { proposal, purchaseOrder } from '../support/proposals.ts';
+
+const dir = join(import.meta.dirname, '../../policy');
+const policy = parsePolicy(readFileSync(join(dir, 'default.yml'), 'utf8'), readFileSync(join(dir, 'directory.yml'), 'utf8'));
+const NOW = new Date('2026-11-24T09:00:00.000Z');
+const open = (p = purchaseOrder(5000)) => newReview(p, policy.classify(p.action, p), NOW);
+
+describe('action hash (RFC 8785 canonical JSON, SHA-256)', () => {
+  it('does not depend on key order', () => {
+    expect(actionHash({ type: 'refund', summary: 's', amount: { value: 10, currency: 'USD' } })).toBe(
+      actionHash({ amount: { currency: 'USD', value: 10 }, summary: 's', type: 'refund' }),
+    );
+  });
+
+  it('matches the canonical form computed by hand', async () => {
+    const { createHash } = await import('node:crypto');
+    const expected = createHash('sha256').update('{"amount":{"currency":"USD","value":1000},"summary":"é","type":"refund"}').digest('hex');
+    expect(actionHash({ type: 'refund', summary: 'é', amount: { value: 1000.0, currency: 'USD' } })).toBe(expected);
+  });
+
+  it('changes when any value changes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), (a, b) => {
+        const h = (v: number) => actionHash({ type: 'purchase_order', summary: 'x', amount: { value: v / 100, currency: 'USD' } });
+        expect(h(a) === h(b)).toBe(a === b);
+      }),
+    );
+  });
+});
+
+describe('review ids', () => {
+  it('derive from agent and proposalId, so a duplicate event finds the same review', () => {
+    expect(reviewIdFor('a', 'p1')).toBe(reviewIdFor('a', 'p1'));
+    expect(reviewIdFor('a', 'p1')).not.toBe(reviewIdFor('b', 'p1'));
+    expect(reviewIdFor('a', 'p1')).toMatch(/^rv-[0-9a-f]{32}$/);
+  });
+});
+
+describe('opening a review', () => {
+  it('records a policy approval at once for the auto pattern', () => {
+    const r = open(purchaseOrder(500));
+    expect(r).toMatchObject({ status: 'APPROVED', tier: 'low', decision: { outcome: 'approved', by: [{ id: 'policy' }], edited: false } });
+    expect(r.deadline).toBeUndefined();
+    expect(r.history.map((h) => h.what)).toEqual(['opened', 'auto_approved']);
+  });
+
+  it('waits for the first step with a deadline one SLA away', () => {
+    const r = open();
+    expect(r).toMatchObject({ status: 'PENDING', step: 0, version: 1, deadline: '2026-11-24T13:00:00.000Z' });
+    expect(r.actionHash).toBe(actionHash(r.action));
+    expect(r.decision).toBeUndefined();
+  });
+});
+
+describe('what intake does with a review it tried to open', () => {
+  it('notifies a new pending review, resumes a decided one, and ignores a notified duplicate', () => {
+    const pending = open();
+    expect(intakeNext(pending, true, pending.actionHash)).toBe('notify');
+    const auto = open(purchaseOrder(500));
+    expect(intakeNext(auto, true, auto.actionHash)).toBe('resume');
+    const claim = claimNotification(pending, 'exec-1', NOW);
+    if (typeof claim === 'string') throw new Error('expected a claim');
+    const notified = { ...claim.next, history: [...pending.history, claim.entry] };
+    expect(intakeNext(notified, false, pending.actionHash)).toBe('duplicate');
+    expect(intakeNext(completed(auto, NOW).next, false, auto.actionHash)).toBe('duplicate');
+  });
+
+  it('calls a reused proposalId with another action a conflict', () => {
+    const r = open();
+    expect(intakeNext(r, false, 'f'.repeat(64))).toBe('conflict');
+  });
+
+  it('lets only the claiming execution send the notification again', () => {
+    const r = open();
+    const claim = claimNotification(r, 'exec-1', NOW);
+    if (typeof claim === 'string') throw new Error('expected a claim');
+    const claimed = { ...claim.next, history: [...r.history, claim.entry] };
+    expect(claimNotification(claimed, 'exec-1', NOW)).toBe('mine');
+    expect(claimNotification(claimed, 'exec-2', NOW)).toBe('taken');
+  });
+});
+
+describe('events and callbacks of a review', () => {
+  it('describes the request with the current approvers and deadline', () => {
+    const r = open();
+    const e = approvalRequested(r, NOW);
+    expect(e.detailType).toBe('Approval Requested');
+    expect(e.detail).toMatchObject({ reviewId: r.id, tier: 'medium', approvers: r.route[0]!.approvers.map((a) => a.id), deadline: r.deadline });
+  });
+
+  it('grants the approved action with its hash, and answers a task-token caller with it', () => {
+    const p = { ...purchaseOrder(500), taskToken: 'token-1' };
+    const r = open(p);
+    const e = outcomeEvent(r);
+    expect(e).toMatchObject({ detailType: 'Approval Granted', detail: { action: p.action, actionHash: actionHash(p.action), edited: false } });
+    expect(callbackFor(r, e.detail)).toEqual({ taskToken: 'token-1', success: true, output: JSON.stringify(e.detail) });
+  });
+
+  it('fails a task-token caller with HumanRejected, the reviewer and the reason', () => {
+    const r = open({ ...proposal(), taskToken: 'token-2' });
+    const rejected = { ...r, status: 'REJECTED' as const, decision: { outcome: 'rejected' as const, by: [{ id: 'raj.patel', kind: 'person' as const }], at: NOW.toISOString(), reason: 'over budget', action: r.action, actionHash: r.actionHash, edited: false } };
+    const cb = callbackFor(rejected, outcomeEvent(rejected).detail);
+    expect(cb).toMatchObject({ success: false, error: 'HumanRejected' });
+    expect(JSON.parse((cb as { cause: string }).cause)).toMatchObject({ reviewId: r.id, decidedBy: ['raj.patel'], reason: 'over budget' });
+  });
+
+  it('answers nobody when the proposal carried no task token', () => {
+    const r = open(purchaseOrder(500));
+    expect(callbackFor(r, outcomeEvent(r).detail)).toBeUndefined();
+  });
+});
