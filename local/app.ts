@@ -13,6 +13,7 @@ import { LocalBus } from './eventbridge/bus.ts';
 import { InvalidEventPatternError } from './eventbridge/pattern.ts';
 import { dynamoHandler, ensureTables } from './dynamodb.ts';
 import { LocalMail } from './ses.ts';
+import { LocalParameters } from './parameters.ts';
 import { apiGatewayEvent, httpResponse, routesFrom, type Route } from './http-api.ts';
 import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
 
@@ -111,6 +112,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const dynamo = dynamoHandler(opts.persist ? join(dataDir, 'dynamodb') : undefined);
     const mail = new LocalMail(join(dataDir, 'outbox'));
     await mail.init();
+    const parameters = new LocalParameters(wiring.region);
+    await parameters.init(wiring.secrets, join(dataDir, 'secrets.json'));
     const lambdas = new LambdaHost(root, wiring.region, wiring.functions);
     const bus = new LocalBus({ buses: wiring.buses, rules: wiring.rules, archiveFile: join(dataDir, 'events.jsonl'), deadLetterFile: join(dataDir, 'dead-letters.jsonl'), region: wiring.region });
     const stepFunctions = new LocalStepFunctions(wiring.stateMachines, lambdas, (entries) => bus.putEvents(entries), wiring.region);
@@ -188,6 +191,13 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         case 'AWSStepFunctions.SendTaskFailure':
           stepFunctions.sendTaskFailure(s('taskToken') ?? '', s('error'), s('cause'));
           return {};
+        case 'AmazonSSM.GetParameters':
+          return parameters.getParameters(Array.isArray(input.Names) ? (input.Names as string[]) : []);
+        case 'AmazonSSM.GetParameter': {
+          const { Parameters } = parameters.getParameters([s('Name') ?? '']);
+          if (!Parameters[0]) throw new AwsError('ParameterNotFound', `Parameter ${s('Name')} not found.`);
+          return { Parameter: Parameters[0] };
+        }
         case 'AWSStepFunctions.ListStateMachines':
           return { stateMachines: stepFunctions.stateMachines.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: 0 })) };
       }

@@ -45,6 +45,12 @@ export interface RuleWiring {
   target: RuleTarget;
 }
 
+export interface SecretWiring {
+  name: string;
+  value?: string;
+  generate?: { length: number; excludePunctuation: boolean };
+}
+
 export interface Wiring {
   service: string;
   stage: string;
@@ -55,6 +61,7 @@ export interface Wiring {
   rules: RuleWiring[];
   buses: string[];
   tables: Obj[];
+  secrets: SecretWiring[];
 }
 
 /** Runs `sls print` on the project (offline; about a second) and returns the resolved configuration. */
@@ -118,6 +125,13 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
       case 'AWS::DynamoDB::Table': {
         const name = str(props.TableName, `${id}.Properties.TableName`);
         refs.set(id, { ref: name, arn: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${name}` });
+        break;
+      }
+      case 'AWS::SecretsManager::Secret': {
+        // Ref of a secret is its ARN.
+        const name = str(props.Name, `${id}.Properties.Name`);
+        const arn = `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${name}`;
+        refs.set(id, { ref: arn, arn });
         break;
       }
       case 'AWS::SQS::Queue': {
@@ -265,5 +279,18 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
     .filter((r) => r.Type === 'AWS::DynamoDB::Table')
     .map((r) => obj(resolveValue(r.Properties ?? null, 'table')));
 
-  return { service, stage, region, environment, functions, stateMachines, rules, buses, tables };
+  const secrets: SecretWiring[] = Object.values(resources)
+    .map(obj)
+    .filter((r) => r.Type === 'AWS::SecretsManager::Secret')
+    .map((r) => {
+      const props = obj(resolveValue(r.Properties ?? null, 'secret'));
+      const gen = obj(props.GenerateSecretString);
+      return {
+        name: str(props.Name, 'secret Name'),
+        ...(typeof props.SecretString === 'string' ? { value: props.SecretString } : {}),
+        ...(props.GenerateSecretString ? { generate: { length: typeof gen.PasswordLength === 'number' ? gen.PasswordLength : 32, excludePunctuation: gen.ExcludePunctuation === true } } : {}),
+      };
+    });
+
+  return { service, stage, region, environment, functions, stateMachines, rules, buses, tables, secrets };
 }

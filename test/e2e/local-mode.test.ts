@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { clients, eventually } from '../support/local.ts';
 import { startLocalProcess, type LocalProcess } from '../support/process.ts';
 import { proposal, purchaseOrder } from '../support/proposals.ts';
@@ -135,6 +136,22 @@ describe('local mode over HTTP', () => {
     expect(await readdir(join(local.dataDir, 'outbox'))).toContain(`${ok.MessageId}.eml`);
     await expect(ses.send(new SendEmailCommand({ FromEmailAddress: 'a@example.com', Destination: { ToAddresses: [] }, Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'x' } } } } }))).rejects.toMatchObject({ name: 'BadRequestException' });
   });
+
+  it('serves the generated link-signing secret through Parameter Store, and keeps it across restarts', async () => {
+    const name = '/aws/reference/secretsmanager/hitl-gate-dev-link-signing-key';
+    const ssm = (url: string) => new SSMClient({ endpoint: url, region: 'eu-west-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const out = await ssm(local.url).send(new GetParametersCommand({ Names: [name, '/nope'], WithDecryption: true }));
+    expect(out.Parameters).toEqual([expect.objectContaining({ Name: name, Type: 'SecureString', Value: expect.stringMatching(/^[A-Za-z0-9]{64}$/) })]);
+    expect(out.InvalidParameters).toEqual(['/nope']);
+    const again = await startLocalProcess({ HITL_DATA_DIR: local.dataDir });
+    try {
+      const second = await ssm(again.url).send(new GetParametersCommand({ Names: [name], WithDecryption: true }));
+      expect(second.Parameters![0]!.Value).toBe(out.Parameters![0]!.Value);
+    } finally {
+      again.child.kill('SIGINT');
+      await new Promise((r) => again.child.once('exit', r));
+    }
+  }, 60_000);
 
   it('serves the outbox and events pages', async () => {
     const outbox = await fetch(`${local.url}/_local/outbox`);
