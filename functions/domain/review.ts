@@ -37,6 +37,35 @@ export interface Decision {
   action: Action;
   actionHash: string;
   edited: boolean;
+  /** Set when edited: who edited last, and every field that differs from the proposal. */
+  editedBy?: string;
+  changes?: Change[];
+}
+
+/** One field an approver changed: its dotted path and the proposal's value against the edited one. */
+export interface Change {
+  path: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** A person's approval of one exact action (by hash) at the current step. */
+export interface Approval {
+  approverId: string;
+  at: string;
+  actionHash: string;
+  reason?: string;
+}
+
+/** An approver's edit of the proposal: the action under approval from then on, until the review is decided. */
+export interface ProposedEdit {
+  action: Action;
+  actionHash: string;
+  /** The approver who edited last. */
+  by: string;
+  at: string;
+  /** Differences from the original proposal (review.action), not from the previous edit. */
+  changes: Change[];
 }
 
 export interface Review {
@@ -63,7 +92,13 @@ export interface Review {
   step: number;
   deadline?: string;
   decision?: Decision;
+  /** Approvals at the current step; only those of the action under approval count towards the quorum. */
+  approvals: Approval[];
+  /** The edited action under approval, if an approver changed it; `action` stays the original proposal. */
+  proposedEdit?: ProposedEdit;
   history: HistoryEntry[];
+  /** Nonces of the single-use decision links already used, claimed in the same write as their decision. */
+  usedLinks?: string[];
   /** Optimistic concurrency: every status change is conditional on it. */
   version: number;
   createdAt: string;
@@ -106,6 +141,7 @@ export function newReview(proposal: ActionProposed, classification: Classificati
     editable: classification.editable,
     status: 'PENDING',
     step: 0,
+    approvals: [],
     history: [{ at, what: 'opened', by: { id: proposal.agentId, kind: 'system' }, note: classification.reason }],
     version: 1,
     createdAt: at,

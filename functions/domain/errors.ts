@@ -1,0 +1,141 @@
+// The domain's refusals, each with a stable code and the HTTP status it suggests; the handler maps them in one place.
+// Messages are written for the person who clicked the link: they never carry a token's internals.
+import type { Tier } from '../../events/index.ts';
+import type { Decision, Outcome } from './review.ts';
+
+export class DomainError extends Error {
+  /** Stable identifier for clients and logs; the same as the class name. */
+  readonly code: string;
+  /** The HTTP status a handler answers with. */
+  readonly status: number;
+  constructor(code: string, status: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    // Set explicitly rather than from the constructor's name, which a bundler may rename.
+    this.name = code;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}
+
+export class ReviewNotFound extends DomainError {
+  readonly reviewId: string;
+  constructor(reviewId: string) {
+    super('ReviewNotFound', 404, `There is no review ${reviewId}.`);
+    this.reviewId = reviewId;
+  }
+}
+
+/** Malformed, tampered, wrongly signed or of another issuer or algorithm: deliberately one reason, no details. */
+export class TokenInvalid extends DomainError {
+  constructor(message = 'This link is not valid. Use the link from your most recent email.') {
+    super('TokenInvalid', 401, message);
+  }
+}
+
+export class TokenExpired extends DomainError {
+  constructor(message = 'This link has expired.') {
+    super('TokenExpired', 401, message);
+  }
+}
+
+export class TokenWrongReview extends DomainError {
+  constructor(message = 'This link belongs to another review.') {
+    super('TokenWrongReview', 403, message);
+  }
+}
+
+/** A single-use link that was already used. */
+export class TokenUsed extends DomainError {
+  constructor(message = 'This link has already been used.') {
+    super('TokenUsed', 409, message);
+  }
+}
+
+/** The link's approver is not among the current step's approvers (e.g. the review was escalated). */
+export class NotCurrentApprover extends DomainError {
+  readonly approverId: string;
+  constructor(approverId: string, message = `${approverId} is not among this review's current approvers.`) {
+    super('NotCurrentApprover', 403, message);
+    this.approverId = approverId;
+  }
+}
+
+export class SelfApproval extends DomainError {
+  readonly approverId: string;
+  constructor(approverId: string) {
+    super('SelfApproval', 403, `${approverId} requested this action and cannot decide on it.`);
+    this.approverId = approverId;
+  }
+}
+
+export class AlreadyDecided extends DomainError {
+  readonly outcome: Outcome | undefined;
+  readonly decision: Decision | undefined;
+  constructor(reviewId: string, decision: Decision | undefined) {
+    const by = decision?.by.map((a) => a.id).join(', ');
+    super('AlreadyDecided', 409, decision ? `Review ${reviewId} was already ${decision.outcome} by ${by} at ${decision.at}.` : `Review ${reviewId} is no longer waiting for a decision.`);
+    this.outcome = decision?.outcome;
+    this.decision = decision;
+  }
+}
+
+export class ReasonRequired extends DomainError {
+  constructor(message = 'A rejection needs a reason.') {
+    super('ReasonRequired', 400, message);
+  }
+}
+
+export class FieldNotEditable extends DomainError {
+  readonly path: string;
+  readonly editable: readonly string[];
+  constructor(path: string, editable: readonly string[]) {
+    const may = editable.length > 0 ? `you may change ${editable.join(', ')}` : 'nothing in this action may be changed';
+    super('FieldNotEditable', 422, `${path} cannot be changed; ${may}.`);
+    this.path = path;
+    this.editable = editable;
+  }
+}
+
+/** The edited action fails the Action schema; one problem per entry, `path: what is wrong`. */
+export class InvalidEdit extends DomainError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super('InvalidEdit', 422, `The edited action is not valid: ${problems.join('; ')}.`);
+    this.problems = problems;
+  }
+}
+
+/** The edited action re-classifies to a tier or route outside this approver's authority. */
+export class BeyondAuthority extends DomainError {
+  readonly approverId: string;
+  /** Where the edit lands: its tier and rule. */
+  readonly tier: Tier;
+  readonly rule: string;
+  constructor(approverId: string, lands: { tier: Tier; rule: string }, message: string) {
+    super('BeyondAuthority', 422, message);
+    this.approverId = approverId;
+    this.tier = lands.tier;
+    this.rule = lands.rule;
+  }
+}
+
+export class DuplicateApproval extends DomainError {
+  readonly approverId: string;
+  constructor(approverId: string) {
+    super('DuplicateApproval', 409, `${approverId} has already approved this action.`);
+    this.approverId = approverId;
+  }
+}
+
+/** An approved decision whose action no longer matches its hash: nothing may be granted. */
+export class ActionHashMismatch extends DomainError {
+  readonly reviewId: string;
+  constructor(reviewId: string, message: string) {
+    super('ActionHashMismatch', 500, message);
+    this.reviewId = reviewId;
+  }
+}
