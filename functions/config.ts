@@ -12,6 +12,8 @@ const Env = z.object({
   /** Base URL of the HTTP API, for the links in emails. */
   PUBLIC_URL: z.url(),
   RESUME_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** Parameter Store name of the decision links' HMAC key. */
+  LINK_KEY_PARAMETER: z.string().min(1),
   /** Where bundled files (policy, directory) live: the Lambda task root, or the project root locally. */
   LAMBDA_TASK_ROOT: z.string().optional(),
 });

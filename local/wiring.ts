@@ -87,7 +87,7 @@ export function functionLogicalId(key: string): string {
   return normalized.charAt(0).toUpperCase() + normalized.slice(1) + 'LambdaFunction';
 }
 
-/** serverless-step-functions' logical id of a state machine. */
+/** serverless-step-functions' logical id of a state machine without an `id` (with a `name`, it derives it from that). */
 export function stateMachineLogicalId(key: string): string {
   return key.charAt(0).toUpperCase() + key.slice(1).replace(/[^A-Za-z0-9]/g, '') + 'StateMachine';
 }
@@ -110,9 +110,16 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
     const name = typeof obj(fn).name === 'string' ? (obj(fn).name as string) : `${service}-${stage}-${key}`;
     refs.set(functionLogicalId(key), { ref: name, arn: functionArn(name) });
   }
+  const machineId = (key: string) => {
+    const m = obj(machinesConfig[key]);
+    if (typeof m.id === 'string') return m.id;
+    // serverless-step-functions derives the logical id from `name` when there is no `id`: too fragile to Ref.
+    if (m.name !== undefined) throw new Error(`serverless.yml: stepFunctions.stateMachines.${key} has a name but no id; give it an id so Ref and local mode agree`);
+    return stateMachineLogicalId(key);
+  };
   for (const [key, m] of Object.entries(machinesConfig)) {
     const name = typeof obj(m).name === 'string' ? (obj(m).name as string) : `${service}-${stage}-${key}`;
-    refs.set(stateMachineLogicalId(key), { ref: machineArn(name), arn: machineArn(name) });
+    refs.set(machineId(key), { ref: machineArn(name), arn: machineArn(name) });
   }
   for (const [id, res] of Object.entries(resources)) {
     const props = obj(obj(res).Properties);
@@ -262,7 +269,7 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
 
   const stateMachines: StateMachineWiring[] = Object.entries(machinesConfig).map(([key, mJson]) => {
     const m = obj(mJson);
-    const { arn } = refs.get(stateMachineLogicalId(key))!;
+    const { arn } = refs.get(machineId(key))!;
     const events = Array.isArray(m.events) ? m.events.map(obj) : [];
     events.forEach((e, i) => e.eventBridge && ruleFrom(obj(e.eventBridge), `stepFunctions.${key}.events[${i}]`, { kind: 'stateMachine', arn }));
     return {

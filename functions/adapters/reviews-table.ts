@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { HistoryEntry, Review } from '../domain/review.ts';
 
 /** Thrown when a conditional write lost a race: the caller re-reads and decides again. */
@@ -22,12 +23,23 @@ function indexAttributes(review: Review): Record<string, string> {
 }
 
 function toReview(item: Record<string, unknown>): Review {
-  const { pk: _pk, sk: _sk, entity: _e, dueShard: _d, dueAt: _a, ...review } = item;
-  return review as unknown as Review;
+  const { pk: _pk, sk: _sk, entity: _e, dueShard: _d, dueAt: _a, usedLinks, ...review } = item;
+  // A string set comes back as a Set; the review carries a plain list.
+  return { ...review, ...(usedLinks instanceof Set ? { usedLinks: [...usedLinks] as string[] } : {}) } as unknown as Review;
 }
 
-// Fields a state change may rewrite; history is only ever appended.
-const MUTABLE = ['status', 'step', 'deadline', 'decision', 'updatedAt', 'version'] as const;
+// Fields a state change may rewrite; history is only ever appended, used links only ever added.
+const MUTABLE = ['status', 'step', 'deadline', 'decision', 'approvals', 'proposedEdit', 'updatedAt', 'version'] as const;
+
+export interface SaveOptions {
+  /** A single-use link's nonce, claimed in the same conditional write as the decision it carries. */
+  consumeLink?: string;
+}
+
+/** Thrown when a single-use link's nonce was claimed already. */
+export class LinkAlreadyUsed extends Error {
+  override readonly name = 'LinkAlreadyUsed';
+}
 
 export class ReviewsTable {
   readonly #doc: DynamoDBDocumentClient;
@@ -66,7 +78,7 @@ export class ReviewsTable {
    * Writes `next` over `prev` if nobody else wrote in between (version check), appending its new
    * history entries in the same update: the state change and its audit entry land together or not at all.
    */
-  async save(prev: Review, next: Review, entries: HistoryEntry[]): Promise<Review> {
+  async save(prev: Review, next: Review, entries: HistoryEntry[], options: SaveOptions = {}): Promise<Review> {
     if (next.version !== prev.version + 1) throw new Error('a saved review must advance its version by one');
     const names: Record<string, string> = { '#history': 'history' };
     const values: Record<string, unknown> = { ':expected': prev.version, ':entries': entries };
@@ -88,23 +100,39 @@ export class ReviewsTable {
         values[`:${attr}`] = index[attr];
       } else remove.push(`#${attr}`);
     }
+    let condition = '#version = :expected';
+    let add = '';
+    if (options.consumeLink) {
+      names['#usedLinks'] = 'usedLinks';
+      values[':link'] = options.consumeLink;
+      values[':links'] = new Set([options.consumeLink]);
+      condition += ' AND NOT contains(#usedLinks, :link)';
+      add = ' ADD #usedLinks :links';
+    }
     try {
       await this.#doc.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: keys.review(prev.id),
-          UpdateExpression: `SET ${set.join(', ')}` + (remove.length ? ` REMOVE ${remove.join(', ')}` : ''),
-          ConditionExpression: '#version = :expected',
+          UpdateExpression: `SET ${set.join(', ')}` + (remove.length ? ` REMOVE ${remove.join(', ')}` : '') + add,
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new StaleReview(`review ${prev.id} changed since version ${prev.version}`);
-      throw err;
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const current = err.Item ? toReview(unmarshallItem(err.Item)) : await this.get(prev.id);
+      if (options.consumeLink && current?.usedLinks?.includes(options.consumeLink)) throw new LinkAlreadyUsed(`link ${options.consumeLink} was used already`);
+      throw new StaleReview(`review ${prev.id} changed since version ${prev.version}`);
     }
-    return { ...next, history: [...prev.history, ...entries] };
+    return { ...next, history: [...prev.history, ...entries], ...(options.consumeLink ? { usedLinks: [...(prev.usedLinks ?? []), options.consumeLink] } : {}) };
   }
+}
+
+function unmarshallItem(item: NonNullable<ConditionalCheckFailedException['Item']>): Record<string, unknown> {
+  return unmarshall(item);
 }
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {

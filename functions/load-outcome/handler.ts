@@ -4,6 +4,7 @@ import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { callbackFor, isDecided, type Callback } from '../domain/review.ts';
+import { assertApprovedActionIntact } from '../domain/decision.ts';
 import { outcomeEvent, type BusEvent } from '../domain/review-events.ts';
 
 export class ReviewNotDecided extends Error {
@@ -20,6 +21,8 @@ export async function loadOutcome(input: { reviewId: string }): Promise<LoadOutc
   if (!review) throw new ReviewNotDecided(`review ${input.reviewId} does not exist`);
   if (review.status === 'COMPLETED') return { reviewId: review.id, done: true };
   if (!isDecided(review.status)) throw new ReviewNotDecided(`review ${review.id} is ${review.status}`);
+  // Nothing is granted unless the approved action is byte for byte the one whose hash was approved.
+  if (review.status === 'APPROVED') assertApprovedActionIntact(review);
   const event = outcomeEvent(review);
   const callback = callbackFor(review, event.detail);
   logger.info('restarting decided review', { reviewId: review.id, status: review.status, callback: Boolean(callback) });

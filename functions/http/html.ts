@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+
+// HTML for the pages approvers use: server-rendered, no JavaScript needed, no external assets.
+
+export const esc = (s: unknown): string =>
+  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const STYLE = `
+:root{color-scheme:light}
+body{font:16px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;background:#f5f6f8;color:#1a1d21}
+header{background:#1a1d21;color:#fff;padding:.7rem 1.25rem}
+main{max-width:52rem;margin:0 auto;padding:1rem 1.25rem 3rem}
+h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.75rem 0 .5rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;background:#fff;padding:1rem;border:1px solid #d9dde3;border-radius:6px}
+dt{font-weight:600;color:#3b4350}dd{margin:0}
+table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d9dde3}
+th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e6e9ee;vertical-align:top}
+.banner{padding:.8rem 1rem;border-radius:6px;margin:0 0 1rem;border:1px solid}
+.info{background:#eef5ff;border-color:#9cc0f0}.ok{background:#ecf8ef;border-color:#8fd0a2}.warn{background:#fff6e5;border-color:#f0c36d}.bad{background:#fdeeee;border-color:#e99}
+form{background:#fff;border:1px solid #d9dde3;border-radius:6px;padding:1rem;margin:.75rem 0}
+label{display:block;font-weight:600;margin:.6rem 0 .25rem}
+input[type=text],input[type=number],textarea{width:100%;box-sizing:border-box;font:inherit;padding:.45rem;border:1px solid #9aa3af;border-radius:4px}
+textarea{min-height:6rem}
+button{font:inherit;font-weight:600;padding:.55rem 1.1rem;border-radius:4px;border:1px solid #1a1d21;cursor:pointer;margin-top:.75rem}
+.approve{background:#1f7a3a;color:#fff;border-color:#1f7a3a}.reject{background:#b42318;color:#fff;border-color:#b42318}
+:focus-visible{outline:3px solid #2563eb;outline-offset:2px}
+pre{white-space:pre-wrap;word-break:break-word;margin:0;font:14px ui-monospace,monospace}
+.hint{color:#4b5563;font-size:.9rem;margin:.25rem 0 0}
+`;
+
+/** CSP hash of the one inline stylesheet, so the pages need neither 'unsafe-inline' nor external CSS. */
+export const STYLE_CSP_HASH = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
+
+export function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">
+<title>${esc(title)} · hitl-gate</title><style>${STYLE}</style></head>
+<body><header><strong>hitl-gate</strong> · approval for an AI agent's action</header>
+<main id="main">${body}</main></body></html>`;
+}
