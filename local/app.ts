@@ -14,6 +14,7 @@ import { InvalidEventPatternError } from './eventbridge/pattern.ts';
 import { dynamoHandler, ensureTables } from './dynamodb.ts';
 import { LocalMail } from './ses.ts';
 import { LocalParameters } from './parameters.ts';
+import { LocalSchedules } from './schedules.ts';
 import { apiGatewayEvent, httpResponse, routesFrom, type Route } from './http-api.ts';
 import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
 
@@ -27,6 +28,8 @@ export interface LocalOptions {
   /** Keep DynamoDB on disk under <data>/dynamodb instead of in memory. */
   persist?: boolean;
   stage?: string;
+  /** Run scheduled functions on timers (default true); tests fire them by hand. */
+  schedules?: boolean;
   /** Overrides of the functions' environment from serverless.yml (e.g. POWERTOOLS_LOG_LEVEL). */
   environment?: Record<string, string>;
   log?: (line: string) => void;
@@ -39,6 +42,7 @@ export interface LocalApp {
   stepFunctions: LocalStepFunctions;
   lambdas: LambdaHost;
   mail: LocalMail;
+  schedules: LocalSchedules;
   /** Resolves when nothing is in flight: deliveries, executions (except those waiting on a task token). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -119,6 +123,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const stepFunctions = new LocalStepFunctions(wiring.stateMachines, lambdas, (entries) => bus.putEvents(entries), wiring.region);
     bus.connect({ startExecution: (arn, input) => stepFunctions.startExecution({ stateMachineArn: arn, input }), invokeFunction: (arn, event) => lambdas.invoke(arn, event) });
     const routes = routesFrom(wiring.functions);
+    const schedules = new LocalSchedules(wiring.functions, lambdas, wiring.region, log);
 
     router = async (req, res) => {
       const target = req.headers['x-amz-target'];
@@ -219,7 +224,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     async function pages(reqUrl: URL, res: ServerResponse): Promise<void> {
       const path = reqUrl.pathname;
       if (path === '/' || path === '/_local') {
-        return html(res, homePage(url, { functions: wiring.functions.map((f) => f.name), stateMachines: wiring.stateMachines.map((m) => `${m.name} (${m.type})`), rules: wiring.rules.map((r) => `${r.name} on ${r.busName}: ${JSON.stringify(r.pattern)}`) }));
+        return html(res, homePage(url, { functions: wiring.functions.map((f) => f.name), stateMachines: wiring.stateMachines.map((m) => `${m.name} (${m.type})`), rules: [...wiring.rules.map((r) => `${r.name} on ${r.busName}: ${JSON.stringify(r.pattern)}`), ...schedules.list.map((s) => `${s.function}: ${s.rate}`)] }));
       }
       if (path === '/_local/outbox') return html(res, outboxPage(await mail.list()));
       const message = /^\/_local\/outbox\/([\w.-]+\.eml)(\/raw)?$/.exec(path);
@@ -238,6 +243,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
 
     await ensureTables(url, wiring.tables);
     await lambdas.loadAll();
+    if (opts.schedules !== false) schedules.start();
 
     return {
       url,
@@ -246,6 +252,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       stepFunctions,
       lambdas,
       mail,
+      schedules,
       async idle() {
         for (let i = 0; i < 3; i++) {
           await bus.idle();
@@ -253,6 +260,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         }
       },
       async close() {
+        schedules.stop();
         await new Promise<void>((ok) => {
           server.close(() => ok());
           server.closeAllConnections();

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { HistoryEntry, Review } from '../domain/review.ts';
+import { attentionAt, type HistoryEntry, type Review } from '../domain/review.ts';
 
 /** Thrown when a conditional write lost a race: the caller re-reads and decides again. */
 export class StaleReview extends Error {
@@ -17,9 +17,13 @@ export const keys = {
   dueShard: (id: string) => `DUE#${parseInt(id.slice(-4), 16) % DUE_SHARDS}`,
 };
 
-/** Attributes a review keeps while it waits: the due index sees only PENDING reviews with a deadline. */
+/**
+ * The due index holds a review only while it needs the sweeper some day: waiting for its deadline, or
+ * decided but not completed. Completed reviews leave it, so a sweep reads what is due, not the backlog.
+ */
 function indexAttributes(review: Review): Record<string, string> {
-  return review.status === 'PENDING' && review.deadline ? { dueShard: keys.dueShard(review.id), dueAt: review.deadline } : {};
+  const at = attentionAt(review);
+  return at ? { dueShard: keys.dueShard(review.id), dueAt: at } : {};
 }
 
 function toReview(item: Record<string, unknown>): Review {
@@ -29,7 +33,7 @@ function toReview(item: Record<string, unknown>): Review {
 }
 
 // Fields a state change may rewrite; history is only ever appended, used links only ever added.
-const MUTABLE = ['status', 'step', 'deadline', 'decision', 'approvals', 'proposedEdit', 'updatedAt', 'version'] as const;
+const MUTABLE = ['status', 'step', 'deadline', 'decision', 'approvals', 'proposedEdit', 'redrives', 'lastRedriveAt', 'updatedAt', 'version'] as const;
 
 export interface SaveOptions {
   /** A single-use link's nonce, claimed in the same conditional write as the decision it carries. */
@@ -67,6 +71,33 @@ export class ReviewsTable {
       if (!existing) throw err;
       return { review: existing, created: false };
     }
+  }
+
+  /** Ids of reviews whose attention time has come, one Query per shard (never a Scan), oldest first. */
+  async due(now: Date, limitPerShard = 100): Promise<{ ids: string[]; itemsRead: number }> {
+    const ids: string[] = [];
+    let itemsRead = 0;
+    for (let shard = 0; shard < DUE_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      let left = limitPerShard;
+      do {
+        const out = await this.#doc.send(
+          new QueryCommand({
+            TableName: this.#table,
+            IndexName: 'due',
+            KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
+            ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now.toISOString() },
+            Limit: left,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of out.Items ?? []) ids.push(String(item.pk).slice('REVIEW#'.length));
+        itemsRead += out.Items?.length ?? 0;
+        left -= out.Items?.length ?? 0;
+        startKey = out.LastEvaluatedKey;
+      } while (startKey && left > 0);
+    }
+    return { ids, itemsRead };
   }
 
   async get(id: string): Promise<Review | undefined> {

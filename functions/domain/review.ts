@@ -14,7 +14,7 @@ export interface Actor {
 
 export interface HistoryEntry {
   at: string;
-  what: 'opened' | 'auto_approved' | 'notified' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'escalated' | 'completed';
+  what: 'opened' | 'auto_approved' | 'notified' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'escalated' | 'redriven' | 'completed';
   by: Actor;
   note?: string;
   /** The execution that wrote it, so a retry of that same execution recognises its own entry. */
@@ -97,6 +97,9 @@ export interface Review {
   /** The edited action under approval, if an approver changed it; `action` stays the original proposal. */
   proposedEdit?: ProposedEdit;
   history: HistoryEntry[];
+  /** Restarts of resume by the sweeper after the first one did not complete, and when the last was. */
+  redrives?: number;
+  lastRedriveAt?: string;
   /** Nonces of the single-use decision links already used, claimed in the same write as their decision. */
   usedLinks?: string[];
   /** Optimistic concurrency: every status change is conditional on it. */
@@ -214,4 +217,29 @@ export function callbackFor(review: Review, outcomeDetail: Record<string, unknow
   const error = ({ rejected: 'HumanRejected', expired: 'ReviewExpired', cancelled: 'ReviewCancelled' } as const)[d.outcome];
   const cause = JSON.stringify({ reviewId: review.id, proposalId: review.proposalId, decidedBy: d.by.map((a) => a.id), reason: d.reason, decidedAt: d.at });
   return { taskToken: review.taskToken, success: false, error, cause };
+}
+
+/** How long a decided review may take to complete before the sweeper restarts it, doubling per re-drive up to an hour. */
+export const REDRIVE_AFTER_MS = 2 * 60_000;
+const REDRIVE_MAX_MS = 60 * 60_000;
+
+/**
+ * When the sweeper must next look at a review: its deadline while it waits, or, once decided, when its
+ * restart is overdue. A completed review needs no attention and leaves the due index.
+ */
+export function attentionAt(review: Review): string | undefined {
+  if (review.status === 'PENDING') return review.deadline;
+  if (!isDecided(review.status) || !review.decision) return undefined;
+  const since = Date.parse(review.lastRedriveAt ?? review.decision.at);
+  const wait = Math.min(REDRIVE_AFTER_MS * 2 ** (review.redrives ?? 0), REDRIVE_MAX_MS);
+  return new Date(since + wait).toISOString();
+}
+
+/** The sweeper's claim on restarting a decided review whose restart did not complete (conditional, like every change). */
+export function redriven(review: Review, now: Date): { next: Review; entry: HistoryEntry } {
+  if (!isDecided(review.status)) throw new Error(`review ${review.id} is ${review.status}, not decided`);
+  const at = now.toISOString();
+  const redrives = (review.redrives ?? 0) + 1;
+  const entry: HistoryEntry = { at, what: 'redriven', by: { id: 'hitl-gate', kind: 'system' }, note: `restart ${redrives}: the previous one did not complete` };
+  return { next: { ...review, redrives, lastRedriveAt: at, updatedAt: at, version: review.version + 1 }, entry };
 }

@@ -18,7 +18,7 @@ export interface Harness {
 /** Local mode in this process on a free port, with a fresh data folder and quiet function logs. */
 export async function startHarness(): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hitl-test-'));
-  const app = await startLocal({ root: ROOT, port: 0, dataDir, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  const app = await startLocal({ root: ROOT, port: 0, dataDir, schedules: false, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
   return {
     app,
     dataDir,

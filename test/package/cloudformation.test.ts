@@ -1,0 +1,327 @@
+// `sls package` offline, then the CloudFormation template and the function zips it would deploy:
+// wiring, least privilege and bundles are checked where they end up, not in serverless.yml.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import { asList, isObject, policyStatements, referencesIn, render, type Json, type JsonObject, type Resource, type Template } from './cfn.ts';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '../..');
+const MAX_ZIP_BYTES = 1.5 * 1024 * 1024;
+/** Strings of the AWS SDK's own request code (@aws-sdk/core): present only if a client was bundled. */
+const SDK_MARKERS = ['x-amz-user-agent', 'aws-sdk-js'];
+/** What serverless-step-functions adds to a machine's role for logging, tracing and startExecution; none takes a resource. */
+const MACHINE_ROLE_COMPANIONS = new Set([
+  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
+  'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
+  'states:DescribeExecution', 'states:StopExecution', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule',
+]);
+
+interface Bundle {
+  zip: string;
+  bytes: number;
+  entries: string[];
+  /** The file the Handler names, `.cjs` added. */
+  handlerFile: string;
+  /** Its text, or undefined when the zip lacks it. */
+  code: string | undefined;
+}
+
+let dir: string;
+let template: Template;
+const bundles = new Map<string, Bundle>();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hitl-package-'));
+  const sls = join(ROOT, 'node_modules/.bin/sls');
+  // The same Node as the tests (24), not whatever `node` is first on PATH.
+  await run(process.execPath, [sls, 'package', '--stage', 'test', '--package', dir], {
+    cwd: ROOT,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(`sls package failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  });
+  template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+
+  for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+    const zip = basename(String((props(fn).Code as JsonObject).S3Key));
+    const path = join(dir, zip);
+    const entries = (await run('unzip', ['-Z1', path])).stdout.split('\n').filter(Boolean);
+    const handlerFile = `${String(props(fn).Handler).replace(/\.[^./]+$/, '')}.cjs`;
+    const code = entries.includes(handlerFile) ? (await run('unzip', ['-p', path, handlerFile], { maxBuffer: 64 * 1024 * 1024 })).stdout : undefined;
+    bundles.set(id, { zip, bytes: (await stat(path)).size, entries, handlerFile, code });
+  }
+}, 120_000);
+
+afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
+
+function ofType(type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+const props = (r: Resource | undefined): JsonObject => r?.Properties ?? {};
+const the = (type: string): string => {
+  const found = ofType(type);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.map(([id]) => id).join(', ') || 'none'}`);
+  return found[0]![0];
+};
+/** `{ id: f(resource) }` for every resource of a type: one expectation shows every offender by name. */
+const each = <T,>(type: string, f: (r: Resource, id: string) => T): Record<string, T> =>
+  Object.fromEntries(ofType(type).map(([id, r]) => [id, f(r, id)]));
+const sameForAll = <T,>(type: string, value: T): Record<string, T> => each(type, () => value);
+const env = (fn: Resource): JsonObject => ((props(fn).Environment as JsonObject | undefined)?.Variables ?? {}) as JsonObject;
+const actionsOf = (s: JsonObject): string[] => asList(s.Action).map(String);
+const isRefTo = (v: Json | undefined, id: string) => isObject(v) && v.Ref === id;
+const isArnOf = (v: Json | undefined, id: string) => isObject(v) && JSON.stringify(v['Fn::GetAtt']) === JSON.stringify([id, 'Arn']);
+const busArns = (bus: string) => [`\${${bus}.Arn}`, `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/\${${bus}}`];
+/** The logical id of a state machine's role. */
+const roleOf = (machine: Resource) => String((props(machine).RoleArn as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
+const statementsOfRole = (role: string) =>
+  policyStatements({ Resources: { [role]: template.Resources[role]! } }).filter(({ at }) => !at.includes('AssumeRolePolicyDocument')).map(({ statement }) => statement);
+
+describe('the packaged template', () => {
+  it('resolves every Ref, Fn::GetAtt, Fn::Sub variable and DependsOn to a resource or parameter of the template', () => {
+    const known = new Set([...Object.keys(template.Resources), ...Object.keys(template.Parameters ?? {})]);
+    const dependsOn = Object.entries(template.Resources).flatMap(([id, r]) => asList(r.DependsOn).map((d) => ({ id: String(d), at: `${id}.DependsOn` })));
+    const references = [
+      ...referencesIn(template.Resources as unknown as Json, 'Resources'),
+      ...referencesIn((template.Outputs ?? {}) as Json, 'Outputs'),
+      ...dependsOn,
+    ];
+    expect(references.length).toBeGreaterThan(0);
+    expect(references.filter((r) => !known.has(r.id))).toEqual([]);
+  });
+
+  it('points the approvers\' links (PUBLIC_URL) at the HTTP API of the same stack', () => {
+    const urls = each('AWS::Lambda::Function', (fn) => render(env(fn).PUBLIC_URL));
+    const api = the('AWS::ApiGatewayV2::Api');
+    expect(urls).toEqual(sameForAll('AWS::Lambda::Function', `https://\${${api}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}`));
+  });
+});
+
+describe('state machines', () => {
+  it('gives intake and resume the logical ids their definitions and local mode refer to', () => {
+    expect(Object.fromEntries(ofType('AWS::StepFunctions::StateMachine').map(([id, m]) => [id, String(props(m).StateMachineName)]))).toEqual({
+      IntakeStateMachine: 'hitl-gate-test-intake',
+      ResumeStateMachine: 'hitl-gate-test-resume',
+    });
+  });
+
+  it('runs both as Express workflows that log ALL with execution data to a log group of the stack and trace with X-Ray', () => {
+    const logGroups = new Set(ofType('AWS::Logs::LogGroup').map(([id]) => id));
+    const observed = each('AWS::StepFunctions::StateMachine', (m) => {
+      const logging = props(m).LoggingConfiguration as JsonObject;
+      const destinations = asList(logging.Destinations).map((d) => ((d as JsonObject).CloudWatchLogsLogGroup as JsonObject).LogGroupArn as { 'Fn::GetAtt'?: Json[] });
+      return {
+        type: props(m).StateMachineType,
+        level: logging.Level,
+        includeExecutionData: logging.IncludeExecutionData,
+        logsToStackLogGroup: destinations.length > 0 && destinations.every((d) => logGroups.has(String(d['Fn::GetAtt']?.[0])) && d['Fn::GetAtt']?.[1] === 'Arn'),
+        tracing: (props(m).TracingConfiguration as JsonObject | undefined)?.Enabled,
+      };
+    });
+    expect(observed).toEqual(
+      sameForAll('AWS::StepFunctions::StateMachine', { type: 'EXPRESS', level: 'ALL', includeExecutionData: true, logsToStackLogGroup: true, tracing: true }),
+    );
+  });
+});
+
+describe('event bus', () => {
+  it('declares exactly one bus, and every pattern rule listens on it rather than on the default bus', () => {
+    const bus = the('AWS::Events::EventBus');
+    const patternRules = ofType('AWS::Events::Rule').filter(([, r]) => props(r).EventPattern !== undefined);
+    expect(patternRules.length).toBeGreaterThan(0);
+    expect(Object.fromEntries(patternRules.map(([id, r]) => [id, props(r).EventBusName ?? 'default']))).toEqual(
+      Object.fromEntries(patternRules.map(([id]) => [id, { Ref: bus }])),
+    );
+  });
+
+  it('starts intake for every Action Proposed event not sent by the gate itself, with retries and a dead-letter queue', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => asList(props(r).Targets).some((t) => isRefTo((t as JsonObject).Arn, 'IntakeStateMachine')));
+    expect(rules).toHaveLength(1);
+    const rule = props(rules[0]![1]);
+    expect(rule.EventPattern).toEqual({ 'detail-type': ['Action Proposed'], source: [{ 'anything-but': ['hitl.gate'] }] });
+    expect(rule.State ?? 'ENABLED').toBe('ENABLED');
+    const [target, ...others] = asList(rule.Targets) as JsonObject[];
+    expect(others).toEqual([]);
+    const dlq = the('AWS::SQS::Queue');
+    expect(isArnOf((target!.DeadLetterConfig as JsonObject | undefined)?.Arn, dlq)).toBe(true);
+    expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: expect.any(Number), MaximumRetryAttempts: expect.any(Number) });
+    // The rule's own role may start intake and nothing else.
+    const role = String((target!.RoleArn as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
+    expect(statementsOfRole(role).map((s) => ({ actions: actionsOf(s), resources: asList(s.Resource).map(render) }))).toEqual([
+      { actions: ['states:StartExecution'], resources: ['${IntakeStateMachine}'] },
+    ]);
+  });
+
+  it('lets EventBridge, for the rules on the gate\'s bus only, send undeliverable proposals to the dead-letter queue', () => {
+    const dlq = the('AWS::SQS::Queue');
+    const busName = String(props(template.Resources[the('AWS::Events::EventBus')]).Name);
+    const ruleOnBus = `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${busName}/IntakeRule`;
+    const policies = ofType('AWS::SQS::QueuePolicy').filter(([, p]) => asList(props(p).Queues).some((q) => isRefTo(q, dlq)));
+    expect(policies).toHaveLength(1);
+    const grants = asList((props(policies[0]![1]).PolicyDocument as JsonObject).Statement).map((s) => s as JsonObject).filter(
+      (s) =>
+        s.Effect === 'Allow' &&
+        JSON.stringify(s.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) &&
+        actionsOf(s).includes('sqs:SendMessage') &&
+        asList(s.Resource).some((r) => isArnOf(r, dlq)),
+    );
+    expect(grants).toHaveLength(1);
+    // A condition naming another bus (or a typo) would make every dead letter fail silently.
+    const sourceArn = ((grants[0]!.Condition as JsonObject | undefined)?.ArnEquals as JsonObject | undefined)?.['aws:SourceArn'];
+    if (sourceArn !== undefined) {
+      const glob = new RegExp(`^${render(sourceArn).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+      expect(ruleOnBus).toMatch(glob);
+    }
+  });
+});
+
+describe('reviews table', () => {
+  it('keeps reviews in one on-demand table keyed by pk/sk, with the sparse due index, TTL, point-in-time recovery and encryption', () => {
+    const table = props(template.Resources[the('AWS::DynamoDB::Table')]);
+    expect(table.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.GlobalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        IndexName: 'due',
+        KeySchema: [
+          { AttributeName: 'dueShard', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+      }),
+    ]);
+    expect(table.AttributeDefinitions).toEqual(
+      expect.arrayContaining(['pk', 'sk', 'dueShard', 'dueAt'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' }))),
+    );
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(table.PointInTimeRecoverySpecification).toEqual(expect.objectContaining({ PointInTimeRecoveryEnabled: true }));
+    expect(table.SSESpecification).toEqual(expect.objectContaining({ SSEEnabled: true }));
+  });
+});
+
+describe('functions', () => {
+  it('runs every function on nodejs24.x and arm64', () => {
+    expect(each('AWS::Lambda::Function', (fn) => ({ runtime: props(fn).Runtime, architectures: props(fn).Architectures }))).toEqual(
+      sameForAll('AWS::Lambda::Function', { runtime: 'nodejs24.x', architectures: ['arm64'] }),
+    );
+  });
+
+  it('reads the reviews table and the bus of the same stack from REVIEWS_TABLE and EVENT_BUS_NAME', () => {
+    const variables = each('AWS::Lambda::Function', (fn) => ({ REVIEWS_TABLE: env(fn).REVIEWS_TABLE, EVENT_BUS_NAME: env(fn).EVENT_BUS_NAME }));
+    expect(variables).toEqual(
+      sameForAll('AWS::Lambda::Function', { REVIEWS_TABLE: { Ref: the('AWS::DynamoDB::Table') }, EVENT_BUS_NAME: { Ref: the('AWS::Events::EventBus') } }),
+    );
+  });
+
+  it('packages each function individually, one zip of its own per function', async () => {
+    const zips = (await readdir(dir)).filter((f) => f.endsWith('.zip')).sort();
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    expect([...bundles.values()].map((b) => b.zip).sort()).toEqual(zips);
+    expect(zips).toHaveLength(functions.length);
+  });
+
+  it('points every Handler at a .cjs bundle inside the function\'s zip', () => {
+    expect(Object.fromEntries([...bundles].map(([id, b]) => [id, b.entries.includes(b.handlerFile)]))).toEqual(
+      sameForAll('AWS::Lambda::Function', true),
+    );
+  });
+
+  it('leaves the AWS SDK out of every bundle and requires it from the Lambda runtime instead', () => {
+    const found = Object.fromEntries(
+      [...bundles].map(([id, b]) => [
+        id,
+        {
+          sdkInZip: b.entries.filter((e) => e.includes('node_modules/@aws-sdk/')),
+          sdkCodeInBundle: SDK_MARKERS.filter((m) => b.code?.includes(m)),
+        },
+      ]),
+    );
+    expect(found).toEqual(sameForAll('AWS::Lambda::Function', { sdkInZip: [], sdkCodeInBundle: [] }));
+    // The check above means something only if the functions do use the SDK: at run time, by require.
+    const required = new Set([...bundles.values()].flatMap((b) => [...(b.code ?? '').matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1])));
+    expect([...required]).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb']));
+  });
+
+  it('ships the risk policy and the approver directory, as named by POLICY_FILE and DIRECTORY_FILE, in every zip', () => {
+    const files = each('AWS::Lambda::Function', (fn, id) => {
+      const entries = bundles.get(id)?.entries ?? [];
+      return [env(fn).POLICY_FILE, env(fn).DIRECTORY_FILE].map((f) => ({ file: f, inZip: entries.includes(String(f)) }));
+    });
+    expect(files).toEqual(
+      sameForAll('AWS::Lambda::Function', [
+        { file: 'policy/default.yml', inZip: true },
+        { file: 'policy/directory.yml', inZip: true },
+      ]),
+    );
+  });
+
+  it('keeps every zip under 1.5 MB', () => {
+    const sizes = Object.fromEntries([...bundles].map(([id, b]) => [id, b.bytes]));
+    expect(Object.values(sizes).every((bytes) => bytes > 0)).toBe(true);
+    expect(Object.entries(sizes).filter(([, bytes]) => bytes >= MAX_ZIP_BYTES)).toEqual([]);
+  });
+});
+
+describe('least privilege', () => {
+  const allows = () => policyStatements(template).filter(({ statement }) => statement.Effect === 'Allow');
+
+  it('grants no wildcard action ("*", "dynamodb:*", "dynamodb:Get*") and no NotAction', () => {
+    const wide = allows().filter(({ statement }) => statement.NotAction !== undefined || actionsOf(statement).some((a) => a.includes('*')));
+    expect(allows().length).toBeGreaterThan(0);
+    expect(wide).toEqual([]);
+  });
+
+  it('scopes DynamoDB actions to the reviews table and its indexes', () => {
+    const table = the('AWS::DynamoDB::Table');
+    const allowed = new RegExp(`^\\$\\{${table}\\.Arn\\}(/index/[^/]+)?$`);
+    const statements = allows().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.flatMap(({ at, statement }) => asList(statement.Resource).map(render).filter((r) => !allowed.test(r)).map((r) => `${at}: ${r}`))).toEqual([]);
+  });
+
+  it('scopes events:PutEvents to the gate\'s bus', () => {
+    const arns = busArns(the('AWS::Events::EventBus'));
+    const statements = allows().filter(({ statement }) => actionsOf(statement).includes('events:PutEvents'));
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.flatMap(({ at, statement }) => asList(statement.Resource).map(render).filter((r) => !arns.includes(r)).map((r) => `${at}: ${r}`))).toEqual([]);
+  });
+
+  it('lets each state machine invoke only the functions its definition names, publish only to the bus and start only resume', () => {
+    const functions = new Set(ofType('AWS::Lambda::Function').map(([id]) => id));
+    const bus = busArns(the('AWS::Events::EventBus'));
+    const observed = each('AWS::StepFunctions::StateMachine', (machine) => {
+      const definitionVars = (props(machine).DefinitionString as { 'Fn::Sub'?: [string, JsonObject] })['Fn::Sub']?.[1] ?? {};
+      const named = referencesIn(definitionVars).map((r) => r.id).filter((id) => functions.has(id));
+      const invocable = new Set<string>();
+      const problems: string[] = [];
+      for (const s of statementsOfRole(roleOf(machine))) {
+        const resources = asList(s.Resource).map(render);
+        for (const action of actionsOf(s)) {
+          if (action === 'lambda:InvokeFunction') {
+            for (const r of resources) {
+              const m = /^\$\{(\w+)\.Arn\}(:\*)?$/.exec(r);
+              if (m && functions.has(m[1]!)) invocable.add(m[1]!);
+              else problems.push(`${action} on ${r}`);
+            }
+          } else if (action === 'events:PutEvents') problems.push(...resources.filter((r) => !bus.includes(r)).map((r) => `${action} on ${r}`));
+          else if (action === 'states:StartExecution') problems.push(...resources.filter((r) => r !== '${ResumeStateMachine}').map((r) => `${action} on ${r}`));
+          else if (!MACHINE_ROLE_COMPANIONS.has(action)) problems.push(`unexpected ${action}`);
+        }
+      }
+      return { invocable: [...invocable].sort(), problems, named: [...new Set(named)].sort() };
+    });
+    for (const [id, { invocable, problems, named }] of Object.entries(observed)) {
+      expect({ id, problems }).toEqual({ id, problems: [] });
+      expect({ id, invocable }).toEqual({ id, invocable: named });
+    }
+    expect(Object.keys(observed).length).toBeGreaterThan(0);
+  });
+});
