@@ -103,14 +103,15 @@ describe('the packaged template', () => {
 });
 
 describe('state machines', () => {
-  it('gives intake and resume the logical ids their definitions and local mode refer to', () => {
+  it('gives each state machine the logical id its definitions and local mode refer to', () => {
     expect(Object.fromEntries(ofType('AWS::StepFunctions::StateMachine').map(([id, m]) => [id, String(props(m).StateMachineName)]))).toEqual({
       IntakeStateMachine: 'hitl-gate-test-intake',
       ResumeStateMachine: 'hitl-gate-test-resume',
+      ProcurementCallerStateMachine: 'hitl-gate-test-example-procurement-caller',
     });
   });
 
-  it('runs both as Express workflows that log ALL with execution data to a log group of the stack and trace with X-Ray', () => {
+  it("runs hitl-gate's own workflows as Express that log ALL with execution data to a log group of the stack and trace with X-Ray; the example caller is Standard", () => {
     const logGroups = new Set(ofType('AWS::Logs::LogGroup').map(([id]) => id));
     const observed = each('AWS::StepFunctions::StateMachine', (m) => {
       const logging = props(m).LoggingConfiguration as JsonObject;
@@ -123,9 +124,13 @@ describe('state machines', () => {
         tracing: (props(m).TracingConfiguration as JsonObject | undefined)?.Enabled,
       };
     });
-    expect(observed).toEqual(
-      sameForAll('AWS::StepFunctions::StateMachine', { type: 'EXPRESS', level: 'ALL', includeExecutionData: true, logsToStackLogGroup: true, tracing: true }),
-    );
+    const express = { type: 'EXPRESS', level: 'ALL', includeExecutionData: true, logsToStackLogGroup: true, tracing: true };
+    expect(observed).toEqual({
+      IntakeStateMachine: express,
+      ResumeStateMachine: express,
+      // A caller's workflow waits for days: Standard, logging its errors.
+      ProcurementCallerStateMachine: { type: 'STANDARD', level: 'ERROR', includeExecutionData: false, logsToStackLogGroup: true, tracing: true },
+    });
   });
 });
 
