@@ -14,6 +14,7 @@ import {
   ReasonRequired,
   SelfApproval,
 } from './errors.ts';
+import { isRequester } from './people.ts';
 import { formatMoney, isEditable, PolicyError, tierRank, toMinorUnits } from './policy.ts';
 import type { Classification, Policy } from './policy.ts';
 import type { Actor, Approval, Change, Decision, HistoryEntry, ProposedEdit, Review, RouteStep } from './review.ts';
@@ -59,7 +60,7 @@ export function approvalsCounted(review: Review): Approval[] {
 export function decide(review: Review, command: DecideCommand, policy: Policy, now: Date): DecideResult {
   if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
   const approverId = typeof command.approverId === 'string' ? command.approverId.trim() : '';
-  if (approverId && isRequester(review, approverId, policy)) throw new SelfApproval(approverId);
+  if (approverId && decidesOwnProposal(review, approverId, policy)) throw new SelfApproval(approverId);
   const approver = currentApprover(review.route[review.step], approverId);
   if (!approver) throw new NotCurrentApprover(approverId || '(nobody)');
 
@@ -69,12 +70,10 @@ export function decide(review: Review, command: DecideCommand, policy: Policy, n
 }
 
 /** The requester, by id or email, directly or through the directory: they never decide their own proposal. */
-function isRequester(review: Review, approverId: string, policy: Policy): boolean {
-  const requestedBy = review.requestedBy.trim();
-  if (approverId.toLowerCase() === requestedBy.toLowerCase()) return true;
-  const person = policy.person(approverId);
-  if (!person) return false;
-  return person.email.toLowerCase() === requestedBy.toLowerCase() || person.id === policy.person(requestedBy)?.id;
+function decidesOwnProposal(review: Review, approverId: string, policy: Policy): boolean {
+  const person = policy.person(approverId) ?? { id: approverId };
+  const requester = policy.person(review.requestedBy);
+  return isRequester(person, review.requestedBy) || (requester !== undefined && requester.id === person.id);
 }
 
 function currentApprover(step: RouteStep | undefined, approverId: string): RouteStep['approvers'][number] | undefined {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Action, Tier } from '../../events/index.ts';
 import { parseDuration } from './duration.ts';
+import { isRequester } from './people.ts';
 
 export type { Tier };
 export type ReviewPattern = 'auto' | 'soft_review' | 'hard_gate' | 'block_until_reviewed';
@@ -622,8 +623,6 @@ function explainMiss(rules: readonly CompiledRule[], f: Facts): string {
 }
 
 function buildPolicy(version: string, rules: CompiledRule[], fallback: CompiledRule, people: Person[], tiers: Record<Tier, TierSettings>): Policy {
-  const isRequester = (p: Person, requestedBy: string) => p.id === requestedBy || p.email.toLowerCase() === requestedBy.trim().toLowerCase();
-
   /** The approver chain without the requester; a step left unable to reach the quorum is skipped. */
   function stepsFor(rule: CompiledRule, quorum: number, requestedBy: string): ReviewStep[] {
     return rule.steps

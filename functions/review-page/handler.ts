@@ -7,6 +7,7 @@ import { logger } from '../adapters/logger.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { approvalsCounted } from '../domain/decision.ts';
+import { isRequester } from '../domain/people.ts';
 import { ReviewNotFound, TokenInvalid } from '../domain/errors.ts';
 import { verifyDecisionToken, type DecisionClaims } from '../domain/tokens.ts';
 import type { Review } from '../domain/review.ts';
@@ -25,7 +26,8 @@ const DONE: Record<string, NonNullable<PageState['notice']>> = {
 /** Why the link's holder cannot decide now, if they cannot; looked up, never changed (this is a GET). */
 function blockedFor(review: Review, claims: DecisionClaims): PageState['blocked'] {
   if (review.status !== 'PENDING') return { tone: 'info', message: 'This review is closed.' };
-  if (review.requestedBy === claims.approverId) return { tone: 'warn', message: 'You requested this action, so someone else must decide it.' };
+  const person = review.route.flatMap((s) => s.approvers).find((a) => a.id === claims.approverId) ?? { id: claims.approverId };
+  if (isRequester(person, review.requestedBy)) return { tone: 'warn', message: 'You requested this action, so someone else must decide it.' };
   if (review.usedLinks?.includes(claims.nonce)) return { tone: 'info', message: 'You already used this link.' };
   const current = review.route[review.step]?.approvers ?? [];
   if (!current.some((a) => a.id === claims.approverId)) {
