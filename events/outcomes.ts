@@ -41,6 +41,10 @@ export const ApprovalGranted = z.strictObject({
   decidedAt: z.iso.datetime(),
   reason: z.string(),
   edited: z.boolean(),
+  /** Who performs the action: the agent (the default), or hitl-gate itself for the types it executes. */
+  performedBy: z.enum(['agent', 'hitl-gate']),
+  /** For actions hitl-gate performed: its reference (e.g. the SES message id). */
+  executionRef: z.string().optional(),
 });
 
 export const ApprovalRejected = z.strictObject({

@@ -6,6 +6,7 @@ import { logger } from '../adapters/logger.ts';
 import { policy } from '../adapters/policy-files.ts';
 import { newReview, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
+import { executionProblems } from '../execute-action/registry.ts';
 
 export type ClassifyResult = { valid: true; review: Review } | { valid: false; event: BusEvent };
 
@@ -18,6 +19,12 @@ export async function classify(event: EventBridgeEvent<string, unknown>): Promis
     return { valid: false, event: invalidProposal(event, errors, new Date()) };
   }
   const proposal = parsed.data;
+  // An action hitl-gate would perform itself must be performable before anyone is asked to approve it.
+  const problems = executionProblems(proposal.action);
+  if (problems.length) {
+    logger.warn('proposal rejected as not performable', { errors: problems, eventId: event.id });
+    return { valid: false, event: invalidProposal(event, problems, new Date()) };
+  }
   const classification = policy().classify(proposal.action, { agentId: proposal.agentId, requestedBy: proposal.requestedBy });
   const review = newReview(proposal, classification, new Date());
   logger.info('proposal classified', { reviewId: review.id, proposalId: proposal.proposalId, tier: review.tier, rule: review.rule });

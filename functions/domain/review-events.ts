@@ -49,7 +49,15 @@ export function outcomeEvent(review: Review): BusEvent {
     case 'approved':
       return {
         detailType: DetailType.ApprovalGranted,
-        detail: ApprovalGranted.parse({ ...reviewRef(review), actionHash: d.actionHash, action: d.action, ...decided, edited: d.edited }),
+        detail: ApprovalGranted.parse({
+          ...reviewRef(review),
+          actionHash: d.actionHash,
+          action: d.action,
+          ...decided,
+          edited: d.edited,
+          performedBy: review.execution ? 'hitl-gate' : 'agent',
+          ...(review.execution ? { executionRef: review.execution.ref } : {}),
+        }),
       };
     case 'rejected':
       return { detailType: DetailType.ApprovalRejected, detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }) };

@@ -14,7 +14,7 @@ export interface Actor {
 
 export interface HistoryEntry {
   at: string;
-  what: 'opened' | 'auto_approved' | 'notified' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'escalated' | 'redriven' | 'completed';
+  what: 'opened' | 'auto_approved' | 'notified' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'escalated' | 'redriven' | 'executed' | 'completed';
   by: Actor;
   note?: string;
   /** The execution that wrote it, so a retry of that same execution recognises its own entry. */
@@ -97,6 +97,8 @@ export interface Review {
   /** The edited action under approval, if an approver changed it; `action` stays the original proposal. */
   proposedEdit?: ProposedEdit;
   history: HistoryEntry[];
+  /** Set once hitl-gate performed the approved action itself (types with an executor). */
+  execution?: { by: 'hitl-gate'; at: string; ref: string };
   /** Restarts of resume by the sweeper after the first one did not complete, and when the last was. */
   redrives?: number;
   lastRedriveAt?: string;

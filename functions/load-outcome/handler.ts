@@ -5,6 +5,7 @@ import { logger } from '../adapters/logger.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { callbackFor, isDecided, type Callback } from '../domain/review.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
+import { performedByHitlGate } from '../execute-action/registry.ts';
 import { outcomeEvent, type BusEvent } from '../domain/review-events.ts';
 
 export class ReviewNotDecided extends Error {
@@ -13,7 +14,7 @@ export class ReviewNotDecided extends Error {
 
 export type LoadOutcomeResult =
   | { reviewId: string; done: true }
-  | { reviewId: string; done: false; version: number; event: BusEvent; callback?: Callback };
+  | { reviewId: string; done: false; version: number; event: BusEvent; callback?: Callback; execute: boolean };
 
 /** The first step of every restart: read the decided review and what must be said about it. */
 export async function loadOutcome(input: { reviewId: string }): Promise<LoadOutcomeResult> {
@@ -26,7 +27,9 @@ export async function loadOutcome(input: { reviewId: string }): Promise<LoadOutc
   const event = outcomeEvent(review);
   const callback = callbackFor(review, event.detail);
   logger.info('restarting decided review', { reviewId: review.id, status: review.status, callback: Boolean(callback) });
-  return { reviewId: review.id, done: false, version: review.version, event, ...(callback ? { callback } : {}) };
+  // An approved action hitl-gate performs itself runs first; resume then loads again and reports it.
+  const execute = review.status === 'APPROVED' && !review.execution && performedByHitlGate(review.decision!.action.type);
+  return { reviewId: review.id, done: false, version: review.version, event, execute, ...(callback ? { callback } : {}) };
 }
 
 export const handler = middy(loadOutcome).use(injectLambdaContext(logger));

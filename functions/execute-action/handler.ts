@@ -1,0 +1,55 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { config } from '../config.ts';
+import { logger } from '../adapters/logger.ts';
+import { sendEmail } from '../adapters/mail.ts';
+import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
+import { assertApprovedActionIntact } from '../domain/decision.ts';
+import type { Action } from '../../events/index.ts';
+import type { Review } from '../domain/review.ts';
+
+type Executor = (action: Action, review: Review) => Promise<string>;
+
+/** The executors behind registry.ts: each performs one approved action type and returns its reference. */
+const EXECUTORS: Record<string, Executor> = {
+  customer_email: async (action, review) => {
+    const { subject, body } = action.payload as { subject: string; body: string };
+    const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+    return sendEmail(config().MAIL_FROM, {
+      to: [action.target!],
+      subject,
+      text: body,
+      html: `<!doctype html><html><body><div style="white-space:pre-wrap">${esc(body)}</div><!-- hitl-gate review ${esc(review.id)} --></body></html>`,
+    });
+  },
+};
+
+/**
+ * Performs an approved action that hitl-gate executes itself, once: the review records it, and a
+ * restart that finds it recorded does nothing. Nothing runs unless the action matches its approved hash.
+ */
+export async function executeAction(input: { reviewId: string }): Promise<{ executed: boolean; ref?: string }> {
+  const table = reviewsTable(config().REVIEWS_TABLE);
+  const review = await table.get(input.reviewId);
+  if (!review || review.status !== 'APPROVED' || !review.decision) return { executed: false };
+  if (review.execution) return { executed: true, ref: review.execution.ref };
+  assertApprovedActionIntact(review);
+  const executor = EXECUTORS[review.decision.action.type];
+  if (!executor) return { executed: false };
+
+  const ref = await executor(review.decision.action, review);
+  const at = new Date().toISOString();
+  const next: Review = { ...review, execution: { by: 'hitl-gate', at, ref }, updatedAt: at, version: review.version + 1 };
+  try {
+    await table.save(review, next, [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${review.decision.action.type}: ${ref}` }]);
+  } catch (err) {
+    if (!(err instanceof StaleReview)) throw err;
+    // Only the sweeper's re-drive claim can race this; record the execution on the fresh version.
+    const fresh = await table.get(review.id);
+    if (fresh && !fresh.execution) await table.save(fresh, { ...fresh, execution: next.execution, updatedAt: at, version: fresh.version + 1 }, [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${review.decision.action.type}: ${ref}` }]);
+  }
+  logger.info('approved action performed by hitl-gate', { reviewId: review.id, type: review.decision.action.type, ref });
+  return { executed: true, ref };
+}
+
+export const handler = middy(executeAction).use(injectLambdaContext(logger));
