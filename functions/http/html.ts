@@ -9,12 +9,13 @@ const STYLE = `
 :root{color-scheme:light}
 body{font:16px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;background:#f5f6f8;color:#1a1d21}
 header{background:#1a1d21;color:#fff;padding:.7rem 1.25rem}
-main{max-width:52rem;margin:0 auto;padding:1rem 1.25rem 3rem}
-h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.75rem 0 .5rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;background:#fff;padding:1rem;border:1px solid #d9dde3;border-radius:6px}
+main{max-width:52rem;margin:0 auto;padding:1rem 1.25rem 3rem;overflow-wrap:break-word}
+h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.75rem 0 .5rem}form h3{margin:0 0 .25rem}
+dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.35rem 1rem;background:#fff;padding:1rem;border:1px solid #d9dde3;border-radius:6px}
 dt{font-weight:600;color:#3b4350}dd{margin:0}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d9dde3}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e6e9ee;vertical-align:top}
+td:last-child{overflow-wrap:anywhere}
 .banner{padding:.8rem 1rem;border-radius:6px;margin:0 0 1rem;border:1px solid}
 .info{background:#eef5ff;border-color:#9cc0f0}.ok{background:#ecf8ef;border-color:#8fd0a2}.warn{background:#fff6e5;border-color:#f0c36d}.bad{background:#fdeeee;border-color:#e99}
 form{background:#fff;border:1px solid #d9dde3;border-radius:6px;padding:1rem;margin:.75rem 0}
@@ -26,6 +27,7 @@ button{font:inherit;font-weight:600;padding:.55rem 1.1rem;border-radius:4px;bord
 :focus-visible{outline:3px solid #2563eb;outline-offset:2px}
 pre{white-space:pre-wrap;word-break:break-word;margin:0;font:14px ui-monospace,monospace}
 .hint{color:#4b5563;font-size:.9rem;margin:.25rem 0 0}
+@media (max-width:36rem){main{padding:.75rem .75rem 2rem}dl{grid-template-columns:minmax(0,1fr);gap:0}dd{margin-bottom:.5rem}table{font-size:.875rem}th,td{padding:.4rem .3rem}td:nth-child(3){overflow-wrap:anywhere;min-width:6rem}}
 `;
 
 /** CSP hash of the one inline stylesheet, so the pages need neither 'unsafe-inline' nor external CSS. */

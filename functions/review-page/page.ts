@@ -36,10 +36,23 @@ function valueAt(action: Review['action'], path: string): unknown {
   return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), action);
 }
 
+/** A time as people read it (UTC, to the second); the exact instant stays in <time datetime>. */
+function when(iso: string): string {
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? iso : `${t.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** A field's name for people: `amount.value` is "Amount (USD)", `payload.due_date` is "Payload due date". */
+function fieldLabel(action: Review['action'], path: string): string {
+  if (path === 'amount.value' && action.amount) return `Amount (${action.amount.currency})`;
+  const words = path.replace(/[._]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 function editField(action: Review['action'], path: string): string {
   const value = valueAt(action, path);
   const id = `edit-${path.replace(/\W/g, '-')}`;
-  const label = `<label for="${id}">${esc(path)}</label>`;
+  const label = `<label for="${id}">${esc(fieldLabel(action, path))}</label>`;
   if (typeof value === 'number') return `${label}<input type="number" id="${id}" name="edit.${esc(path)}" value="${esc(value)}" step="0.01" min="0" inputmode="decimal">`;
   if (typeof value === 'string' && value.length <= 120 && !value.includes('\n')) return `${label}<input type="text" id="${id}" name="edit.${esc(path)}" value="${esc(value)}">`;
   const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value, null, 2);
@@ -62,7 +75,7 @@ export function reviewPage(state: PageState): string {
     ['Requested by', `${esc(r.requestedBy)} (agent <code>${esc(r.agentId)}</code>)`],
     ['Risk tier', `<strong>${esc(r.tier)}</strong> (${esc(r.pattern.replace(/_/g, ' '))})`],
     ['Why', esc(r.reason)],
-    ['Status', esc(STATUS_TEXT[r.status])],
+    ['Status', esc(r.status === 'COMPLETED' && decided ? `${STATUS_TEXT[statusOf(decided.outcome)]}; the agent has been told` : STATUS_TEXT[r.status])],
     ...(r.status === 'PENDING' && r.deadline ? [['Decide by', `<time datetime="${esc(r.deadline)}">${esc(new Date(r.deadline).toUTCString())}</time>`] as [string, string]] : []),
     ...(r.status === 'PENDING' && step ? [['Waiting for', esc(step.approvers.map((a) => a.name).join(', ')) + (r.quorum > 1 ? ` (${r.quorum} approvals needed)` : '')] as [string, string]] : []),
     ['Policy', `rule <code>${esc(r.rule)}</code>, version ${esc(r.policyVersion)}`],
@@ -74,7 +87,7 @@ export function reviewPage(state: PageState): string {
     .map((b) => `<div class="banner ${b.tone}" role="status">${esc(b.message)}</div>`)
     .join('');
   const outcome = decided
-    ? `<div class="banner ${decided.outcome === 'approved' ? 'ok' : 'bad'}" role="status"><strong>${esc(STATUS_TEXT[r.status === 'COMPLETED' ? statusOf(decided.outcome) : r.status])}</strong> by ${esc(decided.by.map((b) => b.id).join(', '))} at ${esc(decided.at)}${decided.reason ? `: ${esc(decided.reason)}` : ''}${decided.edited ? ' (with edits)' : ''}</div>`
+    ? `<div class="banner ${decided.outcome === 'approved' ? 'ok' : 'bad'}" role="status"><strong>${esc(STATUS_TEXT[r.status === 'COMPLETED' ? statusOf(decided.outcome) : r.status])}</strong> by ${esc(decided.by.map((b) => b.id).join(', '))} at <time datetime="${esc(decided.at)}">${esc(when(decided.at))}</time>${decided.reason ? `: ${esc(decided.reason)}` : ''}${decided.edited ? ' (with edits)' : ''}</div>`
     : '';
 
   const hidden = token ? `<input type="hidden" name="token" value="${esc(token)}">` : '';
@@ -100,7 +113,7 @@ ${r.editable.map((p) => editField(action, p)).join('\n')}
       : '';
 
   const history = `<h2>History</h2><table><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Who</th><th scope="col">Note</th></tr></thead><tbody>
-${r.history.map((h) => `<tr><td><time datetime="${esc(h.at)}">${esc(h.at)}</time></td><td>${esc(h.what.replace(/_/g, ' '))}</td><td>${esc(h.by.id)}</td><td>${esc(h.note ?? '')}</td></tr>`).join('\n')}
+${r.history.map((h) => `<tr><td><time datetime="${esc(h.at)}">${esc(when(h.at))}</time></td><td>${esc(h.what.replace(/_/g, ' '))}</td><td>${esc(h.by.id)}</td><td>${esc(h.note ?? '')}</td></tr>`).join('\n')}
 </tbody></table>`;
 
   return page(`Review: ${action.summary}`, `${banners}${outcome}<h1>${esc(action.summary)}</h1>
