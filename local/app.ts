@@ -43,6 +43,8 @@ export interface LocalApp {
   lambdas: LambdaHost;
   mail: LocalMail;
   schedules: LocalSchedules;
+  /** Requests served, by AWS operation (`DynamoDB_20120810.UpdateItem`, `AWSEvents.PutEvents`, `SES.SendEmail`, `HTTP POST /reviews/{id}/decision`). */
+  requests: Map<string, number>;
   /** Resolves when nothing is in flight: deliveries, executions (except those waiting on a task token). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -125,12 +127,16 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const routes = routesFrom(wiring.functions);
     const schedules = new LocalSchedules(wiring.functions, lambdas, wiring.region, log);
 
+    const requests = new Map<string, number>();
+    const count = (op: string) => requests.set(op, (requests.get(op) ?? 0) + 1);
     router = async (req, res) => {
       const target = req.headers['x-amz-target'];
       const reqUrl = new URL(req.url ?? '/', url);
+      if (typeof target === 'string') count(target);
       if (typeof target === 'string' && target.startsWith('DynamoDB_')) return dynamo(req, res);
       if (typeof target === 'string' && req.method === 'POST') return awsJson(target, req, res);
       if (req.method === 'POST' && reqUrl.pathname === '/v2/email/outbound-emails') {
+        count('SES.SendEmail');
         const body = await readBody(req);
         try {
           return sendJson(res, 'application/json', await mail.sendEmail(JSON.parse(body.toString() || '{}')));
@@ -142,7 +148,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       }
       for (const route of routes) {
         const params = route.match(req.method ?? 'GET', reqUrl.pathname);
-        if (params) return api(route, params, req, reqUrl, res);
+        if (params) {
+          count(`HTTP ${route.method} ${route.path}`);
+          return api(route, params, req, reqUrl, res);
+        }
       }
       if (req.method === 'GET') return pages(reqUrl, res);
       return sendJson(res, 'application/json', { message: 'Not Found' }, 404);
@@ -253,6 +262,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       lambdas,
       mail,
       schedules,
+      requests,
       async idle() {
         for (let i = 0; i < 3; i++) {
           await bus.idle();

@@ -8,7 +8,24 @@ const log = (line: string) => process.stderr.write(line + '\n');
 
 process.on('unhandledRejection', (err) => log(`unhandled rejection (local mode keeps running): ${(err as Error)?.stack ?? err}`));
 
-const app = await startLocal({
+// Handlers first: a Ctrl-C at any moment, even during start-up, stops cleanly.
+let app: Awaited<ReturnType<typeof startLocal>> | undefined;
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log('stopping local mode...');
+    setTimeout(() => process.exit(0), 5000).unref();
+    if (!app) process.exit(0);
+    void app
+      .idle()
+      .then(() => app!.close())
+      .then(() => process.exit(0));
+  });
+}
+
+app = await startLocal({
   root,
   port: Number(process.env.PORT ?? 3000),
   host: process.env.HOST ?? '127.0.0.1',
@@ -25,7 +42,7 @@ const dataDir = resolve(root, process.env.HITL_DATA_DIR ?? '.hitl');
 const bus = app.wiring.buses[0];
 process.stdout.write(
   [
-    `hitl-gate local mode listening on ${app.url} (started in ${Math.round(performance.now() - started)} ms)`,
+    `hitl-gate local mode listening on ${app!.url} (started in ${Math.round(performance.now() - started)} ms)`,
     `  AWS endpoint (EventBridge, Step Functions, DynamoDB, SES v2): ${app.url}`,
     `  event bus:   ${bus}    e.g. new EventBridgeClient({ endpoint: '${app.url}' })`,
     `  outbox:      ${app.url}/_local/outbox   (${dataDir}/outbox/*.eml)`,
@@ -36,16 +53,3 @@ process.stdout.write(
   ].join('\n'),
 );
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    log('stopping local mode...');
-    void app
-      .idle()
-      .then(() => app.close())
-      .then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 5000).unref();
-  });
-}

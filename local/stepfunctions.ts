@@ -56,6 +56,9 @@ export class LocalStepFunctions {
   readonly #lambdas: LambdaHost;
   readonly #putEvents: PutEvents;
   readonly #region: string;
+  /** Task states run (each a Lambda invocation or a service call). */
+  tasks = 0;
+  /** States entered, as Step Functions counts state transitions. */
   transitions = 0;
 
   constructor(machines: StateMachineWiring[], lambdas: LambdaHost, putEvents: PutEvents, region: string) {
@@ -97,7 +100,7 @@ export class LocalStepFunctions {
       const waits = resource.endsWith('.waitForTaskToken');
       const base = resource.replace(/\.waitForTaskToken$/, '');
       const run = async (input: Json): Promise<Json> => {
-        this.transitions++;
+        this.tasks++;
         if (this.#lambdas.has(base)) return (await this.#lambdas.invoke(base, input)) as Json;
         const p = (input ?? {}) as Obj;
         switch (base) {
@@ -158,6 +161,9 @@ export class LocalStepFunctions {
         Task: { Token: token },
       } as never,
     });
+    void (async () => {
+      for await (const log of run.eventLogs) if (log.type === 'StateEntered') this.transitions++;
+    })().catch(() => undefined);
     execution.done = run.result.then(
       (output) => {
         Object.assign(execution, { status: 'SUCCEEDED', output: JSON.stringify(output ?? null), stopDate: new Date() });

@@ -57,6 +57,7 @@ const finished = new Promise<void>((ok) => {
   });
 });
 const transitionsBefore = app.stepFunctions.transitions;
+const tasksBefore = app.stepFunctions.tasks;
 const invocationsBefore = app.lambdas.invocations;
 t = performance.now();
 await pool(batches, Math.max(1, Math.floor(CONCURRENCY / 2)), (batch) =>
@@ -85,7 +86,8 @@ const result = {
     putEventsAcceptedPerSec: round(N / (acceptedMs / 1000)),
     totalMs: round(intakeMs),
     lambdaInvocationsPerProposal: +((app.lambdas.invocations - invocationsBefore) / N).toFixed(2),
-    taskStatesPerProposal: +((app.stepFunctions.transitions - transitionsBefore) / N).toFixed(2),
+    taskStatesPerProposal: +((app.stepFunctions.tasks - tasksBefore) / N).toFixed(2),
+    stateTransitionsPerProposal: +((app.stepFunctions.transitions - transitionsBefore) / N).toFixed(2),
     emailsSent: app.mail.sent,
   },
   node: process.version,

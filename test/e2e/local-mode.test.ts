@@ -38,7 +38,8 @@ interface Archived {
 }
 async function archive(): Promise<Archived[]> {
   const text = await readFile(join(local.dataDir, 'events.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Archived);
+  // The archive is being appended to: a last line without its newline is still being written.
+  return text.split('\n').slice(0, -1).map((l) => JSON.parse(l) as Archived);
 }
 async function outcomesFor(proposalId: string): Promise<string[]> {
   return (await archive()).filter((e) => e.Source === 'hitl.gate' && JSON.parse(e.Detail).proposalId === proposalId).map((e) => e.DetailType);
