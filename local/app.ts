@@ -15,6 +15,9 @@ import { dynamoHandler, ensureTables } from './dynamodb.ts';
 import { LocalMail } from './ses.ts';
 import { LocalParameters } from './parameters.ts';
 import { LocalSchedules } from './schedules.ts';
+import { LocalClock } from './clock.ts';
+import { useTimeSource } from '../functions/adapters/clock.ts';
+import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam.ts';
 import { apiGatewayEvent, httpResponse, routesFrom, type Route } from './http-api.ts';
 import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
 
@@ -28,8 +31,12 @@ export interface LocalOptions {
   /** Keep DynamoDB on disk under <data>/dynamodb instead of in memory. */
   persist?: boolean;
   stage?: string;
+  /** Simulated time runs this many times faster than the wall clock (default 1). */
+  timeScale?: number;
   /** Run scheduled functions on timers (default true); tests fire them by hand. */
   schedules?: boolean;
+  /** The one access key local mode's IAM accepts on aws_iam routes (default local / local). */
+  credentials?: LocalCredentials;
   /** Overrides of the functions' environment from serverless.yml (e.g. POWERTOOLS_LOG_LEVEL). */
   environment?: Record<string, string>;
   log?: (line: string) => void;
@@ -43,6 +50,7 @@ export interface LocalApp {
   lambdas: LambdaHost;
   mail: LocalMail;
   schedules: LocalSchedules;
+  clock: LocalClock;
   /** Requests served, by AWS operation (`DynamoDB_20120810.UpdateItem`, `AWSEvents.PutEvents`, `SES.SendEmail`, `HTTP POST /reviews/{id}/decision`). */
   requests: Map<string, number>;
   /** Resolves when nothing is in flight: deliveries, executions (except those waiting on a task token). */
@@ -105,7 +113,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const config = await printServerlessConfig(root, opts.stage);
     const wiring = wiringFrom(config, { environment: { ...opts.environment, PUBLIC_URL: url } });
 
-    // The edge: every AWS SDK client in this process (the functions' adapters) talks to this port.
+    // The edge: the functions' clock, and every AWS SDK client in this process, belong to local mode.
+    const clock = new LocalClock(opts.timeScale ?? 1);
+    useTimeSource(() => clock.now());
     Object.assign(process.env, wiring.environment, {
       AWS_ENDPOINT_URL: url,
       AWS_REGION: wiring.region,
@@ -121,7 +131,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const parameters = new LocalParameters(wiring.region);
     await parameters.init(wiring.secrets, join(dataDir, 'secrets.json'));
     const lambdas = new LambdaHost(root, wiring.region, wiring.functions);
-    const bus = new LocalBus({ buses: wiring.buses, rules: wiring.rules, archiveFile: join(dataDir, 'events.jsonl'), deadLetterFile: join(dataDir, 'dead-letters.jsonl'), region: wiring.region });
+    const bus = new LocalBus({ buses: wiring.buses, rules: wiring.rules, archiveFile: join(dataDir, 'events.jsonl'), deadLetterFile: join(dataDir, 'dead-letters.jsonl'), region: wiring.region, now: () => clock.now() });
     const stepFunctions = new LocalStepFunctions(wiring.stateMachines, lambdas, (entries) => bus.putEvents(entries), wiring.region);
     bus.connect({ startExecution: (arn, input) => stepFunctions.startExecution({ stateMachineArn: arn, input }), invokeFunction: (arn, event) => lambdas.invoke(arn, event) });
     const routes = routesFrom(wiring.functions);
@@ -152,6 +162,16 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
           count(`HTTP ${route.method} ${route.path}`);
           return api(route, params, req, reqUrl, res);
         }
+      }
+      if (req.method === 'POST' && reqUrl.pathname === '/_local/clock') {
+        // Demos and tests: {"advanceMs": 14400000} moves simulated time on by four hours.
+        try {
+          const body = JSON.parse((await readBody(req)).toString() || '{}') as { advanceMs?: unknown };
+          clock.advance(Number(body.advanceMs));
+        } catch (err) {
+          return sendJson(res, 'application/json', { message: (err as Error).message }, 400);
+        }
+        return sendJson(res, 'application/json', { now: new Date(clock.now()).toISOString(), scale: clock.scale });
       }
       if (req.method === 'GET') return pages(reqUrl, res);
       return sendJson(res, 'application/json', { message: 'Not Found' }, 404);
@@ -218,8 +238,20 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
     }
 
+    const credentials = opts.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
     async function api(route: Route, params: Record<string, string>, req: IncomingMessage, reqUrl: URL, res: ServerResponse): Promise<void> {
-      const event = apiGatewayEvent(req, reqUrl, route, params, await readBody(req));
+      const body = await readBody(req);
+      const event = apiGatewayEvent(req, reqUrl, route, params, body);
+      if (route.authorizer === 'aws_iam') {
+        try {
+          const iam = await verifySigV4(req, reqUrl, body, credentials, wiring.region);
+          (event.requestContext as unknown as Record<string, unknown>).authorizer = { iam };
+        } catch (err) {
+          if (!(err instanceof SignatureRejected)) throw err;
+          // API Gateway's own answer to an unsigned or badly signed request.
+          return sendJson(res, 'application/json', { message: err.message }, 403);
+        }
+      }
       try {
         const out = httpResponse(await lambdas.invoke(route.functionArn, event));
         return send(res, out.status, out.headers, out.body);
@@ -246,13 +278,14 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         }
       }
       if (path === '/_local/events') return html(res, eventsPage(bus.events));
+      if (path === '/_local/clock') return sendJson(res, 'application/json', { now: new Date(clock.now()).toISOString(), scale: clock.scale });
       if (path === '/_local/events.json') return sendJson(res, 'application/json', bus.events);
       return html(res, '<!doctype html><title>Not found</title><p>Not found.</p>', 404);
     }
 
     await ensureTables(url, wiring.tables);
     await lambdas.loadAll();
-    if (opts.schedules !== false) schedules.start();
+    if (opts.schedules !== false) schedules.start(clock.scale);
 
     return {
       url,
@@ -262,6 +295,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       lambdas,
       mail,
       schedules,
+      clock,
       requests,
       async idle() {
         for (let i = 0; i < 3; i++) {
@@ -271,6 +305,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       },
       async close() {
         schedules.stop();
+        useTimeSource(Date.now);
         await new Promise<void>((ok) => {
           server.close(() => ok());
           server.closeAllConnections();

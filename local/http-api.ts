@@ -8,6 +8,7 @@ import type { FunctionWiring } from './wiring.ts';
 export interface Route {
   method: string;
   path: string;
+  authorizer?: 'aws_iam';
   functionArn: string;
   match(method: string, path: string): Record<string, string> | undefined;
 }
@@ -29,6 +30,7 @@ export function routesFrom(functions: FunctionWiring[]): Route[] {
       return {
         method: h.method,
         path: h.path,
+        ...(h.authorizer ? { authorizer: h.authorizer } : {}),
         functionArn: f.arn,
         match(method: string, path: string) {
           if (h.method !== '*' && h.method !== method) return undefined;

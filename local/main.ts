@@ -32,6 +32,7 @@ app = await startLocal({
   dataDir: resolve(root, process.env.HITL_DATA_DIR ?? '.hitl'),
   persist: process.env.HITL_PERSIST === '1',
   stage: process.env.STAGE ?? 'dev',
+  timeScale: Number(process.env.HITL_TIME_SCALE ?? 1),
   log,
 }).catch((err: Error) => {
   log(`local mode failed to start: ${err.message}`);
@@ -47,6 +48,7 @@ process.stdout.write(
     `  event bus:   ${bus}    e.g. new EventBridgeClient({ endpoint: '${app.url}' })`,
     `  outbox:      ${app.url}/_local/outbox   (${dataDir}/outbox/*.eml)`,
     `  events:      ${app.url}/_local/events   (${dataDir}/events.jsonl)`,
+    `  clock:       ${app.url}/_local/clock   (time scale ${app.clock.scale}${app.clock.scale === 1 ? '; HITL_TIME_SCALE=3600 makes an hour pass in a second' : ''})`,
     `  store:       DynamoDB ${process.env.HITL_PERSIST === '1' ? `on disk in ${dataDir}/dynamodb` : 'in memory (HITL_PERSIST=1 keeps it on disk)'}`,
     'Ctrl-C stops.',
     '',

@@ -18,7 +18,7 @@ export interface FunctionWiring {
   /** Module path relative to the project root, e.g. `functions/open-review/handler.ts`. */
   module: string;
   exportName: string;
-  http: { method: string; path: string }[];
+  http: { method: string; path: string; authorizer?: 'aws_iam' }[];
   schedules: { rate: string; input?: Json }[];
 }
 
@@ -232,7 +232,13 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
         .filter((e) => e.httpApi)
         .map((e) => {
           const h = obj(e.httpApi);
-          return { method: str(h.method ?? '*', `functions.${key}.httpApi.method`).toUpperCase(), path: str(h.path, `functions.${key}.httpApi.path`) };
+          const auth = typeof h.authorizer === 'string' ? h.authorizer : obj(h.authorizer).type;
+          if (auth !== undefined && auth !== 'aws_iam') throw new Error(`serverless.yml: functions.${key}.httpApi.authorizer: local mode supports aws_iam, not ${JSON.stringify(auth)}`);
+          return {
+            method: str(h.method ?? '*', `functions.${key}.httpApi.method`).toUpperCase(),
+            path: str(h.path, `functions.${key}.httpApi.path`),
+            ...(auth === 'aws_iam' ? { authorizer: 'aws_iam' as const } : {}),
+          };
         }),
       schedules: events
         .filter((e) => e.schedule)

@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ActionProposed, describeIssues } from '../../events/index.ts';
 import { logger } from '../adapters/logger.ts';
+import { now as clockNow } from '../adapters/clock.ts';
 import { policy } from '../adapters/policy-files.ts';
 import { newReview, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
@@ -16,17 +17,17 @@ export async function classify(event: EventBridgeEvent<string, unknown>): Promis
   if (!parsed.success) {
     const errors = describeIssues(parsed.error);
     logger.warn('proposal rejected as invalid', { errors, eventId: event.id });
-    return { valid: false, event: invalidProposal(event, errors, new Date()) };
+    return { valid: false, event: invalidProposal(event, errors, clockNow()) };
   }
   const proposal = parsed.data;
   // An action hitl-gate would perform itself must be performable before anyone is asked to approve it.
   const problems = executionProblems(proposal.action);
   if (problems.length) {
     logger.warn('proposal rejected as not performable', { errors: problems, eventId: event.id });
-    return { valid: false, event: invalidProposal(event, problems, new Date()) };
+    return { valid: false, event: invalidProposal(event, problems, clockNow()) };
   }
   const classification = policy().classify(proposal.action, { agentId: proposal.agentId, requestedBy: proposal.requestedBy });
-  const review = newReview(proposal, classification, new Date());
+  const review = newReview(proposal, classification, clockNow());
   logger.info('proposal classified', { reviewId: review.id, proposalId: proposal.proposalId, tier: review.tier, rule: review.rule });
   return { valid: true, review };
 }

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { completed } from '../domain/review.ts';
 
@@ -10,7 +11,7 @@ export async function completeReview(input: { reviewId: string }): Promise<{ com
   const table = reviewsTable(config().REVIEWS_TABLE);
   const review = await table.get(input.reviewId);
   if (!review || review.status === 'COMPLETED') return { completed: false };
-  const { next, entry } = completed(review, new Date());
+  const { next, entry } = completed(review, clockNow());
   try {
     await table.save(review, next, [entry]);
     logger.info('review completed', { reviewId: review.id });

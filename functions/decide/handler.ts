@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { describeIssues } from '../../events/index.ts';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { policy } from '../adapters/policy-files.ts';
 import { LinkAlreadyUsed, reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
@@ -85,7 +86,7 @@ export async function decide(event: APIGatewayProxyEventV2, context: Context): P
 
 async function record(event: APIGatewayProxyEventV2, context: Context, request: DecisionRequest): Promise<HttpResult> {
   const reviewId = event.pathParameters?.id ?? '';
-  const now = new Date();
+  const now = clockNow();
   const claims = await verifyDecisionToken(linkKeyFrom(context), request.token, { reviewId }, now);
   const fromForm = (event.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   const table = reviewsTable(config().REVIEWS_TABLE);

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { now as clockNow } from '../adapters/clock.ts';
 import { sendEmail } from '../adapters/mail.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
@@ -38,7 +39,7 @@ export async function executeAction(input: { reviewId: string }): Promise<{ exec
   if (!executor) return { executed: false };
 
   const ref = await executor(review.decision.action, review);
-  const at = new Date().toISOString();
+  const at = clockNow().toISOString();
   const next: Review = { ...review, execution: { by: 'hitl-gate', at, ref }, updatedAt: at, version: review.version + 1 };
   try {
     await table.save(review, next, [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${review.decision.action.type}: ${ref}` }]);

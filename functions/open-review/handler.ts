@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
@@ -20,7 +21,7 @@ export async function openReview(input: { review: Review }): Promise<OpenReviewR
   logger.info(created ? 'review opened' : 'proposal seen before', { reviewId: existing.id, status: existing.status, next });
   if (next !== 'conflict') return { reviewId: existing.id, next };
   const error = `proposalId: "${existing.proposalId}" was already used by agent "${existing.agentId}" for a different action (review ${existing.id}); use a new proposalId`;
-  return { reviewId: existing.id, next, event: invalidProposal({ detail: { proposalId: existing.proposalId, agentId: existing.agentId, action: input.review.action } }, [error], new Date()) };
+  return { reviewId: existing.id, next, event: invalidProposal({ detail: { proposalId: existing.proposalId, agentId: existing.agentId, action: input.review.action } }, [error], clockNow()) };
 }
 
 export const handler = middy(openReview).use(injectLambdaContext(logger));

@@ -4,6 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { approvalsCounted } from '../domain/decision.ts';
@@ -44,7 +45,7 @@ export async function showReview(event: APIGatewayProxyEventV2, context: Context
   const reviewId = event.pathParameters?.id ?? '';
   const token = event.queryStringParameters?.t ?? (event.headers.authorization?.replace(/^Bearer\s+/i, '') || undefined);
   if (!token) throw new TokenInvalid('This page needs the link from your email (its token is missing).');
-  const claims = await verifyDecisionToken(linkKeyFrom(context), token, { reviewId }, new Date());
+  const claims = await verifyDecisionToken(linkKeyFrom(context), token, { reviewId }, clockNow());
   const review = await reviewsTable(config().REVIEWS_TABLE).get(reviewId);
   if (!review) throw new ReviewNotFound(reviewId);
   if (!wantsHtml(event)) return json(200, reviewView(review));

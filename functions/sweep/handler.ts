@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
 import { isDecided, redriven, type Review } from '../domain/review.ts';
@@ -18,7 +19,7 @@ export interface SweepResult {
  */
 export async function sweep(): Promise<SweepResult> {
   const table = reviewsTable(config().REVIEWS_TABLE);
-  const now = new Date();
+  const now = clockNow();
   const { ids, itemsRead } = await table.due(now);
   const result: SweepResult = { itemsRead, redriven: [] };
   for (const id of ids) {

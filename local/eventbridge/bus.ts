@@ -52,7 +52,10 @@ export class LocalBus {
   /** Recent events, newest last (the archive file keeps them all). */
   readonly events: ArchivedEvent[] = [];
 
-  constructor(opts: { buses: string[]; rules: RuleWiring[]; archiveFile: string; deadLetterFile: string; region: string }) {
+  readonly #now: () => number;
+
+  constructor(opts: { buses: string[]; rules: RuleWiring[]; archiveFile: string; deadLetterFile: string; region: string; now?: () => number }) {
+    this.#now = opts.now ?? Date.now;
     this.#buses = new Set(['default', ...opts.buses]);
     this.#archive = opts.archiveFile;
     this.#deadLetters = opts.deadLetterFile;
@@ -93,7 +96,7 @@ export class LocalBus {
         continue;
       }
       const id = randomUUID();
-      const time = entry.Time !== undefined ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString() : new Date().toISOString();
+      const time = entry.Time !== undefined ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString() : new Date(this.#now()).toISOString();
       const archived: ArchivedEvent = {
         id,
         time,
@@ -174,7 +177,7 @@ export class LocalBus {
       }
     }
     await this.#append(this.#deadLetters, [
-      { time: new Date().toISOString(), rule: rule.name, target: rule.target.arn, deadLetterQueue: rule.target.deadLetter ?? null, error: String((lastError as Error)?.message ?? lastError), event: envelope },
+      { time: new Date(this.#now()).toISOString(), rule: rule.name, target: rule.target.arn, deadLetterQueue: rule.target.deadLetter ?? null, error: String((lastError as Error)?.message ?? lastError), event: envelope },
     ]);
   }
 
