@@ -4,10 +4,12 @@
 import { z } from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Action, Tier } from '../../events/index.ts';
+import { formatWorkingInterval, isLocalDate, isTimeZone, makeCalendar, overlappingIntervals, parseWorkingInterval, WEEKDAYS, weeklyWorkingMinutes } from './calendar.ts';
+import type { Calendar, Weekday, WorkingInterval } from './calendar.ts';
 import { parseDuration } from './duration.ts';
 import { isRequester } from './people.ts';
 
-export type { Tier };
+export type { Calendar, Tier };
 export type ReviewPattern = 'auto' | 'soft_review' | 'hard_gate' | 'block_until_reviewed';
 /** What happens when the last step's SLA passes: stay open and re-notify, reject, or (soft review only) approve. */
 export type OnTimeout = 'escalate' | 'expire' | 'approve';
@@ -41,6 +43,8 @@ export interface Classification {
   notify: Person[];
   /** Dotted paths into the action an approver may change, e.g. "amount.value", "payload.body". */
   editable: string[];
+  /** The business-hours calendars its steps name, by name (none when every SLA is wall-clock): for deadlineFor. */
+  calendars: Readonly<Record<string, Calendar>>;
 }
 
 export interface TierSettings {
@@ -59,6 +63,8 @@ export interface Policy {
   people(): Person[];
   /** A person by id or (case-insensitive) email. */
   person(idOrEmail: string): Person | undefined;
+  /** A business-hours calendar by name, for deadlineFor (calendar.ts). */
+  calendar(name: string): Calendar | undefined;
 }
 
 /** Every problem of a policy or directory file, one per line: `<file>: <path>: <what is wrong>`. */
@@ -179,6 +185,35 @@ const EditablePath = z
         : `${JSON.stringify(iss.input)} is not an editable field; use summary, target, amount.value, amount.currency, payload or payload.<field>`,
   });
 
+const WorkingIntervalText = z.string({ error: 'must be a working interval such as 09:00-18:00' }).transform((text, ctx) => {
+  const interval = parseWorkingInterval(text);
+  if (typeof interval !== 'string') return interval;
+  ctx.addIssue({ code: 'custom', message: interval });
+  return z.NEVER;
+});
+/** One interval or a list of them; an empty list (like a day not listed) is closed. */
+const DayHours = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(WorkingIntervalText));
+const Holiday = z.string({ error: 'must be a date such as 2026-12-24' }).refine(isLocalDate, {
+  error: (iss) => `${JSON.stringify(iss.input)} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-24`,
+});
+const CalendarDef = strict({
+  timeZone: z.string({ error: 'must be an IANA time zone such as Europe/Berlin' }).refine(isTimeZone, {
+    error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}; use an IANA name such as Europe/Berlin or America/New_York`,
+  }),
+  workingHours: strict({
+    mon: DayHours.optional(),
+    tue: DayHours.optional(),
+    wed: DayHours.optional(),
+    thu: DayHours.optional(),
+    fri: DayHours.optional(),
+    sat: DayHours.optional(),
+    sun: DayHours.optional(),
+  }),
+  holidays: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(Holiday)).optional(),
+});
+type CalendarDef = z.infer<typeof CalendarDef>;
+const CALENDAR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
 const AmountMatch = strict({ currency: Currency, gte: Bound.optional(), gt: Bound.optional(), lte: Bound.optional(), lt: Bound.optional() });
 const Match = strict({
   type: list(ActionType, 'action type').optional(),
@@ -209,6 +244,7 @@ const TierDefaults = strict({ onTimeout: OnTimeoutName.optional(), quorum: Quoru
 const PolicyFile = strict({
   version: z.string({ error: 'must be text; quote it, e.g. version: "2026-11-24.1"' }).trim().min(1, 'must not be empty'),
   currencies: z.array(Currency).min(1, 'must list at least one currency'),
+  calendars: z.record(z.string(), CalendarDef).optional(),
   tiers: strict({
     low: strict({}, 'the low tier is approved automatically; it has no settings').optional(),
     medium: TierDefaults.optional(),
@@ -254,7 +290,7 @@ function describeValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const EXPECTED: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'text', number: 'a number', boolean: 'true or false' };
+const EXPECTED: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list', string: 'text', number: 'a number', boolean: 'true or false' };
 
 function zodProblems(file: string, error: z.ZodError): string[] {
   const out: string[] = [];
@@ -312,6 +348,8 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 interface PolicyParts {
   version?: string;
   currencies?: string[];
+  /** Every calendar the file defines, by name, where its definition could be read; undefined when `calendars` is not a mapping. */
+  calendars?: Record<string, CalendarDef | undefined>;
   tiers?: PolicyFile['tiers'];
   rules: (z.infer<typeof Rule> | undefined)[];
   default?: z.infer<typeof DefaultRule>;
@@ -322,6 +360,8 @@ function salvagePolicy(raw: Record<string, unknown>): PolicyParts {
   return {
     version: piece(shape.version, raw.version),
     currencies: piece(shape.currencies, raw.currencies),
+    calendars:
+      raw.calendars === undefined ? {} : isMapping(raw.calendars) ? Object.fromEntries(Object.entries(raw.calendars).map(([name, c]) => [name, piece(CalendarDef, c)])) : undefined,
     tiers: piece(shape.tiers, raw.tiers),
     rules: Array.isArray(raw.rules) ? raw.rules.map((r) => piece(Rule, r)) : [],
     default: piece(DefaultRule, raw.default),
@@ -408,7 +448,11 @@ export function parsePolicy(policyText: string, directoryText: string, files?: {
   const full = policyYaml && checkShape(PolicyFile, policyYaml.value, policyFile, problems);
   const dir = directoryYaml && checkShape(DirectoryFile, directoryYaml.value, directoryFile, problems);
   // A shape problem does not hide the cross-reference problems of the parts that are fine.
-  const raw: PolicyParts | undefined = full ?? (policyYaml && isMapping(policyYaml.value) ? salvagePolicy(policyYaml.value) : undefined);
+  const raw: PolicyParts | undefined = full
+    ? { ...full, calendars: full.calendars ?? {} }
+    : policyYaml && isMapping(policyYaml.value)
+      ? salvagePolicy(policyYaml.value)
+      : undefined;
   const entries: unknown[] = directoryYaml && isMapping(directoryYaml.value) && Array.isArray(directoryYaml.value.people) ? directoryYaml.value.people : [];
   const personEntries = dir ? dir.people : entries.map((e) => piece(PersonEntry, e));
   /** Roles are checked against the directory only when every person in it could be read. */
@@ -443,6 +487,50 @@ export function parsePolicy(policyText: string, directoryText: string, files?: {
     if (currencies.has(c)) at(['currencies', i], `"${c}" is listed twice`);
     currencies.add(c);
   });
+
+  // Calendars: intervals that do not overlap, some working time in the week, each holiday once.
+  const calendars = new Map<string, Calendar>();
+  const calendarDefs = raw.calendars;
+  for (const [name, def] of Object.entries(calendarDefs ?? {})) {
+    const path = ['calendars', name];
+    if (!CALENDAR_NAME.test(name)) at(path, `${JSON.stringify(name)} is not a calendar name; use letters, digits, - _ . (up to 64)`);
+    if (!def) continue;
+    const workingHours: Partial<Record<Weekday, WorkingInterval[]>> = {};
+    for (const day of WEEKDAYS) {
+      const listed = def.workingHours[day] ?? [];
+      for (const o of overlappingIntervals(listed)) {
+        at([...path, 'workingHours', day, o.index], `${formatWorkingInterval(o.interval)} overlaps ${formatWorkingInterval(o.overlaps)}`);
+      }
+      workingHours[day] = listed;
+    }
+    if (weeklyWorkingMinutes(WEEKDAYS.map((d) => workingHours[d] ?? [])) === 0) {
+      at([...path, 'workingHours'], 'has no working time in the week; give at least one weekday its hours, e.g. mon: [09:00-18:00]');
+    }
+    const seen = new Set<string>();
+    def.holidays?.forEach((date, i) => {
+      if (seen.has(date)) at([...path, 'holidays', i], `"${date}" is listed twice`);
+      seen.add(date);
+    });
+    calendars.set(name, makeCalendar(name, { timeZone: def.timeZone, workingHours, holidays: def.holidays ?? [] }));
+  }
+
+  function checkCalendar(name: string, sla: { ms: number; text: string }, stepPath: Path): void {
+    const calendar = calendars.get(name);
+    if (!calendar) {
+      // Not when `calendars` could not be read, nor when only this calendar's definition is broken (reported already).
+      if (!calendarDefs || Object.hasOwn(calendarDefs, name)) return;
+      const defined = calendars.size > 0 ? `the policy defines ${[...calendars.keys()].join(', ')}` : 'the policy defines none';
+      at([...stepPath, 'calendar'], `unknown calendar "${name}"; ${defined} (add it to calendars)`);
+      return;
+    }
+    const weekly = weeklyWorkingMinutes(calendar.week);
+    if (weekly > 0 && sla.ms > 52 * weekly * 60_000) {
+      at(
+        [...stepPath, 'sla'],
+        `${sla.text} of working time on calendar "${name}" (${Math.round((weekly / 60) * 100) / 100}h a week) takes more than a year; with a calendar the SLA counts working time only`,
+      );
+    }
+  }
 
   // Tier defaults: pattern is fixed by the tier; onTimeout and quorum may be set.
   const tiers = {
@@ -531,6 +619,7 @@ export function parsePolicy(policyText: string, directoryText: string, files?: {
         at(stepPath, `reaches ${plural(reached.length, 'person', 'distinct people')} (${reached.map((p) => p.id).join(', ')}) but the quorum is ${quorum}`);
       }
       const sla = { ms: parseDuration(s.sla) ?? 0, text: s.sla.trim(), ...(s.calendar ? { calendar: s.calendar } : {}) };
+      if (s.calendar) checkCalendar(s.calendar, sla, stepPath);
       return { roles: [...new Set(s.roles)], people: reached, sla };
     });
     const notify = r.notify ? resolveRoles(r.notify, [...path, 'notify']) : [];
@@ -550,7 +639,7 @@ export function parsePolicy(policyText: string, directoryText: string, files?: {
   const fallback = raw.default && compileRule(raw.default, ['default'], 'default', true);
 
   if (problems.length > 0 || !full || !fallback) throw new PolicyError(problems);
-  return buildPolicy(full.version, rules, fallback, people, tiers);
+  return buildPolicy(full.version, rules, fallback, people, tiers, calendars);
 }
 
 interface Facts {
@@ -622,7 +711,14 @@ function explainMiss(rules: readonly CompiledRule[], f: Facts): string {
   return `No ${type} rule matches this action`;
 }
 
-function buildPolicy(version: string, rules: CompiledRule[], fallback: CompiledRule, people: Person[], tiers: Record<Tier, TierSettings>): Policy {
+function buildPolicy(
+  version: string,
+  rules: CompiledRule[],
+  fallback: CompiledRule,
+  people: Person[],
+  tiers: Record<Tier, TierSettings>,
+  calendars: ReadonlyMap<string, Calendar>,
+): Policy {
   /** The approver chain without the requester; a step left unable to reach the quorum is skipped. */
   function stepsFor(rule: CompiledRule, quorum: number, requestedBy: string): ReviewStep[] {
     return rule.steps
@@ -678,7 +774,13 @@ function buildPolicy(version: string, rules: CompiledRule[], fallback: CompiledR
       quorum: rule.quorum,
       notify: rule.notify.map(copyPerson),
       editable: [...rule.editable],
+      calendars: calendarsOf(steps),
     };
+  }
+
+  function calendarsOf(steps: readonly ReviewStep[]): Readonly<Record<string, Calendar>> {
+    const named = steps.flatMap((s) => (s.sla.calendar ? [s.sla.calendar] : []));
+    return Object.freeze(Object.fromEntries(named.flatMap((name) => calendars.get(name) ?? []).map((c) => [c.name, c])));
   }
 
   const frozenTiers = Object.freeze(Object.fromEntries(TIERS.map((t) => [t, Object.freeze({ ...tiers[t] })]))) as Policy['tiers'];
@@ -692,5 +794,6 @@ function buildPolicy(version: string, rules: CompiledRule[], fallback: CompiledR
       const p = people.find((q) => q.id === idOrEmail) ?? people.find((q) => q.email.toLowerCase() === idOrEmail.toLowerCase());
       return p ? copyPerson(p) : undefined;
     },
+    calendar: (name) => calendars.get(name),
   };
 }

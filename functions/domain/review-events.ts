@@ -4,6 +4,8 @@ import {
   ApprovalRejected,
   ApprovalRequested,
   DetailType,
+  ReviewEscalated,
+  ReviewSlaBreached,
   type DetailTypeName,
 } from '../../events/index.ts';
 import { currentApprovers, type Review } from './review.ts';
@@ -79,6 +81,35 @@ export function invalidProposal(received: unknown, errors: string[], now: Date):
       errors,
       received,
       rejectedAt: now.toISOString(),
+    }),
+  };
+}
+
+export function slaBreached(review: Review, now: Date): BusEvent {
+  return {
+    detailType: DetailType.ReviewSlaBreached,
+    detail: ReviewSlaBreached.parse({
+      ...reviewRef(review),
+      step: review.step,
+      approvers: currentApprovers(review).map((a) => a.id),
+      deadline: review.deadline,
+      breachedAt: now.toISOString(),
+    }),
+  };
+}
+
+export function reviewEscalated(before: Review, after: Review, kind: 'escalated' | 'reminded', reason: string, now: Date): BusEvent {
+  return {
+    detailType: DetailType.ReviewEscalated,
+    detail: ReviewEscalated.parse({
+      ...reviewRef(after),
+      kind,
+      fromStep: before.step,
+      toStep: after.step,
+      approvers: currentApprovers(after).map((a) => a.id),
+      deadline: after.deadline,
+      escalatedAt: now.toISOString(),
+      reason,
     }),
   };
 }

@@ -2,6 +2,7 @@ import type { Action, ActionProposed, Tier } from '../../events/index.ts';
 import type { Classification, ReviewPattern } from './policy.ts';
 import { reviewIdFor } from './ids.ts';
 import { actionHash } from './action-hash.ts';
+import { deadlineFor } from './calendar.ts';
 
 /** PENDING -> APPROVED | REJECTED | EXPIRED | CANCELLED -> COMPLETED (the restart finished). */
 export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'COMPLETED';
@@ -14,7 +15,23 @@ export interface Actor {
 
 export interface HistoryEntry {
   at: string;
-  what: 'opened' | 'auto_approved' | 'notified' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'escalated' | 'redriven' | 'executed' | 'completed';
+  what:
+    | 'opened'
+    | 'auto_approved'
+    | 'notified'
+    | 'approved'
+    | 'rejected'
+    | 'expired'
+    | 'cancelled'
+    | 'escalated'
+    | 'redriven'
+    | 'executed'
+    | 'completed'
+    // SLAs and escalation (escalation.ts)
+    | 'sla_breached'
+    | 'approved_on_timeout'
+    | 'reminded'
+    | 'reminder_sent';
   by: Actor;
   note?: string;
   /** The execution that wrote it, so a retry of that same execution recognises its own entry. */
@@ -99,11 +116,19 @@ export interface Review {
   history: HistoryEntry[];
   /** Set once hitl-gate performed the approved action itself (types with an executor). */
   execution?: { by: 'hitl-gate'; at: string; ref: string };
+  /** The resume execution finishing this review, and since when: one restart at a time has an effect. */
+  restart?: { ref: string; at: string };
   /** Restarts of resume by the sweeper after the first one did not complete, and when the last was. */
   redrives?: number;
   lastRedriveAt?: string;
   /** Nonces of the single-use decision links already used, claimed in the same write as their decision. */
   usedLinks?: string[];
+  /** The sweeper's claim on the current step's SLA breach (escalation.ts): the breach event was published then. */
+  breach?: { step: number; at: string };
+  /** When the current step's SLA clock started (escalation or a reminder cycle); the first step's is createdAt. */
+  stepStartedAt?: string;
+  /** Percentages of the current step's SLA whose reminder was claimed; reset when a step starts. */
+  remindersSent?: number[];
   /** Optimistic concurrency: every status change is conditional on it. */
   version: number;
   createdAt: string;
@@ -162,7 +187,7 @@ export function newReview(proposal: ActionProposed, classification: Classificati
   }
   const first = route[0];
   if (!first) throw new Error(`rule ${classification.rule} asks for review but has no approver step`);
-  return { ...base, deadline: new Date(now.getTime() + first.sla.ms).toISOString() };
+  return { ...base, deadline: deadlineFor(now, first.sla, classification.calendars).toISOString() };
 }
 
 /** Current approvers, the people a notification goes to. */
@@ -221,6 +246,9 @@ export function callbackFor(review: Review, outcomeDetail: Record<string, unknow
   return { taskToken: review.taskToken, success: false, error, cause };
 }
 
+/** How long a claimed SLA breach waits for its escalation before the sweeper publishes the breach again. */
+export const BREACH_REPUBLISH_MS = 5 * 60_000;
+
 /** How long a decided review may take to complete before the sweeper restarts it, doubling per re-drive up to an hour. */
 export const REDRIVE_AFTER_MS = 2 * 60_000;
 const REDRIVE_MAX_MS = 60 * 60_000;
@@ -230,7 +258,13 @@ const REDRIVE_MAX_MS = 60 * 60_000;
  * restart is overdue. A completed review needs no attention and leaves the due index.
  */
 export function attentionAt(review: Review): string | undefined {
-  if (review.status === 'PENDING') return review.deadline;
+  if (review.status === 'PENDING') {
+    const breach = review.breach;
+    if (!breach || breach.step !== review.step || !review.deadline) return review.deadline;
+    // Breach claimed: look again only once the escalation should have happened, to publish it again if it did not.
+    const republish = new Date(Date.parse(breach.at) + BREACH_REPUBLISH_MS).toISOString();
+    return republish > review.deadline ? republish : review.deadline;
+  }
   if (!isDecided(review.status) || !review.decision) return undefined;
   const since = Date.parse(review.lastRedriveAt ?? review.decision.at);
   const wait = Math.min(REDRIVE_AFTER_MS * 2 ** (review.redrives ?? 0), REDRIVE_MAX_MS);
@@ -244,4 +278,20 @@ export function redriven(review: Review, now: Date): { next: Review; entry: Hist
   const redrives = (review.redrives ?? 0) + 1;
   const entry: HistoryEntry = { at, what: 'redriven', by: { id: 'hitl-gate', kind: 'system' }, note: `restart ${redrives}: the previous one did not complete` };
   return { next: { ...review, redrives, lastRedriveAt: at, updatedAt: at, version: review.version + 1 }, entry };
+}
+
+/** How long a restart holds its claim: longer than a resume takes, well under the sweeper's re-drive wait. */
+export const RESTART_LEASE_MS = 60_000;
+
+/**
+ * A resume execution's claim on finishing a decided review. Concurrent restarts (a decision's own, a
+ * re-drive, a duplicate) would each publish the outcome; only the holder of the claim goes on. A claim
+ * older than the lease belongs to a restart that died, and is taken over.
+ */
+export function claimRestart(review: Review, executionRef: string, now: Date): { next: Review } | 'mine' | 'busy' {
+  const held = review.restart;
+  if (held?.ref === executionRef) return 'mine';
+  if (held && Date.parse(held.at) + RESTART_LEASE_MS > now.getTime()) return 'busy';
+  const at = now.toISOString();
+  return { next: { ...review, restart: { ref: executionRef, at }, updatedAt: at, version: review.version + 1 } };
 }

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import type { ActionProposed } from '../../events/index.ts';
 import { actionHash } from '../../functions/domain/action-hash.ts';
@@ -16,13 +14,12 @@ import {
   ReasonRequired,
   SelfApproval,
 } from '../../functions/domain/errors.ts';
-import { parsePolicy } from '../../functions/domain/policy.ts';
 import { newReview } from '../../functions/domain/review.ts';
 import type { Review } from '../../functions/domain/review.ts';
 import { proposal, purchaseOrder } from '../support/proposals.ts';
+import { shippedPolicy } from '../support/policy.ts';
 
-const dir = join(import.meta.dirname, '../../policy');
-const policy = parsePolicy(readFileSync(join(dir, 'default.yml'), 'utf8'), readFileSync(join(dir, 'directory.yml'), 'utf8'));
+const policy = shippedPolicy;
 const NOW = new Date('2026-11-24T09:00:00.000Z');
 const LATER = new Date('2026-11-24T09:05:00.000Z');
 const open = (p: ActionProposed = purchaseOrder(5000)) => newReview(p, policy.classify(p.action, p), NOW);

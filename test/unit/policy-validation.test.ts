@@ -86,7 +86,7 @@ describe('policy validation', () => {
     expect(problems).toEqual([
       'policy/stage.yml: rules[1].match.typ: unknown key; expected one of type, amount, hasAmount, agent, target, hasTarget',
       'policy/stage.yml: rules[1].steps[0].approver: unknown key; expected one of roles, sla, calendar',
-      'policy/stage.yml: owner: unknown key; expected one of version, currencies, tiers, rules, default',
+      'policy/stage.yml: owner: unknown key; expected one of version, currencies, calendars, tiers, rules, default',
     ]);
   });
 
@@ -130,9 +130,23 @@ describe('policy validation', () => {
     expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].sla = sla)))).toEqual([`policy/stage.yml: rules[1].steps[0].sla: ${what}`]);
   });
 
-  it('accepts a calendar name on a step but refuses one that is not text', () => {
-    expect(() => parsePolicy(stringify(withPolicy((p) => (p.rules[1].steps[0].calendar = 'berlin-office'))), stringify(baseDirectory()))).not.toThrow();
-    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].calendar = 9)))).toEqual(['policy/stage.yml: rules[1].steps[0].calendar: must be the name of a calendar']);
+  it('accepts a step calendar the policy defines, and refuses one it does not or that is not text', () => {
+    const withOffice = (calendar: unknown) =>
+      withPolicy((p) => {
+        p.calendars = { 'berlin-office': { timeZone: 'Europe/Berlin', workingHours: { mon: ['09:00-18:00'] } } };
+        p.rules[1].steps[0].calendar = calendar;
+      });
+    const policy = parsePolicy(stringify(withOffice('berlin-office')), stringify(baseDirectory()));
+    const c = policy.classify({ type: 'purchase_order', summary: 's', amount: { value: 5000, currency: 'USD' } }, { agentId: 'a', requestedBy: 'r' });
+    expect(c.steps[0]?.sla).toEqual({ ms: 4 * 3_600_000, text: '4h', calendar: 'berlin-office' });
+    expect(c.calendars['berlin-office']).toBe(policy.calendar('berlin-office'));
+    expect(problemsOf(withOffice('berlin'))).toEqual([
+      'policy/stage.yml: rules[1].steps[0].calendar: unknown calendar "berlin"; the policy defines berlin-office (add it to calendars)',
+    ]);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].calendar = 'berlin-office')))).toEqual([
+      'policy/stage.yml: rules[1].steps[0].calendar: unknown calendar "berlin-office"; the policy defines none (add it to calendars)',
+    ]);
+    expect(problemsOf(withOffice(9))).toEqual(['policy/stage.yml: rules[1].steps[0].calendar: must be the name of a calendar']);
   });
 
   it('refuses an amount range that matches nothing', () => {
@@ -350,6 +364,130 @@ describe('policy validation', () => {
   it('does not blame a role on a directory it could not read in full', () => {
     const problems = problemsOf(basePolicy(), withDirectory((d) => (d.people[0].email = 'nope')));
     expect(problems).toEqual(['policy/people.yml: people[0].email: "nope" is not an email address']);
+  });
+});
+
+describe('calendar validation', () => {
+  const office = () => ({ timeZone: 'Europe/Berlin', workingHours: { mon: ['09:00-12:30', '13:30-18:00'], fri: '09:00-15:00' }, holidays: ['2026-12-24'] });
+  const withCalendar = (change: (c: Doc) => void = () => {}) =>
+    withPolicy((p) => {
+      const c = office();
+      change(c);
+      p.calendars = { office: c };
+      p.rules[1].steps[0].calendar = 'office';
+    });
+
+  it('compiles a calendar: its time zone, intervals per weekday in minutes, and holidays', () => {
+    const policy = parsePolicy(stringify(withCalendar()), stringify(baseDirectory()), FILES);
+    const office = policy.calendar('office');
+    expect(office).toMatchObject({ name: 'office', timeZone: 'Europe/Berlin', holidays: new Set(['2026-12-24']) });
+    expect(office?.week).toEqual([
+      [
+        { start: 540, end: 750 },
+        { start: 810, end: 1080 },
+      ],
+      [],
+      [],
+      [],
+      [{ start: 540, end: 900 }],
+      [],
+      [],
+    ]);
+  });
+
+  it('accepts 24:00 as the end of a day, touching intervals, an empty day and a single holiday', () => {
+    const ok = withCalendar((c) => {
+      c.workingHours = { sat: ['18:00-24:00', '00:00-06:00', '06:00-09:00'], sun: [] };
+      c.holidays = '2026-12-25';
+    });
+    expect(parsePolicy(stringify(ok), stringify(baseDirectory()), FILES).calendar('office')?.week[5]).toEqual([
+      { start: 0, end: 360 },
+      { start: 360, end: 540 },
+      { start: 1080, end: 1440 },
+    ]);
+  });
+
+  it('refuses an unknown time zone and a bare UTC offset', () => {
+    const what = 'use an IANA name such as Europe/Berlin or America/New_York';
+    expect(problemsOf(withCalendar((c) => (c.timeZone = 'Europe/Berln')))).toEqual([`policy/stage.yml: calendars.office.timeZone: unknown time zone "Europe/Berln"; ${what}`]);
+    expect(problemsOf(withCalendar((c) => (c.timeZone = '+01:00')))).toEqual([`policy/stage.yml: calendars.office.timeZone: unknown time zone "+01:00"; ${what}`]);
+    expect(problemsOf(withCalendar((c) => delete c.timeZone))).toEqual(['policy/stage.yml: calendars.office.timeZone: is required']);
+  });
+
+  it.each([
+    ['9-18', '"9-18" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
+    ['09:00 - 18:00', '"09:00 - 18:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
+    ['09:60-18:00', '"09:60-18:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
+    ['22:00-24:30', '"22:00-24:30" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
+    ['24:00-24:00', '"24:00-24:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
+    ['18:00-09:00', '"18:00-09:00" does not end after it starts; an interval cannot pass midnight (end it at 24:00 and start the next day at 00:00)'],
+    ['09:00-09:00', '"09:00-09:00" does not end after it starts; an interval cannot pass midnight (end it at 24:00 and start the next day at 00:00)'],
+    [900, 'must be a working interval such as 09:00-18:00'],
+  ])('refuses the working interval %j', (interval, what) => {
+    expect(problemsOf(withCalendar((c) => (c.workingHours.mon = ['08:00-08:30', interval])))).toEqual([`policy/stage.yml: calendars.office.workingHours.mon[1]: ${what}`]);
+  });
+
+  it('refuses overlapping intervals, naming the one each overlaps', () => {
+    expect(problemsOf(withCalendar((c) => (c.workingHours.tue = ['09:00-18:00', '10:00-11:00', '12:00-13:00', '17:30-19:00', '07:00-08:00'])))).toEqual([
+      'policy/stage.yml: calendars.office.workingHours.tue[1]: 10:00-11:00 overlaps 09:00-18:00',
+      'policy/stage.yml: calendars.office.workingHours.tue[2]: 12:00-13:00 overlaps 09:00-18:00',
+      'policy/stage.yml: calendars.office.workingHours.tue[3]: 17:30-19:00 overlaps 09:00-18:00',
+    ]);
+  });
+
+  it('refuses a calendar with no working time in the week', () => {
+    const what = 'has no working time in the week; give at least one weekday its hours, e.g. mon: [09:00-18:00]';
+    expect(problemsOf(withCalendar((c) => (c.workingHours = {})))).toEqual([`policy/stage.yml: calendars.office.workingHours: ${what}`]);
+    expect(problemsOf(withCalendar((c) => (c.workingHours = { mon: [], sat: [] })))).toEqual([`policy/stage.yml: calendars.office.workingHours: ${what}`]);
+    expect(problemsOf(withCalendar((c) => delete c.workingHours))).toEqual(['policy/stage.yml: calendars.office.workingHours: is required']);
+  });
+
+  it('refuses holidays that are not dates, and one listed twice', () => {
+    expect(problemsOf(withCalendar((c) => (c.holidays = ['2026-02-30', '24.12.2026', 20261224, '2026-12-24', '2026-12-24'])))).toEqual([
+      'policy/stage.yml: calendars.office.holidays[0]: "2026-02-30" is not a date; write it as YYYY-MM-DD, e.g. 2026-12-24',
+      'policy/stage.yml: calendars.office.holidays[1]: "24.12.2026" is not a date; write it as YYYY-MM-DD, e.g. 2026-12-24',
+      'policy/stage.yml: calendars.office.holidays[2]: must be a date such as 2026-12-24',
+    ]);
+    expect(problemsOf(withCalendar((c) => (c.holidays = ['2026-12-24', '2026-12-25', '2026-12-24'])))).toEqual([
+      'policy/stage.yml: calendars.office.holidays[2]: "2026-12-24" is listed twice',
+    ]);
+  });
+
+  it('refuses unknown keys in a calendar and an unknown weekday', () => {
+    expect(
+      problemsOf(
+        withCalendar((c) => {
+          c.timezone = 'Europe/Berlin';
+          c.workingHours.monday = ['09:00-18:00'];
+        }),
+      ),
+    ).toEqual([
+      'policy/stage.yml: calendars.office.workingHours.monday: unknown key; expected one of mon, tue, wed, thu, fri, sat, sun',
+      'policy/stage.yml: calendars.office.timezone: unknown key; expected one of timeZone, workingHours, holidays',
+    ]);
+  });
+
+  it('refuses calendars that are not a mapping and a calendar name that is not one', () => {
+    expect(problemsOf(withPolicy((p) => (p.calendars = ['office'])))).toEqual(['policy/stage.yml: calendars: must be a mapping, not a list']);
+    expect(problemsOf(withPolicy((p) => (p.calendars = { 'my office': office() })))).toEqual([
+      'policy/stage.yml: calendars["my office"]: "my office" is not a calendar name; use letters, digits, - _ . (up to 64)',
+    ]);
+  });
+
+  it('does not call a calendar unknown when only its definition is broken', () => {
+    expect(problemsOf(withCalendar((c) => (c.timeZone = 'Mars/Olympus')))).toEqual([
+      'policy/stage.yml: calendars.office.timeZone: unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Berlin or America/New_York',
+    ]);
+  });
+
+  it('refuses a business-hours SLA that would take more than a year of its calendar', () => {
+    const hourOnMondays = withCalendar((c) => (c.workingHours = { mon: '09:00-10:00' }));
+    hourOnMondays.rules[1].steps[0].sla = '3d';
+    expect(problemsOf(hourOnMondays)).toEqual([
+      'policy/stage.yml: rules[1].steps[0].sla: 3d of working time on calendar "office" (1h a week) takes more than a year; with a calendar the SLA counts working time only',
+    ]);
+    hourOnMondays.rules[1].steps[0].sla = '52h';
+    expect(parsePolicy(stringify(hourOnMondays), stringify(baseDirectory()), FILES).calendar('office')).toBeDefined();
   });
 });
 

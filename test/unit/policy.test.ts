@@ -20,7 +20,7 @@ const NOT_LOW = ['medium', 'high', 'critical'];
 
 describe('the shipped policy files', () => {
   it('parse and validate', () => {
-    expect(policy.version).toBe('2026-11-24.1');
+    expect(policy.version).toBe('2026-11-24.2');
     expect(policy.rules).toContain('default');
     expect(policy.people().length).toBeGreaterThanOrEqual(10);
   });
@@ -44,7 +44,7 @@ describe('the shipped policy files', () => {
 describe('seed table', () => {
   it('approves a ticket priority change automatically', () => {
     const c = classify({ type: 'ticket_priority' });
-    expect(c).toMatchObject({ tier: 'low', pattern: 'auto', rule: 'ticket-priority', steps: [], quorum: 0, policyVersion: '2026-11-24.1' });
+    expect(c).toMatchObject({ tier: 'low', pattern: 'auto', rule: 'ticket-priority', steps: [], quorum: 0, policyVersion: '2026-11-24.2' });
   });
 
   it('sends a customer email draft to a support lead for a 2h soft review, body and subject editable', () => {

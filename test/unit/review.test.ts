@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { actionHash } from '../../functions/domain/action-hash.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
-import { parsePolicy } from '../../functions/domain/policy.ts';
 import { callbackFor, claimNotification, completed, intakeNext, newReview } from '../../functions/domain/review.ts';
 import { approvalRequested, outcomeEvent } from '../../functions/domain/review-events.ts';
 import { proposal, purchaseOrder } from '../support/proposals.ts';
+import { shippedPolicy } from '../support/policy.ts';
 
-const dir = join(import.meta.dirname, '../../policy');
-const policy = parsePolicy(readFileSync(join(dir, 'default.yml'), 'utf8'), readFileSync(join(dir, 'directory.yml'), 'utf8'));
+const policy = shippedPolicy;
 const NOW = new Date('2026-11-24T09:00:00.000Z');
 const open = (p = purchaseOrder(5000)) => newReview(p, policy.classify(p.action, p), NOW);
 

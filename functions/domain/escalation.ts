@@ -1,0 +1,214 @@
+// What time does to a pending review: SLA breaches, escalation along the approver route, the route's end
+// (expire, approve a soft review, or keep reminding), reminders before a deadline, and cancellation.
+// Pure: each change returns the next review and the history entries the store appends in the same conditional write.
+import { actionUnderApproval, approvalsCounted, MAX_REASON_LENGTH } from './decision.ts';
+import { AlreadyDecided, ReasonRequired } from './errors.ts';
+import { BREACH_REPUBLISH_MS, POLICY } from './review.ts';
+import type { Actor, Decision, HistoryEntry, Review } from './review.ts';
+
+export { BREACH_REPUBLISH_MS };
+
+/** A state change: `next` (its history does not yet hold `entries`) and the entries the store appends with it. */
+export interface Transition {
+  next: Review;
+  entries: HistoryEntry[];
+}
+
+/** When an SLA that starts at `start` ends: wall-clock, or business hours of the named calendar (calendar.ts). */
+export type DeadlineFor = (start: Date, sla: { ms: number; calendar?: string }) => Date;
+
+export type EscalateResult =
+  /** A decision, or an earlier handling of this breach, got there first: nothing to do. */
+  | 'stale'
+  /** Moved to the next step: notify its approvers. */
+  | ({ kind: 'escalated' } & Transition)
+  /** The route is exhausted and the review stays open: notify the last step's approvers and the notify list again. */
+  | ({ kind: 'reminded' } & Transition)
+  /** Decided by the policy: restart (resume) it. */
+  | ({ kind: 'expired' } & Transition)
+  | ({ kind: 'approved' } & Transition);
+
+const SWEEPER: Actor = { id: 'hitl-gate', kind: 'system' };
+
+/**
+ * The sweeper's claim on a breached deadline, made before it publishes "Review SLA Breached": once per step,
+ * or again after BREACH_REPUBLISH_MS when the escalation did not follow (the event was lost or its handler failed).
+ */
+export function markBreached(review: Review, now: Date): 'not-due' | 'already-marked' | Transition {
+  if (review.status !== 'PENDING' || !review.deadline || Date.parse(review.deadline) > now.getTime()) return 'not-due';
+  const earlier = review.breach?.step === review.step ? review.breach : undefined;
+  if (earlier && now.getTime() < Date.parse(earlier.at) + BREACH_REPUBLISH_MS) return 'already-marked';
+  const at = now.toISOString();
+  const again = earlier ? `; published again: no escalation followed the breach marked at ${earlier.at}` : '';
+  const note = `step ${review.step + 1} (${stepText(review, review.step)}) passed its deadline ${review.deadline}${again}`;
+  return {
+    next: { ...review, breach: { step: review.step, at }, version: review.version + 1, updatedAt: at },
+    entries: [{ at, what: 'sla_breached', by: SWEEPER, note }],
+  };
+}
+
+/**
+ * What a breach of step `breachedStep` does: move to the next step, or at the end of the route apply the
+ * review's onTimeout. A critical review (block until reviewed) never expires or auto-approves, whatever it says.
+ */
+export function escalate(review: Review, breachedStep: number, deadlineFor: DeadlineFor, now: Date): EscalateResult {
+  if (review.status !== 'PENDING' || review.step !== breachedStep) return 'stale';
+  // A second delivery of a breach already handled finds the deadline moved on (a reminder cycle keeps the step).
+  if (!review.deadline || Date.parse(review.deadline) > now.getTime()) return 'stale';
+
+  const from = review.step;
+  const missed = `step ${from + 1} (${stepText(review, from)}) did not decide within ${slaText(review, from)}`;
+  if (from + 1 < review.route.length) {
+    const carried = review.approvals?.length ? `; approvals at step ${from + 1} do not carry over` : '';
+    return {
+      kind: 'escalated',
+      ...startStep(review, from + 1, deadlineFor, now, 'escalated', (deadline) => `${missed}; now step ${from + 2} (${stepText(review, from + 1)}), by ${deadline}${carried}`),
+    };
+  }
+
+  if (review.pattern === 'block_until_reviewed' || review.onTimeout === 'escalate') {
+    const why = review.pattern === 'block_until_reviewed' ? 'a critical review is blocked until reviewed' : 'the policy keeps it open (onTimeout escalate)';
+    const counted = approvalsCounted(review).length;
+    const quorum = review.quorum > 1 ? `; ${counted} of ${review.quorum} approvals so far` : '';
+    const notify = review.notify.length ? ` and the notify list (${review.notify.join(', ')})` : '';
+    return {
+      kind: 'reminded',
+      ...startStep(review, from, deadlineFor, now, 'reminded', (deadline) => `${missed}; ${why}: reminding step ${from + 1}${notify}, by ${deadline}${quorum}`),
+    };
+  }
+
+  const steps = review.route.map((_, i) => `step ${i + 1} ${stepRoles(review, i)} ${slaText(review, i)}`).join(', ');
+  if (review.onTimeout === 'approve' && review.pattern === 'soft_review') {
+    const reason = `Approved on timeout: soft review, as the policy allows (rule ${review.rule}); no decision within the SLA of any step (${steps}).`;
+    return { kind: 'approved', ...decidedByPolicy(review, 'approved', reason, 'approved_on_timeout', now) };
+  }
+  // expire, and fail closed on anything else: approve outside soft review, or a value this code does not know.
+  const why =
+    review.onTimeout === 'expire'
+      ? 'the policy expires it'
+      : `onTimeout ${review.onTimeout} does not apply to a ${review.pattern.replace(/_/g, ' ')} review, so it expires (fail closed)`;
+  const reason = `No decision within the SLA of any step (${steps}); ${why} (rule ${review.rule}).`;
+  return { kind: 'expired', ...decidedByPolicy(review, 'expired', reason, 'expired', now) };
+}
+
+/**
+ * A pending review ended by a person (e.g. the requester) or a system (e.g. the agent withdrew the proposal).
+ * Throws AlreadyDecided for a decided review and ReasonRequired without a reason (trimmed, at most 2,000 characters).
+ */
+export function cancel(review: Review, actor: { id: string; kind: 'person' | 'system' }, reason: string, now: Date): Transition {
+  if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
+  const id = typeof actor?.id === 'string' ? actor.id.trim() : '';
+  if (!id || (actor.kind !== 'person' && actor.kind !== 'system')) throw new TypeError('a cancellation names who cancels it: a person or a system, by id');
+  const text = typeof reason === 'string' ? reason.trim() : '';
+  if (!text) throw new ReasonRequired('A cancellation needs a reason.');
+  if (text.length > MAX_REASON_LENGTH) {
+    throw new ReasonRequired(`A reason must be at most 2,000 characters; this one has ${text.length.toLocaleString('en-US')}.`);
+  }
+  const by: Actor = { id, kind: actor.kind };
+  const at = now.toISOString();
+  const decision: Decision = { outcome: 'cancelled', by: [by], at, reason: text, ...underApproval(review) };
+  const { breach: _claim, ...rest } = review;
+  return {
+    next: { ...rest, status: 'CANCELLED', decision, version: review.version + 1, updatedAt: at },
+    entries: [{ at, what: 'cancelled', by, note: text }],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reminders before the deadline, at percentages of the current step's SLA (wall-clock between its start and deadline).
+
+/** The reminder due now, if any: the highest percentage reached and not yet sent; none once the deadline passed. */
+export function reminderDue(review: Review, now: Date, percentages: readonly number[] = [50, 90]): number | undefined {
+  const span = stepSpan(review);
+  if (!span || now.getTime() >= span.end) return undefined;
+  const elapsed = ((now.getTime() - span.start) / (span.end - span.start)) * 100;
+  const due = unsent(review, percentages).filter((p) => p <= elapsed);
+  return due.length ? Math.max(...due) : undefined;
+}
+
+/** When the next reminder falls due, for the sweeper's due index once the policy asks for reminders. */
+export function nextReminderAt(review: Review, percentages: readonly number[] = [50, 90]): string | undefined {
+  const span = stepSpan(review);
+  const next = span && unsent(review, percentages)[0];
+  if (!span || next === undefined) return undefined;
+  return new Date(span.start + Math.ceil(((span.end - span.start) * next) / 100)).toISOString();
+}
+
+/** The claim on sending the `pct` reminder of the current step, made before sending it. */
+export function markReminded(review: Review, pct: number, now: Date): 'not-due' | Transition {
+  if (reminderDue(review, now, [pct]) !== pct) return 'not-due';
+  const at = now.toISOString();
+  const note = `step ${review.step + 1} (${stepText(review, review.step)}): ${pct}% of ${slaText(review, review.step)} passed; deadline ${review.deadline}`;
+  return {
+    next: { ...review, remindersSent: [...(review.remindersSent ?? []), pct], version: review.version + 1, updatedAt: at },
+    entries: [{ at, what: 'reminder_sent', by: SWEEPER, note }],
+  };
+}
+
+function stepSpan(review: Review): { start: number; end: number } | undefined {
+  if (review.status !== 'PENDING' || !review.deadline) return undefined;
+  const start = Date.parse(review.stepStartedAt ?? review.createdAt);
+  const end = Date.parse(review.deadline);
+  return end > start ? { start, end } : undefined;
+}
+
+/** Percentages above the highest one sent, ascending: a reminder that was skipped is not sent after a later one. */
+function unsent(review: Review, percentages: readonly number[]): number[] {
+  const sent = Math.max(0, ...(review.remindersSent ?? []));
+  return [...new Set(percentages)].filter((p) => Number.isFinite(p) && p > sent && p < 100).sort((a, b) => a - b);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Starts `step` (the next one, or the same one again for a reminder cycle): a new SLA from now, the breach claim cleared. */
+function startStep(review: Review, step: number, deadlineFor: DeadlineFor, now: Date, what: 'escalated' | 'reminded', note: (deadline: string) => string): Transition {
+  const route = review.route[step];
+  if (!route) throw new Error(`review ${review.id} has no approver step ${step + 1}`);
+  const end = deadlineFor(now, route.sla);
+  if (!(end.getTime() > now.getTime())) throw new RangeError(`the ${route.sla.text} SLA from ${now.toISOString()} must end later, not at ${String(end)}`);
+  const at = now.toISOString();
+  const deadline = end.toISOString();
+  const { breach: _claim, ...rest } = review;
+  const next: Review = {
+    ...rest,
+    step,
+    // Approvals belong to the step they were given at; a reminder cycle keeps them.
+    approvals: step === review.step ? review.approvals : [],
+    deadline,
+    stepStartedAt: at,
+    remindersSent: [],
+    version: review.version + 1,
+    updatedAt: at,
+  };
+  return { next, entries: [{ at, what, by: POLICY, note: note(deadline) }] };
+}
+
+function decidedByPolicy(review: Review, outcome: 'expired' | 'approved', reason: string, what: 'expired' | 'approved_on_timeout', now: Date): Transition {
+  const at = now.toISOString();
+  const decision: Decision = { outcome, by: [POLICY], at, reason, ...underApproval(review) };
+  const { breach: _claim, ...rest } = review;
+  return {
+    next: { ...rest, status: outcome === 'approved' ? 'APPROVED' : 'EXPIRED', decision, version: review.version + 1, updatedAt: at },
+    entries: [{ at, what, by: POLICY, note: reason }],
+  };
+}
+
+/** The action on the table when the review ended: an approver's edit if there is one, else the proposal. */
+function underApproval(review: Review): Pick<Decision, 'action' | 'actionHash' | 'edited' | 'editedBy' | 'changes'> {
+  const { action, actionHash, edit } = actionUnderApproval(review);
+  return { action, actionHash, edited: edit !== undefined, ...(edit ? { editedBy: edit.by, changes: edit.changes } : {}) };
+}
+
+const stepRoles = (review: Review, step: number) => review.route[step]?.roles.join(' or ') ?? '(no step)';
+
+/** "manager: Mira Okafor, Daniel Reyes" */
+function stepText(review: Review, step: number): string {
+  const s = review.route[step];
+  return s ? `${s.roles.join(' or ')}: ${s.approvers.map((a) => a.name).join(', ')}` : '(no step)';
+}
+
+function slaText(review: Review, step: number): string {
+  const sla = review.route[step]?.sla;
+  if (!sla) return 'its SLA';
+  return sla.calendar ? `${sla.text} (business hours, ${sla.calendar})` : sla.text;
+}

@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parsePolicy, type Policy } from '../../functions/domain/policy.ts';
+
+const dir = join(import.meta.dirname, '../../policy');
+
+/** The shipped default policy with its directory, as the functions load it. */
+export const shippedPolicy: Policy = parsePolicy(readFileSync(join(dir, 'default.yml'), 'utf8'), readFileSync(join(dir, 'directory.yml'), 'utf8'), {
+  policy: 'policy/default.yml',
+  directory: 'policy/directory.yml',
+});
