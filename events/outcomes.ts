@@ -73,6 +73,27 @@ export const IntakeFailed = z.strictObject({
   input: z.unknown(),
 });
 
+export const ReviewSlaBreached = z.strictObject({
+  ...ReviewRef,
+  /** The step whose SLA passed (0 = first approvers). */
+  step: z.number().int().nonnegative(),
+  approvers: z.array(z.string()),
+  deadline: z.iso.datetime(),
+  breachedAt: z.iso.datetime(),
+});
+
+export const ReviewEscalated = z.strictObject({
+  ...ReviewRef,
+  /** What happened: moved to the next step, or (block until reviewed) reminded the last one again. */
+  kind: z.enum(['escalated', 'reminded']),
+  fromStep: z.number().int().nonnegative(),
+  toStep: z.number().int().nonnegative(),
+  approvers: z.array(z.string()).min(1),
+  deadline: z.iso.datetime(),
+  escalatedAt: z.iso.datetime(),
+  reason: z.string(),
+});
+
 /** Expiry and cancellation carry the same fields as a rejection: who or what ended it, when, why. */
 export const ApprovalExpired = ApprovalRejected;
 export const ApprovalCancelled = ApprovalRejected;

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { ActionProposed } from './action-proposed.ts';
-import { ActionRejectedAsInvalid, ApprovalCancelled, ApprovalExpired, ApprovalGranted, ApprovalRejected, ApprovalRequested, IntakeFailed } from './outcomes.ts';
+import {
+  ActionRejectedAsInvalid,
+  ApprovalCancelled,
+  ApprovalExpired,
+  ApprovalGranted,
+  ApprovalRejected,
+  ApprovalRequested,
+  IntakeFailed,
+  ReviewEscalated,
+  ReviewSlaBreached,
+} from './outcomes.ts';
 import { DetailType, HITL_SOURCE, type DetailTypeName } from './names.ts';
 
 /** Every event on the bus with its detail schema; what consumers get as JSON Schema. */
@@ -11,6 +21,8 @@ export const DETAIL_SCHEMAS: { detailType: DetailTypeName; source: string; schem
   { detailType: DetailType.ApprovalRejected, source: HITL_SOURCE, schema: ApprovalRejected },
   { detailType: DetailType.ApprovalExpired, source: HITL_SOURCE, schema: ApprovalExpired },
   { detailType: DetailType.ApprovalCancelled, source: HITL_SOURCE, schema: ApprovalCancelled },
+  { detailType: DetailType.ReviewSlaBreached, source: HITL_SOURCE, schema: ReviewSlaBreached },
+  { detailType: DetailType.ReviewEscalated, source: HITL_SOURCE, schema: ReviewEscalated },
   { detailType: DetailType.ActionRejectedAsInvalid, source: HITL_SOURCE, schema: ActionRejectedAsInvalid },
   { detailType: DetailType.IntakeFailed, source: HITL_SOURCE, schema: IntakeFailed },
 ];

@@ -16,7 +16,9 @@ export function rateMs(expression: string): number {
 }
 
 export class LocalSchedules {
-  readonly #timers: NodeJS.Timeout[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #now: () => number = Date.now;
+  readonly #nextAt = new Map<string, number>();
   readonly #lambdas: LambdaHost;
   readonly #region: string;
   readonly #entries: { fn: FunctionWiring; rate: string; ms: number; input?: unknown }[];
@@ -33,14 +35,23 @@ export class LocalSchedules {
     return this.#entries.map((e) => ({ function: e.fn.key, rate: e.rate }));
   }
 
-  /** Starts the timers; `timeScale` 60 makes a minute pass in a second. */
-  start(timeScale = 1): void {
-    for (const e of this.#entries) {
-      const timer = setInterval(() => {
-        this.fire(e.fn.key).catch((err: Error) => this.#log(`scheduled ${e.fn.key} failed: ${err.stack ?? err}`));
-      }, Math.max(10, e.ms / timeScale));
-      this.#timers.push(timer);
-    }
+  /**
+   * Runs the schedules on local mode's clock: each fires when its period has passed in simulated time,
+   * checked four times a real second and whenever the clock is moved on (a long jump fires it once, as
+   * a late EventBridge schedule does, not once per missed period).
+   */
+  start(now: () => number): void {
+    this.#now = now;
+    for (const e of this.#entries) this.#nextAt.set(e.fn.key, now() + e.ms);
+    this.#timer = setInterval(() => void this.tick(), 250);
+  }
+
+  /** Fires every schedule that is due now; resolves when their functions have returned. */
+  async tick(): Promise<void> {
+    const now = this.#now();
+    const due = this.#entries.filter((e) => (this.#nextAt.get(e.fn.key) ?? Infinity) <= now);
+    for (const e of due) this.#nextAt.set(e.fn.key, Math.max((this.#nextAt.get(e.fn.key) ?? now) + e.ms, now + 1));
+    await Promise.all(due.map((e) => this.fire(e.fn.key).catch((err: Error) => this.#log(`scheduled ${e.fn.key} failed: ${err.stack ?? err}`))));
   }
 
   /** Runs a scheduled function now, with the event EventBridge would send (tests and impatient people). */
@@ -53,7 +64,7 @@ export class LocalSchedules {
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       account: ACCOUNT,
-      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: new Date(this.#now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: this.#region,
       resources: [`arn:aws:events:${this.#region}:${ACCOUNT}:rule/${e.fn.name}-schedule`],
       detail: {},
@@ -62,7 +73,7 @@ export class LocalSchedules {
   }
 
   stop(): void {
-    for (const t of this.#timers) clearInterval(t);
-    this.#timers.length = 0;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }

@@ -2,8 +2,9 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
-import { reviewsTable } from '../adapters/reviews-table.ts';
-import { callbackFor, isDecided, type Callback } from '../domain/review.ts';
+import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
+import { now as clockNow } from '../adapters/clock.ts';
+import { callbackFor, claimRestart, isDecided, type Callback } from '../domain/review.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
 import { performedByHitlGate } from '../execute-action/registry.ts';
 import { outcomeEvent, type BusEvent } from '../domain/review-events.ts';
@@ -17,11 +18,27 @@ export type LoadOutcomeResult =
   | { reviewId: string; done: false; version: number; event: BusEvent; callback?: Callback; execute: boolean };
 
 /** The first step of every restart: read the decided review and what must be said about it. */
-export async function loadOutcome(input: { reviewId: string }): Promise<LoadOutcomeResult> {
-  const review = await reviewsTable(config().REVIEWS_TABLE).get(input.reviewId);
-  if (!review) throw new ReviewNotDecided(`review ${input.reviewId} does not exist`);
-  if (review.status === 'COMPLETED') return { reviewId: review.id, done: true };
-  if (!isDecided(review.status)) throw new ReviewNotDecided(`review ${review.id} is ${review.status}`);
+export async function loadOutcome(input: { reviewId: string; executionRef: string }): Promise<LoadOutcomeResult> {
+  const table = reviewsTable(config().REVIEWS_TABLE);
+  let review = await table.get(input.reviewId);
+  for (let attempt = 0; ; attempt++) {
+    if (!review) throw new ReviewNotDecided(`review ${input.reviewId} does not exist`);
+    if (review.status === 'COMPLETED') return { reviewId: review.id, done: true };
+    if (!isDecided(review.status)) throw new ReviewNotDecided(`review ${review.id} is ${review.status}`);
+    const claim = claimRestart(review, input.executionRef, clockNow());
+    if (claim === 'busy') {
+      logger.info('another restart is finishing this review', { reviewId: review.id, holder: review.restart?.ref });
+      return { reviewId: review.id, done: true };
+    }
+    if (claim === 'mine') break;
+    try {
+      review = await table.save(review, claim.next, []);
+      break;
+    } catch (err) {
+      if (!(err instanceof StaleReview) || attempt >= 4) throw err;
+      review = await table.get(input.reviewId);
+    }
+  }
   // Nothing is granted unless the approved action is byte for byte the one whose hash was approved.
   if (review.status === 'APPROVED') assertApprovedActionIntact(review);
   const event = outcomeEvent(review);

@@ -3,31 +3,56 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
 import { now as clockNow } from '../adapters/clock.ts';
+import { publish } from '../adapters/event-bus.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
-import { isDecided, redriven, type Review } from '../domain/review.ts';
+import { markBreached } from '../domain/escalation.ts';
+import { attentionAt, isDecided, redriven, type Review } from '../domain/review.ts';
+import { slaBreached } from '../domain/review-events.ts';
 
 export interface SweepResult {
   /** Items the due-index queries returned: what this sweep cost, whatever the backlog. */
   itemsRead: number;
+  breached: string[];
   redriven: string[];
 }
 
 /**
- * Scheduled: reads only what is due from the sharded due index. A decided review whose restart did not
- * complete is restarted (claimed first with a conditional write, so overlapping sweeps restart it once).
+ * Scheduled: reads only what is due from the sharded due index (a Query per shard, never a Scan).
+ * A pending review past its deadline gets "Review SLA Breached" once per step (claimed with a
+ * conditional write, so overlapping sweeps publish once); the escalate rule takes it from there. A
+ * decided review whose restart did not complete is restarted.
  */
 export async function sweep(): Promise<SweepResult> {
   const table = reviewsTable(config().REVIEWS_TABLE);
   const now = clockNow();
   const { ids, itemsRead } = await table.due(now);
-  const result: SweepResult = { itemsRead, redriven: [] };
+  const result: SweepResult = { itemsRead, breached: [], redriven: [] };
   for (const id of ids) {
     const review = await table.get(id);
-    if (review && isDecided(review.status) && (await redrive(review, now))) result.redriven.push(id);
+    // Read again: what the index listed may have changed since (a decision, a completed restart).
+    const at = review && attentionAt(review);
+    if (!review || !at || at > now.toISOString()) continue;
+    if (review.status === 'PENDING' && (await breach(review, now))) result.breached.push(id);
+    else if (isDecided(review.status) && (await redrive(review, now))) result.redriven.push(id);
   }
-  if (ids.length) logger.info('sweep done', { ...result, due: ids.length });
+  if (ids.length) logger.info('sweep done', { itemsRead, due: ids.length, breached: result.breached.length, redriven: result.redriven.length });
   return result;
+}
+
+/** Claims, then publishes: a crash in between leaves the claim to expire and the next sweep publishes again. */
+async function breach(review: Review, now: Date): Promise<boolean> {
+  const claim = markBreached(review, now);
+  if (typeof claim === 'string') return false;
+  try {
+    await reviewsTable(config().REVIEWS_TABLE).save(review, claim.next, claim.entries);
+  } catch (err) {
+    if (err instanceof StaleReview) return false; // decided, escalated or claimed by another sweep meanwhile
+    throw err;
+  }
+  await publish(config().EVENT_BUS_NAME, [slaBreached(review, now)]);
+  logger.info('SLA breached', { reviewId: review.id, step: review.step, deadline: review.deadline });
+  return true;
 }
 
 async function redrive(review: Review, now: Date): Promise<boolean> {

@@ -72,6 +72,17 @@ describe('a caller paused on .waitForTaskToken', () => {
     expect(JSON.parse(out.cause!)).toMatchObject({ reason: 'Use the existing desks first', decidedBy: [expect.any(String)] });
   });
 
+  it('fails with ReviewExpired when nobody decides within the SLA (local clock moved on a day)', async () => {
+    const { executionArn, name } = await startCaller(50000);
+    await linkFor(name);
+    const moved = await fetch(`${local.url}/_local/clock`, { method: 'POST', body: JSON.stringify({ advanceMs: 25 * 3600_000 }) });
+    expect(moved.status).toBe(200);
+    const out = await finished(executionArn);
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('ReviewExpired');
+    expect(JSON.parse(out.cause!)).toMatchObject({ decidedBy: ['policy'] });
+  });
+
   it('is released at once when the policy approves by itself', async () => {
     const { executionArn } = await startCaller(300);
     const out = await finished(executionArn);

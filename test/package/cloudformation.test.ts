@@ -152,7 +152,7 @@ describe('event bus', () => {
     expect(rule.State ?? 'ENABLED').toBe('ENABLED');
     const [target, ...others] = asList(rule.Targets) as JsonObject[];
     expect(others).toEqual([]);
-    const dlq = the('AWS::SQS::Queue');
+    const dlq = 'IntakeDeadLetterQueue';
     expect(isArnOf((target!.DeadLetterConfig as JsonObject | undefined)?.Arn, dlq)).toBe(true);
     expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: expect.any(Number), MaximumRetryAttempts: expect.any(Number) });
     // The rule's own role may start intake and nothing else.
@@ -162,10 +162,10 @@ describe('event bus', () => {
     ]);
   });
 
-  it('lets EventBridge, for the rules on the gate\'s bus only, send undeliverable proposals to the dead-letter queue', () => {
-    const dlq = the('AWS::SQS::Queue');
+  it.each(['IntakeDeadLetterQueue', 'EscalationDeadLetterQueue'])('lets EventBridge, for the rules on the gate\'s bus only, send undeliverable events to %s', (dlq) => {
+    expect(template.Resources[dlq]?.Type).toBe('AWS::SQS::Queue');
     const busName = String(props(template.Resources[the('AWS::Events::EventBus')]).Name);
-    const ruleOnBus = `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${busName}/IntakeRule`;
+    const ruleOnBus = `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${busName}/SomeRule`;
     const policies = ofType('AWS::SQS::QueuePolicy').filter(([, p]) => asList(props(p).Queues).some((q) => isRefTo(q, dlq)));
     expect(policies).toHaveLength(1);
     const grants = asList((props(policies[0]![1]).PolicyDocument as JsonObject).Statement).map((s) => s as JsonObject).filter(
@@ -182,6 +182,31 @@ describe('event bus', () => {
       const glob = new RegExp(`^${render(sourceArn).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
       expect(ruleOnBus).toMatch(glob);
     }
+  });
+});
+
+describe('SLAs and escalation', () => {
+  it('runs the sweeper on a schedule rule targeting the sweep function', () => {
+    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => props(r).ScheduleExpression !== undefined);
+    expect(schedules.map(([, r]) => ({ expression: props(r).ScheduleExpression, targets: asList(props(r).Targets).map((t) => (t as JsonObject).Arn) }))).toEqual([
+      { expression: 'rate(1 minute)', targets: [{ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] }] },
+    ]);
+  });
+
+  it('sends "Review SLA Breached" from the gate to the escalate function, with retries and a dead-letter queue', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => asList(props(r).Targets).some((t) => isArnOf((t as JsonObject).Arn, 'EscalateLambdaFunction')));
+    expect(rules).toHaveLength(1);
+    const rule = props(rules[0]![1]);
+    expect(rule.EventBusName).toEqual({ Ref: the('AWS::Events::EventBus') });
+    expect(rule.EventPattern).toEqual({ source: ['hitl.gate'], 'detail-type': ['Review SLA Breached'] });
+    const [target] = asList(rule.Targets) as JsonObject[];
+    expect(isArnOf((target!.DeadLetterConfig as JsonObject | undefined)?.Arn, 'EscalationDeadLetterQueue')).toBe(true);
+    expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: expect.any(Number), MaximumRetryAttempts: expect.any(Number) });
+  });
+
+  it('protects cancel with IAM and leaves the approver routes to their signed links', () => {
+    const routes = Object.fromEntries(ofType('AWS::ApiGatewayV2::Route').map(([, r]) => [String(props(r).RouteKey), props(r).AuthorizationType ?? 'NONE']));
+    expect(routes).toEqual({ 'GET /reviews/{id}': 'NONE', 'POST /reviews/{id}/decision': 'NONE', 'POST /reviews/{id}/cancel': 'AWS_IAM' });
   });
 });
 

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { clients, type Harness } from './local.ts';
+import { clients, startHarness, type Harness } from './local.ts';
 import type { ActionProposed } from '../../events/index.ts';
 import type { Review } from '../../functions/domain/review.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
@@ -145,4 +145,15 @@ export function reviewsOf(h: Harness) {
         .filter((e) => e.detail.reviewId === id);
     },
   };
+}
+
+/** One local mode for a test file, with the review helpers bound to it (started before, closed after its tests). */
+export function useLocalReviews(): { h: Harness; reviews: ReturnType<typeof reviewsOf> } {
+  const ctx = {} as { h: Harness; reviews: ReturnType<typeof reviewsOf> };
+  beforeAll(async () => {
+    ctx.h = await startHarness();
+    ctx.reviews = reviewsOf(ctx.h);
+  });
+  afterAll(() => ctx.h?.close());
+  return ctx;
 }

@@ -1,0 +1,62 @@
+// Withdrawing a pending review: POST /reviews/{id}/cancel, signed with SigV4 as API Gateway's aws_iam
+// authorizer requires (local mode verifies the signature with its own key).
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { purchaseOrder } from '../support/proposals.ts';
+import { useLocalReviews } from '../support/reviews.ts';
+
+const local = useLocalReviews();
+
+type Data = string | ArrayBuffer | ArrayBufferView;
+const bytes = (d: Data) => (typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d));
+class Sha256 {
+  readonly #h;
+  constructor(secret?: Data) {
+    this.#h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(d: Data) {
+    this.#h.update(bytes(d));
+  }
+  async digest() {
+    return new Uint8Array(this.#h.digest());
+  }
+  reset() {}
+}
+
+/** A signed request, as an agent's SigV4 HTTP client makes it (service execute-api). */
+async function cancelRequest(id: string, body: object, secretAccessKey = 'local') {
+  const url = new URL(`${local.h.app.url}/reviews/${id}/cancel`);
+  const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey }, region: 'eu-west-1', service: 'execute-api', sha256: Sha256 });
+  const text = JSON.stringify(body);
+  const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host, 'content-type': 'application/json' }, body: text });
+  const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: text });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+describe('cancel', () => {
+  it('withdraws a pending review: Approval Cancelled is published and its links stop deciding', async () => {
+    const opened = await local.reviews.open(purchaseOrder(5000));
+    const res = await cancelRequest(opened.id, { reason: 'The agent found a cheaper supplier' });
+    expect(res).toMatchObject({ status: 200, body: { status: 'CANCELLED', decision: { outcome: 'cancelled', reason: 'The agent found a cheaper supplier', by: [{ id: 'arn:aws:iam::000000000000:user/local' }] } } });
+    await local.h.app.idle();
+    expect(local.reviews.outcomesOf(opened.id).map((e) => e.detailType)).toEqual(['Approval Cancelled']);
+    const late = await local.reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve' });
+    expect(late).toMatchObject({ status: 409, body: { error: 'AlreadyDecided' } });
+  });
+
+  it('refuses an unsigned request, or one signed with another key, with 403, and changes nothing', async () => {
+    const opened = await local.reviews.open(purchaseOrder(5000));
+    const unsigned = await fetch(`${local.h.app.url}/reviews/${opened.id}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reason":"x"}' });
+    expect(unsigned.status).toBe(403);
+    expect((await cancelRequest(opened.id, { reason: 'x' }, 'wrong-secret')).status).toBe(403);
+    expect((await local.reviews.get(opened.id))!.status).toBe('PENDING');
+  });
+
+  it('needs a reason, and cannot cancel a decided review', async () => {
+    const opened = await local.reviews.open(purchaseOrder(5000));
+    expect(await cancelRequest(opened.id, {})).toMatchObject({ status: 400 });
+    expect(await cancelRequest(opened.id, { reason: '  ' })).toMatchObject({ status: 400, body: { error: 'ReasonRequired' } });
+    await local.reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve' });
+    expect(await cancelRequest(opened.id, { reason: 'too late' })).toMatchObject({ status: 409, body: { error: 'AlreadyDecided' } });
+  });
+});
