@@ -5,14 +5,11 @@ import { logger } from '../adapters/logger.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { claimNotification, type Review } from '../domain/review.ts';
+import { ReviewNotFound } from '../domain/errors.ts';
 import { approvalRequested, type BusEvent } from '../domain/review-events.ts';
 import { emailCurrentApprovers, emailWatchers, watchersOf } from './notify.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import type { Context } from 'aws-lambda';
-
-export class ReviewNotFound extends Error {
-  override readonly name = 'ReviewNotFound';
-}
 
 export interface NotifyInput {
   reviewId: string;
@@ -24,7 +21,7 @@ export interface NotifyInput {
 export async function notifyApprovers(input: NotifyInput, context: Context): Promise<{ notified: string[]; event?: BusEvent }> {
   const table = reviewsTable(config().REVIEWS_TABLE);
   const review = await table.get(input.reviewId);
-  if (!review) throw new ReviewNotFound(`review ${input.reviewId} does not exist`);
+  if (!review) throw new ReviewNotFound(input.reviewId);
   if (review.status !== 'PENDING') return { notified: [] };
 
   const now = clockNow();

@@ -11,6 +11,7 @@ import { startLocalProcess, type LocalProcess } from '../support/process.ts';
 import { proposal, purchaseOrder } from '../support/proposals.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
 import type { ActionProposed } from '../../events/index.ts';
+import type { ArchivedEvent } from '../../local/eventbridge/bus.ts';
 
 let local: LocalProcess;
 let aws: ReturnType<typeof clients>;
@@ -28,18 +29,10 @@ async function propose(...details: ActionProposed[] | object[]) {
   );
 }
 
-interface Archived {
-  id: string;
-  time: string;
-  EventBusName: string;
-  Source: string;
-  DetailType: string;
-  Detail: string;
-}
-async function archive(): Promise<Archived[]> {
+async function archive(): Promise<ArchivedEvent[]> {
   const text = await readFile(join(local.dataDir, 'events.jsonl'), 'utf8').catch(() => '');
   // The archive is being appended to: a last line without its newline is still being written.
-  return text.split('\n').slice(0, -1).map((l) => JSON.parse(l) as Archived);
+  return text.split('\n').slice(0, -1).map((l) => JSON.parse(l) as ArchivedEvent);
 }
 async function outcomesFor(proposalId: string): Promise<string[]> {
   return (await archive()).filter((e) => e.Source === 'hitl.gate' && JSON.parse(e.Detail).proposalId === proposalId).map((e) => e.DetailType);
