@@ -33,7 +33,7 @@ function toReview(item: Record<string, unknown>): Review {
 }
 
 // Fields a state change may rewrite; history is only ever appended, used links only ever added.
-const MUTABLE = ['status', 'step', 'deadline', 'decision', 'approvals', 'proposedEdit', 'execution', 'breach', 'stepStartedAt', 'remindersSent', 'restart', 'redrives', 'lastRedriveAt', 'updatedAt', 'version'] as const;
+const MUTABLE = ['status', 'step', 'deadline', 'decision', 'approvals', 'proposedEdit', 'execution', 'breach', 'stepStartedAt', 'reminders', 'remindersSent', 'restart', 'redrives', 'lastRedriveAt', 'updatedAt', 'version'] as const;
 
 export interface SaveOptions {
   /** A single-use link's nonce, claimed in the same conditional write as the decision it carries. */

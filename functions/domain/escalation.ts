@@ -5,8 +5,9 @@ import { actionUnderApproval, approvalsCounted, MAX_REASON_LENGTH } from './deci
 import { AlreadyDecided, ReasonRequired } from './errors.ts';
 import { BREACH_REPUBLISH_MS, POLICY } from './review.ts';
 import type { Actor, Decision, HistoryEntry, Review } from './review.ts';
+import { dueReminders, nextReminderAt, reminderDue, reminderSchedule } from './reminders.ts';
 
-export { BREACH_REPUBLISH_MS };
+export { BREACH_REPUBLISH_MS, nextReminderAt, reminderDue };
 
 /** A state change: `next` (its history does not yet hold `entries`) and the entries the store appends with it. */
 export interface Transition {
@@ -115,47 +116,20 @@ export function cancel(review: Review, actor: { id: string; kind: 'person' | 'sy
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Reminders before the deadline, at percentages of the current step's SLA (wall-clock between its start and deadline).
+// Reminders before the deadline, at the percentages of the current step's SLA its `remindAt` names (reminders.ts).
 
-/** The reminder due now, if any: the highest percentage reached and not yet sent; none once the deadline passed. */
-export function reminderDue(review: Review, now: Date, percentages: readonly number[] = [50, 90]): number | undefined {
-  const span = stepSpan(review);
-  if (!span || now.getTime() >= span.end) return undefined;
-  const elapsed = ((now.getTime() - span.start) / (span.end - span.start)) * 100;
-  const due = unsent(review, percentages).filter((p) => p <= elapsed);
-  return due.length ? Math.max(...due) : undefined;
-}
-
-/** When the next reminder falls due, for the sweeper's due index once the policy asks for reminders. */
-export function nextReminderAt(review: Review, percentages: readonly number[] = [50, 90]): string | undefined {
-  const span = stepSpan(review);
-  const next = span && unsent(review, percentages)[0];
-  if (!span || next === undefined) return undefined;
-  return new Date(span.start + Math.ceil(((span.end - span.start) * next) / 100)).toISOString();
-}
-
-/** The claim on sending the `pct` reminder of the current step, made before sending it. */
+/**
+ * The sweeper's claim on sending the `pct` reminder of the current step, made before sending it: a conditional
+ * write, so overlapping sweeps send it once. At most once: a sweep that dies after the claim sends none.
+ */
 export function markReminded(review: Review, pct: number, now: Date): 'not-due' | Transition {
-  if (reminderDue(review, now, [pct]) !== pct) return 'not-due';
+  if (!dueReminders(review, now).some((r) => r.percent === pct)) return 'not-due';
   const at = now.toISOString();
   const note = `step ${review.step + 1} (${stepText(review, review.step)}): ${pct}% of ${slaText(review, review.step)} passed; deadline ${review.deadline}`;
   return {
     next: { ...review, remindersSent: [...(review.remindersSent ?? []), pct], version: review.version + 1, updatedAt: at },
     entries: [{ at, what: 'reminder_sent', by: SWEEPER, note }],
   };
-}
-
-function stepSpan(review: Review): { start: number; end: number } | undefined {
-  if (review.status !== 'PENDING' || !review.deadline) return undefined;
-  const start = Date.parse(review.stepStartedAt ?? review.createdAt);
-  const end = Date.parse(review.deadline);
-  return end > start ? { start, end } : undefined;
-}
-
-/** Percentages above the highest one sent, ascending: a reminder that was skipped is not sent after a later one. */
-function unsent(review: Review, percentages: readonly number[]): number[] {
-  const sent = Math.max(0, ...(review.remindersSent ?? []));
-  return [...new Set(percentages)].filter((p) => Number.isFinite(p) && p > sent && p < 100).sort((a, b) => a - b);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -168,7 +142,8 @@ function startStep(review: Review, step: number, deadlineFor: DeadlineFor, now: 
   if (!(end.getTime() > now.getTime())) throw new RangeError(`the ${route.sla.text} SLA from ${now.toISOString()} must end later, not at ${String(end)}`);
   const at = now.toISOString();
   const deadline = end.toISOString();
-  const { breach: _claim, ...rest } = review;
+  const reminders = reminderSchedule(route, now, deadlineFor);
+  const { breach: _claim, reminders: _previous, ...rest } = review;
   const next: Review = {
     ...rest,
     step,
@@ -176,6 +151,7 @@ function startStep(review: Review, step: number, deadlineFor: DeadlineFor, now: 
     approvals: step === review.step ? review.approvals : [],
     deadline,
     stepStartedAt: at,
+    ...(reminders.length ? { reminders } : {}),
     remindersSent: [],
     version: review.version + 1,
     updatedAt: at,

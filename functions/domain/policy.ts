@@ -25,6 +25,8 @@ export interface ReviewStep {
   roles: string[];
   approvers: Person[];
   sla: { ms: number; text: string; calendar?: string };
+  /** Percentages of the SLA (ascending, 1-99) at which the sweeper reminds the step's approvers; absent: no reminders. */
+  remindAt?: number[];
 }
 
 export interface Classification {
@@ -223,10 +225,26 @@ const Match = strict({
   target: list(z.string().min(1, 'must not be empty'), 'target pattern').optional(),
   hasTarget: z.boolean({ error: 'must be true or false' }).optional(),
 });
+const PERCENT = 'must be a whole percentage of the SLA from 1 to 99, such as 50';
+/** Reminders before the deadline, as percentages of the SLA: `[50, 90]`, or one number standing for a list of one. */
+const RemindAt = z
+  .preprocess(
+    (v) => (typeof v === 'number' ? [v] : v),
+    z.array(z.number({ error: PERCENT }).int({ error: PERCENT }).min(1, PERCENT).max(99, PERCENT), { error: 'must be a list of percentages of the SLA, such as [50, 90]' }),
+  )
+  .superRefine((percentages, ctx) => {
+    percentages.forEach((p, i) => {
+      const before = percentages[i - 1];
+      if (before === undefined || p > before) return;
+      const what = p === before ? `${p} is listed twice` : `${p} comes after ${before}; list the percentages in ascending order, e.g. [50, 90]`;
+      ctx.addIssue({ code: 'custom', path: [i], message: what });
+    });
+  });
 const Step = strict({
   roles: list(RoleName, 'role'),
   sla: Sla,
   calendar: z.string({ error: 'must be the name of a calendar' }).min(1, 'must be the name of a calendar').optional(),
+  remindAt: RemindAt.optional(),
 });
 const route = {
   steps: z.array(Step).optional(),
@@ -390,6 +408,7 @@ interface CompiledStep {
   roles: string[];
   people: Person[];
   sla: { ms: number; text: string; calendar?: string };
+  remindAt: number[];
 }
 
 interface CompiledRule {
@@ -620,7 +639,7 @@ export function parsePolicy(policyText: string, directoryText: string, files?: {
       }
       const sla = { ms: parseDuration(s.sla) ?? 0, text: s.sla.trim(), ...(s.calendar ? { calendar: s.calendar } : {}) };
       if (s.calendar) checkCalendar(s.calendar, sla, stepPath);
-      return { roles: [...new Set(s.roles)], people: reached, sla };
+      return { roles: [...new Set(s.roles)], people: reached, sla, remindAt: s.remindAt ?? [] };
     });
     const notify = r.notify ? resolveRoles(r.notify, [...path, 'notify']) : [];
     return { name, tier, match, steps, onTimeout, quorum, notify, editable: [...new Set(r.editable ?? [])] };
@@ -722,7 +741,12 @@ function buildPolicy(
   /** The approver chain without the requester; a step left unable to reach the quorum is skipped. */
   function stepsFor(rule: CompiledRule, quorum: number, requestedBy: string): ReviewStep[] {
     return rule.steps
-      .map((s) => ({ roles: [...s.roles], approvers: s.people.filter((p) => !isRequester(p, requestedBy)).map(copyPerson), sla: { ...s.sla } }))
+      .map((s) => ({
+        roles: [...s.roles],
+        approvers: s.people.filter((p) => !isRequester(p, requestedBy)).map(copyPerson),
+        sla: { ...s.sla },
+        ...(s.remindAt.length > 0 ? { remindAt: [...s.remindAt] } : {}),
+      }))
       .filter((s) => s.approvers.length >= quorum);
   }
 

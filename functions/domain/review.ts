@@ -3,6 +3,7 @@ import type { Classification, ReviewPattern } from './policy.ts';
 import { reviewIdFor } from './ids.ts';
 import { actionHash } from './action-hash.ts';
 import { deadlineFor } from './calendar.ts';
+import { nextReminderAt, reminderSchedule, type Reminder } from './reminders.ts';
 
 /** PENDING -> APPROVED | REJECTED | EXPIRED | CANCELLED -> COMPLETED (the restart finished). */
 export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'COMPLETED';
@@ -43,6 +44,8 @@ export interface RouteStep {
   roles: string[];
   approvers: { id: string; name: string; email: string }[];
   sla: { ms: number; text: string; calendar?: string };
+  /** Percentages of the SLA at which the step's approvers are reminded (policy `remindAt`); absent: none. */
+  remindAt?: number[];
 }
 
 export interface Decision {
@@ -127,6 +130,8 @@ export interface Review {
   breach?: { step: number; at: string };
   /** When the current step's SLA clock started (escalation or a reminder cycle); the first step's is createdAt. */
   stepStartedAt?: string;
+  /** The current step's reminders and when each falls due, fixed when the step starts (reminders.ts); absent: none. */
+  reminders?: Reminder[];
   /** Percentages of the current step's SLA whose reminder was claimed; reset when a step starts. */
   remindersSent?: number[];
   /** Optimistic concurrency: every status change is conditional on it. */
@@ -149,6 +154,7 @@ export function newReview(proposal: ActionProposed, classification: Classificati
     roles: s.roles,
     approvers: s.approvers.map(({ id, name, email }) => ({ id, name, email })),
     sla: s.sla,
+    ...(s.remindAt?.length ? { remindAt: [...s.remindAt] } : {}),
   }));
   const base: Review = {
     id: reviewIdFor(proposal.agentId, proposal.proposalId),
@@ -187,7 +193,9 @@ export function newReview(proposal: ActionProposed, classification: Classificati
   }
   const first = route[0];
   if (!first) throw new Error(`rule ${classification.rule} asks for review but has no approver step`);
-  return { ...base, deadline: deadlineFor(now, first.sla, classification.calendars).toISOString() };
+  const clock = (start: Date, sla: { ms: number; calendar?: string }) => deadlineFor(start, sla, classification.calendars);
+  const reminders = reminderSchedule(first, now, clock);
+  return { ...base, deadline: clock(now, first.sla).toISOString(), ...(reminders.length ? { reminders } : {}) };
 }
 
 /** Current approvers, the people a notification goes to. */
@@ -254,13 +262,14 @@ export const REDRIVE_AFTER_MS = 2 * 60_000;
 const REDRIVE_MAX_MS = 60 * 60_000;
 
 /**
- * When the sweeper must next look at a review: its deadline while it waits, or, once decided, when its
- * restart is overdue. A completed review needs no attention and leaves the due index.
+ * When the sweeper must next look at a review: while it waits, its next reminder or else its deadline; once
+ * decided, when its restart is overdue. A completed review needs no attention and leaves the due index.
  */
 export function attentionAt(review: Review): string | undefined {
   if (review.status === 'PENDING') {
     const breach = review.breach;
-    if (!breach || breach.step !== review.step || !review.deadline) return review.deadline;
+    // The next reminder always falls before the deadline.
+    if (!breach || breach.step !== review.step || !review.deadline) return nextReminderAt(review) ?? review.deadline;
     // Breach claimed: look again only once the escalation should have happened, to publish it again if it did not.
     const republish = new Date(Date.parse(breach.at) + BREACH_REPUBLISH_MS).toISOString();
     return republish > review.deadline ? republish : review.deadline;

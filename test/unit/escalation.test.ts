@@ -14,6 +14,7 @@ import {
   reminderDue,
 } from '../../functions/domain/escalation.ts';
 import type { DeadlineFor, EscalateResult, Transition } from '../../functions/domain/escalation.ts';
+import { deadlineFor as calendarDeadline } from '../../functions/domain/calendar.ts';
 import { parsePolicy } from '../../functions/domain/policy.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
 import { attentionAt, isDecided, newReview, REDRIVE_AFTER_MS } from '../../functions/domain/review.ts';
@@ -47,8 +48,8 @@ rules:
     match: { type: db_schema_change }
     tier: critical
     steps:
-      - { roles: [dba], sla: 1h }
-      - { roles: [cto], sla: 2h }
+      - { roles: [dba], sla: 1h, remindAt: [50] }
+      - { roles: [cto], sla: 2h, remindAt: [25, 75] }
     quorum: 2
     onTimeout: escalate
     notify: [security]
@@ -308,7 +309,7 @@ describe('marking a breach', () => {
   });
 
   it('moves the sweeper’s next look to the republish time, and back to the deadline once escalated', () => {
-    const r = open();
+    const r = { ...open(), remindersSent: [50, 90] }; // its reminders are sent: the deadline is next
     expect(attentionAt(r)).toBe('2026-11-24T13:00:00.000Z');
     const claimed = apply(r, transition(markBreached(r, after(4 * HOUR + MINUTE))));
     expect(attentionAt(claimed)).toBe('2026-11-24T13:06:00.000Z');
@@ -363,11 +364,12 @@ describe('cancelling', () => {
 
 describe('reminders before the deadline', () => {
   it('reminds at 50% and 90% of the step SLA, once each, and not after the deadline', () => {
-    const r = open(); // 09:00 -> 13:00
+    const r = open(); // 09:00 -> 13:00, manager step with remindAt [50, 90]
     expect(reminderDue(r, after(2 * HOUR - 1))).toBeUndefined();
     expect(nextReminderAt(r)).toBe('2026-11-24T11:00:00.000Z');
     expect(reminderDue(r, after(2 * HOUR))).toBe(50);
     const claim = transition(markReminded(r, 50, after(2 * HOUR)));
+    expect(claim.next).toMatchObject({ remindersSent: [50], version: r.version + 1, updatedAt: '2026-11-24T11:00:00.000Z' });
     expect(claim.entries).toEqual([
       {
         at: '2026-11-24T11:00:00.000Z',
@@ -380,8 +382,10 @@ describe('reminders before the deadline', () => {
     expect(markReminded(reminded, 50, after(2 * HOUR))).toBe('not-due');
     expect(reminderDue(reminded, after(3 * HOUR))).toBeUndefined();
     expect(nextReminderAt(reminded)).toBe('2026-11-24T12:36:00.000Z');
+    expect(reminderDue(reminded, after(3.6 * HOUR - 1))).toBeUndefined();
     expect(reminderDue(reminded, after(3.6 * HOUR))).toBe(90);
     expect(reminderDue(reminded, after(4 * HOUR))).toBeUndefined();
+    expect(markReminded(reminded, 90, after(4 * HOUR))).toBe('not-due');
   });
 
   it('sends only the latest reminder due, not every one it missed', () => {
@@ -392,14 +396,105 @@ describe('reminders before the deadline', () => {
     expect(nextReminderAt(reminded)).toBeUndefined();
   });
 
-  it('starts the reminders again for the step an escalation starts', () => {
-    const opened = open();
-    const r = apply(opened, transition(markReminded(opened, 90, after(3.7 * HOUR))));
-    const { review } = breach(r, after(4 * HOUR)); // step 2: 13:00 -> 17:00
-    expect(review.remindersSent).toEqual([]);
-    expect(reminderDue(review, after(6 * HOUR))).toBe(50);
-    expect(reminderDue(review, after(6 * HOUR), [25])).toBe(25);
-    expect(reminderDue({ ...review, status: 'REJECTED' }, after(6 * HOUR))).toBeUndefined();
+  it('sends none for a step whose policy asks for none, nor a percentage the step does not name', () => {
+    const cfo = open(purchaseOrder(50000)); // purchase-order-cfo: no remindAt
+    expect(cfo.route[0]?.remindAt).toBeUndefined();
+    expect(cfo.reminders).toBeUndefined();
+    expect(nextReminderAt(cfo)).toBeUndefined();
+    for (const h of [1, 12, 23]) expect(reminderDue(cfo, after(h * HOUR))).toBeUndefined();
+    expect(markReminded(cfo, 50, after(12 * HOUR))).toBe('not-due');
+    expect(markReminded(open(), 75, after(3.5 * HOUR))).toBe('not-due');
+    // Escalated to the finance director, whose step asks for none either.
+    const { review } = breach(open(), after(4 * HOUR));
+    expect(review).toMatchObject({ step: 1, remindersSent: [] });
+    expect(review.reminders).toBeUndefined();
+    expect(reminderDue(review, after(7 * HOUR))).toBeUndefined();
+  });
+
+  it('sends none to a decided review', () => {
+    const r = open();
+    const rejected = decided(r, { approverId: 'daniel.reyes', decision: 'reject', reason: 'Not in budget' }, after(HOUR));
+    expect(reminderDue(rejected, after(2 * HOUR))).toBeUndefined();
+    expect(nextReminderAt(rejected)).toBeUndefined();
+    expect(markReminded(rejected, 50, after(2 * HOUR))).toBe('not-due');
+  });
+
+  it('starts the reminders again for each step an escalation starts, and for each reminder cycle', () => {
+    const r = twoStepCritical(); // step 1 dba 1h [50], step 2 cto 2h [25, 75]
+    expect(r.reminders).toEqual([{ percent: 50, at: '2026-11-24T09:30:00.000Z' }]);
+    const sent = apply(r, transition(markReminded(r, 50, after(30 * MINUTE))));
+    const escalated = breach(sent, after(HOUR)).review; // 10:00 -> 12:00
+    expect(escalated).toMatchObject({ step: 1, remindersSent: [] });
+    expect(escalated.reminders).toEqual([
+      { percent: 25, at: '2026-11-24T10:30:00.000Z' },
+      { percent: 75, at: '2026-11-24T11:30:00.000Z' },
+    ]);
+    expect(reminderDue(escalated, after(HOUR + 30 * MINUTE))).toBe(25);
+    const late = apply(escalated, transition(markReminded(escalated, 75, after(HOUR + 90 * MINUTE))));
+    expect(nextReminderAt(late)).toBeUndefined();
+    // The end of the route: the same step again with a new deadline, and its reminders again.
+    const cycle = breach(late, after(3 * HOUR)); // 12:00 -> 14:00
+    expect(cycle.result.kind).toBe('reminded');
+    expect(cycle.review).toMatchObject({ step: 1, remindersSent: [], deadline: '2026-11-24T14:00:00.000Z' });
+    expect(nextReminderAt(cycle.review)).toBe('2026-11-24T12:30:00.000Z');
+  });
+
+  it('counts the percentages of a business-hours SLA in working time, as its deadline is', () => {
+    const office = parsePolicy(
+      `
+version: "t"
+currencies: [USD]
+calendars:
+  berlin: { timeZone: Europe/Berlin, workingHours: { mon: 09:00-18:00, tue: 09:00-18:00, wed: 09:00-18:00, thu: 09:00-18:00, fri: 09:00-18:00 } }
+rules: []
+default:
+  tier: high
+  steps:
+    - { roles: [ops_admin], sla: 9h, calendar: berlin, remindAt: [50, 90] }
+    - { roles: [cfo], sla: 2h, calendar: berlin, remindAt: [50] }
+`,
+      `
+people:
+  - { id: o1, name: Ops One, email: o1@example.com, roles: [ops_admin] }
+  - { id: c1, name: Chris One, email: c1@example.com, roles: [cfo] }
+`,
+    );
+    // Friday 17:00 in Berlin: one working hour that day, then Monday from 09:00.
+    const friday = new Date('2026-11-27T16:00:00.000Z');
+    const p = proposal({ action: { type: 'launch', summary: 'Launch', amount: undefined } });
+    const r = newReview(p, office.classify(p.action, p), friday);
+    expect(r.deadline).toBe('2026-11-30T16:00:00.000Z'); // Monday 17:00 Berlin
+    // 4.5h and 8.1h of working time, not 50% and 90% of the 72 hours on the wall.
+    expect(r.reminders).toEqual([
+      { percent: 50, at: '2026-11-30T11:30:00.000Z' },
+      { percent: 90, at: '2026-11-30T15:06:00.000Z' },
+    ]);
+    expect(attentionAt(r)).toBe('2026-11-30T11:30:00.000Z');
+    expect(reminderDue(r, new Date('2026-11-29T16:00:00.000Z'))).toBeUndefined();
+    expect(reminderDue(r, new Date('2026-11-30T11:30:00.000Z'))).toBe(50);
+
+    // Escalation computes the next step's reminders with the deadline function it is given.
+    const byCalendar: DeadlineFor = (start, sla) => calendarDeadline(start, sla, office);
+    const claimed = apply(r, transition(markBreached(r, new Date('2026-11-30T16:00:00.000Z'))));
+    const { next } = transition(escalate(claimed, 0, byCalendar, new Date('2026-11-30T16:00:00.000Z'))); // Monday 17:00 Berlin
+    expect(next.deadline).toBe('2026-12-01T09:00:00.000Z'); // 1h on Monday, 1h on Tuesday
+    expect(next.reminders).toEqual([{ percent: 50, at: '2026-11-30T17:00:00.000Z' }]); // Monday 18:00 Berlin
+  });
+
+  it('schedules each reminder after the step starts and before its deadline, in ascending order', () => {
+    const percentages = fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { minLength: 1, maxLength: 6 }).map((ps) => ps.sort((a, b) => a - b));
+    fc.assert(
+      fc.property(percentages, fc.integer({ min: 1, max: 365 * 24 * 60 }), (remindAt, minutes) => {
+        const p = purchaseOrder(5000);
+        const c = policy.classify(p.action, p);
+        const r = newReview(p, { ...c, steps: [{ ...c.steps[0]!, sla: { ms: minutes * MINUTE, text: `${minutes}m` }, remindAt }] }, NOW);
+        const times = (r.reminders ?? []).map((x) => Date.parse(x.at));
+        expect(r.reminders?.map((x) => x.percent)).toEqual(remindAt);
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+        for (const t of times) expect(t > NOW.getTime() && t < Date.parse(r.deadline!)).toBe(true);
+        expect(attentionAt(r)).toBe(r.reminders![0]!.at);
+      }),
+    );
   });
 });
 
@@ -408,6 +503,7 @@ describe('whatever the order of breach events, decisions and cancellations', () 
     | { kind: 'tick'; ms: number }
     | { kind: 'sweep'; deliver: boolean; twice: boolean }
     | { kind: 'event'; step: number }
+    | { kind: 'remind' }
     | { kind: 'decide'; who: number; reject: boolean }
     | { kind: 'cancel' };
   // Time and breaches weigh more than people, so many runs reach the end of the route before anyone decides.
@@ -415,6 +511,7 @@ describe('whatever the order of breach events, decisions and cancellations', () 
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 30 * HOUR }) }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('sweep' as const), deliver: fc.boolean(), twice: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('event' as const), step: fc.integer({ min: 0, max: 3 }) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('remind' as const) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('decide' as const), who: fc.nat(5), reject: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const) }) },
   );
@@ -457,6 +554,13 @@ describe('whatever the order of breach events, decisions and cancellations', () 
             if (o.deliver) attempt(() => escalate(review, step, deadlineFor, now));
             if (o.deliver && o.twice) attempt(() => escalate(review, step, deadlineFor, now));
           } else if (o.kind === 'event') attempt(() => escalate(review, o.step, deadlineFor, now));
+          else if (o.kind === 'remind') {
+            // As the sweeper does, twice: the second finds it claimed.
+            attempt(() => markReminded(review, reminderDue(review, now) ?? 0, now));
+            attempt(() => markReminded(review, reminderDue(review, now) ?? 0, now));
+            const sent = review.remindersSent ?? [];
+            expect(sent).toEqual([...new Set(sent)].sort((a, b) => a - b));
+          }
           else if (o.kind === 'decide') {
             const approvers = review.route[review.step]?.approvers ?? [];
             const who = approvers[o.who % Math.max(1, approvers.length)]?.id ?? 'nobody';

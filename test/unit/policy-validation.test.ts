@@ -85,7 +85,7 @@ describe('policy validation', () => {
     );
     expect(problems).toEqual([
       'policy/stage.yml: rules[1].match.typ: unknown key; expected one of type, amount, hasAmount, agent, target, hasTarget',
-      'policy/stage.yml: rules[1].steps[0].approver: unknown key; expected one of roles, sla, calendar',
+      'policy/stage.yml: rules[1].steps[0].approver: unknown key; expected one of roles, sla, calendar, remindAt',
       'policy/stage.yml: owner: unknown key; expected one of version, currencies, calendars, tiers, rules, default',
     ]);
   });
@@ -128,6 +128,46 @@ describe('policy validation', () => {
     [4, 'must be a duration such as 30m, 4h, 2d or 1h30m'],
   ])('refuses the SLA %j', (sla, what) => {
     expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].sla = sla)))).toEqual([`policy/stage.yml: rules[1].steps[0].sla: ${what}`]);
+  });
+
+  it('carries the reminders of a step (remindAt, percentages of its SLA) into the classification', () => {
+    const load = (remindAt: unknown) => parsePolicy(stringify(withPolicy((p) => (p.rules[1].steps[0].remindAt = remindAt))), stringify(baseDirectory()), FILES);
+    const po = { type: 'purchase_order', summary: 's', amount: { value: 5000, currency: 'USD' } };
+    const ctx = { agentId: 'a', requestedBy: 'r' };
+    expect(load([50, 90]).classify(po, ctx).steps[0]?.remindAt).toEqual([50, 90]);
+    expect(load([1, 99]).classify(po, ctx).steps[0]?.remindAt).toEqual([1, 99]);
+    expect(load(75).classify(po, ctx).steps[0]?.remindAt).toEqual([75]);
+    // An empty list, like none, asks for no reminders.
+    expect(load([]).classify(po, ctx).steps[0]).not.toHaveProperty('remindAt');
+    expect(parsePolicy(stringify(basePolicy()), stringify(baseDirectory()), FILES).classify(po, ctx).steps[0]).not.toHaveProperty('remindAt');
+  });
+
+  it.each([
+    [[0, 50], ['rules[1].steps[0].remindAt[0]: must be a whole percentage of the SLA from 1 to 99, such as 50']],
+    [[50, 100], ['rules[1].steps[0].remindAt[1]: must be a whole percentage of the SLA from 1 to 99, such as 50']],
+    [[-10], ['rules[1].steps[0].remindAt[0]: must be a whole percentage of the SLA from 1 to 99, such as 50']],
+    [[50.5], ['rules[1].steps[0].remindAt[0]: must be a whole percentage of the SLA from 1 to 99, such as 50']],
+    [['50%'], ['rules[1].steps[0].remindAt[0]: must be a whole percentage of the SLA from 1 to 99, such as 50']],
+    [[90, 50], ['rules[1].steps[0].remindAt[1]: 50 comes after 90; list the percentages in ascending order, e.g. [50, 90]']],
+    [[50, 50, 90], ['rules[1].steps[0].remindAt[1]: 50 is listed twice']],
+    [[25, 90, 50, 50], ['rules[1].steps[0].remindAt[2]: 50 comes after 90; list the percentages in ascending order, e.g. [50, 90]', 'rules[1].steps[0].remindAt[3]: 50 is listed twice']],
+    ['often', ['rules[1].steps[0].remindAt: must be a list of percentages of the SLA, such as [50, 90]']],
+    [{ at: 50 }, ['rules[1].steps[0].remindAt: must be a list of percentages of the SLA, such as [50, 90]']],
+  ])('refuses the reminders %j', (remindAt, what) => {
+    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].remindAt = remindAt)))).toEqual(what.map((w) => `policy/stage.yml: ${w}`));
+  });
+
+  it('refuses bad reminders on the default route too, with the other problems of the file', () => {
+    const problems = problemsOf(
+      withPolicy((p) => {
+        p.default.steps[0].remindAt = [99, 1];
+        p.rules[1].steps[0].sla = '4 hours';
+      }),
+    );
+    expect(problems).toEqual([
+      'policy/stage.yml: rules[1].steps[0].sla: "4 hours" is not a duration; write e.g. 30m, 4h, 2d or 1h30m (more than zero, at most 365d)',
+      'policy/stage.yml: default.steps[0].remindAt[1]: 1 comes after 99; list the percentages in ascending order, e.g. [50, 90]',
+    ]);
   });
 
   it('accepts a step calendar the policy defines, and refuses one it does not or that is not text', () => {

@@ -20,7 +20,7 @@ const NOT_LOW = ['medium', 'high', 'critical'];
 
 describe('the shipped policy files', () => {
   it('parse and validate', () => {
-    expect(policy.version).toBe('2026-11-24.2');
+    expect(policy.version).toBe('2026-11-24.3');
     expect(policy.rules).toContain('default');
     expect(policy.people().length).toBeGreaterThanOrEqual(10);
   });
@@ -44,7 +44,7 @@ describe('the shipped policy files', () => {
 describe('seed table', () => {
   it('approves a ticket priority change automatically', () => {
     const c = classify({ type: 'ticket_priority' });
-    expect(c).toMatchObject({ tier: 'low', pattern: 'auto', rule: 'ticket-priority', steps: [], quorum: 0, policyVersion: '2026-11-24.2' });
+    expect(c).toMatchObject({ tier: 'low', pattern: 'auto', rule: 'ticket-priority', steps: [], quorum: 0, policyVersion: '2026-11-24.3' });
   });
 
   it('sends a customer email draft to a support lead for a 2h soft review, body and subject editable', () => {
@@ -74,6 +74,7 @@ describe('seed table', () => {
     const c = classify({ type: 'db_schema_change', target: 'production/orders-db' });
     expect(c).toMatchObject({ tier: 'critical', pattern: 'block_until_reviewed', rule: 'schema-change-production', quorum: 2, onTimeout: 'escalate' });
     expect(c.steps[0]?.roles).toEqual(['dba', 'engineering_lead']);
+    expect(c.steps[0]?.remindAt).toEqual([50, 90]);
     expect(approverIds(c)[0]).toEqual(['raj.patel', 'sam.adeyemi', 'lena.fischer']);
     expect(c.notify.map((p) => p.id)).toEqual(['ines.moreau', 'ana.silva']);
   });
@@ -132,6 +133,8 @@ describe('procurement', () => {
       [['cfo'], '1d'],
     ]);
     expect(c.steps[0]?.sla.ms).toBe(4 * 3_600_000);
+    // The manager is reminded at 2h and 3h36m; the later steps are not.
+    expect(c.steps.map((s) => s.remindAt)).toEqual([[50, 90], undefined, undefined]);
     expect(approverIds(c)).toEqual([['mira.okafor', 'daniel.reyes', 'raj.patel'], ['priya.natarajan'], ['helen.cho']]);
     expect(c.editable).toEqual(['amount.value', 'summary']);
     expect(c.reason).toBe(

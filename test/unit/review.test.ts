@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { actionHash } from '../../functions/domain/action-hash.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
-import { callbackFor, claimNotification, completed, intakeNext, newReview } from '../../functions/domain/review.ts';
+import { attentionAt, BREACH_REPUBLISH_MS, callbackFor, claimNotification, completed, intakeNext, newReview, REDRIVE_AFTER_MS } from '../../functions/domain/review.ts';
 import { approvalRequested, outcomeEvent } from '../../functions/domain/review-events.ts';
 import { proposal, purchaseOrder } from '../support/proposals.ts';
 import { shippedPolicy } from '../support/policy.ts';
@@ -54,6 +54,51 @@ describe('opening a review', () => {
     expect(r).toMatchObject({ status: 'PENDING', step: 0, version: 1, deadline: '2026-11-24T13:00:00.000Z' });
     expect(r.actionHash).toBe(actionHash(r.action));
     expect(r.decision).toBeUndefined();
+  });
+
+  it('freezes the reminders of each step into its route, and schedules those of the first step from when it opens', () => {
+    const r = open(); // manager 4h remindAt [50, 90], then finance director and CFO with none
+    expect(r.route.map((s) => s.remindAt)).toEqual([[50, 90], undefined, undefined]);
+    expect(r.reminders).toEqual([
+      { percent: 50, at: '2026-11-24T11:00:00.000Z' },
+      { percent: 90, at: '2026-11-24T12:36:00.000Z' },
+    ]);
+    expect(r.remindersSent).toBeUndefined();
+    const cfo = open(purchaseOrder(50000));
+    expect(cfo.route[0]?.remindAt).toBeUndefined();
+    expect(cfo.reminders).toBeUndefined();
+    expect(open(purchaseOrder(500)).reminders).toBeUndefined();
+  });
+});
+
+describe('when the sweeper looks at a review', () => {
+  it('is the next reminder of a pending review, then its deadline once the reminders are sent', () => {
+    const r = open();
+    expect(attentionAt(r)).toBe('2026-11-24T11:00:00.000Z');
+    expect(attentionAt({ ...r, remindersSent: [50] })).toBe('2026-11-24T12:36:00.000Z');
+    expect(attentionAt({ ...r, remindersSent: [50, 90] })).toBe('2026-11-24T13:00:00.000Z');
+    // A reminder missed is not sent after a later one: once 90 is sent, 50 no longer counts.
+    expect(attentionAt({ ...r, remindersSent: [90] })).toBe('2026-11-24T13:00:00.000Z');
+  });
+
+  it('is the deadline of a pending review whose step asks for no reminders', () => {
+    const r = open(purchaseOrder(50000));
+    expect(attentionAt(r)).toBe(r.deadline);
+    expect(attentionAt(r)).toBe('2026-11-25T09:00:00.000Z');
+  });
+
+  it('keeps the breach republish rule once a breach is claimed, whatever reminders are left', () => {
+    const r = open();
+    const breached = { ...r, breach: { step: 0, at: '2026-11-24T13:00:30.000Z' } };
+    expect(attentionAt(breached)).toBe(new Date(Date.parse('2026-11-24T13:00:30.000Z') + BREACH_REPUBLISH_MS).toISOString());
+  });
+
+  it('is when the restart of a decided review is overdue, reminders or not', () => {
+    const r = open();
+    const decidedAt = '2026-11-24T10:00:00.000Z';
+    const approved = { ...r, status: 'APPROVED' as const, decision: { outcome: 'approved' as const, by: [{ id: 'raj.patel', kind: 'person' as const }], at: decidedAt, reason: '', action: r.action, actionHash: r.actionHash, edited: false } };
+    expect(attentionAt(approved)).toBe(new Date(Date.parse(decidedAt) + REDRIVE_AFTER_MS).toISOString());
+    expect(attentionAt(completed(approved, NOW).next)).toBeUndefined();
   });
 });
 
