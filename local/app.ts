@@ -285,7 +285,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       return html(res, '<!doctype html><title>Not found</title><p>Not found.</p>', 404);
     }
 
-    await ensureTables(url, wiring.tables);
+    await ensureTables(url, wiring.tables, wiring.region);
     await lambdas.loadAll();
     if (opts.schedules !== false) schedules.start(() => clock.now());
 

