@@ -201,13 +201,9 @@ export class LocalStepFunctions {
   #release(token: string) {
     const waiter = this.#waiting.get(token);
     if (!waiter) {
-      const known = (() => {
-        try {
-          return Buffer.from(token, 'base64url').toString().includes('#arn:') || Buffer.from(token, 'base64url').toString().startsWith('arn:aws:states:');
-        } catch {
-          return false;
-        }
-      })();
+      // Tokens this service issues are base64url of "<executionArn>#<random>".
+      const decoded = Buffer.from(token, 'base64url').toString();
+      const known = decoded.startsWith('arn:aws:states:') && decoded.includes('#');
       if (!known) throw new AwsError('InvalidToken', 'Invalid Token: the task token is malformed');
       if (this.#answered.has(token)) throw new AwsError('TaskTimedOut', 'Task Timed Out: the task was already answered');
       throw new AwsError('TaskDoesNotExist', 'Task Does Not Exist: no task is waiting on this token');

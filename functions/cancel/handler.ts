@@ -51,4 +51,4 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, HttpResult
   .use(injectLambdaContext(logger))
   .use(httpHeaderNormalizer())
   .use(httpJsonBodyParser())
-  .use(httpErrors() as never);
+  .use(httpErrors<APIGatewayProxyEventV2WithIAMAuthorizer>());

@@ -45,7 +45,7 @@ export function seeOther(location: string): HttpResult {
 const TITLES: Record<number, string> = { 400: 'Something is missing', 401: 'This link does not work', 403: 'Not yours to decide', 404: 'Review not found', 409: 'Already done', 422: 'That change is not allowed' };
 
 /** Domain and input errors become 4xx with their message; anything else is a logged 500 that says nothing internal. */
-export function httpErrors(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+export function httpErrors<E extends Pick<APIGatewayProxyEventV2, 'headers'> = APIGatewayProxyEventV2>(): MiddlewareObj<E, HttpResult> {
   return {
     onError: async (request) => {
       const err = request.error as Error & { statusCode?: number; expose?: boolean };
