@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Action } from './action-proposed.ts';
 
 export const Tier = z.enum(['low', 'medium', 'high', 'critical']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Configuration comes from the environment, validated once per container. Endpoints are not here:
 // the AWS SDK reads AWS_ENDPOINT_URL itself, so local mode points every client at itself from the edge.

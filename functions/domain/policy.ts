@@ -1,7 +1,7 @@
 // The declarative risk policy: which tier an action falls in and who must review it, by when.
 // Pure: it parses the text it is given (a caller reads the files) and never touches the network or the disk.
 // The file format is documented at the top of policy/default.yml.
-import { z } from 'zod';
+import * as z from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Action, Tier } from '../../events/index.ts';
 import { formatWorkingInterval, isLocalDate, isTimeZone, makeCalendar, overlappingIntervals, parseWorkingInterval, WEEKDAYS, weeklyWorkingMinutes } from './calendar.ts';

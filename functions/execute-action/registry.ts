@@ -1,6 +1,6 @@
 // Action types hitl-gate performs itself once approved; every other type is performed by the agent,
 // which receives the exact approved action in "Approval Granted". Pure: intake and resume read it.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Action } from '../../events/index.ts';
 
 /** What an action must carry for hitl-gate to perform it, checked at intake so a bad one never waits for a person. */
