@@ -34,16 +34,25 @@ export async function sweep(_event: unknown, context: Context): Promise<SweepRes
   const now = clockNow();
   const { ids, itemsRead } = await table.due(now);
   const result: SweepResult = { itemsRead, breached: [], reminded: [], redriven: [] };
+  const failed: string[] = [];
   for (const id of ids) {
-    const review = await table.get(id);
-    // Read again: what the index listed may have changed since (a decision, a completed restart).
-    const at = review && attentionAt(review);
-    if (!review || !at || at > now.toISOString()) continue;
-    if (review.status === 'PENDING') {
-      if (await breach(review, now)) result.breached.push(id);
-      else if (await remind(review, now, context)) result.reminded.push(id);
-    } else if (isDecided(review.status) && (await redrive(review, now))) result.redriven.push(id);
+    try {
+      const review = await table.get(id);
+      // Read again: what the index listed may have changed since (a decision, a completed restart).
+      const at = review && attentionAt(review);
+      if (!review || !at || at > now.toISOString()) continue;
+      if (review.status === 'PENDING') {
+        if (await breach(review, now)) result.breached.push(id);
+        else if (await remind(review, now, context)) result.reminded.push(id);
+      } else if (isDecided(review.status) && (await redrive(review, now))) result.redriven.push(id);
+    } catch (err) {
+      // One review's trouble must not starve the others; it stays due and the next sweep tries again.
+      failed.push(id);
+      logger.error('sweep could not handle a due review', { reviewId: id, error: err as Error });
+    }
   }
+  // Every review failing is the sweep failing (e.g. the table or the bus is down): let it show as an error.
+  if (failed.length && failed.length === ids.length) throw new Error(`sweep failed for all ${failed.length} due reviews`);
   if (ids.length) {
     logger.info('sweep done', { itemsRead, due: ids.length, breached: result.breached.length, reminded: result.reminded.length, redriven: result.redriven.length });
   }

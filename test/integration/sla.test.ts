@@ -87,6 +87,22 @@ describe('races at the deadline', () => {
   });
 });
 
+describe('a sweep with a review it cannot handle', () => {
+  it('still handles the other due reviews instead of failing the whole sweep', async () => {
+    const { dynamo } = clients(local.h.app.url);
+    const table = local.h.app.wiring.environment.REVIEWS_TABLE!;
+    const opened = await local.reviews.open(purchaseOrder(5000));
+    // A damaged item (no route) that is due: breaching it fails.
+    const bad = 'rv-damaged';
+    const past = new Date(local.h.app.clock.now() + 3 * HOUR).toISOString();
+    await dynamo.send(new PutCommand({ TableName: table, Item: { ...keys.review(bad), id: bad, status: 'PENDING', deadline: past, dueShard: keys.dueShard(bad), dueAt: past, version: 1, history: [] } }));
+    const sweep = await after(4 * HOUR + 60_000);
+    expect(sweep.breached).toContain(opened.id);
+    expect(sweep.breached).not.toContain(bad);
+    expect((await local.reviews.get(opened.id))!.step).toBe(1);
+  });
+});
+
 describe('the sweeper reads only what is due', () => {
   it('reads about 20 items with 10,000 reviews pending and 20 due', async () => {
     const { dynamo } = clients(local.h.app.url);
