@@ -204,9 +204,14 @@ describe('SLAs and escalation', () => {
     expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: expect.any(Number), MaximumRetryAttempts: expect.any(Number) });
   });
 
-  it('protects cancel with IAM and leaves the approver routes to their signed links', () => {
+  it('protects cancel and the agents\' status route with IAM, and leaves the approver routes to their signed links', () => {
     const routes = Object.fromEntries(ofType('AWS::ApiGatewayV2::Route').map(([, r]) => [String(props(r).RouteKey), props(r).AuthorizationType ?? 'NONE']));
-    expect(routes).toEqual({ 'GET /reviews/{id}': 'NONE', 'POST /reviews/{id}/decision': 'NONE', 'POST /reviews/{id}/cancel': 'AWS_IAM' });
+    expect(routes).toEqual({
+      'GET /reviews/{id}': 'NONE',
+      'POST /reviews/{id}/decision': 'NONE',
+      'POST /reviews/{id}/cancel': 'AWS_IAM',
+      'GET /reviews/{id}/status': 'AWS_IAM',
+    });
   });
 });
 

@@ -1,5 +1,6 @@
-// Withdrawing a pending review: POST /reviews/{id}/cancel, signed with SigV4 as API Gateway's aws_iam
-// authorizer requires (local mode verifies the signature with its own key).
+// The IAM-authorized routes for agents and services: withdrawing a pending review (POST /reviews/{id}/cancel)
+// and reading its status (GET /reviews/{id}/status), signed with SigV4 as API Gateway's aws_iam authorizer
+// requires (local mode verifies the signature with its own key).
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { purchaseOrder } from '../support/proposals.ts';
@@ -24,14 +25,16 @@ class Sha256 {
 }
 
 /** A signed request, as an agent's SigV4 HTTP client makes it (service execute-api). */
-async function cancelRequest(id: string, body: object, secretAccessKey = 'local') {
-  const url = new URL(`${local.h.app.url}/reviews/${id}/cancel`);
+async function signed(method: 'GET' | 'POST', path: string, body?: object, secretAccessKey = 'local') {
+  const url = new URL(`${local.h.app.url}${path}`);
   const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey }, region: 'eu-west-1', service: 'execute-api', sha256: Sha256 });
-  const text = JSON.stringify(body);
-  const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host, 'content-type': 'application/json' }, body: text });
-  const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: text });
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { host: url.host, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
+  const request = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, ...(text !== undefined ? { body: text } : {}) });
+  const res = await fetch(url, { method, headers: request.headers as Record<string, string>, ...(text !== undefined ? { body: text } : {}) });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
+const cancelRequest = (id: string, body: object, secretAccessKey = 'local') => signed('POST', `/reviews/${id}/cancel`, body, secretAccessKey);
 
 describe('cancel', () => {
   it('withdraws a pending review: Approval Cancelled is published and its links stop deciding', async () => {
@@ -58,5 +61,23 @@ describe('cancel', () => {
     expect(await cancelRequest(opened.id, { reason: '  ' })).toMatchObject({ status: 400, body: { error: 'ReasonRequired' } });
     await local.reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve' });
     expect(await cancelRequest(opened.id, { reason: 'too late' })).toMatchObject({ status: 409, body: { error: 'AlreadyDecided' } });
+  });
+});
+
+describe('status for agents', () => {
+  it('answers a signed request with the status and full history, never the task token or used links', async () => {
+    const opened = await local.reviews.open(purchaseOrder(5000, { taskToken: 'caller-token-secret' }));
+    await local.reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve' });
+    await local.h.app.idle();
+    const res = await signed('GET', `/reviews/${opened.id}/status`);
+    expect(res).toMatchObject({ status: 200, body: { reviewId: opened.id, status: 'COMPLETED', decision: { outcome: 'approved' } } });
+    expect(res.body.history.map((h: { what: string }) => h.what)).toEqual(['opened', 'notified', 'approved', 'completed']);
+    expect(JSON.stringify(res.body)).not.toMatch(/caller-token-secret|taskToken|usedLinks/);
+  });
+
+  it('refuses an unsigned request with 403 and answers an unknown review with 404', async () => {
+    const opened = await local.reviews.open(purchaseOrder(5000));
+    expect((await fetch(`${local.h.app.url}/reviews/${opened.id}/status`)).status).toBe(403);
+    expect(await signed('GET', '/reviews/rv-unknown/status')).toMatchObject({ status: 404, body: { error: 'ReviewNotFound' } });
   });
 });

@@ -1,0 +1,27 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { config } from '../config.ts';
+import { logger } from '../adapters/logger.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { ReviewNotFound } from '../domain/errors.ts';
+import { reviewView } from '../review-page/view.ts';
+import { httpErrors, json, type HttpResult } from '../http/responses.ts';
+
+/**
+ * GET /reviews/{id}/status, IAM-authorized: a review's status and full history for the agent (or any
+ * service allowed by its IAM policy), which holds no decision link. Read-only, like the page.
+ */
+export async function reviewStatus(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<HttpResult> {
+  const reviewId = event.pathParameters?.id ?? '';
+  const review = await reviewsTable(config().REVIEWS_TABLE).get(reviewId);
+  if (!review) throw new ReviewNotFound(reviewId);
+  logger.info('status read', { reviewId, caller: event.requestContext.authorizer.iam.userArn });
+  return json(200, reviewView(review));
+}
+
+export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, HttpResult>(reviewStatus)
+  .use(injectLambdaContext(logger))
+  .use(httpHeaderNormalizer())
+  .use(httpErrors<APIGatewayProxyEventV2WithIAMAuthorizer>());
