@@ -308,6 +308,32 @@ describe('functions', () => {
 describe('least privilege', () => {
   const allows = () => policyStatements(template).filter(({ statement }) => statement.Effect === 'Allow');
 
+  it('gives every function a role of its own with only the actions it needs (besides its logs)', () => {
+    const granted = each('AWS::Lambda::Function', (fn) => {
+      const role = String((props(fn).Role as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
+      return statementsOfRole(role).flatMap(actionsOf).filter((a) => !a.startsWith('logs:')).sort();
+    });
+    const linkKey = ['secretsmanager:GetSecretValue', 'ssm:GetParameters'];
+    const read = ['dynamodb:GetItem'];
+    const update = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+    const need: Record<string, string[]> = {
+      ClassifyLambdaFunction: [],
+      OpenReviewLambdaFunction: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      NotifyApproversLambdaFunction: [...update, 'ses:SendEmail', ...linkKey],
+      LoadOutcomeLambdaFunction: update,
+      ReportToCallerLambdaFunction: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
+      ExecuteActionLambdaFunction: [...update, 'ses:SendEmail'],
+      CompleteReviewLambdaFunction: update,
+      SweepLambdaFunction: [...update, 'dynamodb:Query', 'events:PutEvents', 'ses:SendEmail', 'states:StartExecution', ...linkKey],
+      EscalateLambdaFunction: [...update, 'events:PutEvents', 'ses:SendEmail', 'states:StartExecution', ...linkKey],
+      CancelLambdaFunction: [...update, 'states:StartExecution'],
+      ReviewStatusLambdaFunction: read,
+      ReviewPageLambdaFunction: [...read, ...linkKey],
+      DecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
+    };
+    expect(granted).toEqual(Object.fromEntries(Object.entries(need).map(([id, actions]) => [id, [...actions].sort()])));
+  });
+
   it('grants no wildcard action ("*", "dynamodb:*", "dynamodb:Get*") and no NotAction', () => {
     const wide = allows().filter(({ statement }) => statement.NotAction !== undefined || actionsOf(statement).some((a) => a.includes('*')));
     expect(allows().length).toBeGreaterThan(0);
