@@ -15,11 +15,11 @@ export class SignatureRejected extends Error {
   override readonly name = 'SignatureRejected';
 }
 
-/** The SHA-256 (or HMAC-SHA-256, given a secret) the signer asks for, from node:crypto. */
+/** The SHA-256 (or HMAC-SHA-256, given a secret) a SigV4 signer asks for, from node:crypto (also the tests' signer). */
 type Data = string | ArrayBuffer | ArrayBufferView;
 const bytes = (d: Data) => (typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d));
 
-class Sha256 {
+export class Sha256 {
   readonly #hash;
   constructor(secret?: Data) {
     this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));

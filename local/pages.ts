@@ -1,8 +1,7 @@
 // Local mode's own pages: what a person opens to see what the system did (outbox, events).
 import type { OutboxMessage } from './ses.ts';
 import type { ArchivedEvent } from './eventbridge/bus.ts';
-
-export const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { esc } from '../functions/http/html.ts';
 
 function layout(title: string, body: string): string {
   return `<!doctype html>

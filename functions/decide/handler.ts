@@ -16,7 +16,7 @@ import { startResume } from '../adapters/workflows.ts';
 import { decide as decideReview, type DecideResult } from '../domain/decision.ts';
 import { AlreadyDecided, ReviewNotFound, TokenUsed } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
-import type { Review } from '../domain/review.ts';
+import { valueAt, type Review } from '../domain/review.ts';
 import { reviewView } from '../review-page/view.ts';
 import { BadRequest, httpErrors, json, securityHeaders, seeOther, wantsHtml, type HttpResult } from '../http/responses.ts';
 
@@ -51,7 +51,7 @@ function typedEdits(review: Review, edits: Record<string, unknown> | undefined, 
   const base = review.proposedEdit?.action ?? review.action;
   const out: Record<string, unknown> = {};
   for (const [path, raw] of Object.entries(edits)) {
-    const current = path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), base);
+    const current = valueAt(base, path);
     let value = raw;
     if (fromForm && typeof raw === 'string') {
       if (typeof current === 'number') {

@@ -18,8 +18,11 @@ import { isRequester } from './people.ts';
 import { formatMoney, isEditable, PolicyError, tierRank, toMinorUnits } from './policy.ts';
 import type { Classification, Policy } from './policy.ts';
 import type { Actor, Approval, Change, Decision, HistoryEntry, ProposedEdit, Review, RouteStep } from './review.ts';
+import { actionUnderApproval, approvalsCounted, decisionSubject, MAX_REASON_LENGTH, valueAt } from './review.ts';
 
-export const MAX_REASON_LENGTH = 2000;
+// Queries of a review's state, at home in review.ts (they need no policy); re-exported for callers of decisions.
+export { actionUnderApproval, approvalsCounted, decisionSubject, MAX_REASON_LENGTH, valueAt };
+
 
 export interface DecideCommand {
   approverId: string;
@@ -38,24 +41,7 @@ export interface DecideResult {
   decided: boolean;
 }
 
-/** The action approvers are deciding on now: the latest accepted edit, or else the original proposal. */
-export function actionUnderApproval(review: Review): { action: Action; actionHash: string; edit?: ProposedEdit } {
-  return review.proposedEdit
-    ? { action: review.proposedEdit.action, actionHash: review.proposedEdit.actionHash, edit: review.proposedEdit }
-    : { action: review.action, actionHash: review.actionHash };
-}
 
-/** The current step's approvers who have approved the action under approval, in the order they did. */
-export function approvalsCounted(review: Review): Approval[] {
-  const { actionHash: hash } = actionUnderApproval(review);
-  const current = new Set((review.route[review.step]?.approvers ?? []).map((a) => a.id));
-  const counted = new Map<string, Approval>();
-  // `?? []`: a review stored before approvals were recorded has none.
-  for (const a of review.approvals ?? []) {
-    if (a.actionHash === hash && current.has(a.approverId) && !counted.has(a.approverId)) counted.set(a.approverId, a);
-  }
-  return [...counted.values()];
-}
 
 export function decide(review: Review, command: DecideCommand, policy: Policy, now: Date): DecideResult {
   if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
@@ -95,25 +81,18 @@ function cleanReason(reason: unknown, required: boolean): string | undefined {
 
 const person = (id: string): Actor => ({ id, kind: 'person' });
 
-function editFields(edit: ProposedEdit | undefined): Pick<Decision, 'editedBy' | 'changes'> {
-  return edit ? { editedBy: edit.by, changes: edit.changes } : {};
-}
 
 function reject(review: Review, approverId: string, command: DecideCommand, now: Date): DecideResult {
   const reason = cleanReason(command.reason, true) as string;
   if (command.edits && Object.keys(command.edits).length > 0) throw new InvalidEdit(['a rejection takes no edits']);
   const at = now.toISOString();
-  const current = actionUnderApproval(review);
   const decision: Decision = {
     outcome: 'rejected',
     by: [person(approverId)],
     at,
     reason,
     // What was on the table when it was rejected: the edited action if an approver had changed it.
-    action: current.action,
-    actionHash: current.actionHash,
-    edited: current.edit !== undefined,
-    ...editFields(current.edit),
+    ...decisionSubject(review),
   };
   return {
     next: { ...review, status: 'REJECTED', decision, version: review.version + 1, updatedAt: at },
@@ -157,17 +136,13 @@ function approve(review: Review, approverId: string, command: DecideCommand, pol
   const entries: HistoryEntry[] = [{ at, what: 'approved', by: person(approverId), ...(notes.length ? { note: notes.join('; ') } : {}) }];
 
   if (counted.length < quorum) return { next: base, entries, decided: false };
-  const approved = actionUnderApproval(base);
   const reasons = counted.filter((a) => a.reason);
   const decision: Decision = {
     outcome: 'approved',
     by: counted.map((a) => person(a.approverId)),
     at,
     reason: reasons.length === 1 && counted.length === 1 ? (reasons[0]?.reason ?? '') : reasons.map((a) => `${a.approverId}: ${a.reason}`).join('; '),
-    action: approved.action,
-    actionHash: approved.actionHash,
-    edited: approved.edit !== undefined,
-    ...editFields(approved.edit),
+    ...decisionSubject(base),
   };
   return { next: { ...base, status: 'APPROVED', decision }, entries, decided: true };
 }
@@ -191,14 +166,6 @@ function checkPath(path: string, editable: readonly string[]): void {
 type Json = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function valueAt(root: unknown, path: string): unknown {
-  let at: unknown = root;
-  for (const segment of path.split('.')) {
-    if (!isPlainObject(at) || !Object.hasOwn(at, segment)) return undefined;
-    at = at[segment];
-  }
-  return at;
-}
 
 function setAt(root: Json, path: string, value: unknown): void {
   const segments = path.split('.');

@@ -1,9 +1,8 @@
 // What time does to a pending review: SLA breaches, escalation along the approver route, the route's end
 // (expire, approve a soft review, or keep reminding), reminders before a deadline, and cancellation.
 // Pure: each change returns the next review and the history entries the store appends in the same conditional write.
-import { actionUnderApproval, approvalsCounted, MAX_REASON_LENGTH } from './decision.ts';
 import { AlreadyDecided, ReasonRequired } from './errors.ts';
-import { BREACH_REPUBLISH_MS, POLICY } from './review.ts';
+import { approvalsCounted, BREACH_REPUBLISH_MS, decisionSubject, MAX_REASON_LENGTH, POLICY } from './review.ts';
 import type { Actor, Decision, HistoryEntry, Review } from './review.ts';
 import { dueReminders, nextReminderAt, reminderDue, reminderSchedule } from './reminders.ts';
 
@@ -107,7 +106,7 @@ export function cancel(review: Review, actor: { id: string; kind: 'person' | 'sy
   }
   const by: Actor = { id, kind: actor.kind };
   const at = now.toISOString();
-  const decision: Decision = { outcome: 'cancelled', by: [by], at, reason: text, ...underApproval(review) };
+  const decision: Decision = { outcome: 'cancelled', by: [by], at, reason: text, ...decisionSubject(review) };
   const { breach: _claim, ...rest } = review;
   return {
     next: { ...rest, status: 'CANCELLED', decision, version: review.version + 1, updatedAt: at },
@@ -161,7 +160,7 @@ function startStep(review: Review, step: number, deadlineFor: DeadlineFor, now: 
 
 function decidedByPolicy(review: Review, outcome: 'expired' | 'approved', reason: string, what: 'expired' | 'approved_on_timeout', now: Date): Transition {
   const at = now.toISOString();
-  const decision: Decision = { outcome, by: [POLICY], at, reason, ...underApproval(review) };
+  const decision: Decision = { outcome, by: [POLICY], at, reason, ...decisionSubject(review) };
   const { breach: _claim, ...rest } = review;
   return {
     next: { ...rest, status: outcome === 'approved' ? 'APPROVED' : 'EXPIRED', decision, version: review.version + 1, updatedAt: at },
@@ -170,10 +169,6 @@ function decidedByPolicy(review: Review, outcome: 'expired' | 'approved', reason
 }
 
 /** The action on the table when the review ended: an approver's edit if there is one, else the proposal. */
-function underApproval(review: Review): Pick<Decision, 'action' | 'actionHash' | 'edited' | 'editedBy' | 'changes'> {
-  const { action, actionHash, edit } = actionUnderApproval(review);
-  return { action, actionHash, edited: edit !== undefined, ...(edit ? { editedBy: edit.by, changes: edit.changes } : {}) };
-}
 
 const stepRoles = (review: Review, step: number) => review.route[step]?.roles.join(' or ') ?? '(no step)';
 

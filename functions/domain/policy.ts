@@ -8,6 +8,9 @@ import { formatWorkingInterval, isLocalDate, isTimeZone, makeCalendar, overlappi
 import type { Calendar, Weekday, WorkingInterval } from './calendar.ts';
 import { parseDuration } from './duration.ts';
 import { isRequester } from './people.ts';
+import { formatMoney, toMinorUnits } from './money.ts';
+
+export { formatMoney, toMinorUnits };
 
 export type { Calendar, Tier };
 export type ReviewPattern = 'auto' | 'soft_review' | 'hard_gate' | 'block_until_reviewed';
@@ -107,30 +110,6 @@ export function tierRank(tier: Tier): number {
 /** Whether an approver may change `path` given a classification's editable list ("payload" covers "payload.body"). */
 export function isEditable(editable: readonly string[], path: string): boolean {
   return editable.some((e) => path === e || path.startsWith(`${e}.`));
-}
-
-const AMOUNT_TEXT = /^\d+(\.\d{1,2})?$/;
-const MAX_AMOUNT = 1e12;
-
-/** An amount in exact minor units (cents), or undefined for anything negative, fractional beyond cents or not a number. */
-export function toMinorUnits(value: unknown): number | undefined {
-  let text: string;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0 || value > MAX_AMOUNT) return undefined;
-    text = String(value);
-  } else if (typeof value === 'string') {
-    text = value.trim();
-  } else return undefined;
-  if (!AMOUNT_TEXT.test(text)) return undefined;
-  const [whole = '0', fraction = ''] = text.split('.');
-  const cents = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
-  return cents <= MAX_AMOUNT * 100 ? cents : undefined;
-}
-
-/** `USD 10,000.00`, from cents, with no float arithmetic. */
-export function formatMoney(cents: number, currency: string): string {
-  const whole = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${currency} ${whole}.${String(cents % 100).padStart(2, '0')}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

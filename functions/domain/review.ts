@@ -304,3 +304,41 @@ export function claimRestart(review: Review, executionRef: string, now: Date): {
   const at = now.toISOString();
   return { next: { ...review, restart: { ref: executionRef, at }, updatedAt: at, version: review.version + 1 } };
 }
+
+/** The longest reason or note a person may give with a decision or a cancellation. */
+export const MAX_REASON_LENGTH = 2000;
+
+/** The action approvers are deciding on now: the latest accepted edit, or else the original proposal. */
+export function actionUnderApproval(review: Review): { action: Action; actionHash: string; edit?: ProposedEdit } {
+  return review.proposedEdit
+    ? { action: review.proposedEdit.action, actionHash: review.proposedEdit.actionHash, edit: review.proposedEdit }
+    : { action: review.action, actionHash: review.actionHash };
+}
+
+/** The current step's approvers who have approved the action under approval, in the order they did. */
+export function approvalsCounted(review: Review): Approval[] {
+  const { actionHash: hash } = actionUnderApproval(review);
+  const current = new Set((review.route[review.step]?.approvers ?? []).map((a) => a.id));
+  const counted = new Map<string, Approval>();
+  // `?? []`: a review stored before approvals were recorded has none.
+  for (const a of review.approvals ?? []) {
+    if (a.actionHash === hash && current.has(a.approverId) && !counted.has(a.approverId)) counted.set(a.approverId, a);
+  }
+  return [...counted.values()];
+}
+
+/** What a decision covers: the action under approval, its hash, and the edit that made it, if any. */
+export function decisionSubject(review: Review): Pick<Decision, 'action' | 'actionHash' | 'edited' | 'editedBy' | 'changes'> {
+  const { action, actionHash, edit } = actionUnderApproval(review);
+  return { action, actionHash, edited: edit !== undefined, ...(edit ? { editedBy: edit.by, changes: edit.changes } : {}) };
+}
+
+/** The value at a dotted path of an action (`amount.value`), own properties only. */
+export function valueAt(root: unknown, path: string): unknown {
+  let at: unknown = root;
+  for (const segment of path.split('.')) {
+    if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, segment)) return undefined;
+    at = (at as Record<string, unknown>)[segment];
+  }
+  return at;
+}

@@ -6,6 +6,7 @@ import { now as clockNow } from '../adapters/clock.ts';
 import { sendEmail } from '../adapters/mail.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
+import { esc } from '../http/html.ts';
 import type { Action } from '../../events/index.ts';
 import type { Review } from '../domain/review.ts';
 
@@ -15,7 +16,6 @@ type Executor = (action: Action, review: Review) => Promise<string>;
 const EXECUTORS: Record<string, Executor> = {
   customer_email: async (action, review) => {
     const { subject, body } = action.payload as { subject: string; body: string };
-    const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
     return sendEmail(config().MAIL_FROM, {
       to: [action.target!],
       subject,

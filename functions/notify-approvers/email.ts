@@ -1,6 +1,5 @@
 import type { Review, RouteStep } from '../domain/review.ts';
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { esc } from '../http/html.ts';
 
 export function formatAmount(amount: Review['action']['amount']): string | undefined {
   if (!amount) return undefined;

@@ -7,7 +7,7 @@ import { logger } from '../adapters/logger.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
-import { approvalsCounted } from '../domain/decision.ts';
+import { approvalsCounted } from '../domain/review.ts';
 import { isRequester } from '../domain/people.ts';
 import { ReviewNotFound, TokenInvalid } from '../domain/errors.ts';
 import { verifyDecisionToken, type DecisionClaims } from '../domain/tokens.ts';

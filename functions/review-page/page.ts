@@ -1,8 +1,9 @@
 // The decision page: what the agent wants to do, why it needs a person, and the three decisions.
 // It changes nothing by being opened (mail scanners open every link); only a person's POST decides.
 import type { Review } from '../domain/review.ts';
-import { formatMoney, toMinorUnits } from '../domain/policy.ts';
+import { formatMoney, toMinorUnits } from '../domain/money.ts';
 import { esc, page } from '../http/html.ts';
+import { valueAt } from '../domain/review.ts';
 
 export interface PageState {
   review: Review;
@@ -30,11 +31,6 @@ const STATUS_TEXT: Record<Review['status'], string> = {
   CANCELLED: 'Cancelled',
   COMPLETED: 'Completed',
 };
-
-/** Current value at a dotted path of the action, for the edit form. */
-function valueAt(action: Review['action'], path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), action);
-}
 
 /** A time as people read it (UTC, to the second); the exact instant stays in <time datetime>. */
 function when(iso: string): string {

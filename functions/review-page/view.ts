@@ -1,5 +1,4 @@
-import type { Review } from '../domain/review.ts';
-import { actionUnderApproval, approvalsCounted } from '../domain/decision.ts';
+import { actionUnderApproval, approvalsCounted, type Review } from '../domain/review.ts';
 
 /** A review as the status API shows it: everything a caller may see, never the task token or used links. */
 export function reviewView(r: Review) {

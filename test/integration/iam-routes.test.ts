@@ -1,28 +1,12 @@
 // The IAM-authorized routes for agents and services: withdrawing a pending review (POST /reviews/{id}/cancel)
 // and reading its status (GET /reviews/{id}/status), signed with SigV4 as API Gateway's aws_iam authorizer
 // requires (local mode verifies the signature with its own key).
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../local/iam.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 
 const local = useLocalReviews();
-
-type Data = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: Data) => (typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d));
-class Sha256 {
-  readonly #h;
-  constructor(secret?: Data) {
-    this.#h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(d: Data) {
-    this.#h.update(bytes(d));
-  }
-  async digest() {
-    return new Uint8Array(this.#h.digest());
-  }
-  reset() {}
-}
 
 /** A signed request, as an agent's SigV4 HTTP client makes it (service execute-api). */
 async function signed(method: 'GET' | 'POST', path: string, body?: object, secretAccessKey = 'local') {
