@@ -17,6 +17,7 @@ import { LocalParameters } from './parameters.ts';
 import { LocalSchedules } from './schedules.ts';
 import { LocalClock } from './clock.ts';
 import { useTimeSource } from '../functions/adapters/clock.ts';
+import { checkPolicyFiles } from '../functions/adapters/policy-files.ts';
 import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam.ts';
 import { apiGatewayEvent, httpResponse, routesFrom, type Route } from './http-api.ts';
 import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
@@ -112,6 +113,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
   try {
     const config = await printServerlessConfig(root, opts.stage);
     const wiring = wiringFrom(config, { environment: { ...opts.environment, PUBLIC_URL: url } });
+    // A broken policy stops the start, with its own errors, as it stops `sls package`.
+    const policyProblems = checkPolicyFiles(root, wiring.functions);
+    if (policyProblems.length) throw new Error(`the risk policy does not load:\n${policyProblems.join('\n')}`);
 
     // The edge: the functions' clock, and every AWS SDK client in this process, belong to local mode.
     const clock = new LocalClock(opts.timeScale ?? 1);

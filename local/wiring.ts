@@ -18,6 +18,8 @@ export interface FunctionWiring {
   /** Module path relative to the project root, e.g. `functions/open-review/handler.ts`. */
   module: string;
   exportName: string;
+  /** The function's own environment: provider.environment with its functions.<key>.environment over it. */
+  environment: Record<string, string>;
   http: { method: string; path: string; authorizer?: 'aws_iam' }[];
   schedules: { rate: string; input?: Json }[];
 }
@@ -205,23 +207,17 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
     return String(resolveValue(v, where));
   };
 
-  // One process hosts every function, so they share one environment: keys must agree.
-  const environment: Record<string, string> = {};
-  const addEnv = (env: Obj, owner: string) => {
-    for (const [k, v] of Object.entries(env)) {
-      const value = resolveString(v, `environment.${k}`);
-      if (environment[k] !== undefined && environment[k] !== value) {
-        throw new Error(`serverless.yml: ${owner} sets ${k}=${value}, but another function sets ${environment[k]}; local mode runs all functions in one process`);
-      }
-      environment[k] = value;
-    }
-  };
-  addEnv(obj(provider.environment), 'provider.environment');
-  for (const [k, v] of Object.entries(overrides.environment ?? {})) environment[k] = v;
+  const envOf = (env: Obj): Record<string, string> => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, resolveString(v, `environment.${k}`)]));
+  // An override replaces a setting where a function has it; it never gives a function a setting it lacks.
+  const overridden = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, overrides.environment?.[k] ?? v]));
+  const providerEnv = envOf(obj(provider.environment));
+  // Every function's settings together: the developer's shell in local mode (tests, scripts) sees them all.
+  const environment: Record<string, string> = { ...providerEnv };
 
   const functions: FunctionWiring[] = Object.entries(functionsConfig).map(([key, fnJson]) => {
     const fn = obj(fnJson);
-    addEnv(obj(fn.environment), `functions.${key}.environment`);
+    const fnEnv = overridden({ ...providerEnv, ...envOf(obj(fn.environment)) });
+    Object.assign(environment, fnEnv);
     const handler = str(fn.handler, `functions.${key}.handler`);
     const dot = handler.lastIndexOf('.');
     const { ref: name, arn } = refs.get(functionLogicalId(key))!;
@@ -232,6 +228,7 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
       arn,
       module: handler.slice(0, dot) + '.ts',
       exportName: handler.slice(dot + 1),
+      environment: fnEnv,
       http: events
         .filter((e) => e.httpApi)
         .map((e) => {

@@ -26,8 +26,14 @@ function indexAttributes(review: Review): Record<string, string> {
   return at ? { dueShard: keys.dueShard(review.id), dueAt: at } : {};
 }
 
+/** Epoch seconds when DynamoDB's TTL may remove a completed review: its completion plus the retention. */
+function expiresAt(review: Review, retentionDays: number): number | undefined {
+  if (review.status !== 'COMPLETED') return undefined;
+  return Math.floor(Date.parse(review.updatedAt) / 1000) + retentionDays * 86_400;
+}
+
 function toReview(item: Record<string, unknown>): Review {
-  const { pk: _pk, sk: _sk, entity: _e, dueShard: _d, dueAt: _a, usedLinks, ...review } = item;
+  const { pk: _pk, sk: _sk, entity: _e, dueShard: _d, dueAt: _a, expiresAt: _x, usedLinks, ...review } = item;
   // A string set comes back as a Set; the review carries a plain list.
   return { ...review, ...(usedLinks instanceof Set ? { usedLinks: [...usedLinks] as string[] } : {}) } as unknown as Review;
 }
@@ -45,13 +51,20 @@ export class LinkAlreadyUsed extends Error {
   override readonly name = 'LinkAlreadyUsed';
 }
 
+export interface TableOptions {
+  /** Days a completed review is kept before the table's TTL (attribute expiresAt) removes it. */
+  retentionDays?: number;
+}
+
 export class ReviewsTable {
   readonly #doc: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #retentionDays: number;
 
-  constructor(doc: DynamoDBDocumentClient, table: string) {
+  constructor(doc: DynamoDBDocumentClient, table: string, options: TableOptions = {}) {
     this.#doc = doc;
     this.#table = table;
+    this.#retentionDays = options.retentionDays ?? 365;
   }
 
   /** Conditional put: the first event for a proposal creates the review; a duplicate gets the existing one. */
@@ -131,6 +144,12 @@ export class ReviewsTable {
         values[`:${attr}`] = index[attr];
       } else remove.push(`#${attr}`);
     }
+    const expires = expiresAt(next, this.#retentionDays);
+    if (expires !== undefined) {
+      names['#expiresAt'] = 'expiresAt';
+      values[':expiresAt'] = expires;
+      set.push('#expiresAt = :expiresAt');
+    }
     let condition = '#version = :expected';
     let add = '';
     if (options.consumeLink) {
@@ -172,7 +191,7 @@ const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 
 let table: ReviewsTable | undefined;
 /** The stage's reviews table through the module-scope client (created once per container). */
-export function reviewsTable(tableName: string): ReviewsTable {
-  table ??= new ReviewsTable(documentClient, tableName);
+export function reviewsTable(tableName: string, options: TableOptions = {}): ReviewsTable {
+  table ??= new ReviewsTable(documentClient, tableName, options);
   return table;
 }

@@ -35,7 +35,7 @@ export async function cancel(event: APIGatewayProxyEventV2WithIAMAuthorizer): Pr
       const saved = await table.save(review, next, entries);
       logger.info('review cancelled', { reviewId, caller });
       try {
-        await startResume(config().RESUME_STATE_MACHINE_ARN!, reviewId);
+        await startResume(config().RESUME_STATE_MACHINE_ARN, reviewId);
       } catch (err) {
         logger.error('resume could not be started; the sweeper will re-drive it', { reviewId, error: err as Error });
       }

@@ -115,7 +115,7 @@ async function record(event: APIGatewayProxyEventV2, context: Context, request: 
   if (result.decided) {
     try {
       // The restart. If it fails, the review stays decided and the sweeper re-drives it from DynamoDB.
-      const executionArn = await startResume(config().RESUME_STATE_MACHINE_ARN!, reviewId);
+      const executionArn = await startResume(config().RESUME_STATE_MACHINE_ARN, reviewId);
       logger.info('resume started', { reviewId, executionArn });
     } catch (err) {
       logger.error('resume could not be started; the sweeper will re-drive it', { reviewId, error: err as Error });

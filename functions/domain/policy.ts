@@ -280,6 +280,18 @@ function formatPath(path: Path): string {
   return out || '(top level)';
 }
 
+/** `policy.yml: rules[1].tier: ...` -> `policy.yml: rules[1] (rule "refunds").tier: ...`: a person finds a rule by its name. */
+function withRuleName(line: string, file: string, policyValue: unknown): string {
+  const prefix = `${file}: rules[`;
+  if (!line.startsWith(prefix) || !isMapping(policyValue) || !Array.isArray(policyValue.rules)) return line;
+  const m = /^(\d+)\]/.exec(line.slice(prefix.length));
+  const rule: unknown = m ? policyValue.rules[Number(m[1])] : undefined;
+  const name = isMapping(rule) && typeof rule.name === 'string' ? rule.name : undefined;
+  if (!m || name === undefined) return line;
+  const end = prefix.length + m[0].length;
+  return `${line.slice(0, end)} (rule ${JSON.stringify(name)})${line.slice(end)}`;
+}
+
 function describeValue(v: unknown): string {
   if (v === null) return 'empty';
   if (Array.isArray(v)) return 'a list';
@@ -477,7 +489,7 @@ export function parsePolicy(policyText: string, directoryText: string, files?: {
     people.push(person);
     for (const role of person.roles) byRole.set(role, [...(byRole.get(role) ?? []), person]);
   });
-  if (!raw) throw new PolicyError(problems);
+  if (!raw) throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
 
   const currencies = new Set<string>();
   const currenciesKnown = raw.currencies !== undefined;
@@ -636,7 +648,7 @@ export function parsePolicy(policyText: string, directoryText: string, files?: {
   });
   const fallback = raw.default && compileRule(raw.default, ['default'], 'default', true);
 
-  if (problems.length > 0 || !full || !fallback) throw new PolicyError(problems);
+  if (problems.length > 0 || !full || !fallback) throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
   return buildPolicy(full.version, rules, fallback, people, tiers, calendars);
 }
 

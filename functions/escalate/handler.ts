@@ -81,7 +81,7 @@ async function follow(before: Review, after: Review, kind: Exclude<EscalateResul
     return;
   }
   // Expired, or approved on timeout: decided, so the same restart as a person's decision finishes it.
-  await startResume(config().RESUME_STATE_MACHINE_ARN!, after.id);
+  await startResume(config().RESUME_STATE_MACHINE_ARN, after.id);
 }
 
 export const handler = middy(escalate).use(injectLambdaContext(logger)).use(linkKeyMiddleware());

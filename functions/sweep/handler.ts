@@ -102,7 +102,7 @@ async function redrive(review: Review, now: Date): Promise<boolean> {
     if (err instanceof StaleReview) return false; // another sweep, or the restart itself, got there first
     throw err;
   }
-  const executionArn = await startResume(config().RESUME_STATE_MACHINE_ARN!, review.id);
+  const executionArn = await startResume(config().RESUME_STATE_MACHINE_ARN, review.id);
   logger.warn('re-drove a decided review whose restart had not completed', { reviewId: review.id, redrives: next.redrives, executionArn });
   return true;
 }

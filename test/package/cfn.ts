@@ -7,6 +7,8 @@ export interface Resource {
   Type: string;
   Properties?: JsonObject;
   DependsOn?: string | string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 
 export interface Template {

@@ -30,8 +30,8 @@ const baseDirectory = (): Doc => ({
   ],
 });
 
-/** The problems a policy/directory pair is refused with (fails the test if it loads). */
-function problemsOf(policy: Doc | string, directory: Doc | string = baseDirectory()): readonly string[] {
+/** The problems a policy/directory pair is refused with, as the file says them (fails the test if it loads). */
+function namedProblemsOf(policy: Doc | string, directory: Doc | string = baseDirectory()): readonly string[] {
   const text = (d: Doc | string) => (typeof d === 'string' ? d : stringify(d));
   try {
     parsePolicy(text(policy), text(directory), FILES);
@@ -40,6 +40,11 @@ function problemsOf(policy: Doc | string, directory: Doc | string = baseDirector
     throw e;
   }
   throw new Error('the policy loaded, but it should have been refused');
+}
+
+/** The same, without the rule names after `rules[N]` (their own test is below), so each test reads by path. */
+function problemsOf(policy: Doc | string, directory: Doc | string = baseDirectory()): readonly string[] {
+  return namedProblemsOf(policy, directory).map((p) => p.replace(/^(\S+: rules\[\d+\]) \(rule "[^"]*"\)/, '$1'));
 }
 
 function withPolicy(change: (p: Doc) => void): Doc {
@@ -55,6 +60,12 @@ function withDirectory(change: (d: Doc) => void): Doc {
 }
 
 describe('policy validation', () => {
+  it('names the rule of a problem next to its index, so an author finds it by name', () => {
+    expect(namedProblemsOf(withPolicy((p) => (p.rules[1].tier = 'medum')))).toEqual([
+      'policy/stage.yml: rules[1] (rule "po").tier: unknown tier "medum"; expected low, medium, high or critical',
+    ]);
+  });
+
   it('loads the valid fixture', () => {
     expect(parsePolicy(stringify(basePolicy()), stringify(baseDirectory()), FILES).version).toBe('1');
   });
@@ -380,7 +391,7 @@ describe('policy validation', () => {
     expect(error).toBeInstanceOf(PolicyError);
     expect((error as PolicyError).message).toBe(
       [
-        'policy/stage.yml: rules[1].tier: unknown tier "urgent"; expected low, medium, high or critical',
+        'policy/stage.yml: rules[1] (rule "po").tier: unknown tier "urgent"; expected low, medium, high or critical',
         'policy/people.yml: people[0].email: "not-an-email" is not an email address',
       ].join('\n'),
     );
