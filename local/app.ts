@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './errors.ts';
-import { printServerlessConfig, wiringFrom, type Wiring } from './wiring.ts';
+import { ACCOUNT, printServerlessConfig, wiringFrom, type RuleWiring, type Wiring } from './wiring.ts';
 import { LambdaHost } from './lambda.ts';
 import { LocalStepFunctions } from './stepfunctions.ts';
 import { LocalBus } from './eventbridge/bus.ts';
@@ -18,7 +18,12 @@ import { LocalSchedules } from './schedules.ts';
 import { LocalClock } from './clock.ts';
 import { useTimeSource } from '../functions/adapters/clock.ts';
 import { checkPolicyFiles } from '../functions/adapters/policy-files.ts';
-import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam.ts';
+import { Readable } from 'node:stream';
+import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam/sigv4.ts';
+import { AccessDenied, LocalIam } from './iam/access.ts';
+import type { Request as IamRequest } from './iam/evaluate.ts';
+import { packagedTemplate, TemplateResolver } from './iam/template.ts';
+import { requestsOf, serviceOfTarget, sesSendEmail } from './iam/requests.ts';
 import { apiGatewayEvent, httpResponse, routesFrom, type Route } from './http-api.ts';
 import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
 
@@ -36,7 +41,7 @@ export interface LocalOptions {
   timeScale?: number;
   /** Run scheduled functions on timers (default true); tests fire them by hand. */
   schedules?: boolean;
-  /** The one access key local mode's IAM accepts on aws_iam routes (default local / local). */
+  /** The developer's access key: allowed everything, as an account administrator (default local / local). */
   credentials?: LocalCredentials;
   /** Overrides of the functions' environment from serverless.yml (e.g. POWERTOOLS_LOG_LEVEL). */
   environment?: Record<string, string>;
@@ -52,6 +57,8 @@ export interface LocalApp {
   mail: LocalMail;
   schedules: LocalSchedules;
   clock: LocalClock;
+  /** Local IAM: each function's role from the packaged template, enforced on every call. */
+  iam: LocalIam;
   /** Requests served, by AWS operation (`DynamoDB_20120810.UpdateItem`, `AWSEvents.PutEvents`, `SES.SendEmail`, `HTTP POST /reviews/{id}/decision`). */
   requests: Map<string, number>;
   /** Resolves when nothing is in flight: deliveries, executions (except those waiting on a task token). */
@@ -120,40 +127,111 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     // The edge: the functions' clock, and every AWS SDK client in this process, belong to local mode.
     const clock = new LocalClock(opts.timeScale ?? 1);
     useTimeSource(() => clock.now());
+    const credentials = opts.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
+    // This process is the developer's shell (tests, scripts): the developer's key, every setting.
     Object.assign(process.env, wiring.environment, {
       AWS_ENDPOINT_URL: url,
       AWS_REGION: wiring.region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_EC2_METADATA_DISABLED: 'true',
       LAMBDA_TASK_ROOT: root,
     });
+    // IAM as deployed: the roles of the template `sls deploy` would submit.
+    const resolver = new TemplateResolver(await packagedTemplate(root, wiring.stage, log), wiring.region, `${wiring.service}-${wiring.stage}`);
+    const iam = new LocalIam(resolver, wiring.functions, credentials);
+    const idOf = (type: string, arn: string) => resolver.resources.find(([id, r]) => r.Type === type && resolver.arn(id) === arn)?.[0];
+    const machineRoles = new Map(wiring.stateMachines.map((m) => [m.arn, iam.track(iam.roleOf(idOf('AWS::StepFunctions::StateMachine', m.arn) ?? m.key, 'RoleArn', m.name))]));
 
     const dynamo = dynamoHandler(opts.persist ? join(dataDir, 'dynamodb') : undefined);
     const mail = new LocalMail(join(dataDir, 'outbox'));
     await mail.init();
     const parameters = new LocalParameters(wiring.region);
     await parameters.init(wiring.secrets, join(dataDir, 'secrets.json'));
-    const lambdas = new LambdaHost(root, wiring.region, wiring.functions);
+    const lambdas = new LambdaHost(root, { endpoint: url, region: wiring.region, credentials: (key) => iam.credentialsFor(key), clock: clock.shared }, wiring.functions);
     const bus = new LocalBus({ buses: wiring.buses, rules: wiring.rules, archiveFile: join(dataDir, 'events.jsonl'), deadLetterFile: join(dataDir, 'dead-letters.jsonl'), region: wiring.region, now: () => clock.now() });
-    const stepFunctions = new LocalStepFunctions(wiring.stateMachines, lambdas, (entries) => bus.putEvents(entries), wiring.region);
-    bus.connect({ startExecution: (arn, input) => stepFunctions.startExecution({ stateMachineArn: arn, input }), invokeFunction: (arn, event) => lambdas.invoke(arn, event) });
+    const stepFunctions = new LocalStepFunctions(wiring.stateMachines, lambdas, (entries) => bus.putEvents(entries), wiring.region, (machineArn, req) => {
+      const role = machineRoles.get(machineArn);
+      if (!role) throw new AccessDenied(`state machine ${machineArn} has no role in the template`);
+      iam.authorize(role, req);
+    });
+    // A rule reaches its target only with the target's permission: its role (a state machine target)
+    // or a Lambda permission for events.amazonaws.com (a function target), as in the template.
+    const templateRule = (rule: RuleWiring) =>
+      resolver.resources.find(([, r]) => {
+        if (r.Type !== 'AWS::Events::Rule') return false;
+        const p = resolver.value(r.Properties as never) as Record<string, unknown>;
+        return (p.EventBusName ?? 'default') === rule.busName && JSON.stringify(p.EventPattern) === JSON.stringify(rule.pattern) && (p.Targets as { Arn: string }[]).some((t) => t.Arn === rule.target.arn);
+      });
+    const ruleTarget = (rule: RuleWiring) => {
+      const found = templateRule(rule);
+      if (!found) throw new AccessDenied(`no rule of the template matches ${rule.name}; it would not exist in AWS`);
+      const [id, r] = found;
+      const target = ((r.Properties as { Targets: Record<string, never>[] }).Targets).find((t) => resolver.value(t.Arn) === rule.target.arn)!;
+      return { ruleArn: resolver.arn(id), role: target.RoleArn === undefined ? undefined : iam.track(iam.rolePrincipal(target.RoleArn, id)) };
+    };
+    bus.connect({
+      startExecution: (arn, input, rule) => {
+        const { role } = ruleTarget(rule);
+        if (!role) throw new AccessDenied(`rule ${rule.name} has no role to start ${arn}`);
+        iam.authorize(role, { action: 'states:StartExecution', resource: arn });
+        return stepFunctions.startExecution({ stateMachineArn: arn, input });
+      },
+      invokeFunction: (arn, event, rule) => {
+        const { ruleArn } = ruleTarget(rule);
+        if (!iam.lambdaPermits(arn, 'events.amazonaws.com', ruleArn)) throw new AccessDenied(`no Lambda permission lets events.amazonaws.com invoke ${arn} from ${ruleArn}`);
+        return lambdas.invoke(arn, event);
+      },
+    });
     const routes = routesFrom(wiring.functions);
     const schedules = new LocalSchedules(wiring.functions, lambdas, wiring.region, log);
 
     const requests = new Map<string, number>();
     const count = (op: string) => requests.set(op, (requests.get(op) ?? 0) + 1);
+    /** Who signed an AWS request, or the AWS error to answer; then whether their policies allow each check. */
+    async function authorized(req: IncomingMessage, reqUrl: URL, body: Buffer, service: string, checks: () => IamRequest[], status: number): Promise<AwsError | undefined> {
+      try {
+        const principal = iam.principalOf(await verifySigV4(req, reqUrl, body, iam.secretOf, { region: wiring.region, service }));
+        for (const check of checks()) iam.authorize(principal, check);
+        return undefined;
+      } catch (err) {
+        if (err instanceof SignatureRejected) return new AwsError(err.code, err.message, status === 400 ? 400 : 403);
+        if (err instanceof AccessDenied) {
+          log(`AccessDeniedException: ${err.message}`);
+          return new AwsError(err.name, err.message, status === 400 ? 400 : 403);
+        }
+        throw err;
+      }
+    }
+
     router = async (req, res) => {
       const target = req.headers['x-amz-target'];
       const reqUrl = new URL(req.url ?? '/', url);
-      if (typeof target === 'string') count(target);
-      if (typeof target === 'string' && target.startsWith('DynamoDB_')) return dynamo(req, res);
-      if (typeof target === 'string' && req.method === 'POST') return awsJson(target, req, res);
+      if (typeof target === 'string' && req.method === 'POST') {
+        count(target);
+        const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.1');
+        const body = await readBody(req);
+        const service = serviceOfTarget(target);
+        if (!service) return sendAwsError(res, contentType, new AwsError('UnknownOperationException', `local mode does not implement ${target}`));
+        let input: Record<string, unknown>;
+        try {
+          input = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
+        } catch {
+          input = {};
+        }
+        const denied = await authorized(req, reqUrl, body, service, () => requestsOf(target, input, wiring.region), 400);
+        if (denied) return sendAwsError(res, contentType, denied);
+        if (service === 'dynamodb') return dynamo(Object.assign(Readable.from([body]), { headers: req.headers, method: req.method, url: req.url }) as unknown as IncomingMessage, res);
+        return awsJson(target, body, contentType, res);
+      }
       if (req.method === 'POST' && reqUrl.pathname === '/v2/email/outbound-emails') {
         count('SES.SendEmail');
         const body = await readBody(req);
         try {
-          return sendJson(res, 'application/json', await mail.sendEmail(JSON.parse(body.toString() || '{}')));
+          const input = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
+          const denied = await authorized(req, reqUrl, body, 'ses', () => [sesSendEmail(input, wiring.region)], 403);
+          if (denied) return sendAwsError(res, 'application/json', denied);
+          return sendJson(res, 'application/json', await mail.sendEmail(input as never));
         } catch (err) {
           if (err instanceof AwsError) return sendAwsError(res, 'application/json', err);
           if (err instanceof SyntaxError) return sendAwsError(res, 'application/json', new AwsError('BadRequestException', 'request body is not valid JSON'));
@@ -183,11 +261,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       return sendJson(res, 'application/json', { message: 'Not Found' }, 404);
     };
 
-    async function awsJson(target: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-      const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.1');
+    async function awsJson(target: string, body: Buffer, contentType: string, res: ServerResponse): Promise<void> {
       let input: Record<string, unknown>;
       try {
-        input = JSON.parse((await readBody(req)).toString() || '{}') as Record<string, unknown>;
+        input = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
       } catch {
         return sendAwsError(res, contentType, new AwsError('SerializationException', 'request body is not valid JSON'));
       }
@@ -244,18 +321,22 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
     }
 
-    const credentials = opts.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
     async function api(route: Route, params: Record<string, string>, req: IncomingMessage, reqUrl: URL, res: ServerResponse): Promise<void> {
       const body = await readBody(req);
       const event = apiGatewayEvent(req, reqUrl, route, params, body);
       if (route.authorizer === 'aws_iam') {
         try {
-          const iam = await verifySigV4(req, reqUrl, body, credentials, wiring.region);
-          (event.requestContext as unknown as Record<string, unknown>).authorizer = { iam };
+          const accessKey = await verifySigV4(req, reqUrl, body, iam.secretOf, { region: wiring.region, service: 'execute-api' });
+          const principal = iam.principalOf(accessKey);
+          iam.authorize(principal, { action: 'execute-api:Invoke', resource: `arn:aws:execute-api:${wiring.region}:${ACCOUNT}:local/$default/${req.method}${reqUrl.pathname}` });
+          const userId = `AIDALOCAL${accessKey.toUpperCase()}`;
+          (event.requestContext as unknown as Record<string, unknown>).authorizer = {
+            iam: { accessKey, accountId: ACCOUNT, callerId: userId, cognitoIdentity: null, principalOrgId: null, userArn: principal.arn, userId },
+          };
         } catch (err) {
-          if (!(err instanceof SignatureRejected)) throw err;
-          // API Gateway's own answer to an unsigned or badly signed request.
-          return sendJson(res, 'application/json', { message: err.message }, 403);
+          // API Gateway's own answer to an unsigned, badly signed or unauthorized request.
+          if (err instanceof SignatureRejected || err instanceof AccessDenied) return sendJson(res, 'application/json', { message: err.message }, 403);
+          throw err;
         }
       }
       try {
@@ -302,6 +383,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       mail,
       schedules,
       clock,
+      iam,
       requests,
       async idle() {
         for (let i = 0; i < 3; i++) {
@@ -311,6 +393,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       },
       async close() {
         schedules.stop();
+        await lambdas.close();
         useTimeSource(Date.now);
         await new Promise<void>((ok) => {
           server.close(() => ok());

@@ -1,27 +1,129 @@
-// Local Lambda: the functions of serverless.yml, imported from their TypeScript sources and
-// invoked in this process with a Lambda-shaped context. A failing invocation never takes the process down.
+// Local Lambda: each function of serverless.yml in a worker thread of its own, with its own environment
+// (its settings from serverless.yml, and an access key for its own role, which local mode's IAM checks),
+// invoked with a Lambda-shaped context. A failing invocation never takes the process down; a crashed
+// worker is replaced on the next invocation, as Lambda replaces a container.
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import type { FunctionWiring } from './wiring.ts';
-
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 export class FunctionNotFound extends Error {
   override readonly name = 'ResourceNotFoundException';
 }
 
+/** An error thrown by a handler, with the name Step Functions' Retry and Catch match on. */
+export class FunctionError extends Error {
+  constructor(name: string, message: string, stack?: string) {
+    super(message);
+    this.name = name;
+    if (stack) this.stack = stack;
+  }
+}
+
+export interface FunctionEnvironment {
+  /** Where the functions' SDK clients send their requests: local mode itself. */
+  endpoint: string;
+  region: string;
+  /** The function's own credentials, by its serverless.yml key. */
+  credentials(key: string): { accessKeyId: string; secretAccessKey: string };
+  /** Local mode's clock, shared with every worker: [origin, scale, offset]. */
+  clock: SharedArrayBuffer;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+const TIMEOUT_MS = 10_000;
+
+class Container {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  readonly ready: Promise<void>;
+  #next = 0;
+  dead = false;
+
+  constructor(root: string, f: FunctionWiring, env: FunctionEnvironment) {
+    const credentials = env.credentials(f.key);
+    this.#worker = new Worker(new URL('./lambda-worker.ts', import.meta.url), {
+      workerData: { module: resolve(root, f.module), exportName: f.exportName, clockModule: resolve(root, 'functions/adapters/clock.ts'), clock: env.clock, timeoutMs: TIMEOUT_MS },
+      // Lambda's environment: the function's settings and its role's credentials, nothing of the shell's.
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
+        TZ: 'UTC',
+        ...f.environment,
+        AWS_REGION: env.region,
+        AWS_DEFAULT_REGION: env.region,
+        AWS_ENDPOINT_URL: env.endpoint,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+        LAMBDA_TASK_ROOT: root,
+      },
+      stdout: false,
+      stderr: false,
+    });
+    this.#worker.unref();
+    this.ready = new Promise<void>((ok, fail) => {
+      const onMessage = (m: { ready?: boolean }) => {
+        if (m.ready) {
+          this.#worker.off('message', onMessage);
+          ok();
+        }
+      };
+      this.#worker.on('message', onMessage);
+      this.#worker.once('error', (err) => fail(new Error(`functions.${f.key} (${f.module}) failed to load: ${err.stack ?? err}`)));
+    });
+    this.ready.catch(() => undefined);
+    this.#worker.on('message', (m: { id?: number; ok?: boolean; result?: string; error?: { name: string; message: string; stack?: string } }) => {
+      if (m.id === undefined) return;
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if (m.ok) p.resolve(JSON.parse(m.result ?? 'null'));
+      else p.reject(new FunctionError(m.error!.name, m.error!.message, m.error!.stack));
+    });
+    const die = (err: Error) => {
+      this.dead = true;
+      for (const p of this.#pending.values()) p.reject(new FunctionError('Runtime.ExitError', `the function's container stopped: ${err.message}`));
+      this.#pending.clear();
+    };
+    this.#worker.on('error', die);
+    this.#worker.on('exit', (code) => die(new Error(`exit code ${code}`)));
+  }
+
+  async invoke(event: unknown, context: Omit<Context, 'getRemainingTimeInMillis' | 'done' | 'fail' | 'succeed'>): Promise<unknown> {
+    await this.ready;
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      // A JSON round trip, as Lambda's own serialization does: no shared object references.
+      this.#worker.postMessage({ id, event: JSON.stringify(event ?? null), context });
+    });
+  }
+
+  terminate(): Promise<number> {
+    this.dead = true;
+    return this.#worker.terminate();
+  }
+}
+
 export class LambdaHost {
   readonly #root: string;
   readonly #byArn = new Map<string, FunctionWiring>();
-  readonly #loaded = new Map<string, Promise<Handler>>();
+  readonly #containers = new Map<string, Container>();
   readonly #region: string;
+  readonly #env: FunctionEnvironment;
   invocations = 0;
 
-  constructor(root: string, region: string, functions: FunctionWiring[]) {
+  constructor(root: string, env: FunctionEnvironment, functions: FunctionWiring[]) {
     this.#root = root;
-    this.#region = region;
+    this.#region = env.region;
+    this.#env = env;
     for (const f of functions) this.#byArn.set(f.arn, f);
   }
 
@@ -33,33 +135,27 @@ export class LambdaHost {
     return this.#byArn.has(arn);
   }
 
-  /** Imports every handler now, so a broken module fails start-up rather than the first event. */
+  /** Starts every function's container now, so a broken module fails start-up rather than the first event. */
   async loadAll(): Promise<void> {
-    await Promise.all(this.functions.map((f) => this.#handler(f)));
+    await Promise.all(this.functions.map((f) => this.#container(f).ready));
   }
 
-  #handler(f: FunctionWiring): Promise<Handler> {
-    let loaded = this.#loaded.get(f.arn);
-    if (!loaded) {
-      loaded = import(pathToFileURL(resolve(this.#root, f.module)).href).then((mod: Record<string, unknown>) => {
-        const fn = mod[f.exportName];
-        if (typeof fn !== 'function') throw new Error(`${f.module} has no exported function "${f.exportName}" (functions.${f.key}.handler)`);
-        return fn as Handler;
-      });
-      this.#loaded.set(f.arn, loaded);
+  #container(f: FunctionWiring): Container {
+    let c = this.#containers.get(f.arn);
+    if (!c || c.dead) {
+      c = new Container(this.#root, f, this.#env);
+      this.#containers.set(f.arn, c);
     }
-    return loaded;
+    return c;
   }
 
   /** Invokes a function by ARN, as Lambda's synchronous Invoke would; errors keep their name for Retry/Catch. */
   async invoke(arn: string, event: unknown): Promise<unknown> {
     const f = this.#byArn.get(arn);
     if (!f) throw new FunctionNotFound(`Function not found: ${arn}`);
-    const handler = await this.#handler(f);
     this.invocations++;
     const requestId = randomUUID();
-    const started = Date.now();
-    const context: Context = {
+    return this.#container(f).invoke(event, {
       callbackWaitsForEmptyEventLoop: false,
       functionName: f.name,
       functionVersion: '$LATEST',
@@ -68,14 +164,12 @@ export class LambdaHost {
       awsRequestId: requestId,
       logGroupName: `/aws/lambda/${f.name}`,
       logStreamName: `local/${requestId}`,
-      getRemainingTimeInMillis: () => Math.max(0, 10_000 - (Date.now() - started)),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
-    // A JSON round trip, as Lambda's own serialization does: no shared object references.
-    const result = await handler(JSON.parse(JSON.stringify(event ?? null)), context);
-    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#containers.values()].map((c) => c.terminate()));
+    this.#containers.clear();
   }
 
   get region(): string {

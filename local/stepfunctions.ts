@@ -24,6 +24,9 @@ export interface PutEventsOutput {
 }
 export type PutEvents = (entries: PutEventsEntry[]) => Promise<PutEventsOutput>;
 
+/** Checks a call a state machine's role makes (local IAM); throws AccessDeniedException when its role does not allow it. */
+export type AuthorizeTask = (stateMachineArn: string, req: { action: string; resource: string; context?: Record<string, string> }) => void;
+
 export interface Execution {
   executionArn: string;
   stateMachineArn: string;
@@ -61,7 +64,10 @@ export class LocalStepFunctions {
   /** States entered, as Step Functions counts state transitions. */
   transitions = 0;
 
-  constructor(machines: StateMachineWiring[], lambdas: LambdaHost, putEvents: PutEvents, region: string) {
+  readonly #authorize: AuthorizeTask;
+
+  constructor(machines: StateMachineWiring[], lambdas: LambdaHost, putEvents: PutEvents, region: string, authorize: AuthorizeTask = () => undefined) {
+    this.#authorize = authorize;
     this.#lambdas = lambdas;
     this.#putEvents = putEvents;
     this.#region = region;
@@ -99,17 +105,37 @@ export class LocalStepFunctions {
       const resource = String(state.Resource);
       const waits = resource.endsWith('.waitForTaskToken');
       const base = resource.replace(/\.waitForTaskToken$/, '');
+      // The machine's role must allow each call its Tasks make, as in AWS; a denial fails the Task.
+      const allowed = (errorName: string, req: { action: string; resource: string; context?: Record<string, string> }) => {
+        try {
+          this.#authorize(wiring.arn, req);
+        } catch (err) {
+          throw new StatesError(errorName, (err as Error).message);
+        }
+      };
       const run = async (input: Json): Promise<Json> => {
         this.tasks++;
-        if (this.#lambdas.has(base)) return (await this.#lambdas.invoke(base, input)) as Json;
+        if (this.#lambdas.has(base)) {
+          allowed('Lambda.AWSLambdaException', { action: 'lambda:InvokeFunction', resource: base });
+          return (await this.#lambdas.invoke(base, input)) as Json;
+        }
         const p = (input ?? {}) as Obj;
         switch (base) {
           case 'arn:aws:states:::lambda:invoke': {
+            allowed('Lambda.AWSLambdaException', { action: 'lambda:InvokeFunction', resource: String(p.FunctionName) });
             const payload = await this.#lambdas.invoke(String(p.FunctionName), p.Payload ?? null);
             return { ExecutedVersion: '$LATEST', Payload: payload as Json, StatusCode: 200 };
           }
           case 'arn:aws:states:::events:putEvents': {
             const entries = (Array.isArray(p.Entries) ? p.Entries : []) as Obj[];
+            for (const e of entries) {
+              const bus = typeof e.EventBusName === 'string' ? e.EventBusName : 'default';
+              allowed('EventBridge.AmazonEventBridgeException', {
+                action: 'events:PutEvents',
+                resource: bus.startsWith('arn:') ? bus : `arn:aws:events:${this.#region}:000000000000:event-bus/${bus}`,
+                context: { 'events:source': String(e.Source ?? ''), 'events:detail-type': String(e.DetailType ?? '') },
+              });
+            }
             const out = await this.#putEvents(
               entries.map((e) => ({ ...(e as object), Detail: typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail ?? {}) }) as PutEventsEntry),
             );
@@ -117,6 +143,7 @@ export class LocalStepFunctions {
             return out as unknown as Json;
           }
           case 'arn:aws:states:::states:startExecution': {
+            allowed('StepFunctions.AWSStepFunctionsException', { action: 'states:StartExecution', resource: String(p.StateMachineArn) });
             const input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {});
             const e = this.startExecution({ stateMachineArn: String(p.StateMachineArn), input, ...(typeof p.Name === 'string' ? { name: p.Name } : {}) });
             return { ExecutionArn: e.executionArn, StartDate: e.startDate.toISOString() };

@@ -32,8 +32,9 @@ export interface ArchivedEvent {
 }
 
 export interface Targets {
-  startExecution(arn: string, input: string): unknown;
-  invokeFunction(arn: string, event: unknown): Promise<unknown>;
+  /** The rule is passed so the target's permissions (its role, a Lambda permission) can be checked. */
+  startExecution(arn: string, input: string, rule: RuleWiring): unknown;
+  invokeFunction(arn: string, event: unknown, rule: RuleWiring): Promise<unknown>;
 }
 
 const MAX_ENTRIES = 10;
@@ -168,8 +169,8 @@ export class LocalBus {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         if (!targets) throw new Error('no targets connected');
-        if (rule.target.kind === 'stateMachine') targets.startExecution(rule.target.arn, JSON.stringify(envelope));
-        else await targets.invokeFunction(rule.target.arn, envelope);
+        if (rule.target.kind === 'stateMachine') targets.startExecution(rule.target.arn, JSON.stringify(envelope), rule);
+        else await targets.invokeFunction(rule.target.arn, envelope, rule);
         return;
       } catch (err) {
         lastError = err;

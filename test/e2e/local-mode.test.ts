@@ -124,7 +124,7 @@ describe('local mode over HTTP', () => {
   });
 
   it('accepts SES v2 SendEmail from the real client and refuses a bad one with BadRequestException', async () => {
-    const ses = new SESv2Client({ endpoint: local.url, region: 'eu-west-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const ses = new SESv2Client({ endpoint: local.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const ok = await ses.send(new SendEmailCommand({ FromEmailAddress: 'a@example.com', Destination: { ToAddresses: ['b@example.com'] }, Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'Hello' } } } } }));
     expect(ok.MessageId).toBeTruthy();
     expect(await readdir(join(local.dataDir, 'outbox'))).toContain(`${ok.MessageId}.eml`);
@@ -133,7 +133,7 @@ describe('local mode over HTTP', () => {
 
   it('serves the generated link-signing secret through Parameter Store, and keeps it across restarts', async () => {
     const name = '/aws/reference/secretsmanager/hitl-gate-dev-link-signing-key';
-    const ssm = (url: string) => new SSMClient({ endpoint: url, region: 'eu-west-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const ssm = (url: string) => new SSMClient({ endpoint: url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const out = await ssm(local.url).send(new GetParametersCommand({ Names: [name, '/nope'], WithDecryption: true }));
     expect(out.Parameters).toEqual([expect.objectContaining({ Name: name, Type: 'SecureString', Value: expect.stringMatching(/^[A-Za-z0-9]{64}$/) })]);
     expect(out.InvalidParameters).toEqual(['/nope']);

@@ -2,7 +2,7 @@
 // and reading its status (GET /reviews/{id}/status), signed with SigV4 as API Gateway's aws_iam authorizer
 // requires (local mode verifies the signature with its own key).
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../local/iam.ts';
+import { Sha256 } from '../../local/iam/sigv4.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 

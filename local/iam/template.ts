@@ -1,0 +1,195 @@
+// The CloudFormation template `sls deploy` would submit, read by local mode for its IAM: `sls package`
+// offline, cached by the inputs that shape the template (serverless.yml, the state machines, the lock
+// file, the stage), so only the first start after a change pays for the packaging.
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { ACCOUNT } from '../wiring.ts';
+import type { Json } from './evaluate.ts';
+
+export type Obj = { [k: string]: Json };
+export interface Resource {
+  Type: string;
+  Properties?: Obj;
+}
+export interface Template {
+  Resources: Record<string, Resource>;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else out.push(path);
+  }
+  return out.sort();
+}
+
+/** The packaged template for a stage, from the cache when serverless.yml and its inputs are unchanged. */
+export async function packagedTemplate(root: string, stage: string, log: (line: string) => void = () => undefined): Promise<Template> {
+  const inputs = ['serverless.yml', 'package-lock.json', ...(await filesUnder(resolve(root, 'statemachines'))).map((f) => f.slice(root.length + 1)), ...(await filesUnder(resolve(root, 'scripts'))).filter((f) => f.endsWith('.cjs')).map((f) => f.slice(root.length + 1))];
+  const hash = createHash('sha256').update(stage);
+  for (const file of inputs) hash.update(file).update(await readFile(resolve(root, file)));
+  const cacheDir = resolve(root, 'node_modules/.cache/hitl-gate');
+  const cached = join(cacheDir, `template-${stage}-${hash.digest('hex').slice(0, 16)}.json`);
+  try {
+    return JSON.parse(await readFile(cached, 'utf8')) as Template;
+  } catch {
+    // Not packaged yet for these inputs.
+  }
+  log(`packaging the ${stage} stage once (sls package) to read its IAM roles; later starts reuse it`);
+  const dir = await mkdtemp(join(tmpdir(), 'hitl-local-package-'));
+  try {
+    await promisify(execFile)(process.execPath, [resolve(root, 'node_modules/.bin/sls'), 'package', '--stage', stage, '--package', dir], {
+      cwd: root,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`sls package --stage ${stage} failed, so local mode cannot read the IAM roles:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+    });
+    const text = await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
+    await mkdir(cacheDir, { recursive: true });
+    const partial = `${cached}.${process.pid}.tmp`;
+    await writeFile(partial, text);
+    await rename(partial, cached);
+    return JSON.parse(text) as Template;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const obj = (v: Json | undefined): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+
+/**
+ * What Ref and Fn::GetAtt Arn mean for the template's resources in local mode: the same names and ARNs
+ * local mode serves (account 000000000000). Anything it cannot resolve becomes a string that matches
+ * no ARN, so an unknown reference can only deny, never allow.
+ */
+export class TemplateResolver {
+  readonly #template: Template;
+  readonly #region: string;
+  readonly #pseudo: Record<string, string>;
+
+  constructor(template: Template, region: string, stackName: string) {
+    this.#template = template;
+    this.#region = region;
+    this.#pseudo = { 'AWS::Region': region, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': stackName };
+  }
+
+  get resources(): [string, Resource][] {
+    return Object.entries(this.#template.Resources);
+  }
+
+  resource(id: string): Resource | undefined {
+    return this.#template.Resources[id];
+  }
+
+  ref(id: string): string {
+    if (this.#pseudo[id]) return this.#pseudo[id]!;
+    const r = this.#template.Resources[id];
+    if (!r) return `<unresolved:${id}>`;
+    const p = obj(r.Properties);
+    const region = this.#region;
+    const name = (key: string) => (typeof p[key] === 'string' ? (p[key] as string) : id);
+    switch (r.Type) {
+      case 'AWS::Lambda::Function':
+        return name('FunctionName');
+      case 'AWS::StepFunctions::StateMachine':
+      case 'AWS::SecretsManager::Secret':
+      case 'AWS::IAM::ManagedPolicy':
+      case 'AWS::SNS::Topic':
+        return this.arn(id);
+      case 'AWS::Events::EventBus':
+        return name('Name');
+      case 'AWS::Events::Rule':
+        return name('Name');
+      case 'AWS::DynamoDB::Table':
+        return name('TableName');
+      case 'AWS::IAM::Role':
+        return name('RoleName');
+      case 'AWS::SQS::Queue':
+        return `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name('QueueName')}`;
+      case 'AWS::Logs::LogGroup':
+        return name('LogGroupName');
+      case 'AWS::ApiGatewayV2::Api':
+        return 'local';
+      default:
+        return id;
+    }
+  }
+
+  arn(id: string): string {
+    const r = this.#template.Resources[id];
+    if (!r) return `<unresolved:${id}.Arn>`;
+    const p = obj(r.Properties);
+    const region = this.#region;
+    const name = (key: string) => (typeof p[key] === 'string' ? (p[key] as string) : id);
+    switch (r.Type) {
+      case 'AWS::Lambda::Function':
+        return `arn:aws:lambda:${region}:${ACCOUNT}:function:${name('FunctionName')}`;
+      case 'AWS::StepFunctions::StateMachine':
+        return `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${name('StateMachineName')}`;
+      case 'AWS::Events::EventBus':
+        return `arn:aws:events:${region}:${ACCOUNT}:event-bus/${name('Name')}`;
+      case 'AWS::Events::Rule': {
+        const bus = p.EventBusName === undefined ? 'default' : String(this.value(p.EventBusName));
+        return `arn:aws:events:${region}:${ACCOUNT}:rule/${bus === 'default' ? '' : `${bus}/`}${name('Name')}`;
+      }
+      case 'AWS::DynamoDB::Table':
+        return `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${name('TableName')}`;
+      case 'AWS::SecretsManager::Secret':
+        return `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${name('Name')}`;
+      case 'AWS::SQS::Queue':
+        return `arn:aws:sqs:${region}:${ACCOUNT}:${name('QueueName')}`;
+      case 'AWS::SNS::Topic':
+        return `arn:aws:sns:${region}:${ACCOUNT}:${name('TopicName')}`;
+      case 'AWS::IAM::Role':
+        return `arn:aws:iam::${ACCOUNT}:role/${name('RoleName')}`;
+      case 'AWS::IAM::ManagedPolicy':
+        return `arn:aws:iam::${ACCOUNT}:policy/${name('ManagedPolicyName')}`;
+      case 'AWS::Logs::LogGroup':
+        return `arn:aws:logs:${region}:${ACCOUNT}:log-group:${name('LogGroupName')}:*`;
+      default:
+        return `<unresolved:${id}.Arn>`;
+    }
+  }
+
+  /** A template value with its intrinsic functions resolved. */
+  value(v: Json | undefined): Json {
+    if (v === undefined) return null;
+    if (Array.isArray(v)) return v.map((x) => this.value(x));
+    if (!v || typeof v !== 'object') return v;
+    const keys = Object.keys(v);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
+      const [fn] = keys as [string];
+      const arg = v[fn]!;
+      switch (fn) {
+        case 'Ref':
+          return this.ref(String(arg));
+        case 'Fn::GetAtt': {
+          const [id, attr] = Array.isArray(arg) ? (arg as string[]) : String(arg).split('.');
+          return attr === 'Arn' ? this.arn(id!) : `<unresolved:${id}.${attr}>`;
+        }
+        case 'Fn::Join': {
+          const [sep, parts] = arg as [string, Json[]];
+          return parts.map((p) => String(this.value(p))).join(sep);
+        }
+        case 'Fn::Sub': {
+          const [template, vars] = Array.isArray(arg) ? (arg as [string, Obj]) : [arg as string, {} as Obj];
+          return template.replace(/\$\{([^}!][^}]*)\}/g, (_m, ref: string) => {
+            if (vars[ref] !== undefined) return String(this.value(vars[ref]));
+            const [id, attr] = ref.split('.');
+            return attr ? (attr === 'Arn' ? this.arn(id!) : `<unresolved:${ref}>`) : this.ref(id!);
+          });
+        }
+        default:
+          return `<unresolved:${fn}>`;
+      }
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x)]));
+  }
+}

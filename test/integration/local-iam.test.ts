@@ -1,0 +1,158 @@
+// Local mode's IAM is AWS's: each function calls with its own role's credentials, the roles come from
+// the packaged template, and a call the role does not allow is refused with AccessDeniedException.
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { startLocal, type LocalApp } from '../../local/app.ts';
+import { Sha256 } from '../../local/iam/sigv4.ts';
+import { clients, ROOT } from '../support/local.ts';
+import { purchaseOrder } from '../support/proposals.ts';
+import { reviewIdFor } from '../../functions/domain/ids.ts';
+
+const quiet = { POWERTOOLS_LOG_LEVEL: 'ERROR' };
+
+/** A copy of the project whose serverless.yml is changed by `edit`, sharing node_modules. */
+async function projectWith(edit: (yml: string) => string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'hitl-iam-project-'));
+  for (const entry of ['functions', 'events', 'local', 'policy', 'statemachines', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+    await cp(join(ROOT, entry), join(dir, entry), { recursive: true });
+  }
+  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const yml = await readFile(join(ROOT, 'serverless.yml'), 'utf8');
+  const changed = edit(yml);
+  if (changed === yml) throw new Error('the edit changed nothing in serverless.yml');
+  await writeFile(join(dir, 'serverless.yml'), changed);
+  return dir;
+}
+
+describe('local IAM with the shipped roles', () => {
+  let app: LocalApp;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'hitl-iam-'));
+    app = await startLocal({ root: ROOT, port: 0, dataDir, schedules: false, environment: quiet });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.idle();
+    await app?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("refuses a function's own key what its role does not grant (classify may not write reviews)", async () => {
+    const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: app.iam.credentialsFor('classify') });
+    const table = app.wiring.environment.REVIEWS_TABLE!;
+    const denied = await dynamo.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } })).catch((e: Error) => e);
+    expect(denied).toMatchObject({ name: 'AccessDeniedException' });
+    expect((denied as Error).message).toBe(
+      `User: arn:aws:sts::000000000000:assumed-role/ClassifyIamRoleLambdaExecution/hitl-gate-dev-classify is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-west-1:000000000000:table/${table} because no identity-based policy allows the dynamodb:PutItem action`,
+    );
+  });
+
+  it("allows a function's key what its role grants, and only on the resources named (openReview reads the table)", async () => {
+    const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: app.iam.credentialsFor('openReview') });
+    const table = app.wiring.environment.REVIEWS_TABLE!;
+    await expect(dynamo.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } }))).resolves.toBeDefined();
+    await expect(dynamo.send(new GetItemCommand({ TableName: 'another-table', Key: { pk: { S: 'x' } } }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it('refuses a key it never issued, as AWS refuses an unknown access key', async () => {
+    const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' } });
+    await expect(dynamo.send(new GetItemCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+  });
+
+  it('refuses a wrong secret for a known key', async () => {
+    const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: app.iam.credentialsFor('openReview').accessKeyId, secretAccessKey: 'guessed' } });
+    await expect(dynamo.send(new GetItemCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+  });
+
+  describe('signatures, checked as strictly as AWS checks them', () => {
+    const body = JSON.stringify({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } });
+
+    /** A DynamoDB GetItem signed with the developer's key; `tamper` changes the request after signing. */
+    async function send(tamper: (r: { headers: Record<string, string>; body: string }) => void, signed: string[] = ['host', 'x-amz-date', 'x-amz-target', 'content-type']) {
+      const url = new URL(app.url);
+      const headers: Record<string, string> = { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' };
+      const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: app.wiring.region, service: 'dynamodb', sha256: Sha256 });
+      const out = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', headers, body }, { signableHeaders: new Set(signed), unsignableHeaders: new Set(Object.keys(headers).filter((h) => !signed.includes(h))) });
+      const r = { headers: out.headers as Record<string, string>, body };
+      tamper(r);
+      return new Promise<{ status: number; body: Record<string, string> }>((resolve, reject) => {
+        const req = request(app.url, { method: 'POST', headers: { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) } }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Record<string, string> }));
+        });
+        req.on('error', reject);
+        req.end(r.body);
+      });
+    }
+
+    it('accepts the request as signed', async () => {
+      expect((await send(() => undefined)).status).toBe(200);
+    });
+
+    it('refuses a body changed after signing', async () => {
+      const res = await send((r) => (r.body = r.body.replace('REVIEW#x', 'REVIEW#y')));
+      expect(res).toMatchObject({ status: 400, body: { __type: 'InvalidSignatureException' } });
+    });
+
+    it('refuses a body changed after signing even when it carries the signed content hash', async () => {
+      const res = await send((r) => {
+        r.headers['x-amz-content-sha256'] = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+        r.body = r.body.replace('REVIEW#x', 'REVIEW#y');
+      });
+      expect(res).toMatchObject({ status: 400, body: { __type: 'InvalidSignatureException' } });
+    });
+
+    it('refuses a signed header changed after signing', async () => {
+      const res = await send((r) => (r.headers['x-amz-target'] = 'DynamoDB_20120810.DeleteItem'));
+      expect(res).toMatchObject({ status: 400, body: { __type: 'InvalidSignatureException' } });
+    });
+
+    it('refuses a signature that does not sign Host', async () => {
+      const res = await send(() => undefined, ['x-amz-date', 'x-amz-target', 'content-type']);
+      expect(res).toMatchObject({ status: 400, body: { __type: 'InvalidSignatureException', message: "'Host' must be a 'SignedHeader' in the AWS Authorization." } });
+    });
+
+    it('refuses an unsigned request', async () => {
+      const res = await send((r) => delete r.headers.authorization);
+      expect(res).toMatchObject({ status: 400, body: { __type: 'MissingAuthenticationTokenException' } });
+    });
+  });
+});
+
+describe('a grant removed from serverless.yml', () => {
+  let app: LocalApp;
+  let root: string;
+  let dataDir: string;
+  beforeAll(async () => {
+    // openReview without createReviews: the conditional put that opens a review is no longer allowed.
+    root = await projectWith((yml) => yml.replace('iamRoleStatements: [*readReviews, *createReviews]', 'iamRoleStatements: [*readReviews]'));
+    dataDir = await mkdtemp(join(tmpdir(), 'hitl-iam-'));
+    app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: quiet });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.idle();
+    await app?.close();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('makes the flow that needs it fail with AccessDeniedException, visibly, as it would in AWS', async () => {
+    const proposal = purchaseOrder(5000);
+    await clients(app.url).eventBridge.send(new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source: 'agent.test', DetailType: 'Action Proposed', Detail: JSON.stringify(proposal) }] }));
+    await app.idle();
+    const failed = app.bus.events.find((e) => e.DetailType === 'Intake Failed');
+    expect(failed).toBeDefined();
+    expect(failed!.Detail).toContain('AccessDeniedException');
+    expect(failed!.Detail).toContain('is not authorized to perform: dynamodb:PutItem');
+    const review = await new DynamoDBClient({ endpoint: app.url, region: app.wiring.region }).send(
+      new GetItemCommand({ TableName: app.wiring.environment.REVIEWS_TABLE!, Key: { pk: { S: `REVIEW#${reviewIdFor(proposal.agentId, proposal.proposalId)}` }, sk: { S: 'META' } } }),
+    );
+    expect(review.Item).toBeUndefined();
+  });
+});
