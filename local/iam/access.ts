@@ -16,6 +16,8 @@ export interface Principal {
   grants: Grant[];
   /** The developer's own key: allowed everything, as an account administrator. */
   admin?: boolean;
+  /** A person's or an agent's key, not one of the stack's own roles (left out of the unused-grant report). */
+  user?: boolean;
 }
 
 export class AccessDenied extends AwsError {
@@ -64,7 +66,7 @@ export class LocalIam {
   addUser(accessKeyId: string, secretAccessKey: string, managedPolicyId: string): void {
     const doc = obj(this.#resolver.value(obj(this.#resolver.resource(managedPolicyId)?.Properties).PolicyDocument));
     const grants = list(doc.Statement).map((s, i) => ({ id: `${managedPolicyId}.Statement[${i}]`, statement: s as unknown as Statement }));
-    this.#keys.set(accessKeyId, { secret: secretAccessKey, principal: { arn: `arn:aws:iam::${ACCOUNT}:user/${accessKeyId}`, name: accessKeyId, grants } });
+    this.#keys.set(accessKeyId, { secret: secretAccessKey, principal: { arn: `arn:aws:iam::${ACCOUNT}:user/${accessKeyId}`, name: accessKeyId, grants, user: true } });
   }
 
   credentialsFor(functionKey: string): { accessKeyId: string; secretAccessKey: string } {
@@ -117,12 +119,12 @@ export class LocalIam {
     });
   }
 
-  /** Every action of every grant of the functions' roles that no request used (besides the runtime's logs and traces). */
+  /** Every action of every grant of the stack's own roles that no request used (besides the runtime's logs and traces). */
   unusedGrants(): UnusedGrant[] {
     const out: UnusedGrant[] = [];
     const seen = new Set<string>();
     for (const { principal } of this.#keys.values()) {
-      if (principal.admin || seen.has(principal.name)) continue;
+      if (principal.admin || principal.user || seen.has(principal.name)) continue;
       seen.add(principal.name);
       for (const g of principal.grants) {
         if (g.statement.Effect !== 'Allow') continue;

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { startLocal, type LocalApp } from '../../local/app.ts';
 import { Sha256 } from '../../local/iam/sigv4.ts';
@@ -67,6 +67,31 @@ describe('local IAM with the shipped roles', () => {
   it('refuses a wrong secret for a known key', async () => {
     const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: app.iam.credentialsFor('openReview').accessKeyId, secretAccessKey: 'guessed' } });
     await expect(dynamo.send(new GetItemCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+  });
+
+  describe("an agent's key, with the stack's AgentPolicy", () => {
+    const agent = { accessKeyId: 'agent', secretAccessKey: 'agent' };
+    const put = (Source: string, DetailType: string) =>
+      new EventBridgeClient({ endpoint: app.url, region: app.wiring.region, credentials: agent }).send(
+        new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source, DetailType, Detail: JSON.stringify(purchaseOrder(500)) }] }),
+      );
+
+    it('may propose an action', async () => {
+      await expect(put('agent.procurement', 'Action Proposed')).resolves.toMatchObject({ FailedEntryCount: 0 });
+    });
+
+    it('may not publish an outcome, nor anything as hitl-gate', async () => {
+      const granted = await put('hitl.gate', 'Approval Granted').catch((e: Error) => e);
+      expect(granted).toMatchObject({ name: 'AccessDeniedException' });
+      expect((granted as Error).message).toContain('is not authorized to perform: events:PutEvents on resource: arn:aws:events:eu-west-1:000000000000:event-bus/hitl-dev');
+      await expect(put('hitl.gate', 'Action Proposed')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(put('agent.procurement', 'Approval Granted')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    });
+
+    it('may not read the reviews table directly', async () => {
+      const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: agent });
+      await expect(dynamo.send(new GetItemCommand({ TableName: app.wiring.environment.REVIEWS_TABLE!, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    });
   });
 
   describe('signatures, checked as strictly as AWS checks them', () => {

@@ -335,6 +335,26 @@ describe('functions', () => {
   });
 });
 
+describe('agents', () => {
+  it('offers agents a managed policy that proposes actions but never speaks as hitl-gate, and reads or cancels reviews', () => {
+    const policy = template.Resources[the('AWS::IAM::ManagedPolicy')]!;
+    const statements = asList(((props(policy).PolicyDocument as JsonObject).Statement)) as JsonObject[];
+    expect(statements.map((s) => ({ action: s.Action, resource: asList(s.Resource).map(render), condition: s.Condition }))).toEqual([
+      { action: 'events:PutEvents', resource: ['${Bus.Arn}'], condition: { StringEquals: { 'events:detail-type': 'Action Proposed' }, StringNotLike: { 'events:source': 'hitl.*' } } },
+      {
+        action: 'execute-api:Invoke',
+        resource: ['arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/GET/reviews/*/status', 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/reviews/*/cancel'],
+        condition: undefined,
+      },
+    ]);
+  });
+
+  it('outputs what an operator and an agent need: the API URL, the bus, the table and the agent policy', () => {
+    expect(Object.keys(template.Outputs ?? {}).sort()).toEqual(expect.arrayContaining(['AgentPolicyArn', 'ApiUrl', 'BusArn', 'BusName', 'ReviewsTableName']));
+    expect(template.Outputs!.AgentPolicyArn!.Value).toEqual({ Ref: the('AWS::IAM::ManagedPolicy') });
+  });
+});
+
 describe('least privilege', () => {
   const allows = () => policyStatements(template).filter(({ statement }) => statement.Effect === 'Allow');
 
