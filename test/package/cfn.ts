@@ -100,3 +100,6 @@ export function policyStatements(template: Template): { at: string; statement: J
 }
 
 export const asList = (v: Json | undefined): Json[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** `[logicalId, resource]` for every resource of a type. */
+export const resourcesOfType = (template: Template, type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
