@@ -349,9 +349,18 @@ describe('agents', () => {
     ]);
   });
 
-  it('outputs what an operator and an agent need: the API URL, the bus, the table and the agent policy', () => {
-    expect(Object.keys(template.Outputs ?? {}).sort()).toEqual(expect.arrayContaining(['AgentPolicyArn', 'ApiUrl', 'BusArn', 'BusName', 'ReviewsTableName']));
-    expect(template.Outputs!.AgentPolicyArn!.Value).toEqual({ Ref: the('AWS::IAM::ManagedPolicy') });
+  it('outputs what an operator and an agent need: the API URL, the bus, the table, the agent policy and the alarm topic', () => {
+    const values = Object.fromEntries(Object.entries(template.Outputs ?? {}).map(([name, o]) => [name, render(o.Value)]));
+    const bus = the('AWS::Events::EventBus');
+    expect(values).toEqual(expect.objectContaining({
+      // The same URL as the approvers' links (publicUrl's default).
+      ApiUrl: `https://\${${the('AWS::ApiGatewayV2::Api')}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}`,
+      BusName: `\${${bus}}`,
+      BusArn: `\${${bus}.Arn}`,
+      ReviewsTableName: `\${${the('AWS::DynamoDB::Table')}}`,
+      AgentPolicyArn: `\${${the('AWS::IAM::ManagedPolicy')}}`,
+      AlarmTopicArn: `\${${the('AWS::SNS::Topic')}}`,
+    }));
   });
 });
 
