@@ -104,7 +104,8 @@ describe('state machines', () => {
   it("runs hitl-gate's own workflows as Express that log errors without execution data to a log group of the stack and trace with X-Ray; the example caller is Standard", () => {
     const logGroups = new Set(ofType('AWS::Logs::LogGroup').map(([id]) => id));
     const observed = each('AWS::StepFunctions::StateMachine', (m) => {
-      const logging = props(m).LoggingConfiguration as JsonObject;
+      const logging = props(m).LoggingConfiguration as JsonObject | undefined;
+      if (logging === undefined) return { type: props(m).StateMachineType, logging: 'none', tracing: (props(m).TracingConfiguration as JsonObject | undefined)?.Enabled };
       const destinations = asList(logging.Destinations).map((d) => ((d as JsonObject).CloudWatchLogsLogGroup as JsonObject).LogGroupArn as { 'Fn::GetAtt'?: Json[] });
       return {
         type: props(m).StateMachineType,
@@ -119,8 +120,8 @@ describe('state machines', () => {
     expect(observed).toEqual({
       IntakeStateMachine: express,
       ResumeStateMachine: express,
-      // A caller's workflow waits for days: Standard, logging its errors.
-      ProcurementCallerStateMachine: { type: 'STANDARD', level: 'ERROR', includeExecutionData: false, logsToStackLogGroup: true, tracing: true },
+      // A caller's workflow waits for days: Standard, whose execution history Step Functions keeps (90 days).
+      ProcurementCallerStateMachine: { type: 'STANDARD', logging: 'none', tracing: true },
     });
   });
 });
