@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
 import { describeIssues } from '../../events/index.ts';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
@@ -48,7 +48,7 @@ export async function cancel(event: APIGatewayProxyEventV2WithIAMAuthorizer): Pr
 }
 
 export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, HttpResult>(cancel)
-  .use(injectLambdaContext(logger))
+  .use(observability())
   .use(httpHeaderNormalizer())
   .use(httpJsonBodyParser())
   .use(httpErrors<APIGatewayProxyEventV2WithIAMAuthorizer>());

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { publish } from '../adapters/event-bus.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
@@ -84,4 +84,4 @@ async function follow(before: Review, after: Review, kind: Exclude<EscalateResul
   await startResume(config().RESUME_STATE_MACHINE_ARN, after.id);
 }
 
-export const handler = middy(escalate).use(injectLambdaContext(logger)).use(linkKeyMiddleware());
+export const handler = middy(escalate).use(observability()).use(linkKeyMiddleware());

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
@@ -24,4 +24,4 @@ export async function openReview(input: { review: Review }): Promise<OpenReviewR
   return { reviewId: existing.id, next, event: invalidProposal({ detail: { proposalId: existing.proposalId, agentId: existing.agentId, action: input.review.action } }, [error], clockNow()) };
 }
 
-export const handler = middy(openReview).use(injectLambdaContext(logger));
+export const handler = middy(openReview).use(observability());

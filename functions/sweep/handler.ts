@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { publish } from '../adapters/event-bus.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
@@ -107,4 +107,4 @@ async function redrive(review: Review, now: Date): Promise<boolean> {
   return true;
 }
 
-export const handler = middy(sweep).use(injectLambdaContext(logger)).use(linkKeyMiddleware());
+export const handler = middy(sweep).use(observability()).use(linkKeyMiddleware());
