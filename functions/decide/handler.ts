@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { describeIssues } from '../../events/index.ts';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
-import { observability } from '../adapters/observability.ts';
+import { count, measure, Metric, observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { policy } from '../adapters/policy-files.ts';
@@ -110,6 +110,8 @@ async function record(event: APIGatewayProxyEventV2, context: Context, request: 
     }
   }
   if (!saved || !result) throw new StaleReview(`review ${reviewId} kept changing; try again`);
+  count(Metric.Decisions, { decision: request.decision });
+  if (result.decided) measure(Metric.DecisionLatency, now.getTime() - Date.parse(saved.createdAt));
   logger.info('decision recorded', { reviewId, approver: claims.approverId, decision: request.decision, decided: result.decided, status: saved.status });
 
   if (result.decided) {
