@@ -13,8 +13,8 @@ const signed = (method: 'GET' | 'POST', path: string, body?: object) => signedFe
 
 /** Grants no flow below uses, each with the reason it stays. */
 const JUSTIFIED: Record<string, string> = {
-  'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[5])': 'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
-  'sweep ses:SendEmail (SweepIamRoleLambdaExecution.Policies[0].Statement[6])': 'reminders before a deadline, where a step asks for them (test/integration/reminders.test.ts)',
+  'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[6])': 'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
+  'sweep ses:SendEmail (SweepIamRoleLambdaExecution.Policies[0].Statement[7])': 'reminders before a deadline, where a step asks for them (test/integration/reminders.test.ts)',
   // serverless-step-functions adds these to a role whenever a Task uses states:startExecution, for the
   // .sync pattern intake does not use; the plugin has no setting to leave them out.
   'IntakeStateMachineRole states:DescribeExecution (IntakeStateMachineRole.Policies[0].Statement[3])': 'added by serverless-step-functions for startExecution.sync (unused)',
