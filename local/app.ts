@@ -27,6 +27,13 @@ import { requestsOf, serviceOfTarget, sesSendEmail } from './iam/requests.ts';
 import { apiGatewayEvent, httpResponse, routesFrom, type Route } from './http-api.ts';
 import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
 
+/**
+ * The functions' settings for runs whose output is their own (tests, benchmarks, the story): errors only,
+ * and no EMF metrics, whose JSON lines would bury that output. Overrides of serverless.yml's settings, so
+ * the code runs as in Lambda; the metrics test turns them on again to read them.
+ */
+export const QUIET_FUNCTIONS: Readonly<Record<string, string>> = { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' };
+
 export interface LocalOptions {
   /** Project root (where serverless.yml is). */
   root: string;

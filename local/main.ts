@@ -34,7 +34,7 @@ app = await startLocal({
   stage: process.env.STAGE ?? 'dev',
   timeScale: Number(process.env.HITL_TIME_SCALE ?? 1),
   // Try another policy or directory without editing serverless.yml: POLICY_FILE=policy/next.yml npm start
-  environment: Object.fromEntries((['POLICY_FILE', 'DIRECTORY_FILE', 'POWERTOOLS_LOG_LEVEL'] as const).flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))),
+  environment: Object.fromEntries((['POLICY_FILE', 'DIRECTORY_FILE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED'] as const).flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))),
   log,
 }).catch((err: Error) => {
   log(`local mode failed to start: ${err.message}`);

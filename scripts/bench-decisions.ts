@@ -5,12 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { startLocal } from '../local/app.ts';
+import { QUIET_FUNCTIONS, startLocal } from '../local/app.ts';
 
 const N = Number(process.env.BENCH_REVIEWS ?? 200);
 const root = resolve(import.meta.dirname, '..');
 const dataDir = await mkdtemp(join(tmpdir(), 'hitl-bench-'));
-const app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+const app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: QUIET_FUNCTIONS });
 const eventBridge = new EventBridgeClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
 const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'].map((op) => `DynamoDB_20120810.${op}`);

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocal } from '../local/app.ts';
+import { QUIET_FUNCTIONS, startLocal } from '../local/app.ts';
 
 const N = Number(process.env.BENCH_PROPOSALS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -21,7 +21,7 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 }
 
 const t0 = performance.now();
-const app = await startLocal({ root, port: 0, dataDir, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' }, persist: process.env.HITL_PERSIST === '1' });
+const app = await startLocal({ root, port: 0, dataDir, environment: QUIET_FUNCTIONS, persist: process.env.HITL_PERSIST === '1' });
 const startMs = performance.now() - t0;
 const common = { endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const table = app.wiring.environment.REVIEWS_TABLE!;

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocal } from '../local/app.ts';
+import { QUIET_FUNCTIONS, startLocal } from '../local/app.ts';
 import { keys } from '../functions/adapters/reviews-table.ts';
 import type { SweepResult } from '../functions/sweep/handler.ts';
 
@@ -15,7 +15,7 @@ const PENDING = Number(process.env.BENCH_PENDING ?? 10_000);
 const DUE = Number(process.env.BENCH_DUE ?? 20);
 const root = resolve(import.meta.dirname, '..');
 const dataDir = await mkdtemp(join(tmpdir(), 'hitl-bench-'));
-const app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+const app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: QUIET_FUNCTIONS });
 const common = { endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient(common));
 const table = app.wiring.environment.REVIEWS_TABLE!;

@@ -8,11 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { startLocal } from '../local/app.ts';
+import { QUIET_FUNCTIONS, startLocal } from '../local/app.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const dataDir = await mkdtemp(join(tmpdir(), 'hitl-story-'));
-const app = await startLocal({ root, port: 0, dataDir, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+const app = await startLocal({ root, port: 0, dataDir, environment: QUIET_FUNCTIONS });
 const eventBridge = new EventBridgeClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 const t0 = app.clock.now();
 const MIN = 60_000;

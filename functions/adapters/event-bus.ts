@@ -1,8 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { HITL_SOURCE } from '../../events/index.ts';
 import type { BusEvent } from '../domain/review-events.ts';
+import { tracer } from './observability.ts';
 
-const client = new EventBridgeClient({});
+const client = tracer.captureAWSv3Client(new EventBridgeClient({}));
 
 /** Publishes hitl-gate's own events; a partial failure throws so the caller's retry covers it. */
 export async function publish(busName: string, events: BusEvent[]): Promise<string[]> {

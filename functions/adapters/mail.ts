@@ -1,6 +1,7 @@
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { tracer } from './observability.ts';
 
-const client = new SESv2Client({});
+const client = tracer.captureAWSv3Client(new SESv2Client({}));
 
 export interface Email {
   to: string[];

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { attentionAt, type HistoryEntry, type Review } from '../domain/review.ts';
+import { tracer } from './observability.ts';
 
 /** Thrown when a conditional write lost a race: the caller re-reads and decides again. */
 export class StaleReview extends Error {
@@ -185,7 +186,7 @@ function unmarshallItem(item: NonNullable<ConditionalCheckFailedException['Item'
   return unmarshall(item);
 }
 
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
   marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
 });
 

@@ -8,8 +8,9 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import type { Callback } from '../domain/review.ts';
+import { tracer } from './observability.ts';
 
-const client = new SFNClient({});
+const client = tracer.captureAWSv3Client(new SFNClient({}));
 
 /** The restart: a fresh Express execution of `resume` for a decided review. */
 export async function startResume(stateMachineArn: string, reviewId: string): Promise<string> {

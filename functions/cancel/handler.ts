@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
 import { describeIssues } from '../../events/index.ts';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { count, Metric, observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
@@ -33,6 +33,7 @@ export async function cancel(event: APIGatewayProxyEventV2WithIAMAuthorizer): Pr
     const { next, entries } = cancelReview(review, { id: caller, kind: 'system' }, parsed.data.reason, clockNow());
     try {
       const saved = await table.save(review, next, entries);
+      count(Metric.Cancellations);
       logger.info('review cancelled', { reviewId, caller });
       try {
         await startResume(config().RESUME_STATE_MACHINE_ARN, reviewId);
@@ -48,7 +49,7 @@ export async function cancel(event: APIGatewayProxyEventV2WithIAMAuthorizer): Pr
 }
 
 export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, HttpResult>(cancel)
-  .use(injectLambdaContext(logger))
+  .use(observability())
   .use(httpHeaderNormalizer())
   .use(httpJsonBodyParser())
   .use(httpErrors<APIGatewayProxyEventV2WithIAMAuthorizer>());

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ActionProposed, describeIssues } from '../../events/index.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { policy } from '../adapters/policy-files.ts';
 import { newReview, type Review } from '../domain/review.ts';
@@ -32,4 +32,4 @@ export async function classify(event: EventBridgeEvent<string, unknown>): Promis
   return { valid: true, review };
 }
 
-export const handler = middy(classify).use(injectLambdaContext(logger));
+export const handler = middy(classify).use(observability());

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { completed } from '../domain/review.ts';
@@ -22,4 +22,4 @@ export async function completeReview(input: { reviewId: string }): Promise<{ com
   }
 }
 
-export const handler = middy(completeReview).use(injectLambdaContext(logger));
+export const handler = middy(completeReview).use(observability());

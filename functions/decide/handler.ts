@@ -2,12 +2,12 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { describeIssues } from '../../events/index.ts';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { count, measure, Metric, observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { policy } from '../adapters/policy-files.ts';
@@ -110,6 +110,8 @@ async function record(event: APIGatewayProxyEventV2, context: Context, request: 
     }
   }
   if (!saved || !result) throw new StaleReview(`review ${reviewId} kept changing; try again`);
+  count(Metric.Decisions, { decision: request.decision });
+  if (result.decided) measure(Metric.DecisionLatency, now.getTime() - Date.parse(saved.createdAt));
   logger.info('decision recorded', { reviewId, approver: claims.approverId, decision: request.decision, decided: result.decided, status: saved.status });
 
   if (result.decided) {
@@ -129,7 +131,7 @@ async function record(event: APIGatewayProxyEventV2, context: Context, request: 
 }
 
 export const handler = middy<APIGatewayProxyEventV2, HttpResult>(decide)
-  .use(injectLambdaContext(logger))
+  .use(observability())
   .use(httpHeaderNormalizer())
   .use(httpJsonBodyParser({ disableContentTypeError: true }))
   .use(httpUrlencodeBodyParser({ disableContentTypeError: true }))

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { count, Metric, observability, type MetricName } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { publish } from '../adapters/event-bus.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
@@ -55,6 +55,9 @@ export async function escalate(event: Breach, context: Context): Promise<{ resul
       if (err instanceof StaleReview) continue; // a decision or another escalation won: decide again on what is there
       throw err;
     }
+    // Counted once stored: a retried delivery only finishes what follows (the branch above).
+    const metric = METRIC_OF[outcome.kind];
+    if (metric) count(metric);
     await follow(review, saved, outcome.kind, now, context);
     logger.info('review escalated', { reviewId, kind: outcome.kind, fromStep: review.step, toStep: saved.step });
     return { result: outcome.kind };
@@ -67,6 +70,13 @@ const KIND_OF: Partial<Record<Review['history'][number]['what'], Exclude<Escalat
   reminded: 'reminded',
   expired: 'expired',
   approved_on_timeout: 'approved',
+};
+
+// A critical review reminded at the end of its route is no new outcome: it is not counted.
+const METRIC_OF: Partial<Record<Exclude<EscalateResult, 'stale'>['kind'], MetricName>> = {
+  escalated: Metric.Escalations,
+  expired: Metric.Expiries,
+  approved: Metric.ApprovedOnTimeout,
 };
 
 /** What follows a stored escalation: new links for the new (or reminded) approvers, the notify list, the events, or the restart. */
@@ -84,4 +94,4 @@ async function follow(before: Review, after: Review, kind: Exclude<EscalateResul
   await startResume(config().RESUME_STATE_MACHINE_ARN, after.id);
 }
 
-export const handler = middy(escalate).use(injectLambdaContext(logger)).use(linkKeyMiddleware());
+export const handler = middy(escalate).use(observability()).use(linkKeyMiddleware());

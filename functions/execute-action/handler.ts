@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { sendEmail } from '../adapters/mail.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
@@ -53,4 +53,4 @@ export async function executeAction(input: { reviewId: string }): Promise<{ exec
   return { executed: true, ref };
 }
 
-export const handler = middy(executeAction).use(injectLambdaContext(logger));
+export const handler = middy(executeAction).use(observability());

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { callbackFor, claimRestart, isDecided, type Callback } from '../domain/review.ts';
@@ -49,4 +49,4 @@ export async function loadOutcome(input: { reviewId: string; executionRef: strin
   return { reviewId: review.id, done: false, version: review.version, event, execute, ...(callback ? { callback } : {}) };
 }
 
-export const handler = middy(loadOutcome).use(injectLambdaContext(logger));
+export const handler = middy(loadOutcome).use(observability());

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { claimNotification, type Review } from '../domain/review.ts';
@@ -48,4 +48,4 @@ export async function notifyApprovers(input: NotifyInput, context: Context): Pro
   return { notified, event: approvalRequested(current, now) };
 }
 
-export const handler = middy(notifyApprovers).use(injectLambdaContext(logger)).use(linkKeyMiddleware());
+export const handler = middy(notifyApprovers).use(observability()).use(linkKeyMiddleware());

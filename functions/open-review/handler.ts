@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { count, Metric, observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
@@ -18,10 +18,13 @@ export interface OpenReviewResult {
 export async function openReview(input: { review: Review }): Promise<OpenReviewResult> {
   const { review: existing, created } = await reviewsTable(config().REVIEWS_TABLE).open(input.review);
   const next = intakeNext(existing, created, input.review.actionHash);
+  // Counted here, not in classify: intake's retries and a duplicate proposal classify again, but create once.
+  if (created && existing.status === 'PENDING') count(Metric.ReviewsOpened, { tier: existing.tier });
+  else if (created) count(Metric.AutoApproved);
   logger.info(created ? 'review opened' : 'proposal seen before', { reviewId: existing.id, status: existing.status, next });
   if (next !== 'conflict') return { reviewId: existing.id, next };
   const error = `proposalId: "${existing.proposalId}" was already used by agent "${existing.agentId}" for a different action (review ${existing.id}); use a new proposalId`;
   return { reviewId: existing.id, next, event: invalidProposal({ detail: { proposalId: existing.proposalId, agentId: existing.agentId, action: input.review.action } }, [error], clockNow()) };
 }
 
-export const handler = middy(openReview).use(injectLambdaContext(logger));
+export const handler = middy(openReview).use(observability());

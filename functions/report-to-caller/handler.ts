@@ -1,6 +1,6 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { answerCaller } from '../adapters/workflows.ts';
 import type { Callback } from '../domain/review.ts';
 
@@ -11,4 +11,4 @@ export async function reportToCaller(input: { reviewId: string; callback: Callba
   return result;
 }
 
-export const handler = middy(reportToCaller).use(injectLambdaContext(logger));
+export const handler = middy(reportToCaller).use(observability());

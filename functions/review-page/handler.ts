@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
@@ -66,7 +66,7 @@ export async function showReview(event: APIGatewayProxyEventV2, context: Context
 }
 
 export const handler = middy<APIGatewayProxyEventV2, HttpResult>(showReview)
-  .use(injectLambdaContext(logger))
+  .use(observability())
   .use(httpHeaderNormalizer())
   .use(linkKeyMiddleware())
   .use(securityHeaders())

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { observability } from '../adapters/observability.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { reviewView } from '../review-page/view.ts';
@@ -22,6 +22,6 @@ export async function reviewStatus(event: APIGatewayProxyEventV2WithIAMAuthorize
 }
 
 export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, HttpResult>(reviewStatus)
-  .use(injectLambdaContext(logger))
+  .use(observability())
   .use(httpHeaderNormalizer())
   .use(httpErrors<APIGatewayProxyEventV2WithIAMAuthorizer>());

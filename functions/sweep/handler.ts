@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
+import { count, Metric, observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { publish } from '../adapters/event-bus.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
@@ -70,6 +70,7 @@ async function breach(review: Review, now: Date): Promise<boolean> {
     throw err;
   }
   await publish(config().EVENT_BUS_NAME, [slaBreached(review, now)]);
+  count(Metric.SlaBreaches);
   logger.info('SLA breached', { reviewId: review.id, step: review.step, deadline: review.deadline });
   return true;
 }
@@ -103,8 +104,9 @@ async function redrive(review: Review, now: Date): Promise<boolean> {
     throw err;
   }
   const executionArn = await startResume(config().RESUME_STATE_MACHINE_ARN, review.id);
+  count(Metric.RestartFailures);
   logger.warn('re-drove a decided review whose restart had not completed', { reviewId: review.id, redrives: next.redrives, executionArn });
   return true;
 }
 
-export const handler = middy(sweep).use(injectLambdaContext(logger)).use(linkKeyMiddleware());
+export const handler = middy(sweep).use(observability()).use(linkKeyMiddleware());

@@ -1,8 +1,7 @@
 // The IAM-authorized routes for agents and services: withdrawing a pending review (POST /reviews/{id}/cancel)
 // and reading its status (GET /reviews/{id}/status), signed with SigV4 as API Gateway's aws_iam authorizer
 // requires (local mode verifies the signature with its own key).
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../local/iam/sigv4.ts';
+import { signedFetch } from '../support/local.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 
@@ -10,12 +9,7 @@ const local = useLocalReviews();
 
 /** A signed request, as an agent's SigV4 HTTP client makes it (service execute-api). */
 async function signed(method: 'GET' | 'POST', path: string, body?: object, secretAccessKey = 'local') {
-  const url = new URL(`${local.h.app.url}${path}`);
-  const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey }, region: 'eu-west-1', service: 'execute-api', sha256: Sha256 });
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { host: url.host, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
-  const request = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, ...(text !== undefined ? { body: text } : {}) });
-  const res = await fetch(url, { method, headers: request.headers as Record<string, string>, ...(text !== undefined ? { body: text } : {}) });
+  const res = await signedFetch(local.h.app.url, method, path, body, secretAccessKey);
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 const cancelRequest = (id: string, body: object, secretAccessKey = 'local') => signed('POST', `/reviews/${id}/cancel`, body, secretAccessKey);

@@ -1,9 +1,7 @@
 // Least privilege, measured: the product's flows run through local mode, which records every grant
 // that allowed a call. A grant no flow used is a finding: remove it, or justify it here.
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../local/iam/sigv4.ts';
-import { clients, eventually } from '../support/local.ts';
+import { clients, eventually, signedFetch } from '../support/local.ts';
 import { proposal, purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 import type { SweepResult } from '../../functions/sweep/handler.ts';
@@ -11,19 +9,12 @@ import type { SweepResult } from '../../functions/sweep/handler.ts';
 const local = useLocalReviews();
 const HOUR = 3_600_000;
 
-async function signed(method: 'GET' | 'POST', path: string, body?: object) {
-  const url = new URL(`${local.h.app.url}${path}`);
-  const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: 'eu-west-1', service: 'execute-api', sha256: Sha256 });
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { host: url.host, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
-  const request = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, ...(text !== undefined ? { body: text } : {}) });
-  return fetch(url, { method, headers: request.headers as Record<string, string>, ...(text !== undefined ? { body: text } : {}) });
-}
+const signed = (method: 'GET' | 'POST', path: string, body?: object) => signedFetch(local.h.app.url, method, path, body);
 
 /** Grants no flow below uses, each with the reason it stays. */
 const JUSTIFIED: Record<string, string> = {
-  'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[5])': 'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
-  'sweep ses:SendEmail (SweepIamRoleLambdaExecution.Policies[0].Statement[6])': 'reminders before a deadline, where a step asks for them (test/integration/reminders.test.ts)',
+  'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[6])': 'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
+  'sweep ses:SendEmail (SweepIamRoleLambdaExecution.Policies[0].Statement[7])': 'reminders before a deadline, where a step asks for them (test/integration/reminders.test.ts)',
   // serverless-step-functions adds these to a role whenever a Task uses states:startExecution, for the
   // .sync pattern intake does not use; the plugin has no setting to leave them out.
   'IntakeStateMachineRole states:DescribeExecution (IntakeStateMachineRole.Policies[0].Statement[3])': 'added by serverless-step-functions for startExecution.sync (unused)',

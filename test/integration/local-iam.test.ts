@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { startLocal, type LocalApp } from '../../local/app.ts';
+import { QUIET_FUNCTIONS, startLocal, type LocalApp } from '../../local/app.ts';
 import { Sha256 } from '../../local/iam/sigv4.ts';
 import { clients, ROOT } from '../support/local.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
 
-const quiet = { POWERTOOLS_LOG_LEVEL: 'ERROR' };
 
 /** A copy of the project whose serverless.yml is changed by `edit`, sharing node_modules. */
 async function projectWith(edit: (yml: string) => string): Promise<string> {
@@ -34,7 +33,7 @@ describe('local IAM with the shipped roles', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hitl-iam-'));
-    app = await startLocal({ root: ROOT, port: 0, dataDir, schedules: false, environment: quiet });
+    app = await startLocal({ root: ROOT, port: 0, dataDir, schedules: false, environment: QUIET_FUNCTIONS });
   }, 120_000);
   afterAll(async () => {
     await app?.idle();
@@ -158,7 +157,7 @@ describe('a grant removed from serverless.yml', () => {
     // openReview without createReviews: the conditional put that opens a review is no longer allowed.
     root = await projectWith((yml) => yml.replace('iamRoleStatements: [*readReviews, *createReviews]', 'iamRoleStatements: [*readReviews]'));
     dataDir = await mkdtemp(join(tmpdir(), 'hitl-iam-'));
-    app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: quiet });
+    app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: QUIET_FUNCTIONS });
   }, 120_000);
   afterAll(async () => {
     await app?.idle();

@@ -16,6 +16,8 @@ const MACHINE_ROLE_COMPANIONS = new Set([
   'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
   'states:DescribeExecution', 'states:StopExecution', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule',
 ]);
+/** What every function's role needs for X-Ray active tracing (provider.tracing.lambda), and nothing more. */
+const FUNCTION_TRACING_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
 interface Bundle {
   zip: string;
@@ -68,6 +70,8 @@ const isArnOf = (v: Json | undefined, id: string) => isObject(v) && JSON.stringi
 const busArns = (bus: string) => [`\${${bus}.Arn}`, `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/\${${bus}}`];
 /** The logical id of a state machine's role. */
 const roleOf = (machine: Resource) => String((props(machine).RoleArn as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
+/** The logical id of a function's role. */
+const functionRoleOf = (fn: Resource) => String((props(fn).Role as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
 const statementsOfRole = (role: string) =>
   policyStatements({ Resources: { [role]: template.Resources[role]! } }).filter(({ at }) => !at.includes('AssumeRolePolicyDocument')).map(({ statement }) => statement);
 
@@ -251,7 +255,7 @@ describe('functions', () => {
   it('gives each function only the settings it reads, the table and the bus of the same stack', () => {
     const table = { Ref: the('AWS::DynamoDB::Table') };
     const bus = { Ref: the('AWS::Events::EventBus') };
-    const settings = each('AWS::Lambda::Function', (fn) => Object.keys(env(fn)).filter((k) => !['STAGE', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'].includes(k)).sort());
+    const settings = each('AWS::Lambda::Function', (fn) => Object.keys(env(fn)).filter((k) => !['STAGE', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED', 'NODE_OPTIONS'].includes(k)).sort());
     const policy = ['DIRECTORY_FILE', 'POLICY_FILE'];
     const mail = ['MAIL_FROM', 'PUBLIC_URL'];
     const sorted = (m: Record<string, string[]>) => Object.fromEntries(Object.entries(m).map(([id, names]) => [id, [...names].sort()]));
@@ -368,10 +372,9 @@ describe('agents', () => {
 describe('least privilege', () => {
   const allows = () => policyStatements(template).filter(({ statement }) => statement.Effect === 'Allow');
 
-  it('gives every function a role of its own with only the actions it needs (besides its logs)', () => {
+  it('gives every function a role of its own with only the actions it needs (besides its logs and its traces)', () => {
     const granted = each('AWS::Lambda::Function', (fn) => {
-      const role = String((props(fn).Role as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
-      return statementsOfRole(role).flatMap(actionsOf).filter((a) => !a.startsWith('logs:')).sort();
+      return statementsOfRole(functionRoleOf(fn)).flatMap(actionsOf).filter((a) => !a.startsWith('logs:')).sort();
     });
     const linkKey = ['secretsmanager:GetSecretValue', 'ssm:GetParameters'];
     const read = ['dynamodb:GetItem'];
@@ -391,7 +394,17 @@ describe('least privilege', () => {
       ReviewPageLambdaFunction: [...read, ...linkKey],
       DecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
     };
-    expect(granted).toEqual(Object.fromEntries(Object.entries(need).map(([id, actions]) => [id, [...actions].sort()])));
+    expect(granted).toEqual(Object.fromEntries(Object.entries(need).map(([id, actions]) => [id, [...actions, ...FUNCTION_TRACING_ACTIONS].sort()])));
+  });
+
+  it('traces every function with X-Ray (active), its role putting traces on "*" (X-Ray actions take no resource)', () => {
+    expect(each('AWS::Lambda::Function', (fn) => props(fn).TracingConfig)).toEqual(sameForAll('AWS::Lambda::Function', { Mode: 'Active' }));
+    const tracing = each('AWS::Lambda::Function', (fn) =>
+      statementsOfRole(functionRoleOf(fn))
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('xray:')))
+        .map((s) => ({ actions: actionsOf(s).sort(), resources: asList(s.Resource).map(render) })),
+    );
+    expect(tracing).toEqual(sameForAll('AWS::Lambda::Function', [{ actions: FUNCTION_TRACING_ACTIONS, resources: ['*'] }]));
   });
 
   it('grants no wildcard action ("*", "dynamodb:*", "dynamodb:Get*") and no NotAction', () => {

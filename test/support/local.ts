@@ -5,7 +5,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { startLocal, type LocalApp } from '../../local/app.ts';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../local/iam/sigv4.ts';
+import { QUIET_FUNCTIONS, startLocal, type LocalApp } from '../../local/app.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -15,10 +17,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Local mode in this process on a free port, with a fresh data folder and quiet function logs. */
-export async function startHarness(): Promise<Harness> {
+/** Local mode in this process on a free port, with a fresh data folder and quiet functions (`environment` overrides more). */
+export async function startHarness(environment: Record<string, string> = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hitl-test-'));
-  const app = await startLocal({ root: ROOT, port: 0, dataDir, schedules: false, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  const app = await startLocal({ root: ROOT, port: 0, dataDir, schedules: false, environment: { ...QUIET_FUNCTIONS, ...environment } });
   return {
     app,
     dataDir,
@@ -38,6 +40,16 @@ export function clients(url: string) {
     sfn: new SFNClient(common),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(common)),
   };
+}
+
+/** A request signed with SigV4 for execute-api, as an agent's HTTP client makes it for the IAM routes. */
+export async function signedFetch(base: string, method: 'GET' | 'POST', path: string, body?: object, secretAccessKey = 'local'): Promise<Response> {
+  const url = new URL(`${base}${path}`);
+  const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey }, region: 'eu-west-1', service: 'execute-api', sha256: Sha256 });
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { host: url.host, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
+  const request = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, ...(text !== undefined ? { body: text } : {}) });
+  return fetch(url, { method, headers: request.headers as Record<string, string>, ...(text !== undefined ? { body: text } : {}) });
 }
 
 export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './local.ts';
+import { QUIET_FUNCTIONS } from '../../local/app.ts';
 
 export interface LocalProcess {
   url: string;
@@ -18,7 +19,7 @@ export async function startLocalProcess(env: Record<string, string> = {}): Promi
   const dataDir = await mkdtemp(join(tmpdir(), 'hitl-e2e-'));
   const child = spawn(process.execPath, ['local/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HITL_DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
+    env: { ...process.env, PORT: '0', HITL_DATA_DIR: dataDir, ...QUIET_FUNCTIONS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
