@@ -15,13 +15,6 @@ const signed = (method: 'GET' | 'POST', path: string, body?: object) => signedFe
 const JUSTIFIED: Record<string, string> = {
   'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[6])': 'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
   'sweep ses:SendEmail (SweepIamRoleLambdaExecution.Policies[0].Statement[7])': 'reminders before a deadline, where a step asks for them (test/integration/reminders.test.ts)',
-  // serverless-step-functions adds these to a role whenever a Task uses states:startExecution, for the
-  // .sync pattern intake does not use; the plugin has no setting to leave them out.
-  'IntakeStateMachineRole states:DescribeExecution (IntakeStateMachineRole.Policies[0].Statement[3])': 'added by serverless-step-functions for startExecution.sync (unused)',
-  'IntakeStateMachineRole states:StopExecution (IntakeStateMachineRole.Policies[0].Statement[3])': 'added by serverless-step-functions for startExecution.sync (unused)',
-  'IntakeStateMachineRole events:PutTargets (IntakeStateMachineRole.Policies[0].Statement[4])': 'added by serverless-step-functions for startExecution.sync (unused)',
-  'IntakeStateMachineRole events:PutRule (IntakeStateMachineRole.Policies[0].Statement[4])': 'added by serverless-step-functions for startExecution.sync (unused)',
-  'IntakeStateMachineRole events:DescribeRule (IntakeStateMachineRole.Policies[0].Statement[4])': 'added by serverless-step-functions for startExecution.sync (unused)',
 };
 
 it('uses every grant of every role across the product flows, or says why not', async () => {

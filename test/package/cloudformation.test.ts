@@ -14,7 +14,8 @@ const MACHINE_ROLE_COMPANIONS = new Set([
   'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
   'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
   'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
-  'states:DescribeExecution', 'states:StopExecution', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule',
+  // Not states:DescribeExecution/StopExecution nor events:PutTargets/PutRule/DescribeRule: the plugin adds
+  // them for .sync Tasks, which no workflow here has, and scripts/serverless-machine-roles.cjs removes them.
 ]);
 /** What every function's role needs for X-Ray active tracing (provider.tracing.lambda), and nothing more. */
 const FUNCTION_TRACING_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
