@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { resolve } from 'node:path';
+import { resolveIntrinsics, type References } from './intrinsics.ts';
 
 export const ACCOUNT = '000000000000';
 
@@ -166,39 +167,17 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
   };
 
   // Resolves the intrinsic functions the wiring uses; anything else is an error, not a silent pass-through.
-  const resolveValue = (v: Json, where: string): Json => {
-    if (Array.isArray(v)) return v.map((x, i) => resolveValue(x, `${where}[${i}]`));
-    if (!v || typeof v !== 'object') return v;
-    const keys = Object.keys(v);
-    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
-      const [fn] = keys as [string];
-      const arg = v[fn]!;
-      switch (fn) {
-        case 'Ref':
-          return lookup(str(arg, `${where}.Ref`), 'ref', where);
-        case 'Fn::GetAtt': {
-          const [id, attr] = Array.isArray(arg) ? (arg as string[]) : String(arg).split('.');
-          if (attr !== 'Arn') throw new Error(`serverless.yml: ${where}: Fn::GetAtt ${attr} is not supported locally`);
-          return lookup(id!, 'arn', where);
-        }
-        case 'Fn::Join': {
-          const [sep, parts] = arg as [string, Json[]];
-          return (parts.map((p, i) => resolveValue(p, `${where}[${i}]`)) as string[]).join(sep);
-        }
-        case 'Fn::Sub': {
-          const [template, vars] = Array.isArray(arg) ? (arg as [string, Obj]) : [arg as string, {} as Obj];
-          return template.replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
-            if (vars[name] !== undefined) return String(resolveValue(vars[name]!, where));
-            const [id, attr] = name.split('.');
-            return attr ? lookup(id!, 'arn', where) : lookup(id!, 'ref', where);
-          });
-        }
-        default:
-          throw new Error(`serverless.yml: ${where}: ${fn} is not supported locally`);
-      }
-    }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveValue(x, `${where}.${k}`)]));
+  const wiringRefs: References = {
+    ref: (id, where) => lookup(id, 'ref', where),
+    attribute: (id, attr, where) => {
+      if (attr !== 'Arn') throw new Error(`serverless.yml: ${where}: Fn::GetAtt ${attr} is not supported locally`);
+      return lookup(id, 'arn', where);
+    },
+    unsupported: (fn, where) => {
+      throw new Error(`serverless.yml: ${where}: ${fn} is not supported locally`);
+    },
   };
+  const resolveValue = (v: Json, where: string): Json => resolveIntrinsics(v, wiringRefs, where);
   const resolveString = (v: Json, where: string) => {
     if (overrides.environment && where.startsWith('environment.')) {
       const name = where.slice('environment.'.length);

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ACCOUNT } from '../wiring.ts';
 import type { Json } from './evaluate.ts';
+import { resolveIntrinsics } from '../intrinsics.ts';
 
 export type Obj = { [k: string]: Json };
 export interface Resource {
@@ -160,36 +161,10 @@ export class TemplateResolver {
 
   /** A template value with its intrinsic functions resolved. */
   value(v: Json | undefined): Json {
-    if (v === undefined) return null;
-    if (Array.isArray(v)) return v.map((x) => this.value(x));
-    if (!v || typeof v !== 'object') return v;
-    const keys = Object.keys(v);
-    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
-      const [fn] = keys as [string];
-      const arg = v[fn]!;
-      switch (fn) {
-        case 'Ref':
-          return this.ref(String(arg));
-        case 'Fn::GetAtt': {
-          const [id, attr] = Array.isArray(arg) ? (arg as string[]) : String(arg).split('.');
-          return attr === 'Arn' ? this.arn(id!) : `<unresolved:${id}.${attr}>`;
-        }
-        case 'Fn::Join': {
-          const [sep, parts] = arg as [string, Json[]];
-          return parts.map((p) => String(this.value(p))).join(sep);
-        }
-        case 'Fn::Sub': {
-          const [template, vars] = Array.isArray(arg) ? (arg as [string, Obj]) : [arg as string, {} as Obj];
-          return template.replace(/\$\{([^}!][^}]*)\}/g, (_m, ref: string) => {
-            if (vars[ref] !== undefined) return String(this.value(vars[ref]));
-            const [id, attr] = ref.split('.');
-            return attr ? (attr === 'Arn' ? this.arn(id!) : `<unresolved:${ref}>`) : this.ref(id!);
-          });
-        }
-        default:
-          return `<unresolved:${fn}>`;
-      }
-    }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x)]));
+    return resolveIntrinsics(v, {
+      ref: (id) => this.ref(id),
+      attribute: (id, attr) => (attr === 'Arn' ? this.arn(id) : `<unresolved:${id}.${attr}>`),
+      unsupported: (fn) => `<unresolved:${fn}>`,
+    });
   }
 }
