@@ -146,7 +146,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     });
     // IAM as deployed: the roles of the template `sls deploy` would submit.
     const resolver = new TemplateResolver(await packagedTemplate(root, wiring.stage, log), wiring.region, `${wiring.service}-${wiring.stage}`);
-    const iam = new LocalIam(resolver, wiring.functions, credentials);
+    const iam = new LocalIam(resolver, wiring.functions, credentials, wiring.region);
     // An agent's key, with the policy the stack gives agents: what an agent may do locally, it may do in AWS.
     if (resolver.resource('AgentPolicy')) iam.addUser('agent', 'agent', 'AgentPolicy');
     const idOf = (type: string, arn: string) => resolver.resources.find(([id, r]) => r.Type === type && resolver.arn(id) === arn)?.[0];

@@ -18,6 +18,8 @@ export interface Principal {
   admin?: boolean;
   /** A person's or an agent's key, not one of the stack's own roles (left out of the unused-grant report). */
   user?: boolean;
+  /** What `aws:PrincipalArn` is for this caller: the role's ARN for a role session, else the user's. */
+  principalArn?: string;
 }
 
 export class AccessDenied extends AwsError {
@@ -47,8 +49,11 @@ export class LocalIam {
   readonly #used = new Set<string>();
   denials = 0;
 
-  constructor(resolver: TemplateResolver, functions: FunctionWiring[], developer: { accessKeyId: string; secretAccessKey: string }) {
+  readonly #region: string;
+
+  constructor(resolver: TemplateResolver, functions: FunctionWiring[], developer: { accessKeyId: string; secretAccessKey: string }, region: string) {
     this.#resolver = resolver;
+    this.#region = region;
     this.#keys.set(developer.accessKeyId, { secret: developer.secretAccessKey, principal: { arn: `arn:aws:iam::${ACCOUNT}:user/${developer.accessKeyId}`, name: developer.accessKeyId, grants: [], admin: true } });
     for (const f of functions) {
       const id = this.#functionResourceId(f.name);
@@ -95,7 +100,14 @@ export class LocalIam {
   }
 
   /** Throws AccessDeniedException, worded as AWS words it, unless the principal may make the request. */
-  authorize(principal: Principal, req: Request): void {
+  authorize(principal: Principal, request: Request): void {
+    const req = { ...request, context: { 'aws:PrincipalArn': principal.principalArn ?? principal.arn, ...request.context } };
+    // A resource policy's Deny binds every caller, an administrator too, as in AWS.
+    const denied = evaluate(this.#resourceDenies(req.resource), req);
+    if (!denied.allowed && denied.reason === 'explicit-deny') {
+      this.denials++;
+      throw new AccessDenied(`User: ${principal.arn} is not authorized to perform: ${req.action} on resource: ${req.resource} with an explicit deny in a resource-based policy (${denied.by?.id})`);
+    }
     if (principal.admin) return;
     const decision = evaluate(principal.grants, req);
     if (decision.allowed) {
@@ -144,6 +156,23 @@ export class LocalIam {
     return this.#keys.get(key)!.principal;
   }
 
+  /** The Deny statements of the template's resource policies on a resource (the bus's EventBusPolicy), for any principal. */
+  #resourceDenies(resource: string): Grant[] {
+    const out: Grant[] = [];
+    for (const [id, r] of this.#resolver.resources) {
+      if (r.Type !== 'AWS::Events::EventBusPolicy') continue;
+      const p = obj(this.#resolver.value(r.Properties as Json));
+      const busArn = String(p.EventBusName ?? 'default').startsWith('arn:') ? String(p.EventBusName) : `arn:aws:events:${this.#region}:${ACCOUNT}:event-bus/${String(p.EventBusName ?? 'default')}`;
+      if (busArn !== resource) continue;
+      const statements = p.Statement !== undefined && p.Statement !== null ? list(p.Statement) : list(obj(p.Policy).Statement);
+      statements.forEach((s, i) => {
+        const st = s as unknown as Statement & { Principal?: Json };
+        if (st.Effect === 'Deny' && (st.Principal === '*' || obj(st.Principal).AWS === '*')) out.push({ id: `${id}.Statement[${i}]`, statement: st });
+      });
+    }
+    return out;
+  }
+
   #record(principal: Principal, grant: Grant, action: string): void {
     for (const pattern of list(grant.statement.Action as Json).map(String)) {
       if (evaluate([{ id: 'x', statement: { Effect: 'Allow', Action: pattern, Resource: '*' } }], { action, resource: '*' }).allowed) this.#used.add(`${principal.name}\0${grant.id}\0${pattern}`);
@@ -178,8 +207,8 @@ export class LocalIam {
       const doc = obj(this.#resolver.value(obj(this.#resolver.resource(ref)?.Properties).PolicyDocument));
       list(doc.Statement).forEach((s, j) => grants.push({ id: `${ref}.Statement[${j}]`, statement: s as unknown as Statement }));
     }
-    const name = typeof role.RoleName === 'string' ? role.RoleName : roleId;
-    const principal = { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${session}`, name: roleId, grants };
+    const name = this.#resolver.roleName(roleId);
+    const principal = { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${session}`, name: roleId, grants, principalArn: this.#resolver.arn(roleId) };
     this.#roles.set(`${roleId}/${session}`, principal);
     return principal;
   }

@@ -89,6 +89,12 @@ export class TemplateResolver {
     return this.#template.Resources[id];
   }
 
+  /** A role's name: its RoleName, or the one CloudFormation generates (`<stack>-<logical id>-<suffix>`). */
+  roleName(id: string): string {
+    const given = obj(this.#template.Resources[id]?.Properties).RoleName;
+    return given === undefined ? `${this.#pseudo['AWS::StackName']}-${id}-LOCAL`.slice(0, 64) : String(this.value(given));
+  }
+
   ref(id: string): string {
     if (this.#pseudo[id]) return this.#pseudo[id]!;
     const r = this.#template.Resources[id];
@@ -111,7 +117,7 @@ export class TemplateResolver {
       case 'AWS::DynamoDB::Table':
         return name('TableName');
       case 'AWS::IAM::Role':
-        return name('RoleName');
+        return this.roleName(id);
       case 'AWS::SQS::Queue':
         return `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name('QueueName')}`;
       case 'AWS::Logs::LogGroup':
@@ -149,7 +155,7 @@ export class TemplateResolver {
       case 'AWS::SNS::Topic':
         return `arn:aws:sns:${region}:${ACCOUNT}:${name('TopicName')}`;
       case 'AWS::IAM::Role':
-        return `arn:aws:iam::${ACCOUNT}:role/${name('RoleName')}`;
+        return `arn:aws:iam::${ACCOUNT}:role/${this.roleName(id)}`;
       case 'AWS::IAM::ManagedPolicy':
         return `arn:aws:iam::${ACCOUNT}:policy/${name('ManagedPolicyName')}`;
       case 'AWS::Logs::LogGroup':

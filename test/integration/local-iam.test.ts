@@ -47,7 +47,7 @@ describe('local IAM with the shipped roles', () => {
     const denied = await dynamo.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } })).catch((e: Error) => e);
     expect(denied).toMatchObject({ name: 'AccessDeniedException' });
     expect((denied as Error).message).toBe(
-      `User: arn:aws:sts::000000000000:assumed-role/ClassifyIamRoleLambdaExecution/hitl-gate-dev-classify is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-west-1:000000000000:table/${table} because no identity-based policy allows the dynamodb:PutItem action`,
+      `User: arn:aws:sts::000000000000:assumed-role/hitl-gate-dev-classify-eu-west-1-lambdaRole/hitl-gate-dev-classify is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-west-1:000000000000:table/${table} because no identity-based policy allows the dynamodb:PutItem action`,
     );
   });
 
@@ -68,6 +68,22 @@ describe('local IAM with the shipped roles', () => {
     await expect(dynamo.send(new GetItemCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
   });
 
+  it("lets a state machine's role invoke only the functions its definition names", () => {
+    const resume = app.iam.roleOf('ResumeStateMachine', 'RoleArn', 'test');
+    const fn = (key: string) => app.wiring.functions.find((f) => f.key === key)!.arn;
+    expect(() => app.iam.authorize(resume, { action: 'lambda:InvokeFunction', resource: fn('loadOutcome') })).not.toThrow();
+    expect(() => app.iam.authorize(resume, { action: 'lambda:InvokeFunction', resource: fn('decide') })).toThrow(/is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:eu-west-1:000000000000:function:hitl-gate-dev-decide/);
+    expect(() => app.iam.authorize(resume, { action: 'states:StartExecution', resource: app.wiring.stateMachines.find((m) => m.key === 'intake')!.arn })).toThrow(/AccessDenied|not authorized/);
+  });
+
+  it('lets a rule invoke a function only where a Lambda permission names that rule', () => {
+    const escalate = app.wiring.functions.find((f) => f.key === 'escalate')!.arn;
+    const rule = 'arn:aws:events:eu-west-1:000000000000:rule/hitl-dev/hitl-gate-dev-escalate-rule-1';
+    expect(app.iam.lambdaPermits(escalate, 'events.amazonaws.com', rule)).toBe(true);
+    expect(app.iam.lambdaPermits(escalate, 'events.amazonaws.com', 'arn:aws:events:eu-west-1:000000000000:rule/hitl-dev/someone-elses-rule')).toBe(false);
+    expect(app.iam.lambdaPermits(escalate, 'sns.amazonaws.com', rule)).toBe(false);
+  });
+
   describe("an agent's key, with the stack's AgentPolicy", () => {
     const agent = { accessKeyId: 'agent', secretAccessKey: 'agent' };
     const put = (Source: string, DetailType: string) =>
@@ -85,6 +101,14 @@ describe('local IAM with the shipped roles', () => {
       expect((granted as Error).message).toContain('is not authorized to perform: events:PutEvents on resource: arn:aws:events:eu-west-1:000000000000:event-bus/hitl-dev');
       await expect(put('hitl.gate', 'Action Proposed')).rejects.toMatchObject({ name: 'AccessDeniedException' });
       await expect(put('agent.procurement', 'Approval Granted')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    });
+
+    it("is refused hitl-gate's source by the bus's own policy too, as is the account's administrator", async () => {
+      const asAdmin = await new EventBridgeClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+        .send(new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source: 'hitl.gate', DetailType: 'Approval Granted', Detail: '{}' }] }))
+        .catch((e: Error) => e);
+      expect(asAdmin).toMatchObject({ name: 'AccessDeniedException' });
+      expect((asAdmin as Error).message).toContain('with an explicit deny in a resource-based policy (BusPolicy.Statement[0])');
     });
 
     it('may not read the reviews table directly', async () => {

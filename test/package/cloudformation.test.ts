@@ -355,6 +355,28 @@ describe('agents', () => {
     ]);
   });
 
+  it("denies any principal but the gate's own publishers an event with a source hitl.* on the bus", () => {
+    const policy = props(template.Resources[the('AWS::Events::EventBusPolicy')]);
+    expect(policy.EventBusName).toEqual({ Ref: the('AWS::Events::EventBus') });
+    expect(policy.Statement).toEqual({
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': [the('AWS::Events::EventBus'), 'Arn'] },
+      Condition: {
+        StringLike: { 'events:source': 'hitl.*' },
+        ArnNotEquals: { 'aws:PrincipalArn': ['SweepIamRoleLambdaExecution', 'EscalateIamRoleLambdaExecution', 'IntakeStateMachineRole', 'ResumeStateMachineRole'].map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })) },
+      },
+    });
+    // The publishers named are exactly the gate's roles allowed events:PutEvents on the bus (the example
+    // caller is an agent: it proposes, and the policy above keeps it from speaking as the gate).
+    const publishers = Object.entries(template.Resources)
+      .filter(([id, r]) => r.Type === 'AWS::IAM::Role' && id !== 'ProcurementCallerStateMachineRole' && JSON.stringify(r.Properties).includes('"events:PutEvents"'))
+      .map(([id]) => id)
+      .sort();
+    expect(publishers).toEqual(['EscalateIamRoleLambdaExecution', 'IntakeStateMachineRole', 'ResumeStateMachineRole', 'SweepIamRoleLambdaExecution']);
+  });
+
   it('outputs what an operator and an agent need: the API URL, the bus, the table, the agent policy and the alarm topic', () => {
     const values = Object.fromEntries(Object.entries(template.Outputs ?? {}).map(([name, o]) => [name, render(o.Value)]));
     const bus = the('AWS::Events::EventBus');
