@@ -17,7 +17,7 @@ import { LocalParameters } from './parameters.ts';
 import { LocalSchedules } from './schedules.ts';
 import { LocalClock } from './clock.ts';
 import { useTimeSource } from '../functions/adapters/clock.ts';
-import { checkPolicyFiles } from '../functions/adapters/policy-files.ts';
+import { checkPolicyFiles, compilePolicyFiles } from './policy-sources.ts';
 import { Readable } from 'node:stream';
 import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam/sigv4.ts';
 import { AccessDenied, LocalIam } from './iam/access.ts';
@@ -130,6 +130,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     // A broken policy stops the start, with its own errors, as it stops `sls package`.
     const policyProblems = checkPolicyFiles(root, wiring.functions);
     if (policyProblems.length) throw new Error(`the risk policy does not load:\n${policyProblems.join('\n')}`);
+    // The functions read it as JSON, compiled here as `sls package` compiles it into their zips.
+    compilePolicyFiles(root, join(dataDir, 'policy'), wiring.functions, (compiled) => join(dataDir, 'policy', compiled));
 
     // The edge: the functions' clock, and every AWS SDK client in this process, belong to local mode.
     const clock = new LocalClock(opts.timeScale ?? 1);

@@ -2,7 +2,6 @@
 // Pure: it parses the text it is given (a caller reads the files) and never touches the network or the disk.
 // The file format is documented at the top of policy/default.yml.
 import * as z from 'zod';
-import { LineCounter, parseDocument } from 'yaml';
 import type { Action, Tier } from '../../events/index.ts';
 import { formatWorkingInterval, isLocalDate, isTimeZone, makeCalendar, overlappingIntervals, parseWorkingInterval, WEEKDAYS, weeklyWorkingMinutes } from './calendar.ts';
 import type { Calendar, Weekday, WorkingInterval } from './calendar.ts';
@@ -318,25 +317,6 @@ function zodProblems(file: string, error: z.ZodError): string[] {
   return out;
 }
 
-/** The document's value, or undefined (with its problems recorded) when the text is not YAML. */
-function readYaml(text: string, file: string, problems: string[]): { value: unknown } | undefined {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const { line, col } = lineCounter.linePos(e.pos[0]);
-      problems.push(`${file}: line ${line}, column ${col}: ${e.message}`);
-    }
-    return undefined;
-  }
-  try {
-    return { value: doc.toJS({ maxAliasCount: 100 }) };
-  } catch (e) {
-    problems.push(`${file}: (top level): ${e instanceof Error ? e.message : String(e)}`);
-    return undefined;
-  }
-}
-
 function checkShape<T extends z.ZodType>(schema: T, value: unknown, file: string, problems: string[]): z.infer<T> | undefined {
   const parsed = schema.safeParse(value, { reportInput: true });
   if (parsed.success) return parsed.data;
@@ -449,12 +429,17 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export function parsePolicy(policyText: string, directoryText: string, files?: { policy: string; directory: string }): Policy {
+/** A policy or directory file as read: its value, or undefined when it could not be read (its problems recorded). */
+export type ReadFile = { value: unknown } | undefined;
+
+/**
+ * The policy from its files' values (read from YAML by policy-yaml.ts at the edges, or from the JSON
+ * they compile to): validated, with every problem of both files in one PolicyError. The functions load
+ * compiled JSON, so no YAML parser is bundled with them.
+ */
+export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, files?: { policy: string; directory: string }, problems: string[] = []): Policy {
   const policyFile = files?.policy ?? 'policy.yml';
   const directoryFile = files?.directory ?? 'directory.yml';
-  const problems: string[] = [];
-  const policyYaml = readYaml(policyText, policyFile, problems);
-  const directoryYaml = readYaml(directoryText, directoryFile, problems);
   const full = policyYaml && checkShape(PolicyFile, policyYaml.value, policyFile, problems);
   const dir = directoryYaml && checkShape(DirectoryFile, directoryYaml.value, directoryFile, problems);
   // A shape problem does not hide the cross-reference problems of the parts that are fine.

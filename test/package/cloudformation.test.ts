@@ -2,6 +2,7 @@
 // wiring, least privilege and bundles are checked where they end up, not in serverless.yml.
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { run, slsPackage } from '../support/package.ts';
 import { asList, isObject, policyStatements, referencesIn, render, type Json, type JsonObject, type Resource, type Template } from './cfn.ts';
 
@@ -321,17 +322,24 @@ describe('functions', () => {
     expect([...required]).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb']));
   });
 
-  it('ships the risk policy and the approver directory, as named by POLICY_FILE and DIRECTORY_FILE, in the zip of every function that reads them', () => {
+  it('ships the risk policy and the approver directory compiled to JSON, as named by POLICY_FILE and DIRECTORY_FILE, in the zip of every function that reads them', async () => {
     const readers = ofType('AWS::Lambda::Function').filter(([, fn]) => env(fn).POLICY_FILE !== undefined);
     expect(readers.length).toBeGreaterThan(0);
-    const files = Object.fromEntries(readers.map(([id, fn]) => {
-      const entries = bundles.get(id)?.entries ?? [];
-      return [id, [env(fn).POLICY_FILE, env(fn).DIRECTORY_FILE].map((f) => ({ file: f, inZip: entries.includes(String(f)) }))];
-    }));
-    expect(files).toEqual(Object.fromEntries(readers.map(([id]) => [id, [
-      { file: 'policy/default.yml', inZip: true },
-      { file: 'policy/directory.yml', inZip: true },
-    ]])));
+    const files = Object.fromEntries(readers.map(([id, fn]) => [id, [env(fn).POLICY_FILE, env(fn).DIRECTORY_FILE]]));
+    expect(files).toEqual(Object.fromEntries(readers.map(([id]) => [id, ['.hitl-build/test/policy/policy/default.yml.json', '.hitl-build/test/policy/policy/directory.yml.json']])));
+    for (const [id] of readers) {
+      const bundle = bundles.get(id)!;
+      for (const [compiled, source] of [[files[id]![0], 'policy/default.yml'], [files[id]![1], 'policy/directory.yml']] as const) {
+        expect({ id, compiled, inZip: bundle.entries.includes(String(compiled)) }).toEqual({ id, compiled, inZip: true });
+        const json = JSON.parse((await run('unzip', ['-p', join(dir, bundle.zip), String(compiled)])).stdout) as unknown;
+        expect(json).toEqual(parseYaml(await readFile(join(ROOT, source), 'utf8')));
+      }
+    }
+  });
+
+  it('bundles no YAML parser: the functions read the policy as JSON', () => {
+    const withYaml = [...bundles.entries()].filter(([, b]) => /YAMLParseError|LineCounter/.test(b.code ?? '')).map(([id]) => id);
+    expect(withYaml).toEqual([]);
   });
 
   it('keeps every zip under 1.5 MB', () => {

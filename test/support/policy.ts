@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePolicy, type Policy } from '../../functions/domain/policy.ts';
+import type { Policy } from '../../functions/domain/policy.ts';
+import { parsePolicy } from '../../functions/domain/policy-yaml.ts';
 
 const dir = join(import.meta.dirname, '../../policy');
 

@@ -14,7 +14,7 @@ import {
   type Weekday,
   type WorkingInterval,
 } from '../../functions/domain/calendar.ts';
-import { parsePolicy } from '../../functions/domain/policy.ts';
+import { parsePolicy } from '../../functions/domain/policy-yaml.ts';
 import { newReview } from '../../functions/domain/review.ts';
 
 const MINUTE = 60_000;

@@ -15,7 +15,7 @@ import {
 } from '../../functions/domain/escalation.ts';
 import type { DeadlineFor, EscalateResult, Transition } from '../../functions/domain/escalation.ts';
 import { deadlineFor as calendarDeadline } from '../../functions/domain/calendar.ts';
-import { parsePolicy } from '../../functions/domain/policy.ts';
+import { parsePolicy } from '../../functions/domain/policy-yaml.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
 import { attentionAt, isDecided, newReview, REDRIVE_AFTER_MS } from '../../functions/domain/review.ts';
 import type { Review } from '../../functions/domain/review.ts';

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
-import { parsePolicy, PolicyError } from '../../functions/domain/policy.ts';
+import { PolicyError } from '../../functions/domain/policy.ts';
+import { parsePolicy } from '../../functions/domain/policy-yaml.ts';
 
 const FILES = { policy: 'policy/stage.yml', directory: 'policy/people.yml' };
 

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import type { Action } from '../../events/index.ts';
 import { formatDuration, parseDuration } from '../../functions/domain/duration.ts';
-import { isEditable, parsePolicy, PolicyError, tierRank, toMinorUnits, type Classification, type Tier } from '../../functions/domain/policy.ts';
+import { isEditable, PolicyError, tierRank, toMinorUnits, type Classification, type Tier } from '../../functions/domain/policy.ts';
+import { parsePolicy } from '../../functions/domain/policy-yaml.ts';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 const policyText = read('policy/default.yml');
