@@ -2,12 +2,27 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { attentionAt, type HistoryEntry, type Review } from '../domain/review.ts';
+import { ReviewBusy } from '../domain/errors.ts';
 import { tracer } from './observability.ts';
 
-/** Thrown when a conditional write lost a race: the caller re-reads and decides again. */
+/** Thrown when a conditional write lost a race; carries the review as it is now, when DynamoDB returned it. */
 export class StaleReview extends Error {
-  override readonly name = 'StaleReview';
+  override readonly name: string = 'StaleReview';
+  readonly current: Review | undefined;
+  constructor(message: string, current?: Review) {
+    super(message);
+    this.current = current;
+  }
 }
+
+/** How many times mutate() decides again after losing a race before it gives up (ReviewBusy). */
+export const MAX_ATTEMPTS = 5;
+
+/**
+ * What a change decides, given the review as it is: a state change to write conditionally (and what to
+ * answer once it is written), or an answer that needs no write (`done`).
+ */
+export type Change<T> = { next: Review; entries: HistoryEntry[]; result: T; consumeLink?: string } | { done: T };
 
 /** Number of due-index shards: spreads writes of many reviews due at the same minute. */
 export const DUE_SHARDS = 4;
@@ -48,7 +63,7 @@ export interface SaveOptions {
 }
 
 /** Thrown when a single-use link's nonce was claimed already. */
-export class LinkAlreadyUsed extends Error {
+export class LinkAlreadyUsed extends StaleReview {
   override readonly name = 'LinkAlreadyUsed';
 }
 
@@ -120,6 +135,27 @@ export class ReviewsTable {
   }
 
   /**
+   * The one read-decide-write loop: reads the review, lets `decide` say what changes (it may throw a
+   * domain error), writes that conditionally, and on a lost race decides again on the review DynamoDB
+   * returned with the failed condition (no second read). After MAX_ATTEMPTS lost races: ReviewBusy.
+   */
+  async mutate<T>(id: string, decide: (review: Review | undefined) => Change<T>): Promise<{ result: T; review: Review | undefined; saved: boolean }> {
+    let review = await this.get(id);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const change = decide(review);
+      if ('done' in change) return { result: change.done, review, saved: false };
+      try {
+        const saved = await this.save(review!, change.next, change.entries, change.consumeLink ? { consumeLink: change.consumeLink } : {});
+        return { result: change.result, review: saved, saved: true };
+      } catch (err) {
+        if (!(err instanceof StaleReview)) throw err;
+        review = err.current ?? (await this.get(id));
+      }
+    }
+    throw new ReviewBusy(id, MAX_ATTEMPTS);
+  }
+
+  /**
    * Writes `next` over `prev` if nobody else wrote in between (version check), appending its new
    * history entries in the same update: the state change and its audit entry land together or not at all.
    */
@@ -175,8 +211,8 @@ export class ReviewsTable {
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       const current = err.Item ? toReview(unmarshallItem(err.Item)) : await this.get(prev.id);
-      if (options.consumeLink && current?.usedLinks?.includes(options.consumeLink)) throw new LinkAlreadyUsed(`link ${options.consumeLink} was used already`);
-      throw new StaleReview(`review ${prev.id} changed since version ${prev.version}`);
+      if (options.consumeLink && current?.usedLinks?.includes(options.consumeLink)) throw new LinkAlreadyUsed(`link ${options.consumeLink} was used already`, current);
+      throw new StaleReview(`review ${prev.id} changed since version ${prev.version}`, current);
     }
     return { ...next, history: [...prev.history, ...entries], ...(options.consumeLink ? { usedLinks: [...(prev.usedLinks ?? []), options.consumeLink] } : {}) };
   }

@@ -8,7 +8,7 @@ import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
-import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
 import { cancel as cancelReview } from '../domain/escalation.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
@@ -26,26 +26,19 @@ export async function cancel(event: APIGatewayProxyEventV2WithIAMAuthorizer): Pr
   const parsed = CancelRequest.safeParse(event.body && typeof event.body === 'object' ? event.body : {});
   if (!parsed.success) throw new BadRequest(describeIssues(parsed.error).join('; '));
   const caller = event.requestContext.authorizer.iam.userArn;
-  const table = reviewsTable(config().REVIEWS_TABLE);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const review = await table.get(reviewId);
+  const { review: saved } = await reviewsTable(config().REVIEWS_TABLE).mutate(reviewId, (review) => {
     if (!review) throw new ReviewNotFound(reviewId);
     const { next, entries } = cancelReview(review, { id: caller, kind: 'system' }, parsed.data.reason, clockNow());
-    try {
-      const saved = await table.save(review, next, entries);
-      count(Metric.Cancellations);
-      logger.info('review cancelled', { reviewId, caller });
-      try {
-        await startResume(config().RESUME_STATE_MACHINE_ARN, reviewId);
-      } catch (err) {
-        logger.error('resume could not be started; the sweeper will re-drive it', { reviewId, error: err as Error });
-      }
-      return json(200, reviewView(saved));
-    } catch (err) {
-      if (!(err instanceof StaleReview)) throw err;
-    }
+    return { next, entries, result: undefined };
+  });
+  count(Metric.Cancellations);
+  logger.info('review cancelled', { reviewId, caller });
+  try {
+    await startResume(config().RESUME_STATE_MACHINE_ARN, reviewId);
+  } catch (err) {
+    logger.error('resume could not be started; the sweeper will re-drive it', { reviewId, error: err as Error });
   }
-  throw new StaleReview(`review ${reviewId} kept changing; try again`);
+  return json(200, reviewView(saved!));
 }
 
 export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, HttpResult>(cancel)

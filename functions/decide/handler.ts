@@ -11,9 +11,9 @@ import { count, measure, Metric, observability } from '../adapters/observability
 import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { policy } from '../adapters/policy-files.ts';
-import { LinkAlreadyUsed, reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
-import { decide as decideReview, type DecideResult } from '../domain/decision.ts';
+import { decide as decideReview } from '../domain/decision.ts';
 import { AlreadyDecided, ReviewNotFound, TokenUsed } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
 import { valueAt, type Review } from '../domain/review.ts';
@@ -91,25 +91,17 @@ async function record(event: APIGatewayProxyEventV2, context: Context, request: 
   const fromForm = (event.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   const table = reviewsTable(config().REVIEWS_TABLE);
 
-  let saved: Review | undefined;
-  let result: DecideResult | undefined;
-  // Optimistic concurrency: on a lost race, read again and decide again against what is there now.
-  for (let attempt = 0; attempt < 5 && !saved; attempt++) {
-    const review = await table.get(reviewId);
+  // Optimistic concurrency: on a lost race the store decides again against what is there now.
+  const { result, review: saved } = await table.mutate(reviewId, (review) => {
     if (!review) throw new ReviewNotFound(reviewId);
     if (review.usedLinks?.includes(claims.nonce)) {
       if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
       throw new TokenUsed();
     }
-    result = decideReview(review, { approverId: claims.approverId, decision: request.decision, ...(request.reason !== undefined ? { reason: request.reason } : {}), ...(request.edits ? { edits: typedEdits(review, request.edits, fromForm) } : {}) }, policy(), now);
-    try {
-      saved = await table.save(review, result.next, result.entries, { consumeLink: claims.nonce });
-    } catch (err) {
-      if (err instanceof StaleReview || err instanceof LinkAlreadyUsed) continue;
-      throw err;
-    }
-  }
-  if (!saved || !result) throw new StaleReview(`review ${reviewId} kept changing; try again`);
+    const decided = decideReview(review, { approverId: claims.approverId, decision: request.decision, ...(request.reason !== undefined ? { reason: request.reason } : {}), ...(request.edits ? { edits: typedEdits(review, request.edits, fromForm) } : {}) }, policy(), now);
+    return { next: decided.next, entries: decided.entries, result: decided, consumeLink: claims.nonce };
+  });
+  if (!saved) throw new ReviewNotFound(reviewId);
   count(Metric.Decisions, { decision: request.decision });
   if (result.decided) measure(Metric.DecisionLatency, now.getTime() - Date.parse(saved.createdAt));
   logger.info('decision recorded', { reviewId, approver: claims.approverId, decision: request.decision, decided: result.decided, status: saved.status });

@@ -83,6 +83,15 @@ export class AlreadyDecided extends DomainError {
   }
 }
 
+/** Others kept changing the review while this change was decided again and again: try again later. */
+export class ReviewBusy extends DomainError {
+  readonly reviewId: string;
+  constructor(reviewId: string, attempts: number) {
+    super('ReviewBusy', 409, `Review ${reviewId} kept changing while this change was being saved (${attempts} attempts); try again.`);
+    this.reviewId = reviewId;
+  }
+}
+
 export class ReasonRequired extends DomainError {
   constructor(message = 'A rejection needs a reason.') {
     super('ReasonRequired', 400, message);

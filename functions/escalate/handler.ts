@@ -7,7 +7,7 @@ import { now as clockNow } from '../adapters/clock.ts';
 import { publish } from '../adapters/event-bus.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { policy } from '../adapters/policy-files.ts';
-import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
 import { escalate as escalateReview, type EscalateResult } from '../domain/escalation.ts';
 import { deadlineFor } from '../domain/calendar.ts';
@@ -27,42 +27,42 @@ export async function escalate(event: Breach, context: Context): Promise<{ resul
   const { reviewId, step } = event.detail;
   const table = reviewsTable(config().REVIEWS_TABLE);
   const now = clockNow();
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const review = await table.get(reviewId);
+  type Answer = { result: 'stale' | Exclude<EscalateResult, 'stale'>['kind'] };
+  let before: Review | undefined;
+  let retried: Review | undefined;
+  const { result, review: saved, saved: changed } = await table.mutate<Answer>(reviewId, (review) => {
     if (!review) {
       logger.warn('breach for a review that does not exist', { reviewId });
-      return { result: 'stale' };
+      return { done: { result: 'stale' } };
     }
-    const mine = review.history.findLast((h) => h.ref === event.id);
-    if (mine) {
-      // This event's own change is stored already (a retried delivery): finish what follows it,
-      // unless the review has moved on since (then the later change did its own follow-up).
-      const kind = KIND_OF[mine.what];
-      const last = review.history.at(-1);
-      if (kind && last === mine) await follow({ ...review, step: kind === 'escalated' ? review.step - 1 : review.step }, review, kind, now, context);
-      return { result: 'stale' };
+    if (review.history.some((h) => h.ref === event.id)) {
+      retried = review;
+      return { done: { result: 'stale' } };
     }
     const outcome = escalateReview(review, step, (start, sla) => deadlineFor(start, sla, policy()), now);
     if (outcome === 'stale') {
       logger.info('breach no longer applies', { reviewId, step, status: review.status, currentStep: review.step });
-      return { result: 'stale' };
+      return { done: { result: 'stale' } };
     }
+    before = review;
     const entries = outcome.entries.map((e, i) => (i === 0 ? { ...e, ref: event.id } : e));
-    let saved: Review;
-    try {
-      saved = await table.save(review, outcome.next, entries);
-    } catch (err) {
-      if (err instanceof StaleReview) continue; // a decision or another escalation won: decide again on what is there
-      throw err;
-    }
-    // Counted once stored: a retried delivery only finishes what follows (the branch above).
-    const metric = METRIC_OF[outcome.kind];
-    if (metric) count(metric);
-    await follow(review, saved, outcome.kind, now, context);
-    logger.info('review escalated', { reviewId, kind: outcome.kind, fromStep: review.step, toStep: saved.step });
-    return { result: outcome.kind };
+    return { next: outcome.next, entries, result: { result: outcome.kind } };
+  });
+  if (retried) {
+    // This event's own change is stored already (a retried delivery): finish what follows it,
+    // unless the review has moved on since (then the later change did its own follow-up).
+    const mine = retried.history.findLast((h) => h.ref === event.id)!;
+    const kind = KIND_OF[mine.what];
+    if (kind && retried.history.at(-1) === mine) await follow({ ...retried, step: kind === 'escalated' ? retried.step - 1 : retried.step }, retried, kind, now, context);
+    return result;
   }
-  throw new StaleReview(`review ${reviewId} kept changing while escalating`);
+  if (!changed || result.result === 'stale') return result;
+  // Counted once stored: a retried delivery only finishes what follows (the branch above).
+  const metric = METRIC_OF[result.result];
+  if (metric) count(metric);
+  await follow(before!, saved!, result.result, now, context);
+  logger.info('review escalated', { reviewId, kind: result.result, fromStep: before!.step, toStep: saved!.step });
+  return result;
 }
 
 const KIND_OF: Partial<Record<Review['history'][number]['what'], Exclude<EscalateResult, 'stale'>['kind']>> = {

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
-import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { callbackFor, claimRestart, isDecided, type Callback } from '../domain/review.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
@@ -19,26 +19,20 @@ export type LoadOutcomeResult =
 
 /** The first step of every restart: read the decided review and what must be said about it. */
 export async function loadOutcome(input: { reviewId: string; executionRef: string }): Promise<LoadOutcomeResult> {
-  const table = reviewsTable(config().REVIEWS_TABLE);
-  let review = await table.get(input.reviewId);
-  for (let attempt = 0; ; attempt++) {
+  const { result: claimed, review: current } = await reviewsTable(config().REVIEWS_TABLE).mutate<'done' | 'claimed'>(input.reviewId, (review) => {
     if (!review) throw new ReviewNotDecided(`review ${input.reviewId} does not exist`);
-    if (review.status === 'COMPLETED') return { reviewId: review.id, done: true };
+    if (review.status === 'COMPLETED') return { done: 'done' };
     if (!isDecided(review.status)) throw new ReviewNotDecided(`review ${review.id} is ${review.status}`);
     const claim = claimRestart(review, input.executionRef, clockNow());
     if (claim === 'busy') {
       logger.info('another restart is finishing this review', { reviewId: review.id, holder: review.restart?.ref });
-      return { reviewId: review.id, done: true };
+      return { done: 'done' };
     }
-    if (claim === 'mine') break;
-    try {
-      review = await table.save(review, claim.next, []);
-      break;
-    } catch (err) {
-      if (!(err instanceof StaleReview) || attempt >= 4) throw err;
-      review = await table.get(input.reviewId);
-    }
-  }
+    if (claim === 'mine') return { done: 'claimed' };
+    return { next: claim.next, entries: [], result: 'claimed' };
+  });
+  if (claimed === 'done') return { reviewId: input.reviewId, done: true };
+  const review = current!;
   // Nothing is granted unless the approved action is byte for byte the one whose hash was approved.
   if (review.status === 'APPROVED') assertApprovedActionIntact(review);
   const event = outcomeEvent(review);

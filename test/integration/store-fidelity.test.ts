@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoHandler, ensureTables } from '../../local/dynamodb.ts';
 import { printServerlessConfig, wiringFrom } from '../../local/wiring.ts';
-import { LinkAlreadyUsed, ReviewsTable, StaleReview } from '../../functions/adapters/reviews-table.ts';
+import { LinkAlreadyUsed, MAX_ATTEMPTS, ReviewsTable, StaleReview } from '../../functions/adapters/reviews-table.ts';
 import { newReview, type Review } from '../../functions/domain/review.ts';
 import { shippedPolicy } from '../support/policy.ts';
 import { purchaseOrder } from '../support/proposals.ts';
@@ -95,6 +95,46 @@ describe('the store adapter on dynalite and on DynamoDB Local', () => {
   afterAll(() => {
     dynalite?.close();
     javaStore?.kill();
+  });
+
+  const docFor = (endpoint: string) =>
+    DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+
+  it('lands every one of concurrent changes through mutate, each decided again on what the lost race left', async () => {
+    const table = new ReviewsTable(docFor(endpoints.dynalite!), 'hitl-gate-dev-reviews');
+    const { review } = await table.open(open(7000));
+    const decisions: number[] = [];
+    const changes = [0, 1, 2, 3].map((i) =>
+      table.mutate(review.id, (current) => {
+        decisions.push(i);
+        return { next: { ...current!, version: current!.version + 1 }, entries: [{ at: NOW.toISOString(), what: 'reminded' as const, by: { id: `sweep-${i}`, kind: 'system' as const } }], result: i };
+      }),
+    );
+    expect((await Promise.all(changes)).map((c) => c.result)).toEqual([0, 1, 2, 3]);
+    const after = (await table.get(review.id))!;
+    expect(after.version).toBe(review.version + 4);
+    expect(after.history.filter((h) => h.what === 'reminded').map((h) => h.by.id).sort()).toEqual(['sweep-0', 'sweep-1', 'sweep-2', 'sweep-3']);
+    expect(decisions.length).toBeGreaterThan(4); // some lost a race and decided again
+  });
+
+  it('answers ReviewBusy (409) after MAX_ATTEMPTS lost races, never a raw conflict', async () => {
+    // Someone else always writes first: every save loses its race.
+    class AlwaysLosing extends ReviewsTable {
+      override async save(prev: Review): Promise<Review> {
+        throw new StaleReview(`review ${prev.id} changed`, prev);
+      }
+    }
+    const table = new AlwaysLosing(docFor(endpoints.dynalite!), 'hitl-gate-dev-reviews');
+    const { review } = await table.open(open(8000));
+    let attempts = 0;
+    const busy = table.mutate(review.id, (current) => {
+      attempts++;
+      return { next: { ...current!, version: current!.version + 1 }, entries: [], result: undefined };
+    });
+    await expect(busy).rejects.toMatchObject({ name: 'ReviewBusy', status: 409 });
+    expect(attempts).toBe(MAX_ATTEMPTS);
   });
 
   it('behaves the same on both: idempotent open, conditional saves with single-use links, the due index', async () => {
