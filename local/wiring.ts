@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { resolve } from 'node:path';
 import { resolveIntrinsics, type References } from './intrinsics.ts';
+import { cachedBuild } from './build-cache.ts';
 
 export const ACCOUNT = '000000000000';
 
@@ -67,15 +68,18 @@ export interface Wiring {
   secrets: SecretWiring[];
 }
 
-/** Runs `sls print` on the project (offline; about a second) and returns the resolved configuration. */
+/** `sls print` of the project (offline; seconds), cached by its inputs: the resolved configuration. */
 export async function printServerlessConfig(root: string, stage = 'dev'): Promise<Obj> {
-  const sls = resolve(root, 'node_modules/.bin/sls');
-  const { stdout } = await promisify(execFile)(sls, ['print', '--format', 'json', '--stage', stage], {
-    cwd: root,
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+  const text = await cachedBuild(root, `print-${stage}`, async () => {
+    const sls = resolve(root, 'node_modules/.bin/sls');
+    const { stdout } = await promisify(execFile)(process.execPath, [sls, 'print', '--format', 'json', '--stage', stage], {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    });
+    return stdout.slice(stdout.indexOf('{'));
   });
-  return JSON.parse(stdout.slice(stdout.indexOf('{'))) as Obj;
+  return JSON.parse(text) as Obj;
 }
 
 const obj = (v: Json | undefined): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});

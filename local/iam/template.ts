@@ -1,9 +1,9 @@
 // The CloudFormation template `sls deploy` would submit, read by local mode for its IAM: `sls package`
-// offline, cached by the inputs that shape the template (serverless.yml, the state machines, the lock
-// file, the stage), so only the first start after a change pays for the packaging.
-import { createHash } from 'node:crypto';
+// offline, cached by the inputs that shape the template (local/build-cache.ts), so only the first start
+// after a change pays for the packaging.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cachedBuild } from '../build-cache.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,47 +20,25 @@ export interface Template {
   Resources: Record<string, Resource>;
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else out.push(path);
-  }
-  return out.sort();
-}
-
 /** The packaged template for a stage, from the cache when serverless.yml and its inputs are unchanged. */
 export async function packagedTemplate(root: string, stage: string, log: (line: string) => void = () => undefined): Promise<Template> {
-  const inputs = ['serverless.yml', 'package-lock.json', ...(await filesUnder(resolve(root, 'statemachines'))).map((f) => f.slice(root.length + 1)), ...(await filesUnder(resolve(root, 'scripts'))).filter((f) => f.endsWith('.cjs')).map((f) => f.slice(root.length + 1))];
-  const hash = createHash('sha256').update(stage);
-  for (const file of inputs) hash.update(file).update(await readFile(resolve(root, file)));
-  const cacheDir = resolve(root, 'node_modules/.cache/hitl-gate');
-  const cached = join(cacheDir, `template-${stage}-${hash.digest('hex').slice(0, 16)}.json`);
-  try {
-    return JSON.parse(await readFile(cached, 'utf8')) as Template;
-  } catch {
-    // Not packaged yet for these inputs.
-  }
-  log(`packaging the ${stage} stage once (sls package) to read its IAM roles; later starts reuse it`);
-  const dir = await mkdtemp(join(tmpdir(), 'hitl-local-package-'));
-  try {
-    await promisify(execFile)(process.execPath, [resolve(root, 'node_modules/.bin/sls'), 'package', '--stage', stage, '--package', dir], {
-      cwd: root,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-      maxBuffer: 64 * 1024 * 1024,
-    }).catch((e: Error & { stdout?: string; stderr?: string }) => {
-      throw new Error(`sls package --stage ${stage} failed, so local mode cannot read the IAM roles:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
-    });
-    const text = await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
-    await mkdir(cacheDir, { recursive: true });
-    const partial = `${cached}.${process.pid}.tmp`;
-    await writeFile(partial, text);
-    await rename(partial, cached);
-    return JSON.parse(text) as Template;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const text = await cachedBuild(root, `template-${stage}`, async () => {
+    log(`packaging the ${stage} stage once (sls package) to read its IAM roles; later starts reuse it`);
+    const dir = await mkdtemp(join(tmpdir(), 'hitl-local-package-'));
+    try {
+      await promisify(execFile)(process.execPath, [resolve(root, 'node_modules/.bin/sls'), 'package', '--stage', stage, '--package', dir], {
+        cwd: root,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        maxBuffer: 64 * 1024 * 1024,
+      }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`sls package --stage ${stage} failed, so local mode cannot read the IAM roles:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+      });
+      return await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  return JSON.parse(text) as Template;
 }
 
 const obj = (v: Json | undefined): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
