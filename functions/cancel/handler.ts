@@ -12,7 +12,7 @@ import { reviewsTable } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
 import { cancel as cancelReview } from '../domain/escalation.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
-import { reviewView } from '../review-page/view.ts';
+import { reviewView } from '../http/review-view.ts';
 import { BadRequest, httpErrors, json, type HttpResult } from '../http/responses.ts';
 
 const CancelRequest = z.object({ reason: z.string({ error: 'reason is required: say why the proposal is withdrawn' }) });

@@ -7,7 +7,7 @@ import { now as clockNow } from '../adapters/clock.ts';
 import { policy } from '../adapters/policy-files.ts';
 import { newReview, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
-import { executionProblems } from '../execute-action/registry.ts';
+import { executionProblems } from '../executors/registry.ts';
 
 export type ClassifyResult = { valid: true; review: Review } | { valid: false; event: BusEvent };
 

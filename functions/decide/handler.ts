@@ -17,7 +17,7 @@ import { decide as decideReview } from '../domain/decision.ts';
 import { AlreadyDecided, ReviewNotFound, TokenUsed } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
 import { valueAt, type Review } from '../domain/review.ts';
-import { reviewView } from '../review-page/view.ts';
+import { reviewView } from '../http/review-view.ts';
 import { BadRequest, httpErrors, json, securityHeaders, seeOther, wantsHtml, type HttpResult } from '../http/responses.ts';
 
 /** A decision as JSON (`edits`: path -> value) or as the page's form (`edit.<path>` fields). */

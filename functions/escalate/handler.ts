@@ -13,7 +13,7 @@ import { escalate as escalateReview, type EscalateResult } from '../domain/escal
 import { deadlineFor } from '../domain/calendar.ts';
 import type { Review } from '../domain/review.ts';
 import { reviewEscalated } from '../domain/review-events.ts';
-import { emailCurrentApprovers, emailWatchers, watchersOf } from '../notify-approvers/notify.ts';
+import { emailCurrentApprovers, emailWatchers, watchersOf } from '../app/notify.ts';
 
 type Breach = EventBridgeEvent<'Review SLA Breached', { reviewId: string; step: number }>;
 

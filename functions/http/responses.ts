@@ -6,7 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { isDomainError } from '../domain/errors.ts';
 import { logger } from '../adapters/logger.ts';
 import { STYLE_CSP_HASH } from './html.ts';
-import { messagePage } from '../review-page/page.ts';
+import { messagePage } from './review-page.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 

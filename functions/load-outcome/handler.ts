@@ -6,7 +6,7 @@ import { reviewsTable } from '../adapters/reviews-table.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { callbackFor, claimRestart, isDecided, type Callback } from '../domain/review.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
-import { performedByHitlGate } from '../execute-action/registry.ts';
+import { performedByHitlGate } from '../executors/registry.ts';
 import { outcomeEvent, type BusEvent } from '../domain/review-events.ts';
 
 export class ReviewNotDecided extends Error {

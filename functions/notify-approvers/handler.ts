@@ -7,7 +7,7 @@ import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
 import { claimNotification, type Review } from '../domain/review.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { approvalRequested, type BusEvent } from '../domain/review-events.ts';
-import { emailCurrentApprovers, emailWatchers, watchersOf } from './notify.ts';
+import { emailCurrentApprovers, emailWatchers, watchersOf } from '../app/notify.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import type { Context } from 'aws-lambda';
 

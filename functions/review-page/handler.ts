@@ -13,8 +13,8 @@ import { ReviewNotFound, TokenInvalid } from '../domain/errors.ts';
 import { verifyDecisionToken, type DecisionClaims } from '../domain/tokens.ts';
 import type { Review } from '../domain/review.ts';
 import { html, httpErrors, json, securityHeaders, wantsHtml, type HttpResult } from '../http/responses.ts';
-import { reviewPage, type PageState } from './page.ts';
-import { reviewView } from './view.ts';
+import { reviewPage, type PageState } from '../http/review-page.ts';
+import { reviewView } from '../http/review-view.ts';
 
 const DONE: Record<string, NonNullable<PageState['notice']>> = {
   approved: { tone: 'ok', message: 'Thank you: the action is approved. The agent has been told.' },

@@ -6,7 +6,7 @@ import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
-import { reviewView } from '../review-page/view.ts';
+import { reviewView } from '../http/review-view.ts';
 import { httpErrors, json, type HttpResult } from '../http/responses.ts';
 
 /**

@@ -11,7 +11,7 @@ import { startResume } from '../adapters/workflows.ts';
 import { markBreached, markReminded, reminderDue } from '../domain/escalation.ts';
 import { attentionAt, isDecided, redriven, type Review } from '../domain/review.ts';
 import { slaBreached } from '../domain/review-events.ts';
-import { emailCurrentApprovers } from '../notify-approvers/notify.ts';
+import { emailCurrentApprovers } from '../app/notify.ts';
 
 export interface SweepResult {
   /** Items the due-index queries returned: what this sweep cost, whatever the backlog. */

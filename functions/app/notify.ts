@@ -6,7 +6,7 @@ import { logger } from '../adapters/logger.ts';
 import { sendEmail } from '../adapters/mail.ts';
 import { currentApprovers, type Review } from '../domain/review.ts';
 import { newNonce, signDecisionToken } from '../domain/tokens.ts';
-import { noticeEmail, reviewEmail } from './email.ts';
+import { noticeEmail, reviewEmail } from './emails.ts';
 
 const DAY = 24 * 3600_000;
 

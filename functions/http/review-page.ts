@@ -2,7 +2,7 @@
 // It changes nothing by being opened (mail scanners open every link); only a person's POST decides.
 import type { Review } from '../domain/review.ts';
 import { formatMoney, toMinorUnits } from '../domain/money.ts';
-import { esc, page } from '../http/html.ts';
+import { esc, page } from './html.ts';
 import { valueAt } from '../domain/review.ts';
 
 export interface PageState {
