@@ -4,7 +4,7 @@ import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { sendEmail } from '../adapters/mail.ts';
-import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
 import { esc } from '../http/html.ts';
 import type { Action } from '../../events/index.ts';
@@ -40,15 +40,12 @@ export async function executeAction(input: { reviewId: string }): Promise<{ exec
 
   const ref = await executor(review.decision.action, review);
   const at = clockNow().toISOString();
-  const next: Review = { ...review, execution: { by: 'hitl-gate', at, ref }, updatedAt: at, version: review.version + 1 };
-  try {
-    await table.save(review, next, [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${review.decision.action.type}: ${ref}` }]);
-  } catch (err) {
-    if (!(err instanceof StaleReview)) throw err;
-    // Only the sweeper's re-drive claim can race this; record the execution on the fresh version.
-    const fresh = await table.get(review.id);
-    if (fresh && !fresh.execution) await table.save(fresh, { ...fresh, execution: next.execution, updatedAt: at, version: fresh.version + 1 }, [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${review.decision.action.type}: ${ref}` }]);
-  }
+  const type = review.decision.action.type;
+  // Recorded on whatever version is there now (only the sweeper's re-drive claim can race this).
+  await table.mutate(review.id, (current) => {
+    if (!current || current.execution) return { done: undefined };
+    return { next: { ...current, execution: { by: 'hitl-gate', at, ref }, updatedAt: at, version: current.version + 1 }, entries: [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${type}: ${ref}` }], result: undefined };
+  });
   logger.info('approved action performed by hitl-gate', { reviewId: review.id, type: review.decision.action.type, ref });
   return { executed: true, ref };
 }

@@ -6,7 +6,7 @@ import { count, Metric, observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { publish } from '../adapters/event-bus.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
-import { reviewsTable, StaleReview } from '../adapters/reviews-table.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
 import { startResume } from '../adapters/workflows.ts';
 import { markBreached, markReminded, reminderDue } from '../domain/escalation.ts';
 import { attentionAt, isDecided, redriven, type Review } from '../domain/review.ts';
@@ -37,14 +37,8 @@ export async function sweep(_event: unknown, context: Context): Promise<SweepRes
   const failed: string[] = [];
   for (const id of ids) {
     try {
-      const review = await table.get(id);
-      // Read again: what the index listed may have changed since (a decision, a completed restart).
-      const at = review && attentionAt(review);
-      if (!review || !at || at > now.toISOString()) continue;
-      if (review.status === 'PENDING') {
-        if (await breach(review, now)) result.breached.push(id);
-        else if (await remind(review, now, context)) result.reminded.push(id);
-      } else if (isDecided(review.status) && (await redrive(review, now))) result.redriven.push(id);
+      const kind = await handleDue(id, now, context);
+      if (kind) result[kind].push(id);
     } catch (err) {
       // One review's trouble must not starve the others; it stays due and the next sweep tries again.
       failed.push(id);
@@ -59,54 +53,46 @@ export async function sweep(_event: unknown, context: Context): Promise<SweepRes
   return result;
 }
 
-/** Claims, then publishes: a crash in between leaves the claim to expire and the next sweep publishes again. */
-async function breach(review: Review, now: Date): Promise<boolean> {
-  const claim = markBreached(review, now);
-  if (typeof claim === 'string') return false;
-  try {
-    await reviewsTable(config().REVIEWS_TABLE).save(review, claim.next, claim.entries);
-  } catch (err) {
-    if (err instanceof StaleReview) return false; // decided, escalated or claimed by another sweep meanwhile
-    throw err;
-  }
-  await publish(config().EVENT_BUS_NAME, [slaBreached(review, now)]);
-  count(Metric.SlaBreaches);
-  logger.info('SLA breached', { reviewId: review.id, step: review.step, deadline: review.deadline });
-  return true;
-}
+type Due = { kind: 'breached' | 'reminded' | 'redriven'; before: Review; percent?: number } | { kind: undefined };
 
 /**
- * Claims the reminder due, then emails the current approvers again. Claiming first sends each reminder at most
- * once: a crash in between loses that reminder, never sends it twice; the deadline still escalates.
+ * What a due review needs, claimed in one conditional write before anything is sent: a crash after the
+ * claim loses that reminder or leaves the breach claim to expire (the next sweep publishes again), and
+ * never sends twice. A lost race is decided again on the review as it is now: another sweep's claim, a
+ * decision or a completed restart leaves nothing to do.
  */
-async function remind(review: Review, now: Date, context: Context): Promise<boolean> {
-  const percent = reminderDue(review, now);
-  const claim = percent === undefined ? 'not-due' : markReminded(review, percent, now);
-  if (typeof claim === 'string') return false;
-  let saved: Review;
-  try {
-    saved = await reviewsTable(config().REVIEWS_TABLE).save(review, claim.next, claim.entries);
-  } catch (err) {
-    if (err instanceof StaleReview) return false; // decided, escalated or reminded by another sweep meanwhile
-    throw err;
+async function handleDue(id: string, now: Date, context: Context): Promise<'breached' | 'reminded' | 'redriven' | undefined> {
+  const { result: due, review: saved } = await reviewsTable(config().REVIEWS_TABLE).mutate<Due>(id, (review) => {
+    // Read again: what the index listed may have changed since (a decision, a completed restart).
+    const at = review && attentionAt(review);
+    if (!review || !at || at > now.toISOString()) return { done: { kind: undefined } };
+    if (review.status === 'PENDING') {
+      const breach = markBreached(review, now);
+      if (typeof breach !== 'string') return { next: breach.next, entries: breach.entries, result: { kind: 'breached', before: review } };
+      const percent = reminderDue(review, now);
+      const reminder = percent === undefined ? 'not-due' : markReminded(review, percent, now);
+      if (typeof reminder !== 'string') return { next: reminder.next, entries: reminder.entries, result: { kind: 'reminded', before: review, percent: percent! } };
+      return { done: { kind: undefined } };
+    }
+    if (!isDecided(review.status)) return { done: { kind: undefined } };
+    const { next, entry } = redriven(review, now);
+    return { next, entries: [entry], result: { kind: 'redriven', before: review } };
+  });
+  if (!due.kind) return undefined;
+  const { before } = due;
+  if (due.kind === 'breached') {
+    await publish(config().EVENT_BUS_NAME, [slaBreached(before, now)]);
+    count(Metric.SlaBreaches);
+    logger.info('SLA breached', { reviewId: id, step: before.step, deadline: before.deadline });
+  } else if (due.kind === 'reminded') {
+    await emailCurrentApprovers(saved!, linkKeyFrom(context), now, `Reminder: ${due.percent}% of the time to decide has passed (due ${before.deadline})`);
+    logger.info('approvers reminded', { reviewId: id, step: before.step, percent: due.percent, deadline: before.deadline });
+  } else {
+    const executionArn = await startResume(config().RESUME_STATE_MACHINE_ARN, id);
+    count(Metric.RestartFailures);
+    logger.warn('re-drove a decided review whose restart had not completed', { reviewId: id, redrives: saved!.redrives, executionArn });
   }
-  await emailCurrentApprovers(saved, linkKeyFrom(context), now, `Reminder: ${percent}% of the time to decide has passed (due ${review.deadline})`);
-  logger.info('approvers reminded', { reviewId: review.id, step: review.step, percent, deadline: review.deadline });
-  return true;
-}
-
-async function redrive(review: Review, now: Date): Promise<boolean> {
-  const { next, entry } = redriven(review, now);
-  try {
-    await reviewsTable(config().REVIEWS_TABLE).save(review, next, [entry]);
-  } catch (err) {
-    if (err instanceof StaleReview) return false; // another sweep, or the restart itself, got there first
-    throw err;
-  }
-  const executionArn = await startResume(config().RESUME_STATE_MACHINE_ARN, review.id);
-  count(Metric.RestartFailures);
-  logger.warn('re-drove a decided review whose restart had not completed', { reviewId: review.id, redrives: next.redrives, executionArn });
-  return true;
+  return due.kind;
 }
 
 export const handler = middy(sweep).use(observability()).use(linkKeyMiddleware());
