@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { attentionAt, type HistoryEntry, type Review } from '../domain/review.ts';
+import { attentionAt, MUTABLE_FIELDS, type HistoryEntry, type Review } from '../domain/review.ts';
 import { ReviewBusy } from '../domain/errors.ts';
 import { tracer } from './observability.ts';
 
@@ -54,8 +54,6 @@ function toReview(item: Record<string, unknown>): Review {
   return { ...review, ...(usedLinks instanceof Set ? { usedLinks: [...usedLinks] as string[] } : {}) } as unknown as Review;
 }
 
-// Fields a state change may rewrite; history is only ever appended, used links only ever added.
-const MUTABLE = ['status', 'step', 'deadline', 'decision', 'approvals', 'proposedEdit', 'execution', 'breach', 'stepStartedAt', 'reminders', 'remindersSent', 'restart', 'redrives', 'lastRedriveAt', 'updatedAt', 'version'] as const;
 
 export interface SaveOptions {
   /** A single-use link's nonce, claimed in the same conditional write as the decision it carries. */
@@ -165,7 +163,7 @@ export class ReviewsTable {
     const values: Record<string, unknown> = { ':expected': prev.version, ':entries': entries };
     const set: string[] = ['#history = list_append(#history, :entries)'];
     const remove: string[] = [];
-    for (const field of MUTABLE) {
+    for (const field of MUTABLE_FIELDS) {
       names[`#${field}`] = field;
       if (next[field] === undefined) remove.push(`#${field}`);
       else {

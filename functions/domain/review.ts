@@ -140,6 +140,17 @@ export interface Review {
   updatedAt: string;
 }
 
+/**
+ * The fields a state change may rewrite, next to the model; every other field is written once, when the
+ * review opens (history is only appended and used links only added, in the same conditional write).
+ * A field added to Review must be listed in one of the two, or this file does not compile.
+ */
+export const MUTABLE_FIELDS = ['status', 'step', 'deadline', 'decision', 'approvals', 'proposedEdit', 'execution', 'breach', 'stepStartedAt', 'reminders', 'remindersSent', 'restart', 'redrives', 'lastRedriveAt', 'updatedAt', 'version'] as const satisfies readonly (keyof Review)[];
+export const WRITTEN_ONCE_FIELDS = ['id', 'proposalId', 'agentId', 'requestedBy', 'action', 'actionHash', 'taskToken', 'context', 'tier', 'pattern', 'rule', 'reason', 'policyVersion', 'route', 'onTimeout', 'quorum', 'notify', 'editable', 'history', 'usedLinks', 'createdAt'] as const satisfies readonly (keyof Review)[];
+type Unlisted = Exclude<keyof Review, (typeof MUTABLE_FIELDS)[number] | (typeof WRITTEN_ONCE_FIELDS)[number]>;
+const everyFieldListed: [Unlisted] extends [never] ? true : { unlisted: Unlisted } = true;
+void everyFieldListed;
+
 export const POLICY: Actor = { id: 'policy', kind: 'policy' };
 
 export function isDecided(status: ReviewStatus): boolean {

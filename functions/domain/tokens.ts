@@ -1,5 +1,6 @@
 // Decision links: a JWS (HS256) naming the review, the approver, the step it was sent for, an expiry and a nonce.
-// The nonce makes a link single-use: the store claims it on first use (LINK#<nonce>); this module only signs and checks.
+// The nonce makes a link single-use: the decision that uses it claims it in the same conditional write
+// (usedLinks on the review item, reviews-table.ts); this module only signs and checks.
 import { randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { TokenExpired, TokenInvalid, TokenWrongReview } from './errors.ts';
