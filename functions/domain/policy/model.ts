@@ -1,0 +1,103 @@
+// The risk policy's model: what a classification says, the tiers and their patterns, the policy's errors.
+// The file format is documented at the top of policy/default.yml.
+import type { Action, Tier } from '../../../events/index.ts';
+import type { Calendar } from '../calendar.ts';
+
+export type ReviewPattern = 'auto' | 'soft_review' | 'hard_gate' | 'block_until_reviewed';
+/** What happens when the last step's SLA passes: stay open and re-notify, reject, or (soft review only) approve. */
+export type OnTimeout = 'escalate' | 'expire' | 'approve';
+
+export interface Person {
+  id: string;
+  name: string;
+  email: string;
+  roles: string[];
+}
+
+export interface ReviewStep {
+  roles: string[];
+  approvers: Person[];
+  sla: { ms: number; text: string; calendar?: string };
+  /** Percentages of the SLA (ascending, 1-99) at which the sweeper reminds the step's approvers; absent: no reminders. */
+  remindAt?: number[];
+}
+
+export interface Classification {
+  tier: Tier;
+  pattern: ReviewPattern;
+  rule: string;
+  /** One human sentence: why this tier. */
+  reason: string;
+  policyVersion: string;
+  /** The approver chain: an SLA breach moves the review to the next step; empty for auto. */
+  steps: ReviewStep[];
+  /** Applied when the last step's SLA passes. */
+  onTimeout: OnTimeout;
+  /** Distinct approvals needed at a step; 0 for auto. */
+  quorum: number;
+  notify: Person[];
+  /** Dotted paths into the action an approver may change, e.g. "amount.value", "payload.body". */
+  editable: string[];
+  /** The business-hours calendars its steps name, by name (none when every SLA is wall-clock): for deadlineFor. */
+  calendars: Readonly<Record<string, Calendar>>;
+}
+
+export interface TierSettings {
+  pattern: ReviewPattern;
+  onTimeout: OnTimeout;
+  quorum: number;
+}
+
+export interface Policy {
+  version: string;
+  /** Rule names in file order, then "default". */
+  rules: readonly string[];
+  tiers: Readonly<Record<Tier, Readonly<TierSettings>>>;
+  classify(action: Action, ctx: { agentId: string; requestedBy: string }): Classification;
+  /** Everyone in the directory, in file order. */
+  people(): Person[];
+  /** A person by id or (case-insensitive) email. */
+  person(idOrEmail: string): Person | undefined;
+  /** A business-hours calendar by name, for deadlineFor (calendar.ts). */
+  calendar(name: string): Calendar | undefined;
+}
+
+/** Every problem of a policy or directory file, one per line: `<file>: <path>: <what is wrong>`. */
+export class PolicyError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'PolicyError';
+    this.problems = problems;
+  }
+}
+
+/** Ordered from least to most strict; a rule's rank is its index. */
+export const TIERS: readonly Tier[] = ['low', 'medium', 'high', 'critical'];
+export const PATTERN: Readonly<Record<Tier, ReviewPattern>> = {
+  low: 'auto',
+  medium: 'soft_review',
+  high: 'hard_gate',
+  critical: 'block_until_reviewed',
+};
+export const PATTERN_TEXT: Record<ReviewPattern, string> = {
+  auto: 'approved automatically',
+  soft_review: 'soft review',
+  hard_gate: 'hard gate',
+  block_until_reviewed: 'blocked until reviewed',
+};
+/** Used where the policy's `tiers` section says nothing; critical needs two people by default. */
+export const BUILT_IN_TIERS: Record<Exclude<Tier, 'low'>, { onTimeout: OnTimeout; quorum: number }> = {
+  medium: { onTimeout: 'expire', quorum: 1 },
+  high: { onTimeout: 'expire', quorum: 1 },
+  critical: { onTimeout: 'escalate', quorum: 2 },
+};
+
+export function tierRank(tier: Tier): number {
+  return TIERS.indexOf(tier);
+}
+
+/** Whether an approver may change `path` given a classification's editable list ("payload" covers "payload.body"). */
+export function isEditable(editable: readonly string[], path: string): boolean {
+  return editable.some((e) => path === e || path.startsWith(`${e}.`));
+}
