@@ -18,7 +18,7 @@ import { isRequester } from './people.ts';
 import { formatMoney, isEditable, PolicyError, tierRank, toMinorUnits } from './policy.ts';
 import type { Classification, Policy } from './policy.ts';
 import type { Actor, Approval, Change, Decision, HistoryEntry, ProposedEdit, Review, RouteStep } from './review.ts';
-import { actionUnderApproval, approvalsCounted, decisionSubject, MAX_REASON_LENGTH, valueAt } from './review.ts';
+import { actionUnderApproval, advance, approvalsCounted, decisionSubject, MAX_REASON_LENGTH, valueAt } from './review.ts';
 
 // Queries of a review's state, at home in review.ts (they need no policy); re-exported for callers of decisions.
 export { actionUnderApproval, approvalsCounted, decisionSubject, MAX_REASON_LENGTH, valueAt };
@@ -95,7 +95,7 @@ function reject(review: Review, approverId: string, command: DecideCommand, now:
     ...decisionSubject(review),
   };
   return {
-    next: { ...review, status: 'REJECTED', decision, version: review.version + 1, updatedAt: at },
+    next: advance(review, { status: 'REJECTED', decision }, at),
     entries: [{ at, what: 'rejected', by: person(approverId), note: reason }],
     decided: true,
   };
@@ -128,7 +128,7 @@ function approve(review: Review, approverId: string, command: DecideCommand, pol
     approvals = [...(review.approvals ?? []), mine];
   }
 
-  const base: Review = { ...withoutEdit(review), ...(edit ? { proposedEdit: edit } : {}), approvals, version: review.version + 1, updatedAt: at };
+  const base: Review = advance(withoutEdit(review), { ...(edit ? { proposedEdit: edit } : {}), approvals }, at);
   const counted = approvalsCounted(base);
   const quorum = Math.max(1, review.quorum);
   if (quorum > 1) notes.unshift(`${Math.min(counted.length, quorum)} of ${quorum} approvals`);

@@ -2,7 +2,7 @@
 // (expire, approve a soft review, or keep reminding), reminders before a deadline, and cancellation.
 // Pure: each change returns the next review and the history entries the store appends in the same conditional write.
 import { AlreadyDecided, ReasonRequired } from './errors.ts';
-import { approvalsCounted, BREACH_REPUBLISH_MS, decisionSubject, MAX_REASON_LENGTH, POLICY } from './review.ts';
+import { advance, approvalsCounted, BREACH_REPUBLISH_MS, decisionSubject, MAX_REASON_LENGTH, POLICY } from './review.ts';
 import type { Actor, Decision, HistoryEntry, Review } from './review.ts';
 import { dueReminders, nextReminderAt, reminderDue, reminderSchedule } from './reminders.ts';
 
@@ -42,7 +42,7 @@ export function markBreached(review: Review, now: Date): 'not-due' | 'already-ma
   const again = earlier ? `; published again: no escalation followed the breach marked at ${earlier.at}` : '';
   const note = `step ${review.step + 1} (${stepText(review, review.step)}) passed its deadline ${review.deadline}${again}`;
   return {
-    next: { ...review, breach: { step: review.step, at }, version: review.version + 1, updatedAt: at },
+    next: advance(review, { breach: { step: review.step, at } }, at),
     entries: [{ at, what: 'sla_breached', by: SWEEPER, note }],
   };
 }
@@ -109,7 +109,7 @@ export function cancel(review: Review, actor: { id: string; kind: 'person' | 'sy
   const decision: Decision = { outcome: 'cancelled', by: [by], at, reason: text, ...decisionSubject(review) };
   const { breach: _claim, ...rest } = review;
   return {
-    next: { ...rest, status: 'CANCELLED', decision, version: review.version + 1, updatedAt: at },
+    next: advance(rest, { status: 'CANCELLED', decision }, at),
     entries: [{ at, what: 'cancelled', by, note: text }],
   };
 }
@@ -126,7 +126,7 @@ export function markReminded(review: Review, pct: number, now: Date): 'not-due' 
   const at = now.toISOString();
   const note = `step ${review.step + 1} (${stepText(review, review.step)}): ${pct}% of ${slaText(review, review.step)} passed; deadline ${review.deadline}`;
   return {
-    next: { ...review, remindersSent: [...(review.remindersSent ?? []), pct], version: review.version + 1, updatedAt: at },
+    next: advance(review, { remindersSent: [...(review.remindersSent ?? []), pct] }, at),
     entries: [{ at, what: 'reminder_sent', by: SWEEPER, note }],
   };
 }
@@ -143,8 +143,7 @@ function startStep(review: Review, step: number, deadlineFor: DeadlineFor, now: 
   const deadline = end.toISOString();
   const reminders = reminderSchedule(route, now, deadlineFor);
   const { breach: _claim, reminders: _previous, ...rest } = review;
-  const next: Review = {
-    ...rest,
+  const next: Review = advance(rest, {
     step,
     // Approvals belong to the step they were given at; a reminder cycle keeps them.
     approvals: step === review.step ? review.approvals : [],
@@ -152,9 +151,7 @@ function startStep(review: Review, step: number, deadlineFor: DeadlineFor, now: 
     stepStartedAt: at,
     ...(reminders.length ? { reminders } : {}),
     remindersSent: [],
-    version: review.version + 1,
-    updatedAt: at,
-  };
+  }, at);
   return { next, entries: [{ at, what, by: POLICY, note: note(deadline) }] };
 }
 
@@ -163,7 +160,7 @@ function decidedByPolicy(review: Review, outcome: 'expired' | 'approved', reason
   const decision: Decision = { outcome, by: [POLICY], at, reason, ...decisionSubject(review) };
   const { breach: _claim, ...rest } = review;
   return {
-    next: { ...rest, status: outcome === 'approved' ? 'APPROVED' : 'EXPIRED', decision, version: review.version + 1, updatedAt: at },
+    next: advance(rest, { status: outcome === 'approved' ? 'APPROVED' : 'EXPIRED', decision }, at),
     entries: [{ at, what, by: POLICY, note: reason }],
   };
 }

@@ -153,6 +153,11 @@ void everyFieldListed;
 
 export const POLICY: Actor = { id: 'policy', kind: 'policy' };
 
+/** A state change's next review: the one place that bumps `version` (the store's condition) and stamps `updatedAt`. */
+export function advance<T extends { version: number }>(review: T, changes: Partial<T>, at: string): T & { updatedAt: string } {
+  return { ...review, ...changes, version: review.version + 1, updatedAt: at };
+}
+
 export function isDecided(status: ReviewStatus): boolean {
   return status === 'APPROVED' || status === 'REJECTED' || status === 'EXPIRED' || status === 'CANCELLED';
 }
@@ -240,7 +245,7 @@ export function claimNotification(review: Review, executionRef: string, now: Dat
   const at = now.toISOString();
   const ids = currentApprovers(review).map((a) => a.id);
   const entry: HistoryEntry = { at, what: 'notified', by: { id: 'hitl-gate', kind: 'system' }, note: `step ${review.step + 1}: ${ids.join(', ')}`, ref: executionRef };
-  return { next: { ...review, version: review.version + 1, updatedAt: at }, entry };
+  return { next: advance(review, {}, at), entry };
 }
 
 /** The restart finished: the outcome was published and the caller answered. */
@@ -248,7 +253,7 @@ export function completed(review: Review, now: Date): { next: Review; entry: His
   if (!isDecided(review.status)) throw new Error(`review ${review.id} is ${review.status}, not decided`);
   const at = now.toISOString();
   const entry: HistoryEntry = { at, what: 'completed', by: { id: 'hitl-gate', kind: 'system' }, note: `outcome ${review.decision?.outcome}` };
-  return { next: { ...review, status: 'COMPLETED', updatedAt: at, version: review.version + 1 }, entry };
+  return { next: advance(review, { status: 'COMPLETED' }, at), entry };
 }
 
 /** What a caller paused on .waitForTaskToken receives: success with the approved action, or a named failure. */
@@ -297,7 +302,7 @@ export function redriven(review: Review, now: Date): { next: Review; entry: Hist
   const at = now.toISOString();
   const redrives = (review.redrives ?? 0) + 1;
   const entry: HistoryEntry = { at, what: 'redriven', by: { id: 'hitl-gate', kind: 'system' }, note: `restart ${redrives}: the previous one did not complete` };
-  return { next: { ...review, redrives, lastRedriveAt: at, updatedAt: at, version: review.version + 1 }, entry };
+  return { next: advance(review, { redrives, lastRedriveAt: at }, at), entry };
 }
 
 /** How long a restart holds its claim: longer than a resume takes, well under the sweeper's re-drive wait. */
@@ -313,7 +318,7 @@ export function claimRestart(review: Review, executionRef: string, now: Date): {
   if (held?.ref === executionRef) return 'mine';
   if (held && Date.parse(held.at) + RESTART_LEASE_MS > now.getTime()) return 'busy';
   const at = now.toISOString();
-  return { next: { ...review, restart: { ref: executionRef, at }, updatedAt: at, version: review.version + 1 } };
+  return { next: advance(review, { restart: { ref: executionRef, at } }, at) };
 }
 
 /** The longest reason or note a person may give with a decision or a cancellation. */

@@ -8,7 +8,7 @@ import { reviewsTable } from '../adapters/reviews-table.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
 import { esc } from '../http/html.ts';
 import type { Action } from '../../events/index.ts';
-import type { Review } from '../domain/review.ts';
+import { advance, type Review } from '../domain/review.ts';
 
 type Executor = (action: Action, review: Review) => Promise<string>;
 
@@ -44,7 +44,7 @@ export async function executeAction(input: { reviewId: string }): Promise<{ exec
   // Recorded on whatever version is there now (only the sweeper's re-drive claim can race this).
   await table.mutate(review.id, (current) => {
     if (!current || current.execution) return { done: undefined };
-    return { next: { ...current, execution: { by: 'hitl-gate', at, ref }, updatedAt: at, version: current.version + 1 }, entries: [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${type}: ${ref}` }], result: undefined };
+    return { next: advance(current, { execution: { by: 'hitl-gate', at, ref } }, at), entries: [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${type}: ${ref}` }], result: undefined };
   });
   logger.info('approved action performed by hitl-gate', { reviewId: review.id, type: review.decision.action.type, ref });
   return { executed: true, ref };
