@@ -1,7 +1,7 @@
 // The domain's refusals, each with a stable code and the HTTP status it suggests; the handler maps them in one place.
 // Messages are written for the person who clicked the link: they never carry a token's internals.
 import type { Tier } from '../../events/index.ts';
-import type { Decision, Outcome } from './review.ts';
+import type { Decision, Outcome } from './model.ts';
 
 export class DomainError extends Error {
   /** Stable identifier for clients and logs; the same as the class name. */

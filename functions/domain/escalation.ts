@@ -3,7 +3,7 @@
 // Pure: each change returns the next review and the history entries the store appends in the same conditional write.
 import { AlreadyDecided, ReasonRequired } from './errors.ts';
 import { advance, approvalsCounted, BREACH_REPUBLISH_MS, decisionSubject, MAX_REASON_LENGTH, POLICY } from './review.ts';
-import type { Actor, Decision, HistoryEntry, Review } from './review.ts';
+import type { Actor, DeadlineFor, Decision, HistoryEntry, Review } from './model.ts';
 import { dueReminders, nextReminderAt, reminderDue, reminderSchedule } from './reminders.ts';
 
 export { BREACH_REPUBLISH_MS, nextReminderAt, reminderDue };
@@ -14,8 +14,7 @@ export interface Transition {
   entries: HistoryEntry[];
 }
 
-/** When an SLA that starts at `start` ends: wall-clock, or business hours of the named calendar (calendar.ts). */
-export type DeadlineFor = (start: Date, sla: { ms: number; calendar?: string }) => Date;
+export type { DeadlineFor } from './model.ts';
 
 export type EscalateResult =
   /** A decision, or an earlier handling of this breach, got there first: nothing to do. */

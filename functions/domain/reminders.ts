@@ -2,14 +2,10 @@
 // Their times are fixed when the step starts, as its deadline is: `percent`% of the SLA after the step's start,
 // counted by the same clock as the deadline (working time on the step's calendar, else wall-clock).
 // A module of its own so review.ts (the due index) and escalation.ts (the claim) share it without importing each other.
-import type { DeadlineFor } from './escalation.ts';
-import type { Review, RouteStep } from './review.ts';
+import type { DeadlineFor, Reminder, Review, RouteStep } from './model.ts';
 
-/** One reminder of the current step: at `percent`% of its SLA, which falls at `at`. */
-export interface Reminder {
-  percent: number;
-  at: string;
-}
+export type { Reminder } from './model.ts';
+
 
 /** The reminders of `step` started at `start`, ascending; none unless the step asks for them. */
 export function reminderSchedule(step: RouteStep, start: Date, deadlineFor: DeadlineFor): Reminder[] {

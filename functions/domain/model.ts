@@ -1,0 +1,147 @@
+// The review's model: its types only, shared by the rules in domain/ (no logic, no imports of rules).
+import type { Action, Tier } from '../../events/index.ts';
+import type { Classification, ReviewPattern } from './policy.ts';
+
+/** PENDING -> APPROVED | REJECTED | EXPIRED | CANCELLED -> COMPLETED (the restart finished). */
+export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'COMPLETED';
+export type Outcome = 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+export interface Actor {
+  id: string;
+  kind: 'person' | 'policy' | 'system';
+}
+
+export interface HistoryEntry {
+  at: string;
+  what:
+    | 'opened'
+    | 'auto_approved'
+    | 'notified'
+    | 'approved'
+    | 'rejected'
+    | 'expired'
+    | 'cancelled'
+    | 'escalated'
+    | 'redriven'
+    | 'executed'
+    | 'completed'
+    // SLAs and escalation (escalation.ts)
+    | 'sla_breached'
+    | 'approved_on_timeout'
+    | 'reminded'
+    | 'reminder_sent';
+  by: Actor;
+  note?: string;
+  /** The execution that wrote it, so a retry of that same execution recognises its own entry. */
+  ref?: string;
+}
+
+/** The approver route, frozen on the review when it opens: a later policy change does not move it. */
+export interface RouteStep {
+  roles: string[];
+  approvers: { id: string; name: string; email: string }[];
+  sla: { ms: number; text: string; calendar?: string };
+  /** Percentages of the SLA at which the step's approvers are reminded (policy `remindAt`); absent: none. */
+  remindAt?: number[];
+}
+
+export interface Decision {
+  outcome: Outcome;
+  by: Actor[];
+  at: string;
+  reason: string;
+  /** What was approved (possibly edited) and its hash: the only action resume may grant. */
+  action: Action;
+  actionHash: string;
+  edited: boolean;
+  /** Set when edited: who edited last, and every field that differs from the proposal. */
+  editedBy?: string;
+  changes?: Change[];
+}
+
+/** One field an approver changed: its dotted path and the proposal's value against the edited one. */
+export interface Change {
+  path: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** A person's approval of one exact action (by hash) at the current step. */
+export interface Approval {
+  approverId: string;
+  at: string;
+  actionHash: string;
+  reason?: string;
+}
+
+/** An approver's edit of the proposal: the action under approval from then on, until the review is decided. */
+export interface ProposedEdit {
+  action: Action;
+  actionHash: string;
+  /** The approver who edited last. */
+  by: string;
+  at: string;
+  /** Differences from the original proposal (review.action), not from the previous edit. */
+  changes: Change[];
+}
+
+export interface Review {
+  id: string;
+  proposalId: string;
+  agentId: string;
+  requestedBy: string;
+  action: Action;
+  actionHash: string;
+  taskToken?: string;
+  context?: Record<string, unknown>;
+  tier: Tier;
+  pattern: ReviewPattern;
+  rule: string;
+  reason: string;
+  policyVersion: string;
+  route: RouteStep[];
+  onTimeout: Classification['onTimeout'];
+  quorum: number;
+  notify: string[];
+  editable: string[];
+  status: ReviewStatus;
+  /** Index into route while PENDING. */
+  step: number;
+  deadline?: string;
+  decision?: Decision;
+  /** Approvals at the current step; only those of the action under approval count towards the quorum. */
+  approvals: Approval[];
+  /** The edited action under approval, if an approver changed it; `action` stays the original proposal. */
+  proposedEdit?: ProposedEdit;
+  history: HistoryEntry[];
+  /** Set once hitl-gate performed the approved action itself (types with an executor). */
+  execution?: { by: 'hitl-gate'; at: string; ref: string };
+  /** The resume execution finishing this review, and since when: one restart at a time has an effect. */
+  restart?: { ref: string; at: string };
+  /** Restarts of resume by the sweeper after the first one did not complete, and when the last was. */
+  redrives?: number;
+  lastRedriveAt?: string;
+  /** Nonces of the single-use decision links already used, claimed in the same write as their decision. */
+  usedLinks?: string[];
+  /** The sweeper's claim on the current step's SLA breach (escalation.ts): the breach event was published then. */
+  breach?: { step: number; at: string };
+  /** When the current step's SLA clock started (escalation or a reminder cycle); the first step's is createdAt. */
+  stepStartedAt?: string;
+  /** The current step's reminders and when each falls due, fixed when the step starts (reminders.ts); absent: none. */
+  reminders?: Reminder[];
+  /** Percentages of the current step's SLA whose reminder was claimed; reset when a step starts. */
+  remindersSent?: number[];
+  /** Optimistic concurrency: every status change is conditional on it. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One reminder of the current step: at `percent`% of its SLA, which falls at `at`. */
+export interface Reminder {
+  percent: number;
+  at: string;
+}
+
+/** When an SLA that starts at `start` ends (wall-clock, or business hours of a named calendar). */
+export type DeadlineFor = (start: Date, sla: { ms: number; calendar?: string }) => Date;
