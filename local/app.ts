@@ -20,7 +20,7 @@ import { useTimeSource } from '../functions/adapters/clock.ts';
 import { checkPolicyFiles, compilePolicyFiles } from './policy-sources.ts';
 import { Readable } from 'node:stream';
 import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam/sigv4.ts';
-import { AccessDenied, LocalIam } from './iam/access.ts';
+import { AccessDenied, LocalIam, type Principal } from './iam/access.ts';
 import type { Request as IamRequest } from './iam/evaluate.ts';
 import { packagedTemplate, TemplateResolver } from './iam/template.ts';
 import { requestsOf, serviceOfTarget, sesSendEmail } from './iam/requests.ts';
@@ -168,18 +168,26 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     });
     // A rule reaches its target only with the target's permission: its role (a state machine target)
     // or a Lambda permission for events.amazonaws.com (a function target), as in the template.
-    const templateRule = (rule: RuleWiring) =>
-      resolver.resources.find(([, r]) => {
+    // Each local rule's counterpart in the template, found once: its ARN, and the role its target uses.
+    const ruleTargets = new Map<string, { ruleArn: string; role?: Principal } | undefined>();
+    for (const rule of wiring.rules) {
+      const found = resolver.resources.find(([, r]) => {
         if (r.Type !== 'AWS::Events::Rule') return false;
         const p = resolver.value(r.Properties as never) as Record<string, unknown>;
         return (p.EventBusName ?? 'default') === rule.busName && JSON.stringify(p.EventPattern) === JSON.stringify(rule.pattern) && (p.Targets as { Arn: string }[]).some((t) => t.Arn === rule.target.arn);
       });
-    const ruleTarget = (rule: RuleWiring) => {
-      const found = templateRule(rule);
-      if (!found) throw new AccessDenied(`no rule of the template matches ${rule.name}; it would not exist in AWS`);
+      if (!found) {
+        ruleTargets.set(rule.name, undefined);
+        continue;
+      }
       const [id, r] = found;
-      const target = ((r.Properties as { Targets: Record<string, never>[] }).Targets).find((t) => resolver.value(t.Arn) === rule.target.arn)!;
-      return { ruleArn: resolver.arn(id), role: target.RoleArn === undefined ? undefined : iam.track(iam.rolePrincipal(target.RoleArn, id)) };
+      const target = (r.Properties as { Targets: Record<string, never>[] }).Targets.find((t) => resolver.value(t.Arn) === rule.target.arn)!;
+      ruleTargets.set(rule.name, { ruleArn: resolver.arn(id), ...(target.RoleArn === undefined ? {} : { role: iam.track(iam.rolePrincipal(target.RoleArn, id)) }) });
+    }
+    const ruleTarget = (rule: RuleWiring) => {
+      const found = ruleTargets.get(rule.name);
+      if (!found) throw new AccessDenied(`no rule of the template matches ${rule.name}; it would not exist in AWS`);
+      return found;
     };
     bus.connect({
       startExecution: (arn, input, rule) => {
@@ -206,10 +214,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         for (const check of checks()) iam.authorize(principal, check);
         return undefined;
       } catch (err) {
-        if (err instanceof SignatureRejected) return new AwsError(err.code, err.message, status === 400 ? 400 : 403);
+        if (err instanceof SignatureRejected) return new AwsError(err.code, err.message, status);
         if (err instanceof AccessDenied) {
           log(`AccessDeniedException: ${err.message}`);
-          return new AwsError(err.name, err.message, status === 400 ? 400 : 403);
+          return new AwsError(err.name, err.message, status);
         }
         throw err;
       }

@@ -50,10 +50,15 @@ export class LocalIam {
   denials = 0;
 
   readonly #region: string;
+  /** The Deny statements of the template's bus policies, by bus ARN (read once: every call consults them). */
+  readonly #denies = new Map<string, Grant[]>();
+  /** The template's Lambda permissions, resolved once. */
+  readonly #permissions: { functionName: string; principal: string; action: string; sourceArn: string }[] = [];
 
   constructor(resolver: TemplateResolver, functions: FunctionWiring[], developer: { accessKeyId: string; secretAccessKey: string }, region: string) {
     this.#resolver = resolver;
     this.#region = region;
+    this.#readResourcePolicies();
     this.#keys.set(developer.accessKeyId, { secret: developer.secretAccessKey, principal: { arn: `arn:aws:iam::${ACCOUNT}:user/${developer.accessKeyId}`, name: developer.accessKeyId, grants: [], admin: true } });
     for (const f of functions) {
       const id = this.#functionResourceId(f.name);
@@ -90,10 +95,10 @@ export class LocalIam {
 
   /** The role a resource of the template names in `property` (a state machine's RoleArn, a rule target's RoleArn). */
   roleOf(resourceId: string, property: string, session: string): Principal {
-    const roleId = this.#roleIdOf(obj(this.#resolver.resource(resourceId)?.Properties)[property]);
-    return roleId ? this.#rolePrincipal(roleId, session) : { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/none/${session}`, name: session, grants: [] };
+    return this.rolePrincipal(obj(this.#resolver.resource(resourceId)?.Properties)[property], session);
   }
 
+  /** The role a template value names (`Fn::GetAtt: [Role, Arn]` or a Ref), as a session of `session`. */
   rolePrincipal(roleValue: Json | undefined, session: string): Principal {
     const roleId = this.#roleIdOf(roleValue);
     return roleId ? this.#rolePrincipal(roleId, session) : { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/none/${session}`, name: session, grants: [] };
@@ -121,14 +126,13 @@ export class LocalIam {
 
   /** Whether a resource-based Lambda permission of the template lets `service` invoke the function from `sourceArn`. */
   lambdaPermits(functionArn: string, service: string, sourceArn: string): boolean {
-    return this.#resolver.resources.some(([, r]) => {
-      if (r.Type !== 'AWS::Lambda::Permission') return false;
-      const p = obj(this.#resolver.value(r.Properties as Json));
-      const fn = String(p.FunctionName);
-      const sameFunction = fn === functionArn || functionArn.endsWith(`:function:${fn}`);
-      const source = p.SourceArn === undefined || p.SourceArn === null ? '*' : String(p.SourceArn);
-      return sameFunction && p.Principal === service && String(p.Action).toLowerCase() === 'lambda:invokefunction' && evaluate([{ id: 'permission', statement: { Effect: 'Allow', Action: '*', Resource: source } }], { action: 'x', resource: sourceArn }).allowed;
-    });
+    return this.#permissions.some(
+      (p) =>
+        (p.functionName === functionArn || functionArn.endsWith(`:function:${p.functionName}`)) &&
+        p.principal === service &&
+        p.action.toLowerCase() === 'lambda:invokefunction' &&
+        evaluate([{ id: 'permission', statement: { Effect: 'Allow', Action: '*', Resource: p.sourceArn } }], { action: 'x', resource: sourceArn }).allowed,
+    );
   }
 
   /** Every action of every grant of the stack's own roles that no request used (besides the runtime's logs and traces). */
@@ -158,19 +162,27 @@ export class LocalIam {
 
   /** The Deny statements of the template's resource policies on a resource (the bus's EventBusPolicy), for any principal. */
   #resourceDenies(resource: string): Grant[] {
-    const out: Grant[] = [];
+    return this.#denies.get(resource) ?? [];
+  }
+
+  #readResourcePolicies(): void {
     for (const [id, r] of this.#resolver.resources) {
+      if (r.Type === 'AWS::Lambda::Permission') {
+        const p = obj(this.#resolver.value(r.Properties as Json));
+        this.#permissions.push({ functionName: String(p.FunctionName), principal: String(p.Principal), action: String(p.Action), sourceArn: p.SourceArn === undefined || p.SourceArn === null ? '*' : String(p.SourceArn) });
+      }
       if (r.Type !== 'AWS::Events::EventBusPolicy') continue;
       const p = obj(this.#resolver.value(r.Properties as Json));
-      const busArn = String(p.EventBusName ?? 'default').startsWith('arn:') ? String(p.EventBusName) : `arn:aws:events:${this.#region}:${ACCOUNT}:event-bus/${String(p.EventBusName ?? 'default')}`;
-      if (busArn !== resource) continue;
+      const bus = String(p.EventBusName ?? 'default');
+      const busArn = bus.startsWith('arn:') ? bus : `arn:aws:events:${this.#region}:${ACCOUNT}:event-bus/${bus}`;
       const statements = p.Statement !== undefined && p.Statement !== null ? list(p.Statement) : list(obj(p.Policy).Statement);
-      statements.forEach((s, i) => {
-        const st = s as unknown as Statement & { Principal?: Json };
-        if (st.Effect === 'Deny' && (st.Principal === '*' || obj(st.Principal).AWS === '*')) out.push({ id: `${id}.Statement[${i}]`, statement: st });
+      statements.forEach((st, i) => {
+        const statement = st as unknown as Statement & { Principal?: Json };
+        if (statement.Effect === 'Deny' && (statement.Principal === '*' || obj(statement.Principal).AWS === '*')) {
+          this.#denies.set(busArn, [...(this.#denies.get(busArn) ?? []), { id: `${id}.Statement[${i}]`, statement }]);
+        }
       });
     }
-    return out;
   }
 
   #record(principal: Principal, grant: Grant, action: string): void {
