@@ -191,15 +191,14 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
   };
 
   const envOf = (env: Obj): Record<string, string> => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, resolveString(v, `environment.${k}`)]));
-  // An override replaces a setting where a function has it; it never gives a function a setting it lacks.
-  const overridden = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, overrides.environment?.[k] ?? v]));
   const providerEnv = envOf(obj(provider.environment));
   // Every function's settings together: the developer's shell in local mode (tests, scripts) sees them all.
   const environment: Record<string, string> = { ...providerEnv };
 
   const functions: FunctionWiring[] = Object.entries(functionsConfig).map(([key, fnJson]) => {
     const fn = obj(fnJson);
-    const fnEnv = overridden({ ...providerEnv, ...envOf(obj(fn.environment)) });
+    // An override (resolveString) replaces a setting where a function has it, never adds one it lacks.
+    const fnEnv = { ...providerEnv, ...envOf(obj(fn.environment)) };
     Object.assign(environment, fnEnv);
     const handler = str(fn.handler, `functions.${key}.handler`);
     const dot = handler.lastIndexOf('.');

@@ -43,6 +43,8 @@ export interface UnusedGrant {
 export class LocalIam {
   readonly #resolver: TemplateResolver;
   readonly #keys = new Map<string, { secret: string; principal: Principal }>();
+  /** Principals that act without a key of their own: the state machines' and the rules' roles. */
+  readonly #tracked = new Map<string, Principal>();
   readonly #functionKeys = new Map<string, string>();
   readonly #roles = new Map<string, Principal>();
   /** `principal\0grant\0action pattern` of every grant that allowed a request. */
@@ -139,7 +141,7 @@ export class LocalIam {
   unusedGrants(): UnusedGrant[] {
     const out: UnusedGrant[] = [];
     const seen = new Set<string>();
-    for (const { principal } of this.#keys.values()) {
+    for (const principal of [...[...this.#keys.values()].map((k) => k.principal), ...this.#tracked.values()]) {
       if (principal.admin || principal.user || seen.has(principal.name)) continue;
       seen.add(principal.name);
       for (const g of principal.grants) {
@@ -153,11 +155,10 @@ export class LocalIam {
     return out;
   }
 
-  /** Adds the principals of the state machines and rules, so the unused-grant report covers them too. */
+  /** Adds the principals of the state machines and rules (they sign nothing), so the unused-grant report covers them too. */
   track(principal: Principal): Principal {
-    const key = `track:${principal.name}`;
-    if (!this.#keys.has(key)) this.#keys.set(key, { secret: randomBytes(20).toString('base64url'), principal });
-    return this.#keys.get(key)!.principal;
+    if (!this.#tracked.has(principal.name)) this.#tracked.set(principal.name, principal);
+    return this.#tracked.get(principal.name)!;
   }
 
   /** The Deny statements of the template's resource policies on a resource (the bus's EventBusPolicy), for any principal. */
