@@ -28,7 +28,7 @@ export const DETAIL_SCHEMAS: { detailType: DetailTypeName; source: string; schem
 ];
 
 export function schemaFileName(detailType: string): string {
-  return detailType.toLowerCase().replace(/[^a-z0-9]+/g, '-') + '.schema.json';
+  return `${detailType.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.schema.json`;
 }
 
 /** JSON Schema (draft 2020-12) of one event's detail, titled with its detail-type. */

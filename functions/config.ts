@@ -29,14 +29,22 @@ function read(name: keyof typeof Settings): unknown {
   if (cache.has(name)) return cache.get(name);
   const parsed = Settings[name].safeParse(process.env[name]);
   if (!parsed.success) {
-    const problem = process.env[name] === undefined ? 'is not set for this function (serverless.yml environment)' : parsed.error.issues.map((i) => i.message).join('; ');
+    const problem =
+      process.env[name] === undefined
+        ? 'is not set for this function (serverless.yml environment)'
+        : parsed.error.issues.map((i) => i.message).join('; ');
     throw new Error(`hitl-gate configuration is invalid: ${name} ${problem}`);
   }
   cache.set(name, parsed.data);
   return parsed.data;
 }
 
-const view = Object.defineProperties({}, Object.fromEntries(Object.keys(Settings).map((name) => [name, { enumerable: true, get: () => read(name as keyof typeof Settings) }]))) as Config;
+const view = Object.defineProperties(
+  {},
+  Object.fromEntries(
+    Object.keys(Settings).map((name) => [name, { enumerable: true, get: () => read(name as keyof typeof Settings) }]),
+  ),
+) as Config;
 
 /** The settings, each parsed and validated once when first read. */
 export function config(): Config {

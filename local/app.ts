@@ -32,7 +32,10 @@ import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
  * and no EMF metrics, whose JSON lines would bury that output. Overrides of serverless.yml's settings, so
  * the code runs as in Lambda; the metrics test turns them on again to read them.
  */
-export const QUIET_FUNCTIONS: Readonly<Record<string, string>> = { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' };
+export const QUIET_FUNCTIONS: Readonly<Record<string, string>> = {
+  POWERTOOLS_LOG_LEVEL: 'ERROR',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+};
 
 export interface LocalOptions {
   /** Project root (where serverless.yml is). */
@@ -89,7 +92,12 @@ function sendJson(res: ServerResponse, contentType: string, value: unknown, stat
 }
 
 function sendAwsError(res: ServerResponse, contentType: string, err: AwsError): void {
-  send(res, err.status, { 'content-type': contentType, 'x-amzn-errortype': err.name, 'x-amzn-requestid': crypto.randomUUID() }, JSON.stringify({ __type: err.name, message: err.message }));
+  send(
+    res,
+    err.status,
+    { 'content-type': contentType, 'x-amzn-errortype': err.name, 'x-amzn-requestid': crypto.randomUUID() },
+    JSON.stringify({ __type: err.name, message: err.message }),
+  );
 }
 
 function html(res: ServerResponse, body: string, status = 200): void {
@@ -109,11 +117,23 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
 
   let router: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   const server = createServer((req, res) => {
-    if (!router) return sendJson(res, 'application/json', { __type: 'ServiceUnavailable', message: 'local mode is starting' }, 503);
+    if (!router)
+      return sendJson(
+        res,
+        'application/json',
+        { __type: 'ServiceUnavailable', message: 'local mode is starting' },
+        503,
+      );
     router(req, res).catch((err: Error) => {
       // One failing request never takes the process down.
       log(`error handling ${req.method} ${req.url}: ${err.stack ?? err}`);
-      if (!res.headersSent) sendJson(res, 'application/json', { __type: 'InternalFailure', message: 'internal error in local mode; see its log' }, 500);
+      if (!res.headersSent)
+        sendJson(
+          res,
+          'application/json',
+          { __type: 'InternalFailure', message: 'internal error in local mode; see its log' },
+          500,
+        );
       else res.destroy();
     });
   });
@@ -131,7 +151,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const policyProblems = checkPolicyFiles(root, wiring.functions);
     if (policyProblems.length) throw new Error(`the risk policy does not load:\n${policyProblems.join('\n')}`);
     // The functions read it as JSON, compiled here as `sls package` compiles it into their zips.
-    compilePolicyFiles(root, join(dataDir, 'policy'), wiring.functions, (compiled) => join(dataDir, 'policy', compiled));
+    compilePolicyFiles(root, join(dataDir, 'policy'), wiring.functions, (compiled) =>
+      join(dataDir, 'policy', compiled),
+    );
 
     // The edge: the functions' clock, and every AWS SDK client in this process, belong to local mode.
     const clock = new LocalClock(opts.timeScale ?? 1);
@@ -147,25 +169,52 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       LAMBDA_TASK_ROOT: root,
     });
     // IAM as deployed: the roles of the template `sls deploy` would submit.
-    const resolver = new TemplateResolver(await packagedTemplate(root, wiring.stage, log), wiring.region, `${wiring.service}-${wiring.stage}`);
+    const resolver = new TemplateResolver(
+      await packagedTemplate(root, wiring.stage, log),
+      wiring.region,
+      `${wiring.service}-${wiring.stage}`,
+    );
     const iam = new LocalIam(resolver, wiring.functions, credentials, wiring.region);
     // An agent's key, with the policy the stack gives agents: what an agent may do locally, it may do in AWS.
     if (resolver.resource('AgentPolicy')) iam.addUser('agent', 'agent', 'AgentPolicy');
-    const idOf = (type: string, arn: string) => resolver.resources.find(([id, r]) => r.Type === type && resolver.arn(id) === arn)?.[0];
-    const machineRoles = new Map(wiring.stateMachines.map((m) => [m.arn, iam.track(iam.roleOf(idOf('AWS::StepFunctions::StateMachine', m.arn) ?? m.key, 'RoleArn', m.name))]));
+    const idOf = (type: string, arn: string) =>
+      resolver.resources.find(([id, r]) => r.Type === type && resolver.arn(id) === arn)?.[0];
+    const machineRoles = new Map(
+      wiring.stateMachines.map((m) => [
+        m.arn,
+        iam.track(iam.roleOf(idOf('AWS::StepFunctions::StateMachine', m.arn) ?? m.key, 'RoleArn', m.name)),
+      ]),
+    );
 
     const dynamo = dynamoHandler(opts.persist ? join(dataDir, 'dynamodb') : undefined);
     const mail = new LocalMail(join(dataDir, 'outbox'));
     await mail.init();
     const parameters = new LocalParameters(wiring.region);
     await parameters.init(wiring.secrets, join(dataDir, 'secrets.json'));
-    const lambdas = new LambdaHost(root, { endpoint: url, region: wiring.region, credentials: (key) => iam.credentialsFor(key), clock: clock.shared }, wiring.functions);
-    const bus = new LocalBus({ buses: wiring.buses, rules: wiring.rules, archiveFile: join(dataDir, 'events.jsonl'), deadLetterFile: join(dataDir, 'dead-letters.jsonl'), region: wiring.region, now: () => clock.now() });
-    const stepFunctions = new LocalStepFunctions(wiring.stateMachines, lambdas, (entries) => bus.putEvents(entries), wiring.region, (machineArn, req) => {
-      const role = machineRoles.get(machineArn);
-      if (!role) throw new AccessDenied(`state machine ${machineArn} has no role in the template`);
-      iam.authorize(role, req);
+    const lambdas = new LambdaHost(
+      root,
+      { endpoint: url, region: wiring.region, credentials: (key) => iam.credentialsFor(key), clock: clock.shared },
+      wiring.functions,
+    );
+    const bus = new LocalBus({
+      buses: wiring.buses,
+      rules: wiring.rules,
+      archiveFile: join(dataDir, 'events.jsonl'),
+      deadLetterFile: join(dataDir, 'dead-letters.jsonl'),
+      region: wiring.region,
+      now: () => clock.now(),
     });
+    const stepFunctions = new LocalStepFunctions(
+      wiring.stateMachines,
+      lambdas,
+      (entries) => bus.putEvents(entries),
+      wiring.region,
+      (machineArn, req) => {
+        const role = machineRoles.get(machineArn);
+        if (!role) throw new AccessDenied(`state machine ${machineArn} has no role in the template`);
+        iam.authorize(role, req);
+      },
+    );
     // A rule reaches its target only with the target's permission: its role (a state machine target)
     // or a Lambda permission for events.amazonaws.com (a function target), as in the template.
     // Each local rule's counterpart in the template, found once: its ARN, and the role its target uses.
@@ -174,15 +223,24 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       const found = resolver.resources.find(([, r]) => {
         if (r.Type !== 'AWS::Events::Rule') return false;
         const p = resolver.value(r.Properties as never) as Record<string, unknown>;
-        return (p.EventBusName ?? 'default') === rule.busName && JSON.stringify(p.EventPattern) === JSON.stringify(rule.pattern) && (p.Targets as { Arn: string }[]).some((t) => t.Arn === rule.target.arn);
+        return (
+          (p.EventBusName ?? 'default') === rule.busName &&
+          JSON.stringify(p.EventPattern) === JSON.stringify(rule.pattern) &&
+          (p.Targets as { Arn: string }[]).some((t) => t.Arn === rule.target.arn)
+        );
       });
       if (!found) {
         ruleTargets.set(rule.name, undefined);
         continue;
       }
       const [id, r] = found;
-      const target = (r.Properties as { Targets: Record<string, never>[] }).Targets.find((t) => resolver.value(t.Arn) === rule.target.arn)!;
-      ruleTargets.set(rule.name, { ruleArn: resolver.arn(id), ...(target.RoleArn === undefined ? {} : { role: iam.track(iam.rolePrincipal(target.RoleArn, id)) }) });
+      const target = (r.Properties as { Targets: Record<string, never>[] }).Targets.find(
+        (t) => resolver.value(t.Arn) === rule.target.arn,
+      )!;
+      ruleTargets.set(rule.name, {
+        ruleArn: resolver.arn(id),
+        ...(target.RoleArn === undefined ? {} : { role: iam.track(iam.rolePrincipal(target.RoleArn, id)) }),
+      });
     }
     const ruleTarget = (rule: RuleWiring) => {
       const found = ruleTargets.get(rule.name);
@@ -198,7 +256,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       },
       invokeFunction: (arn, event, rule) => {
         const { ruleArn } = ruleTarget(rule);
-        if (!iam.lambdaPermits(arn, 'events.amazonaws.com', ruleArn)) throw new AccessDenied(`no Lambda permission lets events.amazonaws.com invoke ${arn} from ${ruleArn}`);
+        if (!iam.lambdaPermits(arn, 'events.amazonaws.com', ruleArn))
+          throw new AccessDenied(`no Lambda permission lets events.amazonaws.com invoke ${arn} from ${ruleArn}`);
         return lambdas.invoke(arn, event);
       },
     });
@@ -208,9 +267,18 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const requests = new Map<string, number>();
     const count = (op: string) => requests.set(op, (requests.get(op) ?? 0) + 1);
     /** Who signed an AWS request, or the AWS error to answer; then whether their policies allow each check. */
-    async function authorized(req: IncomingMessage, reqUrl: URL, body: Buffer, service: string, checks: () => IamRequest[], status: number): Promise<AwsError | undefined> {
+    async function authorized(
+      req: IncomingMessage,
+      reqUrl: URL,
+      body: Buffer,
+      service: string,
+      checks: () => IamRequest[],
+      status: number,
+    ): Promise<AwsError | undefined> {
       try {
-        const principal = iam.principalOf(await verifySigV4(req, reqUrl, body, iam.secretOf, { region: wiring.region, service }));
+        const principal = iam.principalOf(
+          await verifySigV4(req, reqUrl, body, iam.secretOf, { region: wiring.region, service }),
+        );
         for (const check of checks()) iam.authorize(principal, check);
         return undefined;
       } catch (err) {
@@ -231,16 +299,36 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.1');
         const body = await readBody(req);
         const service = serviceOfTarget(target);
-        if (!service) return sendAwsError(res, contentType, new AwsError('UnknownOperationException', `local mode does not implement ${target}`));
+        if (!service)
+          return sendAwsError(
+            res,
+            contentType,
+            new AwsError('UnknownOperationException', `local mode does not implement ${target}`),
+          );
         let input: Record<string, unknown>;
         try {
           input = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
         } catch {
           input = {};
         }
-        const denied = await authorized(req, reqUrl, body, service, () => requestsOf(target, input, wiring.region), 400);
+        const denied = await authorized(
+          req,
+          reqUrl,
+          body,
+          service,
+          () => requestsOf(target, input, wiring.region),
+          400,
+        );
         if (denied) return sendAwsError(res, contentType, denied);
-        if (service === 'dynamodb') return dynamo(Object.assign(Readable.from([body]), { headers: req.headers, method: req.method, url: req.url }) as unknown as IncomingMessage, res);
+        if (service === 'dynamodb')
+          return dynamo(
+            Object.assign(Readable.from([body]), {
+              headers: req.headers,
+              method: req.method,
+              url: req.url,
+            }) as unknown as IncomingMessage,
+            res,
+          );
         return awsJson(target, body, contentType, res);
       }
       if (req.method === 'POST' && reqUrl.pathname === '/v2/email/outbound-emails') {
@@ -253,7 +341,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
           return sendJson(res, 'application/json', await mail.sendEmail(input as never));
         } catch (err) {
           if (err instanceof AwsError) return sendAwsError(res, 'application/json', err);
-          if (err instanceof SyntaxError) return sendAwsError(res, 'application/json', new AwsError('BadRequestException', 'request body is not valid JSON'));
+          if (err instanceof SyntaxError)
+            return sendAwsError(
+              res,
+              'application/json',
+              new AwsError('BadRequestException', 'request body is not valid JSON'),
+            );
           throw err;
         }
       }
@@ -291,7 +384,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         return sendJson(res, contentType, await dispatch(target, input));
       } catch (err) {
         if (err instanceof AwsError) return sendAwsError(res, contentType, err);
-        if (err instanceof InvalidEventPatternError) return sendAwsError(res, contentType, new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`));
+        if (err instanceof InvalidEventPatternError)
+          return sendAwsError(
+            res,
+            contentType,
+            new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`),
+          );
         throw err;
       }
     }
@@ -304,7 +402,11 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         case 'AWSEvents.TestEventPattern':
           return { Result: bus.testEventPattern(s('EventPattern'), s('Event')) };
         case 'AWSStepFunctions.StartExecution': {
-          const e = stepFunctions.startExecution({ stateMachineArn: s('stateMachineArn'), input: s('input') ?? '{}', ...(s('name') ? { name: s('name') } : {}) });
+          const e = stepFunctions.startExecution({
+            stateMachineArn: s('stateMachineArn'),
+            input: s('input') ?? '{}',
+            ...(s('name') ? { name: s('name') } : {}),
+          });
           return { executionArn: e.executionArn, startDate: e.startDate.getTime() / 1000 };
         }
         case 'AWSStepFunctions.DescribeExecution': {
@@ -335,26 +437,54 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
           return { Parameter: Parameters[0] };
         }
         case 'AWSStepFunctions.ListStateMachines':
-          return { stateMachines: stepFunctions.stateMachines.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: 0 })) };
+          return {
+            stateMachines: stepFunctions.stateMachines.map((m) => ({
+              stateMachineArn: m.arn,
+              name: m.name,
+              type: m.type,
+              creationDate: 0,
+            })),
+          };
       }
       throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
     }
 
-    async function api(route: Route, params: Record<string, string>, req: IncomingMessage, reqUrl: URL, res: ServerResponse): Promise<void> {
+    async function api(
+      route: Route,
+      params: Record<string, string>,
+      req: IncomingMessage,
+      reqUrl: URL,
+      res: ServerResponse,
+    ): Promise<void> {
       const body = await readBody(req);
       const event = apiGatewayEvent(req, reqUrl, route, params, body);
       if (route.authorizer === 'aws_iam') {
         try {
-          const accessKey = await verifySigV4(req, reqUrl, body, iam.secretOf, { region: wiring.region, service: 'execute-api' });
+          const accessKey = await verifySigV4(req, reqUrl, body, iam.secretOf, {
+            region: wiring.region,
+            service: 'execute-api',
+          });
           const principal = iam.principalOf(accessKey);
-          iam.authorize(principal, { action: 'execute-api:Invoke', resource: `arn:aws:execute-api:${wiring.region}:${ACCOUNT}:local/$default/${req.method}${reqUrl.pathname}` });
+          iam.authorize(principal, {
+            action: 'execute-api:Invoke',
+            resource: `arn:aws:execute-api:${wiring.region}:${ACCOUNT}:local/$default/${req.method}${reqUrl.pathname}`,
+          });
           const userId = `AIDALOCAL${accessKey.toUpperCase()}`;
           (event.requestContext as unknown as Record<string, unknown>).authorizer = {
-            iam: { accessKey, accountId: ACCOUNT, callerId: userId, cognitoIdentity: null, principalOrgId: null, userArn: principal.arn, userId },
+            iam: {
+              accessKey,
+              accountId: ACCOUNT,
+              callerId: userId,
+              cognitoIdentity: null,
+              principalOrgId: null,
+              userArn: principal.arn,
+              userId,
+            },
           };
         } catch (err) {
           // API Gateway's own answer to an unsigned, badly signed or unauthorized request.
-          if (err instanceof SignatureRejected || err instanceof AccessDenied) return sendJson(res, 'application/json', { message: err.message }, 403);
+          if (err instanceof SignatureRejected || err instanceof AccessDenied)
+            return sendJson(res, 'application/json', { message: err.message }, 403);
           throw err;
         }
       }
@@ -371,20 +501,37 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     async function pages(reqUrl: URL, res: ServerResponse): Promise<void> {
       const path = reqUrl.pathname;
       if (path === '/' || path === '/_local') {
-        return html(res, homePage(url, { functions: wiring.functions.map((f) => f.name), stateMachines: wiring.stateMachines.map((m) => `${m.name} (${m.type})`), rules: [...wiring.rules.map((r) => `${r.name} on ${r.busName}: ${JSON.stringify(r.pattern)}`), ...schedules.list.map((s) => `${s.function}: ${s.rate}`)] }));
+        return html(
+          res,
+          homePage(url, {
+            functions: wiring.functions.map((f) => f.name),
+            stateMachines: wiring.stateMachines.map((m) => `${m.name} (${m.type})`),
+            rules: [
+              ...wiring.rules.map((r) => `${r.name} on ${r.busName}: ${JSON.stringify(r.pattern)}`),
+              ...schedules.list.map((s) => `${s.function}: ${s.rate}`),
+            ],
+          }),
+        );
       }
       if (path === '/_local/outbox') return html(res, outboxPage(await mail.list()));
       const message = /^\/_local\/outbox\/([\w.-]+\.eml)(\/raw)?$/.exec(path);
       if (message) {
         try {
-          if (message[2]) return send(res, 200, { 'content-type': 'message/rfc822', 'content-disposition': `attachment; filename="${message[1]}"` }, await mail.raw(message[1]!));
+          if (message[2])
+            return send(
+              res,
+              200,
+              { 'content-type': 'message/rfc822', 'content-disposition': `attachment; filename="${message[1]}"` },
+              await mail.raw(message[1]!),
+            );
           return html(res, messagePage(await mail.read(message[1]!)));
         } catch {
           return html(res, '<!doctype html><title>Not found</title><p>No such message.</p>', 404);
         }
       }
       if (path === '/_local/events') return html(res, eventsPage(bus.events));
-      if (path === '/_local/clock') return sendJson(res, 'application/json', { now: new Date(clock.now()).toISOString(), scale: clock.scale });
+      if (path === '/_local/clock')
+        return sendJson(res, 'application/json', { now: new Date(clock.now()).toISOString(), scale: clock.scale });
       if (path === '/_local/events.json') return sendJson(res, 'application/json', bus.events);
       return html(res, '<!doctype html><title>Not found</title><p>Not found.</p>', 404);
     }

@@ -17,8 +17,14 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 /** The files the framework reads to resolve the service: serverless.yml, the state machines, the local plugins, the lock file. */
 async function inputsOf(root: string): Promise<string[]> {
-  const under = async (dir: string, keep: (f: string) => boolean = () => true) => (await filesUnder(resolve(root, dir))).filter(keep).map((f) => f.slice(root.length + 1));
-  return ['serverless.yml', 'package-lock.json', ...(await under('statemachines')), ...(await under('scripts', (f) => f.endsWith('.cjs')))];
+  const under = async (dir: string, keep: (f: string) => boolean = () => true) =>
+    (await filesUnder(resolve(root, dir))).filter(keep).map((f) => f.slice(root.length + 1));
+  return [
+    'serverless.yml',
+    'package-lock.json',
+    ...(await under('statemachines')),
+    ...(await under('scripts', (f) => f.endsWith('.cjs'))),
+  ];
 }
 
 /** `make()`'s text for these inputs, from the cache when it was made before. */

@@ -8,7 +8,8 @@ export class LocalClock {
   readonly #state = new Float64Array(this.shared);
 
   constructor(scale = 1) {
-    if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`HITL_TIME_SCALE must be a positive number, not ${scale}`);
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new Error(`HITL_TIME_SCALE must be a positive number, not ${scale}`);
     this.scale = scale;
     this.#state[0] = Date.now();
     this.#state[1] = scale;

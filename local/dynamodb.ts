@@ -2,10 +2,21 @@
 // Tables are created from the same AWS::DynamoDB::Table definitions as serverless.yml, through the real SDK.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 
 const require = createRequire(import.meta.url);
-const dynalite = require('dynalite') as (opts: { path?: string; createTableMs?: number; updateTableMs?: number; deleteTableMs?: number }) => Server;
+const dynalite = require('dynalite') as (opts: {
+  path?: string;
+  createTableMs?: number;
+  updateTableMs?: number;
+  deleteTableMs?: number;
+}) => Server;
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -32,7 +43,14 @@ export function createTableInput(props: Obj): CreateTableCommandInput {
     AttributeDefinitions: props.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
     KeySchema: props.KeySchema as CreateTableCommandInput['KeySchema'],
     BillingMode: (props.BillingMode as 'PAY_PER_REQUEST' | 'PROVISIONED' | undefined) ?? 'PROVISIONED',
-    ...(props.BillingMode === 'PAY_PER_REQUEST' ? {} : { ProvisionedThroughput: (props.ProvisionedThroughput as never) ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
+    ...(props.BillingMode === 'PAY_PER_REQUEST'
+      ? {}
+      : {
+          ProvisionedThroughput: (props.ProvisionedThroughput as never) ?? {
+            ReadCapacityUnits: 5,
+            WriteCapacityUnits: 5,
+          },
+        }),
     ...(gsis?.length ? { GlobalSecondaryIndexes: gsis as never } : {}),
   };
 }
@@ -40,7 +58,14 @@ export function createTableInput(props: Obj): CreateTableCommandInput {
 /** Creates each table unless it exists (an on-disk store keeps them), and waits until ACTIVE. */
 export async function ensureTables(endpoint: string, tables: Obj[], region: string): Promise<void> {
   // Region and key as the functions use them: DynamoDB Local keeps tables per region and access key.
-  const client = new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    },
+  });
   try {
     for (const props of tables) {
       const input = createTableInput(props);

@@ -43,9 +43,16 @@ export function routesFrom(functions: FunctionWiring[]): Route[] {
   );
 }
 
-export function apiGatewayEvent(req: IncomingMessage, url: URL, route: Route, params: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
+export function apiGatewayEvent(
+  req: IncomingMessage,
+  url: URL,
+  route: Route,
+  params: Record<string, string>,
+  body: Buffer,
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'cookie') headers[k] = Array.isArray(v) ? v.join(',') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined && k !== 'cookie') headers[k] = Array.isArray(v) ? v.join(',') : v;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
   const textual = /^(application\/(json|x-www-form-urlencoded)|text\/)/.test(headers['content-type'] ?? '');
@@ -64,7 +71,13 @@ export function apiGatewayEvent(req: IncomingMessage, url: URL, route: Route, pa
       apiId: 'local',
       domainName: url.host,
       domainPrefix: 'local',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: `${route.method === '*' ? 'ANY' : route.method} ${route.path}`,
       stage: '$default',
@@ -78,10 +91,22 @@ export function apiGatewayEvent(req: IncomingMessage, url: URL, route: Route, pa
 
 /** A handler's result as API Gateway turns it into an HTTP response (a bare object becomes JSON). */
 export function httpResponse(result: unknown): { status: number; headers: Record<string, string>; body: Buffer } {
-  const structured = result && typeof result === 'object' && 'statusCode' in result ? (result as APIGatewayProxyStructuredResultV2) : undefined;
-  if (!structured) return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(result ?? null)) };
+  const structured =
+    result && typeof result === 'object' && 'statusCode' in result
+      ? (result as APIGatewayProxyStructuredResultV2)
+      : undefined;
+  if (!structured)
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(result ?? null)),
+    };
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(structured.headers ?? {})) headers[k.toLowerCase()] = String(v);
   const raw = structured.body ?? '';
-  return { status: structured.statusCode ?? 200, headers, body: structured.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw) };
+  return {
+    status: structured.statusCode ?? 200,
+    headers,
+    body: structured.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw),
+  };
 }

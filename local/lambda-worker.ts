@@ -20,7 +20,9 @@ interface Invocation {
 
 const data = workerData as Data;
 const clock = new Float64Array(data.clock);
-const { useTimeSource } = (await import(pathToFileURL(data.clockModule).href)) as { useTimeSource: (fn: () => number) => void };
+const { useTimeSource } = (await import(pathToFileURL(data.clockModule).href)) as {
+  useTimeSource: (fn: () => number) => void;
+};
 useTimeSource(() => Math.round(clock[0]! + (Date.now() - clock[0]!) * clock[1]! + clock[2]!));
 
 const mod = (await import(pathToFileURL(data.module).href)) as Record<string, unknown>;
@@ -39,8 +41,18 @@ parentPort!.on('message', (msg: Invocation) => {
   Promise.resolve()
     .then(() => (handler as (e: unknown, c: Context) => Promise<unknown>)(JSON.parse(msg.event), context))
     .then(
-      (result) => parentPort!.postMessage({ id: msg.id, ok: true, result: result === undefined ? 'null' : JSON.stringify(result) }),
-      (err: Error) => parentPort!.postMessage({ id: msg.id, ok: false, error: { name: err?.name ?? 'Error', message: String(err?.message ?? err), stack: err?.stack } }),
+      (result) =>
+        parentPort!.postMessage({
+          id: msg.id,
+          ok: true,
+          result: result === undefined ? 'null' : JSON.stringify(result),
+        }),
+      (err: Error) =>
+        parentPort!.postMessage({
+          id: msg.id,
+          ok: false,
+          error: { name: err?.name ?? 'Error', message: String(err?.message ?? err), stack: err?.stack },
+        }),
     );
 });
 parentPort!.postMessage({ ready: true });

@@ -48,7 +48,13 @@ class Container {
   constructor(root: string, f: FunctionWiring, env: FunctionEnvironment) {
     const credentials = env.credentials(f.key);
     this.#worker = new Worker(new URL('./lambda-worker.ts', import.meta.url), {
-      workerData: { module: resolve(root, f.module), exportName: f.exportName, clockModule: resolve(root, 'functions/adapters/clock.ts'), clock: env.clock, timeoutMs: TIMEOUT_MS },
+      workerData: {
+        module: resolve(root, f.module),
+        exportName: f.exportName,
+        clockModule: resolve(root, 'functions/adapters/clock.ts'),
+        clock: env.clock,
+        timeoutMs: TIMEOUT_MS,
+      },
       // Lambda's environment: the function's settings and its role's credentials, nothing of the shell's.
       env: {
         PATH: process.env.PATH ?? '',
@@ -76,27 +82,41 @@ class Container {
         }
       };
       this.#worker.on('message', onMessage);
-      this.#worker.once('error', (err) => fail(new Error(`functions.${f.key} (${f.module}) failed to load: ${err.stack ?? err}`)));
+      this.#worker.once('error', (err) =>
+        fail(new Error(`functions.${f.key} (${f.module}) failed to load: ${err.stack ?? err}`)),
+      );
     });
     this.ready.catch(() => undefined);
-    this.#worker.on('message', (m: { id?: number; ok?: boolean; result?: string; error?: { name: string; message: string; stack?: string } }) => {
-      if (m.id === undefined) return;
-      const p = this.#pending.get(m.id);
-      if (!p) return;
-      this.#pending.delete(m.id);
-      if (m.ok) p.resolve(JSON.parse(m.result ?? 'null'));
-      else p.reject(new FunctionError(m.error!.name, m.error!.message, m.error!.stack));
-    });
+    this.#worker.on(
+      'message',
+      (m: {
+        id?: number;
+        ok?: boolean;
+        result?: string;
+        error?: { name: string; message: string; stack?: string };
+      }) => {
+        if (m.id === undefined) return;
+        const p = this.#pending.get(m.id);
+        if (!p) return;
+        this.#pending.delete(m.id);
+        if (m.ok) p.resolve(JSON.parse(m.result ?? 'null'));
+        else p.reject(new FunctionError(m.error!.name, m.error!.message, m.error!.stack));
+      },
+    );
     const die = (err: Error) => {
       this.dead = true;
-      for (const p of this.#pending.values()) p.reject(new FunctionError('Runtime.ExitError', `the function's container stopped: ${err.message}`));
+      for (const p of this.#pending.values())
+        p.reject(new FunctionError('Runtime.ExitError', `the function's container stopped: ${err.message}`));
       this.#pending.clear();
     };
     this.#worker.on('error', die);
     this.#worker.on('exit', (code) => die(new Error(`exit code ${code}`)));
   }
 
-  async invoke(event: unknown, context: Omit<Context, 'getRemainingTimeInMillis' | 'done' | 'fail' | 'succeed'>): Promise<unknown> {
+  async invoke(
+    event: unknown,
+    context: Omit<Context, 'getRemainingTimeInMillis' | 'done' | 'fail' | 'succeed'>,
+  ): Promise<unknown> {
     await this.ready;
     const id = this.#next++;
     return new Promise((resolve, reject) => {

@@ -4,9 +4,11 @@ import { startLocal } from './app.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const started = performance.now();
-const log = (line: string) => process.stderr.write(line + '\n');
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
-process.on('unhandledRejection', (err) => log(`unhandled rejection (local mode keeps running): ${(err as Error)?.stack ?? err}`));
+process.on('unhandledRejection', (err) =>
+  log(`unhandled rejection (local mode keeps running): ${(err as Error)?.stack ?? err}`),
+);
 
 // Handlers first: a Ctrl-C at any moment, even during start-up, stops cleanly.
 let app: Awaited<ReturnType<typeof startLocal>> | undefined;
@@ -34,7 +36,11 @@ app = await startLocal({
   stage: process.env.STAGE ?? 'dev',
   timeScale: Number(process.env.HITL_TIME_SCALE ?? 1),
   // Try another policy or directory without editing serverless.yml: POLICY_FILE=policy/next.yml npm start
-  environment: Object.fromEntries((['POLICY_FILE', 'DIRECTORY_FILE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED'] as const).flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))),
+  environment: Object.fromEntries(
+    (['POLICY_FILE', 'DIRECTORY_FILE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED'] as const).flatMap((k) =>
+      process.env[k] ? [[k, process.env[k]]] : [],
+    ),
+  ),
   log,
 }).catch((err: Error) => {
   log(`local mode failed to start: ${err.message}`);
@@ -56,4 +62,3 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-

@@ -27,8 +27,11 @@ export function outboxPage(messages: OutboxMessage[]): string {
 <td><a href="/_local/outbox/${encodeURIComponent(m.file)}">${esc(m.subject)}</a></td><td><a href="/_local/outbox/${encodeURIComponent(m.file)}/raw">.eml</a></td></tr>`,
     )
     .join('\n');
-  return layout('Outbox', `<p>${messages.length} message(s), newest first.</p>
-<table><thead><tr><th scope="col">Sent</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Raw</th></tr></thead><tbody>${rows}</tbody></table>`);
+  return layout(
+    'Outbox',
+    `<p>${messages.length} message(s), newest first.</p>
+<table><thead><tr><th scope="col">Sent</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Raw</th></tr></thead><tbody>${rows}</tbody></table>`,
+  );
 }
 
 export function messagePage(m: OutboxMessage): string {
@@ -36,10 +39,13 @@ export function messagePage(m: OutboxMessage): string {
   const body = m.html
     ? `<iframe title="Message body" sandbox="allow-popups allow-top-navigation-by-user-activation" srcdoc="${esc(m.html.replace(/<a /g, '<a target="_top" '))}"></iframe>`
     : `<pre>${esc(m.text)}</pre>`;
-  return layout(m.subject || '(no subject)', `<table>
+  return layout(
+    m.subject || '(no subject)',
+    `<table>
 <tr><th scope="row">From</th><td>${esc(m.from)}</td></tr><tr><th scope="row">To</th><td>${esc(m.to.join(', '))}</td></tr>
 <tr><th scope="row">Date</th><td>${esc(m.date.toISOString())}</td></tr></table>
-<h2>Message</h2>${body}<h2>Plain text</h2><pre>${esc(m.text)}</pre><p><a href="/_local/outbox/${encodeURIComponent(m.file)}/raw">Download .eml</a></p>`);
+<h2>Message</h2>${body}<h2>Plain text</h2><pre>${esc(m.text)}</pre><p><a href="/_local/outbox/${encodeURIComponent(m.file)}/raw">Download .eml</a></p>`,
+  );
 }
 
 export function eventsPage(events: ArchivedEvent[]): string {
@@ -48,19 +54,27 @@ export function eventsPage(events: ArchivedEvent[]): string {
     .reverse()
     .slice(0, 500)
     .map(
-      (e) => `<tr><td>${esc(e.time)}</td><td>${esc(e.EventBusName)}</td><td>${esc(e.Source)}</td><td>${esc(e.DetailType)}</td>
+      (
+        e,
+      ) => `<tr><td>${esc(e.time)}</td><td>${esc(e.EventBusName)}</td><td>${esc(e.Source)}</td><td>${esc(e.DetailType)}</td>
 <td><pre>${esc(JSON.stringify(JSON.parse(e.Detail), null, 2))}</pre></td></tr>`,
     )
     .join('\n');
-  return layout('Events', `<p>${events.length} event(s) on the bus, newest first (all of them in <code>events.jsonl</code>).</p>
-<table><thead><tr><th scope="col">Time</th><th scope="col">Bus</th><th scope="col">Source</th><th scope="col">Detail type</th><th scope="col">Detail</th></tr></thead><tbody>${rows}</tbody></table>`);
+  return layout(
+    'Events',
+    `<p>${events.length} event(s) on the bus, newest first (all of them in <code>events.jsonl</code>).</p>
+<table><thead><tr><th scope="col">Time</th><th scope="col">Bus</th><th scope="col">Source</th><th scope="col">Detail type</th><th scope="col">Detail</th></tr></thead><tbody>${rows}</tbody></table>`,
+  );
 }
 
 export function homePage(url: string, info: { functions: string[]; stateMachines: string[]; rules: string[] }): string {
-  return layout('Local mode', `<p>A small AWS on one port: point any AWS SDK client at <code>${esc(url)}</code>.</p>
+  return layout(
+    'Local mode',
+    `<p>A small AWS on one port: point any AWS SDK client at <code>${esc(url)}</code>.</p>
 <ul><li><a href="/_local/outbox">Outbox</a>: the emails approvers receive.</li><li><a href="/_local/events">Events</a>: everything put on the bus.</li></ul>
 <h2>Wiring (from serverless.yml)</h2>
 <table><tr><th scope="row">Functions</th><td>${info.functions.map(esc).join(', ')}</td></tr>
 <tr><th scope="row">State machines</th><td>${info.stateMachines.map(esc).join(', ')}</td></tr>
-<tr><th scope="row">Rules</th><td>${info.rules.map(esc).join('<br>')}</td></tr></table>`);
+<tr><th scope="row">Rules</th><td>${info.rules.map(esc).join('<br>')}</td></tr></table>`,
+  );
 }

@@ -42,9 +42,15 @@ export class LocalParameters {
         changed = true;
       }
       const name = `/aws/reference/secretsmanager/${s.name}`;
-      this.#params.set(name, { Name: name, Type: 'SecureString', Value: value, Version: 1, ARN: `arn:aws:ssm:${this.#region}:000000000000:parameter${name}` });
+      this.#params.set(name, {
+        Name: name,
+        Type: 'SecureString',
+        Value: value,
+        Version: 1,
+        ARN: `arn:aws:ssm:${this.#region}:000000000000:parameter${name}`,
+      });
     }
-    if (changed) await writeFile(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
+    if (changed) await writeFile(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
   }
 
   getParameters(names: string[]): { Parameters: Parameter[]; InvalidParameters: string[] } {

@@ -12,11 +12,20 @@ interface FunctionEnv {
 
 /** Reads and validates a policy and its directory; throws PolicyError with every problem, by file and rule. */
 export function loadPolicyFiles(root: string, policyFile: string, directoryFile: string) {
-  return parsePolicy(readFileSync(resolve(root, policyFile), 'utf8'), readFileSync(resolve(root, directoryFile), 'utf8'), { policy: policyFile, directory: directoryFile });
+  return parsePolicy(
+    readFileSync(resolve(root, policyFile), 'utf8'),
+    readFileSync(resolve(root, directoryFile), 'utf8'),
+    { policy: policyFile, directory: directoryFile },
+  );
 }
 
 const sourcesOf = (environment: Record<string, unknown>) =>
-  environment.POLICY_FILE === undefined && environment.DIRECTORY_FILE === undefined ? undefined : [String(environment.POLICY_FILE ?? 'policy/default.yml'), String(environment.DIRECTORY_FILE ?? 'policy/directory.yml')] as const;
+  environment.POLICY_FILE === undefined && environment.DIRECTORY_FILE === undefined
+    ? undefined
+    : ([
+        String(environment.POLICY_FILE ?? 'policy/default.yml'),
+        String(environment.DIRECTORY_FILE ?? 'policy/directory.yml'),
+      ] as const);
 
 /** Loads every policy/directory pair the functions are given and returns what is wrong, one block per pair naming its readers. */
 export function checkPolicyFiles(root: string, functions: FunctionEnv[]): string[] {
@@ -34,7 +43,9 @@ export function checkPolicyFiles(root: string, functions: FunctionEnv[]): string
     try {
       loadPolicyFiles(root, policyFile, directoryFile);
     } catch (err) {
-      problems.push(`${policyFile} with ${directoryFile} (read by ${users.join(', ')}):\n  ${(err as Error).message.split('\n').join('\n  ')}`);
+      problems.push(
+        `${policyFile} with ${directoryFile} (read by ${users.join(', ')}):\n  ${(err as Error).message.split('\n').join('\n  ')}`,
+      );
     }
   }
   return problems;
@@ -44,13 +55,21 @@ export function checkPolicyFiles(root: string, functions: FunctionEnv[]): string
  * Compiles each function's policy and directory to JSON under `outDir` (as `<source>.json`) and points
  * the function's POLICY_FILE and DIRECTORY_FILE at them; returns the files written, relative to `outDir`.
  */
-export function compilePolicyFiles(root: string, outDir: string, functions: FunctionEnv[], pathFor: (compiled: string) => string = (c) => c): string[] {
+export function compilePolicyFiles(
+  root: string,
+  outDir: string,
+  functions: FunctionEnv[],
+  pathFor: (compiled: string) => string = (c) => c,
+): string[] {
   const written = new Set<string>();
   for (const { environment } of functions) {
     const sources = sourcesOf(environment);
     if (!sources) continue;
     const [policyFile, directoryFile] = sources;
-    for (const [name, source] of [['POLICY_FILE', policyFile], ['DIRECTORY_FILE', directoryFile]] as const) {
+    for (const [name, source] of [
+      ['POLICY_FILE', policyFile],
+      ['DIRECTORY_FILE', directoryFile],
+    ] as const) {
       const compiled = `${source}.json`;
       if (!written.has(compiled)) {
         const target = join(outDir, compiled);

@@ -8,10 +8,14 @@ const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 
 /** Milliseconds of an EventBridge `rate(...)` expression; anything else is refused with the reason. */
 export function rateMs(expression: string): number {
   const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
-  if (!m) throw new Error(`schedule "${expression}": local mode runs rate(N minute[s]|hour[s]|day[s]) schedules; cron() is not supported locally`);
+  if (!m)
+    throw new Error(
+      `schedule "${expression}": local mode runs rate(N minute[s]|hour[s]|day[s]) schedules; cron() is not supported locally`,
+    );
   const n = Number(m[1]);
   const unit = m[2]!.replace(/s$/, '');
-  if (n < 1 || (n === 1) !== !m[2]!.endsWith('s')) throw new Error(`schedule "${expression}": use "1 ${unit}" or "N ${unit}s", as EventBridge requires`);
+  if (n < 1 || (n === 1) !== !m[2]!.endsWith('s'))
+    throw new Error(`schedule "${expression}": use "1 ${unit}" or "N ${unit}s", as EventBridge requires`);
   return n * UNIT_MS[unit]!;
 }
 
@@ -28,7 +32,14 @@ export class LocalSchedules {
     this.#lambdas = lambdas;
     this.#region = region;
     this.#log = log;
-    this.#entries = functions.flatMap((fn) => fn.schedules.map((s) => ({ fn, rate: s.rate, ms: rateMs(s.rate), ...(s.input !== undefined ? { input: s.input } : {}) })));
+    this.#entries = functions.flatMap((fn) =>
+      fn.schedules.map((s) => ({
+        fn,
+        rate: s.rate,
+        ms: rateMs(s.rate),
+        ...(s.input !== undefined ? { input: s.input } : {}),
+      })),
+    );
   }
 
   get list(): { function: string; rate: string }[] {
@@ -51,7 +62,11 @@ export class LocalSchedules {
     const now = this.#now();
     const due = this.#entries.filter((e) => (this.#nextAt.get(e.fn.key) ?? Infinity) <= now);
     for (const e of due) this.#nextAt.set(e.fn.key, Math.max((this.#nextAt.get(e.fn.key) ?? now) + e.ms, now + 1));
-    await Promise.all(due.map((e) => this.fire(e.fn.key).catch((err: Error) => this.#log(`scheduled ${e.fn.key} failed: ${err.stack ?? err}`))));
+    await Promise.all(
+      due.map((e) =>
+        this.fire(e.fn.key).catch((err: Error) => this.#log(`scheduled ${e.fn.key} failed: ${err.stack ?? err}`)),
+      ),
+    );
   }
 
   /** Runs a scheduled function now, with the event EventBridge would send (tests and impatient people). */

@@ -59,7 +59,8 @@ export class LocalMail {
       if (bad) throw badRequest(`Invalid recipient address: ${bad}`);
       const simple = req.Content?.Simple;
       if (!simple?.Subject?.Data) throw badRequest('Content.Simple.Subject.Data is required.');
-      if (!simple.Body?.Text?.Data && !simple.Body?.Html?.Data) throw badRequest('Content.Simple.Body needs Text or Html.');
+      if (!simple.Body?.Text?.Data && !simple.Body?.Html?.Data)
+        throw badRequest('Content.Simple.Body needs Text or Html.');
       mime = await new MailComposer({
         from,
         to,
@@ -82,7 +83,10 @@ export class LocalMail {
 
   /** The outbox, newest first. */
   async list(): Promise<OutboxMessage[]> {
-    const files = (await readdir(this.#dir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).sort().reverse();
+    const files = (await readdir(this.#dir).catch(() => [] as string[]))
+      .filter((f) => f.endsWith('.eml'))
+      .sort()
+      .reverse();
     return Promise.all(files.map((f) => this.read(f)));
   }
 
@@ -92,7 +96,8 @@ export class LocalMail {
       throw new AwsError('NotFoundException', `no message ${file}`, 404);
     });
     const mail: ParsedMail = await simpleParser(raw);
-    const addresses = (a: ParsedMail['to']) => (Array.isArray(a) ? a : a ? [a] : []).flatMap((x) => x.value.map((v) => v.address ?? ''));
+    const addresses = (a: ParsedMail['to']) =>
+      (Array.isArray(a) ? a : a ? [a] : []).flatMap((x) => x.value.map((v) => v.address ?? ''));
     return {
       file,
       messageId: file.replace(/\.eml$/, ''),

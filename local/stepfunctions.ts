@@ -25,7 +25,10 @@ export interface PutEventsOutput {
 export type PutEvents = (entries: PutEventsEntry[]) => Promise<PutEventsOutput>;
 
 /** Checks a call a state machine's role makes (local IAM); throws AccessDeniedException when its role does not allow it. */
-export type AuthorizeTask = (stateMachineArn: string, req: { action: string; resource: string; context?: Record<string, string> }) => void;
+export type AuthorizeTask = (
+  stateMachineArn: string,
+  req: { action: string; resource: string; context?: Record<string, string> },
+) => void;
 
 export interface Execution {
   executionArn: string;
@@ -66,14 +69,23 @@ export class LocalStepFunctions {
 
   readonly #authorize: AuthorizeTask;
 
-  constructor(machines: StateMachineWiring[], lambdas: LambdaHost, putEvents: PutEvents, region: string, authorize: AuthorizeTask = () => undefined) {
+  constructor(
+    machines: StateMachineWiring[],
+    lambdas: LambdaHost,
+    putEvents: PutEvents,
+    region: string,
+    authorize: AuthorizeTask = () => undefined,
+  ) {
     this.#authorize = authorize;
     this.#lambdas = lambdas;
     this.#putEvents = putEvents;
     this.#region = region;
     for (const wiring of machines) {
       this.#checkBindings(wiring);
-      this.#machines.set(wiring.arn, { wiring, machine: new StateMachine(wiring.definition as never, { validationOptions: { checkArn: true } }) });
+      this.#machines.set(wiring.arn, {
+        wiring,
+        machine: new StateMachine(wiring.definition as never, { validationOptions: { checkArn: true } }),
+      });
     }
   }
 
@@ -95,7 +107,10 @@ export class LocalStepFunctions {
         base === 'arn:aws:states:::lambda:invoke' ||
         base === 'arn:aws:states:::events:putEvents' ||
         base === 'arn:aws:states:::states:startExecution';
-      if (!known) throw new Error(`state machine ${wiring.key}: Task "${name}" uses ${resource}, which local mode does not provide`);
+      if (!known)
+        throw new Error(
+          `state machine ${wiring.key}: Task "${name}" uses ${resource}, which local mode does not provide`,
+        );
     }
   }
 
@@ -106,7 +121,10 @@ export class LocalStepFunctions {
       const waits = resource.endsWith('.waitForTaskToken');
       const base = resource.replace(/\.waitForTaskToken$/, '');
       // The machine's role must allow each call its Tasks make, as in AWS; a denial fails the Task.
-      const allowed = (errorName: string, req: { action: string; resource: string; context?: Record<string, string> }) => {
+      const allowed = (
+        errorName: string,
+        req: { action: string; resource: string; context?: Record<string, string> },
+      ) => {
         try {
           this.#authorize(wiring.arn, req);
         } catch (err) {
@@ -137,15 +155,28 @@ export class LocalStepFunctions {
               });
             }
             const out = await this.#putEvents(
-              entries.map((e) => ({ ...(e as object), Detail: typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail ?? {}) }) as PutEventsEntry),
+              entries.map(
+                (e) =>
+                  ({
+                    ...(e as object),
+                    Detail: typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail ?? {}),
+                  }) as PutEventsEntry,
+              ),
             );
             if (out.FailedEntryCount > 0) throw new StatesError('EventBridge.FailedEntry', JSON.stringify(out.Entries));
             return out as unknown as Json;
           }
           case 'arn:aws:states:::states:startExecution': {
-            allowed('StepFunctions.AWSStepFunctionsException', { action: 'states:StartExecution', resource: String(p.StateMachineArn) });
+            allowed('StepFunctions.AWSStepFunctionsException', {
+              action: 'states:StartExecution',
+              resource: String(p.StateMachineArn),
+            });
             const input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {});
-            const e = this.startExecution({ stateMachineArn: String(p.StateMachineArn), input, ...(typeof p.Name === 'string' ? { name: p.Name } : {}) });
+            const e = this.startExecution({
+              stateMachineArn: String(p.StateMachineArn),
+              input,
+              ...(typeof p.Name === 'string' ? { name: p.Name } : {}),
+            });
             return { ExecutionArn: e.executionArn, StartDate: e.startDate.toISOString() };
           }
         }
@@ -164,7 +195,8 @@ export class LocalStepFunctions {
 
   startExecution(req: { stateMachineArn?: string; input?: string; name?: string }): Execution {
     const entry = this.#machines.get(String(req.stateMachineArn));
-    if (!entry) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${req.stateMachineArn}'`);
+    if (!entry)
+      throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${req.stateMachineArn}'`);
     let input: Json;
     try {
       input = JSON.parse(req.input ?? '{}') as Json;
@@ -174,16 +206,31 @@ export class LocalStepFunctions {
     const { wiring, machine } = entry;
     const name = req.name ?? randomUUID();
     const kind = wiring.type === 'EXPRESS' ? 'express' : 'execution';
-    const executionArn = `arn:aws:states:${this.#region}:${wiring.arn.split(':')[4]}:${kind}:${wiring.name}:${name}` + (kind === 'express' ? `:${randomUUID()}` : '');
-    if (this.#executions.has(executionArn)) throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    const executionArn = `arn:aws:states:${this.#region}:${wiring.arn.split(':')[4]}:${kind}:${wiring.name}:${name}${kind === 'express' ? `:${randomUUID()}` : ''}`;
+    if (this.#executions.has(executionArn))
+      throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     const startDate = new Date();
     // $$.Task.Token: one per execution; each waiting Task re-arms it in turn.
     const token = Buffer.from(`${executionArn}#${randomBytes(12).toString('hex')}`).toString('base64url');
-    const execution: Execution = { executionArn, stateMachineArn: wiring.arn, name, status: 'RUNNING', startDate, input: req.input ?? '{}', done: Promise.resolve() };
+    const execution: Execution = {
+      executionArn,
+      stateMachineArn: wiring.arn,
+      name,
+      status: 'RUNNING',
+      startDate,
+      input: req.input ?? '{}',
+      done: Promise.resolve(),
+    };
     const run = machine.run(input, {
       overrides: { taskResourceLocalHandlers: this.#bindings(wiring, token) },
       context: {
-        Execution: { Id: executionArn, Input: input as never, Name: name, StartTime: startDate.toISOString(), RoleArn: `arn:aws:iam::000000000000:role/${wiring.name}` },
+        Execution: {
+          Id: executionArn,
+          Input: input as never,
+          Name: name,
+          StartTime: startDate.toISOString(),
+          RoleArn: `arn:aws:iam::000000000000:role/${wiring.name}`,
+        },
         StateMachine: { Id: wiring.arn, Name: wiring.name },
         Task: { Token: token },
       } as never,
@@ -197,7 +244,12 @@ export class LocalStepFunctions {
       },
       (err: Error & { cause?: unknown }) => {
         const inner = (err as { cause?: Error }).cause ?? err;
-        Object.assign(execution, { status: 'FAILED', error: inner.name ?? 'States.Runtime', cause: inner.message ?? String(inner), stopDate: new Date() });
+        Object.assign(execution, {
+          status: 'FAILED',
+          error: inner.name ?? 'States.Runtime',
+          cause: inner.message ?? String(inner),
+          stopDate: new Date(),
+        });
       },
     );
     this.#executions.set(executionArn, execution);
@@ -232,7 +284,8 @@ export class LocalStepFunctions {
       const decoded = Buffer.from(token, 'base64url').toString();
       const known = decoded.startsWith('arn:aws:states:') && decoded.includes('#');
       if (!known) throw new AwsError('InvalidToken', 'Invalid Token: the task token is malformed');
-      if (this.#answered.has(token)) throw new AwsError('TaskTimedOut', 'Task Timed Out: the task was already answered');
+      if (this.#answered.has(token))
+        throw new AwsError('TaskTimedOut', 'Task Timed Out: the task was already answered');
       throw new AwsError('TaskDoesNotExist', 'Task Does Not Exist: no task is waiting on this token');
     }
     this.#waiting.delete(token);
@@ -250,7 +303,8 @@ export class LocalStepFunctions {
   }
 
   #isWaiting(e: Execution): boolean {
-    for (const token of this.#waiting.keys()) if (Buffer.from(token, 'base64url').toString().startsWith(e.executionArn + '#')) return true;
+    for (const token of this.#waiting.keys())
+      if (Buffer.from(token, 'base64url').toString().startsWith(`${e.executionArn}#`)) return true;
     return false;
   }
 }

@@ -72,11 +72,15 @@ export interface Wiring {
 export async function printServerlessConfig(root: string, stage = 'dev'): Promise<Obj> {
   const text = await cachedBuild(root, `print-${stage}`, async () => {
     const sls = resolve(root, 'node_modules/.bin/sls');
-    const { stdout } = await promisify(execFile)(process.execPath, [sls, 'print', '--format', 'json', '--stage', stage], {
-      cwd: root,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [sls, 'print', '--format', 'json', '--stage', stage],
+      {
+        cwd: root,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      },
+    );
     return stdout.slice(stdout.indexOf('{'));
   });
   return JSON.parse(text) as Obj;
@@ -84,19 +88,20 @@ export async function printServerlessConfig(root: string, stage = 'dev'): Promis
 
 const obj = (v: Json | undefined): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
 const str = (v: Json | undefined, what: string): string => {
-  if (typeof v !== 'string') throw new Error(`serverless.yml: ${what} must resolve to a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string')
+    throw new Error(`serverless.yml: ${what} must resolve to a string, got ${JSON.stringify(v)}`);
   return v;
 };
 
 /** Serverless's logical id of a function: `open-review` -> `OpenDashreviewLambdaFunction`. */
 export function functionLogicalId(key: string): string {
   const normalized = key.replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
-  return normalized.charAt(0).toUpperCase() + normalized.slice(1) + 'LambdaFunction';
+  return `${normalized.charAt(0).toUpperCase() + normalized.slice(1)}LambdaFunction`;
 }
 
 /** serverless-step-functions' logical id of a state machine without an `id` (with a `name`, it derives it from that). */
 export function stateMachineLogicalId(key: string): string {
-  return key.charAt(0).toUpperCase() + key.slice(1).replace(/[^A-Za-z0-9]/g, '') + 'StateMachine';
+  return `${key.charAt(0).toUpperCase() + key.slice(1).replace(/[^A-Za-z0-9]/g, '')}StateMachine`;
 }
 
 export function wiringFrom(config: Obj, overrides: { environment?: Record<string, string> } = {}): Wiring {
@@ -121,7 +126,10 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
     const m = obj(machinesConfig[key]);
     if (typeof m.id === 'string') return m.id;
     // serverless-step-functions derives the logical id from `name` when there is no `id`: too fragile to Ref.
-    if (m.name !== undefined) throw new Error(`serverless.yml: stepFunctions.stateMachines.${key} has a name but no id; give it an id so Ref and local mode agree`);
+    if (m.name !== undefined)
+      throw new Error(
+        `serverless.yml: stepFunctions.stateMachines.${key} has a name but no id; give it an id so Ref and local mode agree`,
+      );
     return stateMachineLogicalId(key);
   };
   for (const [key, m] of Object.entries(machinesConfig)) {
@@ -150,7 +158,10 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
       }
       case 'AWS::SQS::Queue': {
         const name = typeof props.QueueName === 'string' ? props.QueueName : id;
-        refs.set(id, { ref: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`, arn: `arn:aws:sqs:${region}:${ACCOUNT}:${name}` });
+        refs.set(id, {
+          ref: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`,
+          arn: `arn:aws:sqs:${region}:${ACCOUNT}:${name}`,
+        });
         break;
       }
       default:
@@ -158,10 +169,20 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
     }
   }
   // The framework's own HTTP API (it exists once a function has an httpApi event); local mode serves it itself.
-  if (Object.values(functionsConfig).some((f) => Array.isArray(obj(f).events) && (obj(f).events as Json[]).some((e) => obj(e).httpApi))) {
+  if (
+    Object.values(functionsConfig).some(
+      (f) => Array.isArray(obj(f).events) && (obj(f).events as Json[]).some((e) => obj(e).httpApi),
+    )
+  ) {
     refs.set('HttpApi', { ref: 'local', arn: `arn:aws:apigateway:${region}::/apis/local` });
   }
-  const pseudo: Record<string, string> = { 'AWS::Region': region, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': `${service}-${stage}` };
+  const pseudo: Record<string, string> = {
+    'AWS::Region': region,
+    'AWS::AccountId': ACCOUNT,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': `${service}-${stage}`,
+  };
 
   const lookup = (id: string, attr: 'ref' | 'arn', where: string) => {
     if (attr === 'ref' && pseudo[id]) return pseudo[id];
@@ -190,7 +211,8 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
     return String(resolveValue(v, where));
   };
 
-  const envOf = (env: Obj): Record<string, string> => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, resolveString(v, `environment.${k}`)]));
+  const envOf = (env: Obj): Record<string, string> =>
+    Object.fromEntries(Object.entries(env).map(([k, v]) => [k, resolveString(v, `environment.${k}`)]));
   const providerEnv = envOf(obj(provider.environment));
   // Every function's settings together: the developer's shell in local mode (tests, scripts) sees them all.
   const environment: Record<string, string> = { ...providerEnv };
@@ -208,7 +230,7 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
       key,
       name,
       arn,
-      module: handler.slice(0, dot) + '.ts',
+      module: `${handler.slice(0, dot)}.ts`,
       exportName: handler.slice(dot + 1),
       environment: fnEnv,
       http: events
@@ -216,7 +238,10 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
         .map((e) => {
           const h = obj(e.httpApi);
           const auth = typeof h.authorizer === 'string' ? h.authorizer : obj(h.authorizer).type;
-          if (auth !== undefined && auth !== 'aws_iam') throw new Error(`serverless.yml: functions.${key}.httpApi.authorizer: local mode supports aws_iam, not ${JSON.stringify(auth)}`);
+          if (auth !== undefined && auth !== 'aws_iam')
+            throw new Error(
+              `serverless.yml: functions.${key}.httpApi.authorizer: local mode supports aws_iam, not ${JSON.stringify(auth)}`,
+            );
           return {
             method: str(h.method ?? '*', `functions.${key}.httpApi.method`).toUpperCase(),
             path: str(h.path, `functions.${key}.httpApi.path`),
@@ -229,16 +254,24 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
           const s = typeof e.schedule === 'string' ? { rate: e.schedule } : obj(e.schedule);
           if (s.enabled === false) return [];
           const rates = Array.isArray(s.rate) ? s.rate : [s.rate];
-          return rates.map((rate) => ({ rate: str(rate as Json, `functions.${key}.schedule.rate`), ...(s.input !== undefined ? { input: s.input } : {}) }));
+          return rates.map((rate) => ({
+            rate: str(rate as Json, `functions.${key}.schedule.rate`),
+            ...(s.input !== undefined ? { input: s.input } : {}),
+          }));
         }),
     };
   });
 
   const rules: RuleWiring[] = [];
-  const buses = [...refs.entries()].filter(([id]) => obj(resources[id]).Type === 'AWS::Events::EventBus').map(([, r]) => r.ref);
+  const buses = [...refs.entries()]
+    .filter(([id]) => obj(resources[id]).Type === 'AWS::Events::EventBus')
+    .map(([, r]) => r.ref);
   const ruleFrom = (e: Obj, where: string, target: Omit<RuleTarget, 'deadLetter' | 'maxRetries'>) => {
     const busName = e.eventBus ?? e.eventBusName;
-    if (busName === undefined) throw new Error(`serverless.yml: ${where}: no eventBusName; local mode has no default bus (it would be a mistake in AWS too)`);
+    if (busName === undefined)
+      throw new Error(
+        `serverless.yml: ${where}: no eventBusName; local mode has no default bus (it would be a mistake in AWS too)`,
+      );
     const dlq = e.deadLetterConfig ?? obj(e.deadLetterQueueArn ? { arn: e.deadLetterQueueArn } : {}).arn;
     rules.push({
       name: typeof e.name === 'string' ? e.name : `${where}`,
@@ -247,20 +280,31 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
       target: {
         ...target,
         ...(dlq ? { deadLetter: String(resolveValue(dlq as Json, `${where}.deadLetterConfig`)) } : {}),
-        maxRetries: typeof obj(e.retryPolicy).maximumRetryAttempts === 'number' ? (obj(e.retryPolicy).maximumRetryAttempts as number) : 185,
+        maxRetries:
+          typeof obj(e.retryPolicy).maximumRetryAttempts === 'number'
+            ? (obj(e.retryPolicy).maximumRetryAttempts as number)
+            : 185,
       },
     });
   };
   for (const f of functions) {
-    const events = Array.isArray(obj(functionsConfig[f.key]).events) ? (obj(functionsConfig[f.key]).events as Json[]).map(obj) : [];
-    events.forEach((e, i) => e.eventBridge && ruleFrom(obj(e.eventBridge), `functions.${f.key}.events[${i}]`, { kind: 'function', arn: f.arn }));
+    const events = Array.isArray(obj(functionsConfig[f.key]).events)
+      ? (obj(functionsConfig[f.key]).events as Json[]).map(obj)
+      : [];
+    events.forEach((e, i) => {
+      if (e.eventBridge)
+        ruleFrom(obj(e.eventBridge), `functions.${f.key}.events[${i}]`, { kind: 'function', arn: f.arn });
+    });
   }
 
   const stateMachines: StateMachineWiring[] = Object.entries(machinesConfig).map(([key, mJson]) => {
     const m = obj(mJson);
     const { arn } = refs.get(machineId(key))!;
     const events = Array.isArray(m.events) ? m.events.map(obj) : [];
-    events.forEach((e, i) => e.eventBridge && ruleFrom(obj(e.eventBridge), `stepFunctions.${key}.events[${i}]`, { kind: 'stateMachine', arn }));
+    events.forEach((e, i) => {
+      if (e.eventBridge)
+        ruleFrom(obj(e.eventBridge), `stepFunctions.${key}.events[${i}]`, { kind: 'stateMachine', arn });
+    });
     return {
       key,
       name: arn.split(':').pop()!,
@@ -284,7 +328,14 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
       return {
         name: str(props.Name, 'secret Name'),
         ...(typeof props.SecretString === 'string' ? { value: props.SecretString } : {}),
-        ...(props.GenerateSecretString ? { generate: { length: typeof gen.PasswordLength === 'number' ? gen.PasswordLength : 32, excludePunctuation: gen.ExcludePunctuation === true } } : {}),
+        ...(props.GenerateSecretString
+          ? {
+              generate: {
+                length: typeof gen.PasswordLength === 'number' ? gen.PasswordLength : 32,
+                excludePunctuation: gen.ExcludePunctuation === true,
+              },
+            }
+          : {}),
       };
     });
 

@@ -11,12 +11,24 @@ const N = Number(process.env.BENCH_REVIEWS ?? 200);
 const root = resolve(import.meta.dirname, '..');
 const dataDir = await mkdtemp(join(tmpdir(), 'hitl-bench-'));
 const app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: QUIET_FUNCTIONS });
-const eventBridge = new EventBridgeClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const eventBridge = new EventBridgeClient({
+  endpoint: app.url,
+  region: app.wiring.region,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 
-const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'].map((op) => `DynamoDB_20120810.${op}`);
+const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'].map(
+  (op) => `DynamoDB_20120810.${op}`,
+);
 function snapshot() {
   const writes = WRITES.reduce((n, op) => n + (app.requests.get(op) ?? 0), 0);
-  return { transitions: app.stepFunctions.transitions, invocations: app.lambdas.invocations, writes, events: app.bus.events.length, emails: app.mail.sent };
+  return {
+    transitions: app.stepFunctions.transitions,
+    invocations: app.lambdas.invocations,
+    writes,
+    events: app.bus.events.length,
+    emails: app.mail.sent,
+  };
 }
 const diff = (a: ReturnType<typeof snapshot>, b: ReturnType<typeof snapshot>) =>
   Object.fromEntries(Object.entries(b).map(([k, v]) => [k, +((v - a[k as keyof typeof a]) / N).toFixed(2)]));
@@ -25,14 +37,21 @@ const diff = (a: ReturnType<typeof snapshot>, b: ReturnType<typeof snapshot>) =>
 const run = Date.now();
 const s0 = snapshot();
 for (let b = 0; b < N; b += 10) {
-  await eventBridge.send(new PutEventsCommand({
-    Entries: Array.from({ length: Math.min(10, N - b) }, (_, k) => ({
-      EventBusName: app.wiring.buses[0],
-      Source: 'agent.bench',
-      DetailType: 'Action Proposed',
-      Detail: JSON.stringify({ proposalId: `d-${run}-${b + k}`, agentId: 'bench-agent', requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary: `bench ${b + k}`, amount: { value: 5000, currency: 'USD' } } }),
-    })),
-  }));
+  await eventBridge.send(
+    new PutEventsCommand({
+      Entries: Array.from({ length: Math.min(10, N - b) }, (_, k) => ({
+        EventBusName: app.wiring.buses[0],
+        Source: 'agent.bench',
+        DetailType: 'Action Proposed',
+        Detail: JSON.stringify({
+          proposalId: `d-${run}-${b + k}`,
+          agentId: 'bench-agent',
+          requestedBy: 'sam.rivera',
+          action: { type: 'purchase_order', summary: `bench ${b + k}`, amount: { value: 5000, currency: 'USD' } },
+        }),
+      })),
+    }),
+  );
 }
 await app.idle();
 const s1 = snapshot();
@@ -55,7 +74,11 @@ for (const [id, link] of links) {
   const url = new URL(link);
   const arrived = new Promise<void>((ok) => granted.set(id, ok));
   const t = performance.now();
-  const res = await fetch(`${url.origin}${url.pathname}/decision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: url.searchParams.get('t'), decision: 'approve' }) });
+  const res = await fetch(`${url.origin}${url.pathname}/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: url.searchParams.get('t'), decision: 'approve' }),
+  });
   if (res.status !== 200) throw new Error(`decision refused: ${res.status} ${await res.text()}`);
   await arrived;
   latencies.push(performance.now() - t);
@@ -64,9 +87,10 @@ await app.idle();
 const s2 = snapshot();
 
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => +latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+const pct = (p: number) =>
+  +latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
 process.stdout.write(
-  JSON.stringify(
+  `${JSON.stringify(
     {
       reviews: N,
       decisionToOutcomeMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: +latencies.at(-1)!.toFixed(1) },
@@ -75,7 +99,7 @@ process.stdout.write(
     },
     null,
     2,
-  ) + '\n',
+  )}\n`,
 );
 await app.close();
 await rm(dataDir, { recursive: true, force: true });

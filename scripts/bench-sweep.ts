@@ -16,7 +16,11 @@ const DUE = Number(process.env.BENCH_DUE ?? 20);
 const root = resolve(import.meta.dirname, '..');
 const dataDir = await mkdtemp(join(tmpdir(), 'hitl-bench-'));
 const app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: QUIET_FUNCTIONS });
-const common = { endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const common = {
+  endpoint: app.url,
+  region: app.wiring.region,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+};
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient(common));
 const table = app.wiring.environment.REVIEWS_TABLE!;
 const HOUR = 3600_000;
@@ -24,21 +28,46 @@ const HOUR = 3600_000;
 // The backlog: pending reviews as the table keeps them, due in a day.
 const tomorrow = new Date(app.clock.now() + 24 * HOUR).toISOString();
 let next = 0;
-await Promise.all(Array.from({ length: 20 }, async () => {
-  while (next < PENDING - DUE) {
-    const id = `backlog-${(next++).toString(16).padStart(8, '0')}`;
-    await doc.send(new PutCommand({ TableName: table, Item: { ...keys.review(id), id, status: 'PENDING', deadline: tomorrow, dueShard: keys.dueShard(id), dueAt: tomorrow, version: 1, history: [] } }));
-  }
-}));
+await Promise.all(
+  Array.from({ length: 20 }, async () => {
+    while (next < PENDING - DUE) {
+      const id = `backlog-${(next++).toString(16).padStart(8, '0')}`;
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...keys.review(id),
+            id,
+            status: 'PENDING',
+            deadline: tomorrow,
+            dueShard: keys.dueShard(id),
+            dueAt: tomorrow,
+            version: 1,
+            history: [],
+          },
+        }),
+      );
+    }
+  }),
+);
 // The due ones: real reviews through intake.
 const eventBridge = new EventBridgeClient(common);
 for (let b = 0; b < DUE; b += 10) {
-  await eventBridge.send(new PutEventsCommand({
-    Entries: Array.from({ length: Math.min(10, DUE - b) }, (_, k) => ({
-      EventBusName: app.wiring.buses[0], Source: 'agent.bench', DetailType: 'Action Proposed',
-      Detail: JSON.stringify({ proposalId: `due-${b + k}`, agentId: 'bench-agent', requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary: `due ${b + k}`, amount: { value: 5000, currency: 'USD' } } }),
-    })),
-  }));
+  await eventBridge.send(
+    new PutEventsCommand({
+      Entries: Array.from({ length: Math.min(10, DUE - b) }, (_, k) => ({
+        EventBusName: app.wiring.buses[0],
+        Source: 'agent.bench',
+        DetailType: 'Action Proposed',
+        Detail: JSON.stringify({
+          proposalId: `due-${b + k}`,
+          agentId: 'bench-agent',
+          requestedBy: 'sam.rivera',
+          action: { type: 'purchase_order', summary: `due ${b + k}`, amount: { value: 5000, currency: 'USD' } },
+        }),
+      })),
+    }),
+  );
 }
 await app.idle();
 app.clock.advance(4 * HOUR + 60_000);
@@ -51,6 +80,8 @@ for (let i = 0; i < 3; i++) {
   await app.idle();
 }
 const escalated = app.bus.events.filter((e) => e.DetailType === 'Review Escalated').length;
-process.stdout.write(JSON.stringify({ pending: PENDING, due: DUE, sweeps, escalated, node: process.version }, null, 2) + '\n');
+process.stdout.write(
+  `${JSON.stringify({ pending: PENDING, due: DUE, sweeps, escalated, node: process.version }, null, 2)}\n`,
+);
 await app.close();
 await rm(dataDir, { recursive: true, force: true });

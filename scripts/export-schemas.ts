@@ -6,6 +6,6 @@ import { DETAIL_SCHEMAS, jsonSchemaOf, schemaFileName } from '../events/schemas.
 const dir = resolve(import.meta.dirname, '../events/schemas');
 await mkdir(dir, { recursive: true });
 for (const entry of DETAIL_SCHEMAS) {
-  await writeFile(join(dir, schemaFileName(entry.detailType)), JSON.stringify(jsonSchemaOf(entry), null, 2) + '\n');
+  await writeFile(join(dir, schemaFileName(entry.detailType)), `${JSON.stringify(jsonSchemaOf(entry), null, 2)}\n`);
 }
 process.stdout.write(`wrote ${DETAIL_SCHEMAS.length} schemas to events/schemas/\n`);

@@ -13,7 +13,10 @@ class FunctionAlarms {
     const { service } = this.serverless;
     const naming = this.serverless.getProvider('aws').naming;
     const common = service.custom?.alarms?.common;
-    if (!common) throw new this.serverless.classes.Error('custom.alarms.common is missing: the function alarms take their actions from it');
+    if (!common)
+      throw new this.serverless.classes.Error(
+        'custom.alarms.common is missing: the function alarms take their actions from it',
+      );
     const resources = service.provider.compiledCloudFormationTemplate.Resources;
     for (const key of Object.keys(service.functions ?? {})) {
       const functionId = naming.getLambdaLogicalId(key);

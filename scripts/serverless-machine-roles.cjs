@@ -2,7 +2,13 @@
 // every Task that starts an execution what the .sync pattern needs as well (describe and stop the child
 // execution, the events rule Step Functions watches it with); a machine with no .sync Task never uses
 // those, so they are removed from its role before the template is written.
-const SYNC_ONLY = new Set(['states:DescribeExecution', 'states:StopExecution', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule']);
+const SYNC_ONLY = new Set([
+  'states:DescribeExecution',
+  'states:StopExecution',
+  'events:PutTargets',
+  'events:PutRule',
+  'events:DescribeRule',
+]);
 
 class MachineRoles {
   constructor(serverless) {
@@ -14,10 +20,11 @@ class MachineRoles {
     const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
     for (const machine of Object.values(resources)) {
       if (machine.Type !== 'AWS::StepFunctions::StateMachine') continue;
-      if (JSON.stringify(machine.Properties.DefinitionString ?? machine.Properties.Definition ?? '').includes('.sync')) continue;
+      if (JSON.stringify(machine.Properties.DefinitionString ?? machine.Properties.Definition ?? '').includes('.sync'))
+        continue;
       const roleId = machine.Properties.RoleArn?.['Fn::GetAtt']?.[0];
       const role = roleId && resources[roleId];
-      if (!role || role.Type !== 'AWS::IAM::Role') continue;
+      if (role?.Type !== 'AWS::IAM::Role') continue;
       for (const policy of role.Properties.Policies ?? []) {
         const statements = policy.PolicyDocument.Statement;
         policy.PolicyDocument.Statement = statements

@@ -15,15 +15,31 @@ class PolicyCheck {
   async check() {
     const root = this.serverless.serviceDir;
     const { provider, functions = {} } = this.serverless.service;
-    const { checkPolicyFiles, compilePolicyFiles } = await import(pathToFileURL(join(root, 'local/policy-sources.ts')).href);
-    const problems = checkPolicyFiles(root, Object.entries(functions).map(([key, fn]) => ({ key, environment: { ...provider.environment, ...fn.environment } })));
-    if (problems.length) throw new this.serverless.classes.Error(`The risk policy does not load; nothing was packaged.\n${problems.join('\n')}`);
+    const { checkPolicyFiles, compilePolicyFiles } = await import(
+      pathToFileURL(join(root, 'local/policy-sources.ts')).href
+    );
+    const problems = checkPolicyFiles(
+      root,
+      Object.entries(functions).map(([key, fn]) => ({
+        key,
+        environment: { ...provider.environment, ...fn.environment },
+      })),
+    );
+    if (problems.length)
+      throw new this.serverless.classes.Error(
+        `The risk policy does not load; nothing was packaged.\n${problems.join('\n')}`,
+      );
     // One folder per stage, written in place (never emptied): packages of two stages may run at once.
     const stage = this.serverless.service.provider.stage;
     const outDir = join(root, '.hitl-build', stage, 'policy');
     for (const [key, fn] of Object.entries(functions)) {
       fn.environment = { ...fn.environment };
-      compilePolicyFiles(root, outDir, [{ key, environment: fn.environment }], (compiled) => `.hitl-build/${stage}/policy/${compiled}`);
+      compilePolicyFiles(
+        root,
+        outDir,
+        [{ key, environment: fn.environment }],
+        (compiled) => `.hitl-build/${stage}/policy/${compiled}`,
+      );
     }
   }
 }

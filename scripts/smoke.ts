@@ -41,9 +41,12 @@ const fail = (message: string): never => {
 async function deployed(stage: string, region: string): Promise<Target> {
   const cloudFormation = new CloudFormationClient({ region });
   const stackName = `hitl-gate-${stage}`;
-  const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName })).catch((e: Error) => fail(`cannot read the stack ${stackName} in ${region}: ${e.name}: ${e.message}`));
+  const { Stacks } = await cloudFormation
+    .send(new DescribeStacksCommand({ StackName: stackName }))
+    .catch((e: Error) => fail(`cannot read the stack ${stackName} in ${region}: ${e.name}: ${e.message}`));
   const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
-  const need = (key: string) => outputs[key] ?? fail(`the stack ${stackName} has no output ${key} (deployed from an older serverless.yml?)`);
+  const need = (key: string) =>
+    outputs[key] ?? fail(`the stack ${stackName} has no output ${key} (deployed from an older serverless.yml?)`);
   say(`stack ${stackName} in ${region}: ApiUrl ${need('ApiUrl')}, bus ${need('BusName')}`);
   return { apiUrl: need('ApiUrl'), busName: need('BusName'), region, credentials: cloudFormation.config.credentials };
 }
@@ -51,13 +54,24 @@ async function deployed(stage: string, region: string): Promise<Target> {
 /** Local mode's own names: the bus of the stage, everything on one port, the developer's key. */
 function local(url: string, stage: string, region: string): Target {
   say(`local mode at ${url}, bus hitl-${stage}`);
-  return { apiUrl: url.replace(/\/$/, ''), busName: `hitl-${stage}`, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: url };
+  return {
+    apiUrl: url.replace(/\/$/, ''),
+    busName: `hitl-${stage}`,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    endpoint: url,
+  };
 }
 
 /** GET /reviews/{id}/status signed with SigV4 for execute-api, as the aws_iam route requires. */
 async function readStatus(target: Target, reviewId: string): Promise<{ status: number; body: Record<string, any> }> {
   const url = new URL(`${target.apiUrl}/reviews/${reviewId}/status`);
-  const signer = new SignatureV4({ credentials: target.credentials, region: target.region, service: 'execute-api', sha256: Sha256 });
+  const signer = new SignatureV4({
+    credentials: target.credentials,
+    region: target.region,
+    service: 'execute-api',
+    sha256: Sha256,
+  });
   const request = await signer.sign({
     method: 'GET',
     protocol: url.protocol,
@@ -83,14 +97,29 @@ const agentId = 'hitl-gate-smoke';
 const proposalId = `smoke-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 const reviewId = reviewIdFor(agentId, proposalId);
 
-const eventBridge = new EventBridgeClient({ region: target.region, credentials: target.credentials, ...(target.endpoint ? { endpoint: target.endpoint } : {}) });
+const eventBridge = new EventBridgeClient({
+  region: target.region,
+  credentials: target.credentials,
+  ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+});
 const put = await eventBridge
-  .send(new PutEventsCommand({ Entries: [{
-    EventBusName: target.busName,
-    Source: 'agent.smoke',
-    DetailType: DetailType.ActionProposed,
-    Detail: JSON.stringify({ proposalId, agentId, requestedBy: 'smoke-test', action: { type: 'ticket_priority', summary: 'Smoke test: raise a ticket to P2' } }),
-  }] }))
+  .send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: target.busName,
+          Source: 'agent.smoke',
+          DetailType: DetailType.ActionProposed,
+          Detail: JSON.stringify({
+            proposalId,
+            agentId,
+            requestedBy: 'smoke-test',
+            action: { type: 'ticket_priority', summary: 'Smoke test: raise a ticket to P2' },
+          }),
+        },
+      ],
+    }),
+  )
   .catch((e: Error) => fail(`PutEvents on ${target.busName}: ${e.name}: ${e.message}`));
 if (put.FailedEntryCount) fail(`PutEvents refused the proposal: ${JSON.stringify(put.Entries)}`);
 say(`put Action Proposed ${proposalId} (ticket_priority, low tier) on ${target.busName}; review ${reviewId}`);
@@ -100,13 +129,18 @@ let last = 'no answer yet';
 for (;;) {
   const { status, body } = await readStatus(target, reviewId);
   if (status === 200 && body.decision?.outcome === 'approved') {
-    say(`review ${reviewId} is ${body.status}: approved by ${body.decision.by.map((b: { id: string }) => b.id).join(', ')} (tier ${body.tier}, rule ${body.rule})`);
+    say(
+      `review ${reviewId} is ${body.status}: approved by ${body.decision.by.map((b: { id: string }) => b.id).join(', ')} (tier ${body.tier}, rule ${body.rule})`,
+    );
     say('OK');
     break;
   }
-  if (status === 200 && body.decision) fail(`review ${reviewId} was decided ${body.decision.outcome}, not approved: ${JSON.stringify(body.decision)}`);
-  if (status !== 200 && status !== 404) fail(`GET /reviews/${reviewId}/status answered ${status}: ${JSON.stringify(body)}`);
+  if (status === 200 && body.decision)
+    fail(`review ${reviewId} was decided ${body.decision.outcome}, not approved: ${JSON.stringify(body.decision)}`);
+  if (status !== 200 && status !== 404)
+    fail(`GET /reviews/${reviewId}/status answered ${status}: ${JSON.stringify(body)}`);
   last = status === 404 ? 'not opened yet (404)' : `status ${String(body.status)}`;
-  if (Date.now() > until) fail(`timed out after ${args['timeout-seconds']} s waiting for the approval of review ${reviewId}: ${last}`);
+  if (Date.now() > until)
+    fail(`timed out after ${args['timeout-seconds']} s waiting for the approval of review ${reviewId}: ${last}`);
   await new Promise((r) => setTimeout(r, 1000));
 }

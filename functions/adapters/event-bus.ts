@@ -10,7 +10,12 @@ export async function publish(busName: string, events: BusEvent[]): Promise<stri
   if (events.length === 0) return [];
   const out = await client.send(
     new PutEventsCommand({
-      Entries: events.map((e) => ({ EventBusName: busName, Source: HITL_SOURCE, DetailType: e.detailType, Detail: JSON.stringify(e.detail) })),
+      Entries: events.map((e) => ({
+        EventBusName: busName,
+        Source: HITL_SOURCE,
+        DetailType: e.detailType,
+        Detail: JSON.stringify(e.detail),
+      })),
     }),
   );
   if (out.FailedEntryCount) {

@@ -11,6 +11,7 @@ export function linkKeyMiddleware() {
 
 export function linkKeyFrom(context: unknown): Uint8Array {
   const key = (context as { linkKey?: unknown }).linkKey;
-  if (typeof key !== 'string' || key.length < 32) throw new Error('the link-signing key is missing or shorter than 32 characters');
+  if (typeof key !== 'string' || key.length < 32)
+    throw new Error('the link-signing key is missing or shorter than 32 characters');
   return new TextEncoder().encode(key);
 }

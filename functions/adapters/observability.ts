@@ -82,5 +82,9 @@ export function measure(name: MetricName, milliseconds: number): void {
  * Responses stay out of the traces: they carry proposals and review pages.
  */
 export function observability() {
-  return [captureLambdaHandler(tracer, { captureResponse: false }), injectLambdaContext(logger), logMetrics(metrics, { captureColdStartMetric: true })];
+  return [
+    captureLambdaHandler(tracer, { captureResponse: false }),
+    injectLambdaContext(logger),
+    logMetrics(metrics, { captureColdStartMetric: true }),
+  ];
 }

@@ -51,9 +51,11 @@ function expiresAt(review: Review, retentionDays: number): number | undefined {
 function toReview(item: Record<string, unknown>): Review {
   const { pk: _pk, sk: _sk, entity: _e, dueShard: _d, dueAt: _a, expiresAt: _x, usedLinks, ...review } = item;
   // A string set comes back as a Set; the review carries a plain list.
-  return { ...review, ...(usedLinks instanceof Set ? { usedLinks: [...usedLinks] as string[] } : {}) } as unknown as Review;
+  return {
+    ...review,
+    ...(usedLinks instanceof Set ? { usedLinks: [...usedLinks] as string[] } : {}),
+  } as unknown as Review;
 }
-
 
 export interface SaveOptions {
   /** A single-use link's nonce, claimed in the same conditional write as the decision it carries. */
@@ -128,7 +130,9 @@ export class ReviewsTable {
   }
 
   async get(id: string): Promise<Review | undefined> {
-    const { Item } = await this.#doc.send(new GetCommand({ TableName: this.#table, Key: keys.review(id), ConsistentRead: true }));
+    const { Item } = await this.#doc.send(
+      new GetCommand({ TableName: this.#table, Key: keys.review(id), ConsistentRead: true }),
+    );
     return Item ? toReview(Item) : undefined;
   }
 
@@ -137,13 +141,21 @@ export class ReviewsTable {
    * domain error), writes that conditionally, and on a lost race decides again on the review DynamoDB
    * returned with the failed condition (no second read). After MAX_ATTEMPTS lost races: ReviewBusy.
    */
-  async mutate<T>(id: string, decide: (review: Review | undefined) => Change<T>): Promise<{ result: T; review: Review | undefined; saved: boolean }> {
+  async mutate<T>(
+    id: string,
+    decide: (review: Review | undefined) => Change<T>,
+  ): Promise<{ result: T; review: Review | undefined; saved: boolean }> {
     let review = await this.get(id);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const change = decide(review);
       if ('done' in change) return { result: change.done, review, saved: false };
       try {
-        const saved = await this.save(review!, change.next, change.entries, change.consumeLink ? { consumeLink: change.consumeLink } : {});
+        const saved = await this.save(
+          review!,
+          change.next,
+          change.entries,
+          change.consumeLink ? { consumeLink: change.consumeLink } : {},
+        );
         return { result: change.result, review: saved, saved: true };
       } catch (err) {
         if (!(err instanceof StaleReview)) throw err;
@@ -199,7 +211,7 @@ export class ReviewsTable {
         new UpdateCommand({
           TableName: this.#table,
           Key: keys.review(prev.id),
-          UpdateExpression: `SET ${set.join(', ')}` + (remove.length ? ` REMOVE ${remove.join(', ')}` : '') + add,
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}${add}`,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -209,10 +221,15 @@ export class ReviewsTable {
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       const current = err.Item ? toReview(unmarshallItem(err.Item)) : await this.get(prev.id);
-      if (options.consumeLink && current?.usedLinks?.includes(options.consumeLink)) throw new LinkAlreadyUsed(`link ${options.consumeLink} was used already`, current);
+      if (options.consumeLink && current?.usedLinks?.includes(options.consumeLink))
+        throw new LinkAlreadyUsed(`link ${options.consumeLink} was used already`, current);
       throw new StaleReview(`review ${prev.id} changed since version ${prev.version}`, current);
     }
-    return { ...next, history: [...prev.history, ...entries], ...(options.consumeLink ? { usedLinks: [...(prev.usedLinks ?? []), options.consumeLink] } : {}) };
+    return {
+      ...next,
+      history: [...prev.history, ...entries],
+      ...(options.consumeLink ? { usedLinks: [...(prev.usedLinks ?? []), options.consumeLink] } : {}),
+    };
   }
 }
 

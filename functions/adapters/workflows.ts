@@ -24,11 +24,16 @@ export async function startResume(stateMachineArn: string, reviewId: string): Pr
  */
 export async function answerCaller(callback: Callback): Promise<{ delivered: boolean; reason?: string }> {
   try {
-    if (callback.success) await client.send(new SendTaskSuccessCommand({ taskToken: callback.taskToken, output: callback.output }));
-    else await client.send(new SendTaskFailureCommand({ taskToken: callback.taskToken, error: callback.error, cause: callback.cause }));
+    if (callback.success)
+      await client.send(new SendTaskSuccessCommand({ taskToken: callback.taskToken, output: callback.output }));
+    else
+      await client.send(
+        new SendTaskFailureCommand({ taskToken: callback.taskToken, error: callback.error, cause: callback.cause }),
+      );
     return { delivered: true };
   } catch (err) {
-    if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken) return { delivered: false, reason: err.name };
+    if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken)
+      return { delivered: false, reason: err.name };
     throw err;
   }
 }

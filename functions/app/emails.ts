@@ -7,7 +7,12 @@ export function formatAmount(amount: Review['action']['amount']): string | undef
 }
 
 /** The notification one approver receives: what the agent wants, why it needs a person, by when, and the link. */
-export function reviewEmail(review: Review, approver: RouteStep['approvers'][number], link: string, intro = 'An agent asks for your approval') {
+export function reviewEmail(
+  review: Review,
+  approver: RouteStep['approvers'][number],
+  link: string,
+  intro = 'An agent asks for your approval',
+) {
   const amount = formatAmount(review.action.amount);
   const rows: [string, string][] = [
     ['Action', review.action.type],
@@ -60,5 +65,10 @@ export function noticeEmail(review: Review, person: { name: string; email: strin
   ];
   const text = lines.join('\n');
   const html = `<!doctype html><html lang="en"><body>${lines.map((l) => (l ? `<p>${esc(l)}</p>` : '')).join('')}</body></html>`;
-  return { to: [person.email], subject: `[hitl-gate] ${review.tier} review notice: ${review.action.summary}`.slice(0, 200), text, html };
+  return {
+    to: [person.email],
+    subject: `[hitl-gate] ${review.tier} review notice: ${review.action.summary}`.slice(0, 200),
+    text,
+    html,
+  };
 }

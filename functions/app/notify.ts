@@ -17,12 +17,30 @@ function linkExpiry(review: Review, now: Date): Date {
 }
 
 /** Emails each current approver their own decision link; returns who was emailed. */
-export async function emailCurrentApprovers(review: Review, key: Uint8Array, now: Date, intro?: string): Promise<string[]> {
+export async function emailCurrentApprovers(
+  review: Review,
+  key: Uint8Array,
+  now: Date,
+  intro?: string,
+): Promise<string[]> {
   const { MAIL_FROM, PUBLIC_URL } = config();
-  const base = new URL(`reviews/${encodeURIComponent(review.id)}`, PUBLIC_URL.endsWith('/') ? PUBLIC_URL : PUBLIC_URL + '/');
+  const base = new URL(
+    `reviews/${encodeURIComponent(review.id)}`,
+    PUBLIC_URL.endsWith('/') ? PUBLIC_URL : `${PUBLIC_URL}/`,
+  );
   const approvers = currentApprovers(review);
   for (const approver of approvers) {
-    const token = await signDecisionToken(key, { reviewId: review.id, approverId: approver.id, step: review.step, nonce: newNonce(), expiresAt: linkExpiry(review, now) }, now);
+    const token = await signDecisionToken(
+      key,
+      {
+        reviewId: review.id,
+        approverId: approver.id,
+        step: review.step,
+        nonce: newNonce(),
+        expiresAt: linkExpiry(review, now),
+      },
+      now,
+    );
     const link = new URL(base);
     link.searchParams.set('t', token);
     const messageId = await sendEmail(MAIL_FROM, reviewEmail(review, approver, link.toString(), intro));
@@ -32,7 +50,11 @@ export async function emailCurrentApprovers(review: Review, key: Uint8Array, now
 }
 
 /** Tells the policy's notify list (no decision link: they are informed, they do not decide). */
-export async function emailWatchers(review: Review, watchers: { id: string; name: string; email: string }[], why: string): Promise<string[]> {
+export async function emailWatchers(
+  review: Review,
+  watchers: { id: string; name: string; email: string }[],
+  why: string,
+): Promise<string[]> {
   for (const w of watchers) {
     const messageId = await sendEmail(config().MAIL_FROM, noticeEmail(review, w, why));
     logger.info('watcher notified', { reviewId: review.id, watcher: w.id, messageId });

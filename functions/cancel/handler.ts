@@ -15,7 +15,9 @@ import { ReviewNotFound } from '../domain/errors.ts';
 import { reviewView } from '../http/review-view.ts';
 import { BadRequest, httpErrors, json, type HttpResult } from '../http/responses.ts';
 
-const CancelRequest = z.object({ reason: z.string({ error: 'reason is required: say why the proposal is withdrawn' }) });
+const CancelRequest = z.object({
+  reason: z.string({ error: 'reason is required: say why the proposal is withdrawn' }),
+});
 
 /**
  * POST /reviews/{id}/cancel, IAM-authorized (the proposing agent's role or an admin's): withdraws a pending

@@ -26,9 +26,17 @@ export async function classify(event: EventBridgeEvent<string, unknown>): Promis
     logger.warn('proposal rejected as not performable', { errors: problems, eventId: event.id });
     return { valid: false, event: invalidProposal(event, problems, clockNow()) };
   }
-  const classification = policy().classify(proposal.action, { agentId: proposal.agentId, requestedBy: proposal.requestedBy });
+  const classification = policy().classify(proposal.action, {
+    agentId: proposal.agentId,
+    requestedBy: proposal.requestedBy,
+  });
   const review = newReview(proposal, classification, clockNow());
-  logger.info('proposal classified', { reviewId: review.id, proposalId: proposal.proposalId, tier: review.tier, rule: review.rule });
+  logger.info('proposal classified', {
+    reviewId: review.id,
+    proposalId: proposal.proposalId,
+    tier: review.tier,
+    rule: review.rule,
+  });
   return { valid: true, review };
 }
 

@@ -8,7 +8,9 @@ import { completed } from '../domain/review.ts';
 
 /** Marks the review COMPLETED (kept RETENTION_DAYS, then removed by the table's TTL), conditional on the version the restart loaded; a concurrent restart that won is fine. */
 export async function completeReview(input: { reviewId: string }): Promise<{ completed: boolean }> {
-  const { result } = await reviewsTable(config().REVIEWS_TABLE, { retentionDays: config().RETENTION_DAYS }).mutate<boolean>(input.reviewId, (review) => {
+  const { result } = await reviewsTable(config().REVIEWS_TABLE, {
+    retentionDays: config().RETENTION_DAYS,
+  }).mutate<boolean>(input.reviewId, (review) => {
     // Gone, or completed by a concurrent restart that won: nothing to do.
     if (!review || review.status === 'COMPLETED') return { done: false };
     const { next, entry } = completed(review, clockNow());

@@ -18,11 +18,21 @@ import { AlreadyDecided, ReviewNotFound, TokenUsed } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
 import { valueAt, type Review } from '../domain/review.ts';
 import { reviewView } from '../http/review-view.ts';
-import { BadRequest, httpErrors, json, securityHeaders, seeOther, wantsHtml, type HttpResult } from '../http/responses.ts';
+import {
+  BadRequest,
+  httpErrors,
+  json,
+  securityHeaders,
+  seeOther,
+  wantsHtml,
+  type HttpResult,
+} from '../http/responses.ts';
 
 /** A decision as JSON (`edits`: path -> value) or as the page's form (`edit.<path>` fields). */
 const DecisionRequest = z.object({
-  token: z.string({ error: 'token is required: use the link from your email' }).min(1, 'token is required: use the link from your email'),
+  token: z
+    .string({ error: 'token is required: use the link from your email' })
+    .min(1, 'token is required: use the link from your email'),
   decision: z.enum(['approve', 'reject'], { error: 'decision must be "approve" or "reject"' }),
   reason: z.string().max(2000, 'reason must be at most 2,000 characters').optional(),
   edits: z.record(z.string(), z.unknown()).optional(),
@@ -31,7 +41,8 @@ type DecisionRequest = z.infer<typeof DecisionRequest>;
 
 function parseRequest(event: APIGatewayProxyEventV2): DecisionRequest {
   const body = event.body as unknown;
-  if (!body || typeof body !== 'object') throw new BadRequest('send the decision as JSON or as a form: token, decision, reason, edits');
+  if (!body || typeof body !== 'object')
+    throw new BadRequest('send the decision as JSON or as a form: token, decision, reason, edits');
   const fields = { ...(body as Record<string, unknown>) };
   // The page's form names edits `edit.<path>`; a form sends strings, so values are typed by the action's own fields.
   const formEdits = Object.entries(fields).filter(([k]) => k.startsWith('edit.'));
@@ -46,7 +57,11 @@ function parseRequest(event: APIGatewayProxyEventV2): DecisionRequest {
 }
 
 /** Form values arrive as text: read them as the type the action's field already has, and drop unchanged ones. */
-function typedEdits(review: Review, edits: Record<string, unknown> | undefined, fromForm: boolean): Record<string, unknown> | undefined {
+function typedEdits(
+  review: Review,
+  edits: Record<string, unknown> | undefined,
+  fromForm: boolean,
+): Record<string, unknown> | undefined {
   if (!edits) return undefined;
   const base = review.proposedEdit?.action ?? review.action;
   const out: Record<string, unknown> = {};
@@ -78,7 +93,10 @@ export async function decide(event: APIGatewayProxyEventV2, context: Context): P
     // A double click or a second approver too late: show what stands, not an error page.
     if (!(err instanceof AlreadyDecided || err instanceof TokenUsed)) throw err;
     const reviewId = event.pathParameters?.id ?? '';
-    if (wantsHtml(event)) return seeOther(`/reviews/${encodeURIComponent(reviewId)}?t=${encodeURIComponent(request.token)}&done=${err instanceof TokenUsed ? 'used' : 'already'}`);
+    if (wantsHtml(event))
+      return seeOther(
+        `/reviews/${encodeURIComponent(reviewId)}?t=${encodeURIComponent(request.token)}&done=${err instanceof TokenUsed ? 'used' : 'already'}`,
+      );
     const current = await reviewsTable(config().REVIEWS_TABLE).get(reviewId);
     return json(409, { error: err.code, message: err.message, ...(current ? { review: reviewView(current) } : {}) });
   }
@@ -98,13 +116,29 @@ async function record(event: APIGatewayProxyEventV2, context: Context, request: 
       if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
       throw new TokenUsed();
     }
-    const decided = decideReview(review, { approverId: claims.approverId, decision: request.decision, ...(request.reason !== undefined ? { reason: request.reason } : {}), ...(request.edits ? { edits: typedEdits(review, request.edits, fromForm) } : {}) }, policy(), now);
+    const decided = decideReview(
+      review,
+      {
+        approverId: claims.approverId,
+        decision: request.decision,
+        ...(request.reason !== undefined ? { reason: request.reason } : {}),
+        ...(request.edits ? { edits: typedEdits(review, request.edits, fromForm) } : {}),
+      },
+      policy(),
+      now,
+    );
     return { next: decided.next, entries: decided.entries, result: decided, consumeLink: claims.nonce };
   });
   if (!saved) throw new ReviewNotFound(reviewId);
   count(Metric.Decisions, { decision: request.decision });
   if (result.decided) measure(Metric.DecisionLatency, now.getTime() - Date.parse(saved.createdAt));
-  logger.info('decision recorded', { reviewId, approver: claims.approverId, decision: request.decision, decided: result.decided, status: saved.status });
+  logger.info('decision recorded', {
+    reviewId,
+    approver: claims.approverId,
+    decision: request.decision,
+    decided: result.decided,
+    status: saved.status,
+  });
 
   if (result.decided) {
     try {

@@ -44,7 +44,17 @@ const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 export function parseWorkingInterval(text: string): WorkingInterval | string {
   const m = INTERVAL.exec(text.trim());
   const [sh, sm, eh, em] = (m?.slice(1) ?? []).map(Number);
-  if (sh === undefined || sm === undefined || eh === undefined || em === undefined || sh > 23 || sm > 59 || eh > 24 || em > 59 || (eh === 24 && em > 0)) {
+  if (
+    sh === undefined ||
+    sm === undefined ||
+    eh === undefined ||
+    em === undefined ||
+    sh > 23 ||
+    sm > 59 ||
+    eh > 24 ||
+    em > 59 ||
+    (eh === 24 && em > 0)
+  ) {
     return `${JSON.stringify(text)} is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)`;
   }
   const interval = { start: sh * 60 + sm, end: eh * 60 + em };
@@ -56,7 +66,8 @@ export function parseWorkingInterval(text: string): WorkingInterval | string {
 
 /** `09:00-12:30`. */
 export function formatWorkingInterval(i: WorkingInterval): string {
-  const clock = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  const clock = (minutes: number) =>
+    `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
   return `${clock(i.start)}-${clock(i.end)}`;
 }
 
@@ -74,8 +85,12 @@ export function isLocalDate(text: string): boolean {
 }
 
 /** Each interval that overlaps one listed before it (touching is fine): its index, and the one it overlaps. */
-export function overlappingIntervals(intervals: readonly WorkingInterval[]): { index: number; interval: WorkingInterval; overlaps: WorkingInterval }[] {
-  const byStart = intervals.map((interval, index) => ({ interval, index })).sort((a, b) => a.interval.start - b.interval.start);
+export function overlappingIntervals(
+  intervals: readonly WorkingInterval[],
+): { index: number; interval: WorkingInterval; overlaps: WorkingInterval }[] {
+  const byStart = intervals
+    .map((interval, index) => ({ interval, index }))
+    .sort((a, b) => a.interval.start - b.interval.start);
   const found: { index: number; interval: WorkingInterval; overlaps: WorkingInterval }[] = [];
   let reach: (typeof byStart)[number] | undefined; // of those that start earlier, the one that ends last
   for (const b of byStart) {
@@ -96,11 +111,24 @@ export function weeklyWorkingMinutes(week: readonly (readonly WorkingInterval[])
 /** A calendar from checked parts (policy.ts reports what is wrong with the file before it gets here). */
 export function makeCalendar(
   name: string,
-  def: { timeZone: string; workingHours: Partial<Record<Weekday, readonly WorkingInterval[]>>; holidays?: readonly string[] },
+  def: {
+    timeZone: string;
+    workingHours: Partial<Record<Weekday, readonly WorkingInterval[]>>;
+    holidays?: readonly string[];
+  },
 ): Calendar {
   if (!isTimeZone(def.timeZone)) throw new RangeError(`calendar "${name}": unknown time zone "${def.timeZone}"`);
-  const week = WEEKDAYS.map((d) => Object.freeze([...(def.workingHours[d] ?? [])].sort((a, b) => a.start - b.start).map((i) => Object.freeze({ ...i }))));
-  return Object.freeze({ name, timeZone: def.timeZone, week: Object.freeze(week), holidays: new Set(def.holidays ?? []) });
+  const week = WEEKDAYS.map((d) =>
+    Object.freeze(
+      [...(def.workingHours[d] ?? [])].sort((a, b) => a.start - b.start).map((i) => Object.freeze({ ...i })),
+    ),
+  );
+  return Object.freeze({
+    name,
+    timeZone: def.timeZone,
+    week: Object.freeze(week),
+    holidays: new Set(def.holidays ?? []),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -137,7 +165,9 @@ function spanAt(t: number, calendar: Calendar, zone: IANAZone): { open: boolean;
   else {
     // Closed: the next opening today or tomorrow, else look again the day after (a long closure is crossed a day or two at a time).
     const later = today.find((i) => i.start * MINUTE > sinceMidnight);
-    wallUntil = later ? day * DAY + later.start * MINUTE : (day + 1) * DAY + (intervalsOn(calendar, day + 1)[0]?.start ?? 24 * 60) * MINUTE;
+    wallUntil = later
+      ? day * DAY + later.start * MINUTE
+      : (day + 1) * DAY + (intervalsOn(calendar, day + 1)[0]?.start ?? 24 * 60) * MINUTE;
   }
   let until = t + (wallUntil - wall);
   // The wall clock keeps pace with real time only while the offset holds: at a DST change, stop and look again.
@@ -163,7 +193,8 @@ function instantOf(date: Date): number {
  * Refuses (RangeError) a deadline more than MAX_HORIZON_MS (2 years) away.
  */
 export function addWorkingTime(start: Date, ms: number, calendar: Calendar): Date {
-  if (!Number.isInteger(ms) || ms < 0) throw new RangeError(`working time must be a whole number of milliseconds, at least 0, not ${ms}`);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new RangeError(`working time must be a whole number of milliseconds, at least 0, not ${ms}`);
   const from = instantOf(start);
   if (ms === 0) return new Date(from);
   const zone = zoneOf(calendar);
@@ -182,7 +213,9 @@ export function addWorkingTime(start: Date, ms: number, calendar: Calendar): Dat
     t = until;
   }
   const hours = Math.round((ms / 3_600_000) * 100) / 100;
-  throw new RangeError(`calendar "${calendar.name}": ${hours}h of working time from ${start.toISOString()} would end more than 2 years later`);
+  throw new RangeError(
+    `calendar "${calendar.name}": ${hours}h of working time from ${start.toISOString()} would end more than 2 years later`,
+  );
 }
 
 /** Working time in ms from `a` to `b` (negative when `b` is earlier), e.g. how much of a step's SLA has passed. */
@@ -202,7 +235,8 @@ export function workingTimeBetween(a: Date, b: Date, calendar: Calendar): number
 }
 
 function lookup(calendars: Calendars, name: string): Calendar | undefined {
-  if (typeof calendars.calendar === 'function') return (calendars as { calendar(name: string): Calendar | undefined }).calendar(name);
+  if (typeof calendars.calendar === 'function')
+    return (calendars as { calendar(name: string): Calendar | undefined }).calendar(name);
   const byName = calendars as Readonly<Record<string, Calendar>>;
   return Object.hasOwn(byName, name) ? byName[name] : undefined;
 }

@@ -17,12 +17,18 @@ import {
 import { isRequester } from './people.ts';
 import { formatMoney, isEditable, PolicyError, tierRank, toMinorUnits } from './policy.ts';
 import type { Classification, Policy } from './policy.ts';
-import type { Actor, Approval, Change, Decision, HistoryEntry, ProposedEdit, Review, RouteStep } from './review.ts';
-import { actionUnderApproval, advance, approvalsCounted, decisionSubject, MAX_REASON_LENGTH, valueAt } from './review.ts';
+import type { Actor, Approval, Change, Decision, HistoryEntry, Review, RouteStep } from './review.ts';
+import {
+  actionUnderApproval,
+  advance,
+  approvalsCounted,
+  decisionSubject,
+  MAX_REASON_LENGTH,
+  valueAt,
+} from './review.ts';
 
 // Queries of a review's state, at home in review.ts (they need no policy); re-exported for callers of decisions.
 export { actionUnderApproval, approvalsCounted, decisionSubject, MAX_REASON_LENGTH, valueAt };
-
 
 export interface DecideCommand {
   approverId: string;
@@ -40,8 +46,6 @@ export interface DecideResult {
   /** Whether this decision ended the review. */
   decided: boolean;
 }
-
-
 
 export function decide(review: Review, command: DecideCommand, policy: Policy, now: Date): DecideResult {
   if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
@@ -64,7 +68,10 @@ function decidesOwnProposal(review: Review, approverId: string, policy: Policy):
 
 function currentApprover(step: RouteStep | undefined, approverId: string): RouteStep['approvers'][number] | undefined {
   if (!step || !approverId) return undefined;
-  return step.approvers.find((a) => a.id === approverId) ?? step.approvers.find((a) => a.email.toLowerCase() === approverId.toLowerCase());
+  return (
+    step.approvers.find((a) => a.id === approverId) ??
+    step.approvers.find((a) => a.email.toLowerCase() === approverId.toLowerCase())
+  );
 }
 
 function cleanReason(reason: unknown, required: boolean): string | undefined {
@@ -74,13 +81,14 @@ function cleanReason(reason: unknown, required: boolean): string | undefined {
     return undefined;
   }
   if (text.length > MAX_REASON_LENGTH) {
-    throw new ReasonRequired(`A ${required ? 'reason' : 'note'} must be at most 2,000 characters; this one has ${text.length.toLocaleString('en-US')}.`);
+    throw new ReasonRequired(
+      `A ${required ? 'reason' : 'note'} must be at most 2,000 characters; this one has ${text.length.toLocaleString('en-US')}.`,
+    );
   }
   return text;
 }
 
 const person = (id: string): Actor => ({ id, kind: 'person' });
-
 
 function reject(review: Review, approverId: string, command: DecideCommand, now: Date): DecideResult {
   const reason = cleanReason(command.reason, true) as string;
@@ -110,16 +118,26 @@ function approve(review: Review, approverId: string, command: DecideCommand, pol
   let edit = current.edit;
   const notes: string[] = [];
 
-  const edited = command.edits && Object.keys(command.edits).length > 0 ? applyEdits(current.action, command.edits, review.editable) : undefined;
+  const edited =
+    command.edits && Object.keys(command.edits).length > 0
+      ? applyEdits(current.action, command.edits, review.editable)
+      : undefined;
   const editedHash = edited ? actionHash(edited.action) : undefined;
   if (edited && editedHash && editedHash !== current.actionHash) {
     const thisEdit = changesBetween(current.action, edited.action, edited.paths);
     // Back to the proposal as it was is always within the authority of one of its current approvers.
     if (editedHash !== review.actionHash) checkAuthority(review, approverId, edited.action, thisEdit, policy);
-    const cumulative = changesBetween(review.action, edited.action, [...(current.edit?.changes.map((c) => c.path) ?? []), ...edited.paths]);
-    edit = editedHash === review.actionHash ? undefined : { action: edited.action, actionHash: editedHash, by: approverId, at, changes: cumulative };
+    const cumulative = changesBetween(review.action, edited.action, [
+      ...(current.edit?.changes.map((c) => c.path) ?? []),
+      ...edited.paths,
+    ]);
+    edit =
+      editedHash === review.actionHash
+        ? undefined
+        : { action: edited.action, actionHash: editedHash, by: approverId, at, changes: cumulative };
     notes.push(`changed ${thisEdit.map(describeChange).join(', ')}`);
-    if (approvalsCounted(review).some((a) => a.approverId !== approverId)) notes.push('earlier approvals covered the unedited action and no longer count');
+    if (approvalsCounted(review).some((a) => a.approverId !== approverId))
+      notes.push('earlier approvals covered the unedited action and no longer count');
     // Earlier approvals covered another action; from here on only approvals of the edited one count.
     approvals = [{ ...mine, actionHash: editedHash }];
   } else {
@@ -133,7 +151,9 @@ function approve(review: Review, approverId: string, command: DecideCommand, pol
   const quorum = Math.max(1, review.quorum);
   if (quorum > 1) notes.unshift(`${Math.min(counted.length, quorum)} of ${quorum} approvals`);
   if (note) notes.push(`note: ${note}`);
-  const entries: HistoryEntry[] = [{ at, what: 'approved', by: person(approverId), ...(notes.length ? { note: notes.join('; ') } : {}) }];
+  const entries: HistoryEntry[] = [
+    { at, what: 'approved', by: person(approverId), ...(notes.length ? { note: notes.join('; ') } : {}) },
+  ];
 
   if (counted.length < quorum) return { next: base, entries, decided: false };
   const reasons = counted.filter((a) => a.reason);
@@ -141,7 +161,10 @@ function approve(review: Review, approverId: string, command: DecideCommand, pol
     outcome: 'approved',
     by: counted.map((a) => person(a.approverId)),
     at,
-    reason: reasons.length === 1 && counted.length === 1 ? (reasons[0]?.reason ?? '') : reasons.map((a) => `${a.approverId}: ${a.reason}`).join('; '),
+    reason:
+      reasons.length === 1 && counted.length === 1
+        ? (reasons[0]?.reason ?? '')
+        : reasons.map((a) => `${a.approverId}: ${a.reason}`).join('; '),
     ...decisionSubject(base),
   };
   return { next: { ...base, status: 'APPROVED', decision }, entries, decided: true };
@@ -160,12 +183,12 @@ const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
 
 function checkPath(path: string, editable: readonly string[]): void {
   const segments = path.split('.');
-  if (segments.some((s) => s === '' || FORBIDDEN_SEGMENTS.has(s)) || !isEditable(editable, path)) throw new FieldNotEditable(path, editable);
+  if (segments.some((s) => s === '' || FORBIDDEN_SEGMENTS.has(s)) || !isEditable(editable, path))
+    throw new FieldNotEditable(path, editable);
 }
 
 type Json = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 
 function setAt(root: Json, path: string, value: unknown): void {
   const segments = path.split('.');
@@ -174,7 +197,8 @@ function setAt(root: Json, path: string, value: unknown): void {
   segments.forEach((segment, i) => {
     const child = Object.hasOwn(at, segment) ? at[segment] : undefined;
     if (child === undefined) at[segment] = {};
-    else if (!isPlainObject(child)) throw new InvalidEdit([`${segments.slice(0, i + 1).join('.')}: is not an object, so ${path} cannot be set`]);
+    else if (!isPlainObject(child))
+      throw new InvalidEdit([`${segments.slice(0, i + 1).join('.')}: is not an object, so ${path} cannot be set`]);
     at = at[segment] as Json;
   });
   if (value === undefined) delete at[last];
@@ -182,7 +206,11 @@ function setAt(root: Json, path: string, value: unknown): void {
 }
 
 /** The edited action, checked against the Action schema (and normalised by it, as the proposal was). */
-function applyEdits(base: Action, edits: Record<string, unknown>, editable: readonly string[]): { action: Action; paths: string[] } {
+function applyEdits(
+  base: Action,
+  edits: Record<string, unknown>,
+  editable: readonly string[],
+): { action: Action; paths: string[] } {
   if (!isPlainObject(edits)) throw new InvalidEdit(['edits must map field paths to values']);
   const paths = Object.keys(edits);
   for (const path of paths) checkPath(path, editable);
@@ -190,7 +218,8 @@ function applyEdits(base: Action, edits: Record<string, unknown>, editable: read
   try {
     draft = structuredClone(base) as Json;
     // Shorter paths first, so `payload` and then `payload.body` compose.
-    for (const path of [...paths].sort((a, b) => a.split('.').length - b.split('.').length)) setAt(draft, path, structuredClone(edits[path]));
+    for (const path of [...paths].sort((a, b) => a.split('.').length - b.split('.').length))
+      setAt(draft, path, structuredClone(edits[path]));
   } catch (err) {
     if (err instanceof InvalidEdit) throw err;
     throw new InvalidEdit(['the new values must be plain data (text, numbers, lists, objects)']);
@@ -223,18 +252,31 @@ const describeChange = (c: Change) => `${c.path} from ${shown(c.from)} to ${show
  * An approver may keep an edit only where they could approve it as proposed: no higher tier than the review's,
  * and a route they are on (or none: the policy would approve it by itself).
  */
-function checkAuthority(review: Review, approverId: string, edited: Action, changes: readonly Change[], policy: Policy): void {
+function checkAuthority(
+  review: Review,
+  approverId: string,
+  edited: Action,
+  changes: readonly Change[],
+  policy: Policy,
+): void {
   let lands: Classification;
   try {
     lands = policy.classify(edited, { agentId: review.agentId, requestedBy: review.requestedBy });
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;
-    throw new BeyondAuthority(approverId, { tier: review.tier, rule: review.rule }, `${describeEdit(changes, edited)} leaves nobody but the requester able to approve it; ${approverId} cannot approve it.`);
+    throw new BeyondAuthority(
+      approverId,
+      { tier: review.tier, rule: review.rule },
+      `${describeEdit(changes, edited)} leaves nobody but the requester able to approve it; ${approverId} cannot approve it.`,
+    );
   }
   const higher = tierRank(lands.tier) > tierRank(review.tier);
   const onRoute = lands.pattern === 'auto' || lands.steps.some((s) => s.approvers.some((p) => p.id === approverId));
   if (!higher && onRoute) return;
-  const why = [...(higher ? [`this review is ${review.tier}-tier`] : []), ...(onRoute ? [] : [`${approverId} is not among its approvers`])];
+  const why = [
+    ...(higher ? [`this review is ${review.tier}-tier`] : []),
+    ...(onRoute ? [] : [`${approverId} is not among its approvers`]),
+  ];
   throw new BeyondAuthority(
     approverId,
     lands,
@@ -275,15 +317,23 @@ function describeEdit(changes: readonly Change[], edited: Action): string {
  */
 export function assertApprovedActionIntact(review: Review): void {
   const d = review.decision;
-  if (!d || d.outcome !== 'approved') throw new Error(`review ${review.id} has no approved decision (status ${review.status})`);
+  if (d?.outcome !== 'approved')
+    throw new Error(`review ${review.id} has no approved decision (status ${review.status})`);
   let hash: string;
   try {
     hash = actionHash(d.action);
   } catch {
     throw new ActionHashMismatch(review.id, `review ${review.id}: the approved action cannot be hashed`);
   }
-  if (hash !== d.actionHash) throw new ActionHashMismatch(review.id, `review ${review.id}: the approved action hashes to ${hash}, not the approved ${d.actionHash}`);
+  if (hash !== d.actionHash)
+    throw new ActionHashMismatch(
+      review.id,
+      `review ${review.id}: the approved action hashes to ${hash}, not the approved ${d.actionHash}`,
+    );
   if (!d.edited && d.actionHash !== review.actionHash) {
-    throw new ActionHashMismatch(review.id, `review ${review.id}: the approval is marked unedited but its action ${d.actionHash} is not the proposal ${review.actionHash}`);
+    throw new ActionHashMismatch(
+      review.id,
+      `review ${review.id}: the approval is marked unedited but its action ${d.actionHash} is not the proposal ${review.actionHash}`,
+    );
   }
 }

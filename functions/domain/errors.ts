@@ -77,7 +77,13 @@ export class AlreadyDecided extends DomainError {
   readonly decision: Decision | undefined;
   constructor(reviewId: string, decision: Decision | undefined) {
     const by = decision?.by.map((a) => a.id).join(', ');
-    super('AlreadyDecided', 409, decision ? `Review ${reviewId} was already ${decision.outcome} by ${by} at ${decision.at}.` : `Review ${reviewId} is no longer waiting for a decision.`);
+    super(
+      'AlreadyDecided',
+      409,
+      decision
+        ? `Review ${reviewId} was already ${decision.outcome} by ${by} at ${decision.at}.`
+        : `Review ${reviewId} is no longer waiting for a decision.`,
+    );
     this.outcome = decision?.outcome;
     this.decision = decision;
   }
@@ -87,7 +93,11 @@ export class AlreadyDecided extends DomainError {
 export class ReviewBusy extends DomainError {
   readonly reviewId: string;
   constructor(reviewId: string, attempts: number) {
-    super('ReviewBusy', 409, `Review ${reviewId} kept changing while this change was being saved (${attempts} attempts); try again.`);
+    super(
+      'ReviewBusy',
+      409,
+      `Review ${reviewId} kept changing while this change was being saved (${attempts} attempts); try again.`,
+    );
     this.reviewId = reviewId;
   }
 }

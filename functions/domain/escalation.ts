@@ -2,7 +2,14 @@
 // (expire, approve a soft review, or keep reminding), reminders before a deadline, and cancellation.
 // Pure: each change returns the next review and the history entries the store appends in the same conditional write.
 import { AlreadyDecided, ReasonRequired } from './errors.ts';
-import { advance, approvalsCounted, BREACH_REPUBLISH_MS, decisionSubject, MAX_REASON_LENGTH, POLICY } from './review.ts';
+import {
+  advance,
+  approvalsCounted,
+  BREACH_REPUBLISH_MS,
+  decisionSubject,
+  MAX_REASON_LENGTH,
+  POLICY,
+} from './review.ts';
 import type { Actor, DeadlineFor, Decision, HistoryEntry, Review } from './model.ts';
 import { dueReminders, nextReminderAt, reminderDue, reminderSchedule } from './reminders.ts';
 
@@ -61,18 +68,35 @@ export function escalate(review: Review, breachedStep: number, deadlineFor: Dead
     const carried = review.approvals?.length ? `; approvals at step ${from + 1} do not carry over` : '';
     return {
       kind: 'escalated',
-      ...startStep(review, from + 1, deadlineFor, now, 'escalated', (deadline) => `${missed}; now step ${from + 2} (${stepText(review, from + 1)}), by ${deadline}${carried}`),
+      ...startStep(
+        review,
+        from + 1,
+        deadlineFor,
+        now,
+        'escalated',
+        (deadline) => `${missed}; now step ${from + 2} (${stepText(review, from + 1)}), by ${deadline}${carried}`,
+      ),
     };
   }
 
   if (review.pattern === 'block_until_reviewed' || review.onTimeout === 'escalate') {
-    const why = review.pattern === 'block_until_reviewed' ? 'a critical review is blocked until reviewed' : 'the policy keeps it open (onTimeout escalate)';
+    const why =
+      review.pattern === 'block_until_reviewed'
+        ? 'a critical review is blocked until reviewed'
+        : 'the policy keeps it open (onTimeout escalate)';
     const counted = approvalsCounted(review).length;
     const quorum = review.quorum > 1 ? `; ${counted} of ${review.quorum} approvals so far` : '';
     const notify = review.notify.length ? ` and the notify list (${review.notify.join(', ')})` : '';
     return {
       kind: 'reminded',
-      ...startStep(review, from, deadlineFor, now, 'reminded', (deadline) => `${missed}; ${why}: reminding step ${from + 1}${notify}, by ${deadline}${quorum}`),
+      ...startStep(
+        review,
+        from,
+        deadlineFor,
+        now,
+        'reminded',
+        (deadline) => `${missed}; ${why}: reminding step ${from + 1}${notify}, by ${deadline}${quorum}`,
+      ),
     };
   }
 
@@ -94,14 +118,22 @@ export function escalate(review: Review, breachedStep: number, deadlineFor: Dead
  * A pending review ended by a person (e.g. the requester) or a system (e.g. the agent withdrew the proposal).
  * Throws AlreadyDecided for a decided review and ReasonRequired without a reason (trimmed, at most 2,000 characters).
  */
-export function cancel(review: Review, actor: { id: string; kind: 'person' | 'system' }, reason: string, now: Date): Transition {
+export function cancel(
+  review: Review,
+  actor: { id: string; kind: 'person' | 'system' },
+  reason: string,
+  now: Date,
+): Transition {
   if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
   const id = typeof actor?.id === 'string' ? actor.id.trim() : '';
-  if (!id || (actor.kind !== 'person' && actor.kind !== 'system')) throw new TypeError('a cancellation names who cancels it: a person or a system, by id');
+  if (!id || (actor.kind !== 'person' && actor.kind !== 'system'))
+    throw new TypeError('a cancellation names who cancels it: a person or a system, by id');
   const text = typeof reason === 'string' ? reason.trim() : '';
   if (!text) throw new ReasonRequired('A cancellation needs a reason.');
   if (text.length > MAX_REASON_LENGTH) {
-    throw new ReasonRequired(`A reason must be at most 2,000 characters; this one has ${text.length.toLocaleString('en-US')}.`);
+    throw new ReasonRequired(
+      `A reason must be at most 2,000 characters; this one has ${text.length.toLocaleString('en-US')}.`,
+    );
   }
   const by: Actor = { id, kind: actor.kind };
   const at = now.toISOString();
@@ -133,28 +165,46 @@ export function markReminded(review: Review, pct: number, now: Date): 'not-due' 
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Starts `step` (the next one, or the same one again for a reminder cycle): a new SLA from now, the breach claim cleared. */
-function startStep(review: Review, step: number, deadlineFor: DeadlineFor, now: Date, what: 'escalated' | 'reminded', note: (deadline: string) => string): Transition {
+function startStep(
+  review: Review,
+  step: number,
+  deadlineFor: DeadlineFor,
+  now: Date,
+  what: 'escalated' | 'reminded',
+  note: (deadline: string) => string,
+): Transition {
   const route = review.route[step];
   if (!route) throw new Error(`review ${review.id} has no approver step ${step + 1}`);
   const end = deadlineFor(now, route.sla);
-  if (!(end.getTime() > now.getTime())) throw new RangeError(`the ${route.sla.text} SLA from ${now.toISOString()} must end later, not at ${String(end)}`);
+  if (!(end.getTime() > now.getTime()))
+    throw new RangeError(`the ${route.sla.text} SLA from ${now.toISOString()} must end later, not at ${String(end)}`);
   const at = now.toISOString();
   const deadline = end.toISOString();
   const reminders = reminderSchedule(route, now, deadlineFor);
   const { breach: _claim, reminders: _previous, ...rest } = review;
-  const next: Review = advance(rest, {
-    step,
-    // Approvals belong to the step they were given at; a reminder cycle keeps them.
-    approvals: step === review.step ? review.approvals : [],
-    deadline,
-    stepStartedAt: at,
-    ...(reminders.length ? { reminders } : {}),
-    remindersSent: [],
-  }, at);
+  const next: Review = advance(
+    rest,
+    {
+      step,
+      // Approvals belong to the step they were given at; a reminder cycle keeps them.
+      approvals: step === review.step ? review.approvals : [],
+      deadline,
+      stepStartedAt: at,
+      ...(reminders.length ? { reminders } : {}),
+      remindersSent: [],
+    },
+    at,
+  );
   return { next, entries: [{ at, what, by: POLICY, note: note(deadline) }] };
 }
 
-function decidedByPolicy(review: Review, outcome: 'expired' | 'approved', reason: string, what: 'expired' | 'approved_on_timeout', now: Date): Transition {
+function decidedByPolicy(
+  review: Review,
+  outcome: 'expired' | 'approved',
+  reason: string,
+  what: 'expired' | 'approved_on_timeout',
+  now: Date,
+): Transition {
   const at = now.toISOString();
   const decision: Decision = { outcome, by: [POLICY], at, reason, ...decisionSubject(review) };
   const { breach: _claim, ...rest } = review;

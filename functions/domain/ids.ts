@@ -5,5 +5,5 @@ import { createHash } from 'node:crypto';
  * lands on the same item and one conditional put makes intake idempotent (no guard item, no transaction).
  */
 export function reviewIdFor(agentId: string, proposalId: string): string {
-  return 'rv-' + createHash('sha256').update(`${agentId}\n${proposalId}`, 'utf8').digest('hex').slice(0, 32);
+  return `rv-${createHash('sha256').update(`${agentId}\n${proposalId}`, 'utf8').digest('hex').slice(0, 32)}`;
 }

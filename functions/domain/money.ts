@@ -20,6 +20,8 @@ export function toMinorUnits(value: unknown): number | undefined {
 
 /** `USD 10,000.00`, from cents, with no float arithmetic. */
 export function formatMoney(cents: number, currency: string): string {
-  const whole = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const whole = Math.floor(cents / 100)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${currency} ${whole}.${String(cents % 100).padStart(2, '0')}`;
 }

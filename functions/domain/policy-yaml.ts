@@ -23,7 +23,11 @@ export function readYaml(text: string, file: string, problems: string[]): { valu
   }
 }
 /** Every problem of a YAML policy and directory at once (PolicyError), or the policy. */
-export function parsePolicy(policyText: string, directoryText: string, files?: { policy: string; directory: string }): Policy {
+export function parsePolicy(
+  policyText: string,
+  directoryText: string,
+  files?: { policy: string; directory: string },
+): Policy {
   const problems: string[] = [];
   const policy: ReadFile = readYaml(policyText, files?.policy ?? 'policy.yml', problems);
   const directory: ReadFile = readYaml(directoryText, files?.directory ?? 'directory.yml', problems);

@@ -6,14 +6,16 @@ import type { DeadlineFor, Reminder, Review, RouteStep } from './model.ts';
 
 export type { Reminder } from './model.ts';
 
-
 /** The reminders of `step` started at `start`, ascending; none unless the step asks for them. */
 export function reminderSchedule(step: RouteStep, start: Date, deadlineFor: DeadlineFor): Reminder[] {
   const { ms, calendar } = step.sla;
   return [...new Set(step.remindAt ?? [])]
     .filter((p) => Number.isInteger(p) && p > 0 && p < 100)
     .sort((a, b) => a - b)
-    .map((percent) => ({ percent, at: deadlineFor(start, { ms: Math.ceil((ms * percent) / 100), ...(calendar ? { calendar } : {}) }).toISOString() }));
+    .map((percent) => ({
+      percent,
+      at: deadlineFor(start, { ms: Math.ceil((ms * percent) / 100), ...(calendar ? { calendar } : {}) }).toISOString(),
+    }));
 }
 
 /** The reminder due now, if any: the highest percentage reached and not yet sent; none once the deadline passed. */

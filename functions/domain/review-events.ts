@@ -46,7 +46,11 @@ export function approvalRequested(review: Review, now: Date): BusEvent {
 export function outcomeEvent(review: Review): BusEvent {
   const d = review.decision;
   if (!d) throw new Error(`review ${review.id} has no decision`);
-  const decided = { decidedBy: d.by.map((a) => ({ id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' })), decidedAt: d.at, reason: d.reason };
+  const decided = {
+    decidedBy: d.by.map((a) => ({ id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' })),
+    decidedAt: d.at,
+    reason: d.reason,
+  };
   switch (d.outcome) {
     case 'approved':
       return {
@@ -62,11 +66,20 @@ export function outcomeEvent(review: Review): BusEvent {
         }),
       };
     case 'rejected':
-      return { detailType: DetailType.ApprovalRejected, detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }) };
+      return {
+        detailType: DetailType.ApprovalRejected,
+        detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }),
+      };
     case 'expired':
-      return { detailType: DetailType.ApprovalExpired, detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }) };
+      return {
+        detailType: DetailType.ApprovalExpired,
+        detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }),
+      };
     case 'cancelled':
-      return { detailType: DetailType.ApprovalCancelled, detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }) };
+      return {
+        detailType: DetailType.ApprovalCancelled,
+        detail: ApprovalRejected.parse({ ...reviewRef(review), ...decided }),
+      };
   }
 }
 
@@ -98,7 +111,13 @@ export function slaBreached(review: Review, now: Date): BusEvent {
   };
 }
 
-export function reviewEscalated(before: Review, after: Review, kind: 'escalated' | 'reminded', reason: string, now: Date): BusEvent {
+export function reviewEscalated(
+  before: Review,
+  after: Review,
+  kind: 'escalated' | 'reminded',
+  reason: string,
+  now: Date,
+): BusEvent {
   return {
     detailType: DetailType.ReviewEscalated,
     detail: ReviewEscalated.parse({

@@ -4,18 +4,76 @@ import { reviewIdFor } from './ids.ts';
 import { actionHash } from './action-hash.ts';
 import { deadlineFor } from './calendar.ts';
 import { nextReminderAt, reminderSchedule } from './reminders.ts';
-import type { Actor, Approval, Decision, HistoryEntry, ProposedEdit, Review, ReviewStatus, RouteStep } from './model.ts';
+import type {
+  Actor,
+  Approval,
+  Decision,
+  HistoryEntry,
+  ProposedEdit,
+  Review,
+  ReviewStatus,
+  RouteStep,
+} from './model.ts';
 
-export type { Actor, Approval, Change, Decision, HistoryEntry, Outcome, ProposedEdit, Review, ReviewStatus, RouteStep } from './model.ts';
-
+export type {
+  Actor,
+  Approval,
+  Change,
+  Decision,
+  HistoryEntry,
+  Outcome,
+  ProposedEdit,
+  Review,
+  ReviewStatus,
+  RouteStep,
+} from './model.ts';
 
 /**
  * The fields a state change may rewrite, next to the model; every other field is written once, when the
  * review opens (history is only appended and used links only added, in the same conditional write).
  * A field added to Review must be listed in one of the two, or this file does not compile.
  */
-export const MUTABLE_FIELDS = ['status', 'step', 'deadline', 'decision', 'approvals', 'proposedEdit', 'execution', 'breach', 'stepStartedAt', 'reminders', 'remindersSent', 'restart', 'redrives', 'lastRedriveAt', 'updatedAt', 'version'] as const satisfies readonly (keyof Review)[];
-export const WRITTEN_ONCE_FIELDS = ['id', 'proposalId', 'agentId', 'requestedBy', 'action', 'actionHash', 'taskToken', 'context', 'tier', 'pattern', 'rule', 'reason', 'policyVersion', 'route', 'onTimeout', 'quorum', 'notify', 'editable', 'history', 'usedLinks', 'createdAt'] as const satisfies readonly (keyof Review)[];
+export const MUTABLE_FIELDS = [
+  'status',
+  'step',
+  'deadline',
+  'decision',
+  'approvals',
+  'proposedEdit',
+  'execution',
+  'breach',
+  'stepStartedAt',
+  'reminders',
+  'remindersSent',
+  'restart',
+  'redrives',
+  'lastRedriveAt',
+  'updatedAt',
+  'version',
+] as const satisfies readonly (keyof Review)[];
+export const WRITTEN_ONCE_FIELDS = [
+  'id',
+  'proposalId',
+  'agentId',
+  'requestedBy',
+  'action',
+  'actionHash',
+  'taskToken',
+  'context',
+  'tier',
+  'pattern',
+  'rule',
+  'reason',
+  'policyVersion',
+  'route',
+  'onTimeout',
+  'quorum',
+  'notify',
+  'editable',
+  'history',
+  'usedLinks',
+  'createdAt',
+] as const satisfies readonly (keyof Review)[];
 type Unlisted = Exclude<keyof Review, (typeof MUTABLE_FIELDS)[number] | (typeof WRITTEN_ONCE_FIELDS)[number]>;
 const everyFieldListed: [Unlisted] extends [never] ? true : { unlisted: Unlisted } = true;
 void everyFieldListed;
@@ -23,7 +81,11 @@ void everyFieldListed;
 export const POLICY: Actor = { id: 'policy', kind: 'policy' };
 
 /** A state change's next review: the one place that bumps `version` (the store's condition) and stamps `updatedAt`. */
-export function advance<T extends { version: number }>(review: T, changes: Partial<T>, at: string): T & { updatedAt: string } {
+export function advance<T extends { version: number }>(
+  review: T,
+  changes: Partial<T>,
+  at: string,
+): T & { updatedAt: string } {
   return { ...review, ...changes, version: review.version + 1, updatedAt: at };
 }
 
@@ -72,13 +134,22 @@ export function newReview(proposal: ActionProposed, classification: Classificati
     return {
       ...base,
       status: 'APPROVED',
-      decision: { outcome: 'approved', by: [POLICY], at, reason: classification.reason, action: proposal.action, actionHash: hash, edited: false },
+      decision: {
+        outcome: 'approved',
+        by: [POLICY],
+        at,
+        reason: classification.reason,
+        action: proposal.action,
+        actionHash: hash,
+        edited: false,
+      },
       history: [...base.history, { at, what: 'auto_approved', by: POLICY, note: `rule ${classification.rule}` }],
     };
   }
   const first = route[0];
   if (!first) throw new Error(`rule ${classification.rule} asks for review but has no approver step`);
-  const clock = (start: Date, sla: { ms: number; calendar?: string }) => deadlineFor(start, sla, classification.calendars);
+  const clock = (start: Date, sla: { ms: number; calendar?: string }) =>
+    deadlineFor(start, sla, classification.calendars);
   const reminders = reminderSchedule(first, now, clock);
   return { ...base, deadline: clock(now, first.sla).toISOString(), ...(reminders.length ? { reminders } : {}) };
 }
@@ -108,12 +179,22 @@ export function notificationOf(review: Review): HistoryEntry | undefined {
  * means two copies of one proposal racing through intake send one set of emails; the claiming
  * execution's own retries still send (they carry the same ref).
  */
-export function claimNotification(review: Review, executionRef: string, now: Date): { next: Review; entry: HistoryEntry } | 'mine' | 'taken' {
+export function claimNotification(
+  review: Review,
+  executionRef: string,
+  now: Date,
+): { next: Review; entry: HistoryEntry } | 'mine' | 'taken' {
   const existing = notificationOf(review);
   if (existing) return existing.ref === executionRef ? 'mine' : 'taken';
   const at = now.toISOString();
   const ids = currentApprovers(review).map((a) => a.id);
-  const entry: HistoryEntry = { at, what: 'notified', by: { id: 'hitl-gate', kind: 'system' }, note: `step ${review.step + 1}: ${ids.join(', ')}`, ref: executionRef };
+  const entry: HistoryEntry = {
+    at,
+    what: 'notified',
+    by: { id: 'hitl-gate', kind: 'system' },
+    note: `step ${review.step + 1}: ${ids.join(', ')}`,
+    ref: executionRef,
+  };
   return { next: advance(review, {}, at), entry };
 }
 
@@ -121,7 +202,12 @@ export function claimNotification(review: Review, executionRef: string, now: Dat
 export function completed(review: Review, now: Date): { next: Review; entry: HistoryEntry } {
   if (!isDecided(review.status)) throw new Error(`review ${review.id} is ${review.status}, not decided`);
   const at = now.toISOString();
-  const entry: HistoryEntry = { at, what: 'completed', by: { id: 'hitl-gate', kind: 'system' }, note: `outcome ${review.decision?.outcome}` };
+  const entry: HistoryEntry = {
+    at,
+    what: 'completed',
+    by: { id: 'hitl-gate', kind: 'system' },
+    note: `outcome ${review.decision?.outcome}`,
+  };
   return { next: advance(review, { status: 'COMPLETED' }, at), entry };
 }
 
@@ -133,9 +219,18 @@ export type Callback =
 export function callbackFor(review: Review, outcomeDetail: Record<string, unknown>): Callback | undefined {
   const d = review.decision;
   if (!review.taskToken || !d) return undefined;
-  if (d.outcome === 'approved') return { taskToken: review.taskToken, success: true, output: JSON.stringify(outcomeDetail) };
-  const error = ({ rejected: 'HumanRejected', expired: 'ReviewExpired', cancelled: 'ReviewCancelled' } as const)[d.outcome];
-  const cause = JSON.stringify({ reviewId: review.id, proposalId: review.proposalId, decidedBy: d.by.map((a) => a.id), reason: d.reason, decidedAt: d.at });
+  if (d.outcome === 'approved')
+    return { taskToken: review.taskToken, success: true, output: JSON.stringify(outcomeDetail) };
+  const error = ({ rejected: 'HumanRejected', expired: 'ReviewExpired', cancelled: 'ReviewCancelled' } as const)[
+    d.outcome
+  ];
+  const cause = JSON.stringify({
+    reviewId: review.id,
+    proposalId: review.proposalId,
+    decidedBy: d.by.map((a) => a.id),
+    reason: d.reason,
+    decidedAt: d.at,
+  });
   return { taskToken: review.taskToken, success: false, error, cause };
 }
 
@@ -157,6 +252,7 @@ export function attentionAt(review: Review): string | undefined {
     if (!breach || breach.step !== review.step || !review.deadline) return nextReminderAt(review) ?? review.deadline;
     // Breach claimed: look again only once the escalation should have happened, to publish it again if it did not.
     const republish = new Date(Date.parse(breach.at) + BREACH_REPUBLISH_MS).toISOString();
+    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings; Math.max would make numbers of them.
     return republish > review.deadline ? republish : review.deadline;
   }
   if (!isDecided(review.status) || !review.decision) return undefined;
@@ -170,7 +266,12 @@ export function redriven(review: Review, now: Date): { next: Review; entry: Hist
   if (!isDecided(review.status)) throw new Error(`review ${review.id} is ${review.status}, not decided`);
   const at = now.toISOString();
   const redrives = (review.redrives ?? 0) + 1;
-  const entry: HistoryEntry = { at, what: 'redriven', by: { id: 'hitl-gate', kind: 'system' }, note: `restart ${redrives}: the previous one did not complete` };
+  const entry: HistoryEntry = {
+    at,
+    what: 'redriven',
+    by: { id: 'hitl-gate', kind: 'system' },
+    note: `restart ${redrives}: the previous one did not complete`,
+  };
   return { next: advance(review, { redrives, lastRedriveAt: at }, at), entry };
 }
 
@@ -213,9 +314,16 @@ export function approvalsCounted(review: Review): Approval[] {
 }
 
 /** What a decision covers: the action under approval, its hash, and the edit that made it, if any. */
-export function decisionSubject(review: Review): Pick<Decision, 'action' | 'actionHash' | 'edited' | 'editedBy' | 'changes'> {
+export function decisionSubject(
+  review: Review,
+): Pick<Decision, 'action' | 'actionHash' | 'edited' | 'editedBy' | 'changes'> {
   const { action, actionHash, edit } = actionUnderApproval(review);
-  return { action, actionHash, edited: edit !== undefined, ...(edit ? { editedBy: edit.by, changes: edit.changes } : {}) };
+  return {
+    action,
+    actionHash,
+    edited: edit !== undefined,
+    ...(edit ? { editedBy: edit.by, changes: edit.changes } : {}),
+  };
 }
 
 /** The value at a dotted path of an action (`amount.value`), own properties only. */

@@ -21,7 +21,8 @@ export interface DecisionClaims {
 
 function checkKey(key: Uint8Array): void {
   // A configuration fault, not a bad link: it must not surface as a 401.
-  if (!(key instanceof Uint8Array) || key.byteLength < MIN_KEY_BYTES) throw new TypeError(`the link-signing key must be at least ${MIN_KEY_BYTES} bytes`);
+  if (!(key instanceof Uint8Array) || key.byteLength < MIN_KEY_BYTES)
+    throw new TypeError(`the link-signing key must be at least ${MIN_KEY_BYTES} bytes`);
 }
 
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
@@ -29,7 +30,8 @@ const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length 
 export async function signDecisionToken(key: Uint8Array, claims: DecisionClaims, now: Date): Promise<string> {
   checkKey(key);
   const { reviewId, approverId, step, nonce, expiresAt } = claims;
-  if (!nonEmpty(reviewId) || !nonEmpty(approverId) || !nonEmpty(nonce)) throw new TypeError('a decision link needs a review, an approver and a nonce');
+  if (!nonEmpty(reviewId) || !nonEmpty(approverId) || !nonEmpty(nonce))
+    throw new TypeError('a decision link needs a review, an approver and a nonce');
   if (!Number.isSafeInteger(step) || step < 0) throw new TypeError(`step must be a whole number, not ${step}`);
   if (!(expiresAt.getTime() > now.getTime())) throw new TypeError('a decision link must expire after it is issued');
   return new SignJWT({ step })
@@ -47,7 +49,12 @@ export async function signDecisionToken(key: Uint8Array, claims: DecisionClaims,
  * The link's claims if it is genuine, current and for this review. Every other failure is one TokenInvalid,
  * so a caller learns nothing about why a forged link failed.
  */
-export async function verifyDecisionToken(key: Uint8Array, token: string, expected: { reviewId: string }, now: Date): Promise<DecisionClaims> {
+export async function verifyDecisionToken(
+  key: Uint8Array,
+  token: string,
+  expected: { reviewId: string },
+  now: Date,
+): Promise<DecisionClaims> {
   checkKey(key);
   if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw new TokenInvalid();
   let payload: Record<string, unknown>;
@@ -64,7 +71,14 @@ export async function verifyDecisionToken(key: Uint8Array, token: string, expect
     throw new TokenInvalid();
   }
   const { sub, aud, jti, exp, step } = payload;
-  if (!nonEmpty(sub) || !nonEmpty(aud) || !nonEmpty(jti) || typeof exp !== 'number' || !Number.isSafeInteger(step) || (step as number) < 0) {
+  if (
+    !nonEmpty(sub) ||
+    !nonEmpty(aud) ||
+    !nonEmpty(jti) ||
+    typeof exp !== 'number' ||
+    !Number.isSafeInteger(step) ||
+    (step as number) < 0
+  ) {
     throw new TokenInvalid();
   }
   if (aud !== expected.reviewId) throw new TokenWrongReview();

@@ -23,14 +23,21 @@ type Breach = EventBridgeEvent<'Review SLA Breached', { reviewId: string; step: 
  * review that is blocked until reviewed). The change is one conditional write; a retry of the same event
  * finds its own history entry (ref = event id) and only re-sends what followed it.
  */
-export async function escalate(event: Breach, context: Context): Promise<{ result: 'stale' | Exclude<EscalateResult, 'stale'>['kind'] }> {
+export async function escalate(
+  event: Breach,
+  context: Context,
+): Promise<{ result: 'stale' | Exclude<EscalateResult, 'stale'>['kind'] }> {
   const { reviewId, step } = event.detail;
   const table = reviewsTable(config().REVIEWS_TABLE);
   const now = clockNow();
   type Answer = { result: 'stale' | Exclude<EscalateResult, 'stale'>['kind'] };
   let before: Review | undefined;
   let retried: Review | undefined;
-  const { result, review: saved, saved: changed } = await table.mutate<Answer>(reviewId, (review) => {
+  const {
+    result,
+    review: saved,
+    saved: changed,
+  } = await table.mutate<Answer>(reviewId, (review) => {
     if (!review) {
       logger.warn('breach for a review that does not exist', { reviewId });
       return { done: { result: 'stale' } };
@@ -53,7 +60,14 @@ export async function escalate(event: Breach, context: Context): Promise<{ resul
     // unless the review has moved on since (then the later change did its own follow-up).
     const mine = retried.history.findLast((h) => h.ref === event.id)!;
     const kind = KIND_OF[mine.what];
-    if (kind && retried.history.at(-1) === mine) await follow({ ...retried, step: kind === 'escalated' ? retried.step - 1 : retried.step }, retried, kind, now, context);
+    if (kind && retried.history.at(-1) === mine)
+      await follow(
+        { ...retried, step: kind === 'escalated' ? retried.step - 1 : retried.step },
+        retried,
+        kind,
+        now,
+        context,
+      );
     return result;
   }
   if (!changed || result.result === 'stale') return result;
@@ -80,12 +94,22 @@ const METRIC_OF: Partial<Record<Exclude<EscalateResult, 'stale'>['kind'], Metric
 };
 
 /** What follows a stored escalation: new links for the new (or reminded) approvers, the notify list, the events, or the restart. */
-async function follow(before: Review, after: Review, kind: Exclude<EscalateResult, 'stale'>['kind'], now: Date, context: Context): Promise<void> {
+async function follow(
+  before: Review,
+  after: Review,
+  kind: Exclude<EscalateResult, 'stale'>['kind'],
+  now: Date,
+  context: Context,
+): Promise<void> {
   if (kind === 'escalated' || kind === 'reminded') {
-    const intro = kind === 'escalated' ? 'A review has been escalated to you: the previous approvers did not decide in time' : 'Reminder: a review that only a person can close is still waiting for your decision';
+    const intro =
+      kind === 'escalated'
+        ? 'A review has been escalated to you: the previous approvers did not decide in time'
+        : 'Reminder: a review that only a person can close is still waiting for your decision';
     await emailCurrentApprovers(after, linkKeyFrom(context), now, intro);
     // Block until reviewed: every escalation tells the whole notify list too.
-    if (after.pattern === 'block_until_reviewed' && after.notify.length) await emailWatchers(after, watchersOf(after), `A ${after.tier}-tier review is still waiting and was ${kind}`);
+    if (after.pattern === 'block_until_reviewed' && after.notify.length)
+      await emailWatchers(after, watchersOf(after), `A ${after.tier}-tier review is still waiting and was ${kind}`);
     const reason = after.history.at(-1)?.note ?? kind;
     await publish(config().EVENT_BUS_NAME, [reviewEscalated(before, after, kind, reason, now)]);
     return;

@@ -32,7 +32,7 @@ const EXECUTORS: Record<string, Executor> = {
 export async function executeAction(input: { reviewId: string }): Promise<{ executed: boolean; ref?: string }> {
   const table = reviewsTable(config().REVIEWS_TABLE);
   const review = await table.get(input.reviewId);
-  if (!review || review.status !== 'APPROVED' || !review.decision) return { executed: false };
+  if (review?.status !== 'APPROVED' || !review.decision) return { executed: false };
   if (review.execution) return { executed: true, ref: review.execution.ref };
   assertApprovedActionIntact(review);
   const executor = EXECUTORS[review.decision.action.type];
@@ -44,9 +44,17 @@ export async function executeAction(input: { reviewId: string }): Promise<{ exec
   // Recorded on whatever version is there now (only the sweeper's re-drive claim can race this).
   await table.mutate(review.id, (current) => {
     if (!current || current.execution) return { done: undefined };
-    return { next: advance(current, { execution: { by: 'hitl-gate', at, ref } }, at), entries: [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${type}: ${ref}` }], result: undefined };
+    return {
+      next: advance(current, { execution: { by: 'hitl-gate', at, ref } }, at),
+      entries: [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${type}: ${ref}` }],
+      result: undefined,
+    };
   });
-  logger.info('approved action performed by hitl-gate', { reviewId: review.id, type: review.decision.action.type, ref });
+  logger.info('approved action performed by hitl-gate', {
+    reviewId: review.id,
+    type: review.decision.action.type,
+    ref,
+  });
   return { executed: true, ref };
 }
 

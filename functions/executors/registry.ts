@@ -7,7 +7,7 @@ import type { Action } from '../../events/index.ts';
 export const EXECUTABLE: Record<string, z.ZodType> = {
   /** An email to a customer, sent exactly as approved (possibly reworded by the approver). */
   customer_email: z.object({
-    target: z.email('must be the customer\'s email address'),
+    target: z.email("must be the customer's email address"),
     payload: z.object({
       subject: z.string().trim().min(1, 'must not be empty').max(200),
       body: z.string().trim().min(1, 'must not be empty').max(50_000),

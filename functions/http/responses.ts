@@ -35,22 +35,39 @@ export function html(status: number, body: string, headers: Record<string, strin
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
-  return { statusCode: status, headers: { 'content-type': 'application/json', ...NO_STORE, ...headers }, body: JSON.stringify(body) };
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json', ...NO_STORE, ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export function seeOther(location: string): HttpResult {
   return { statusCode: 303, headers: { location, ...NO_STORE }, body: '' };
 }
 
-const TITLES: Record<number, string> = { 400: 'Something is missing', 401: 'This link does not work', 403: 'Not yours to decide', 404: 'Review not found', 409: 'Already done', 422: 'That change is not allowed' };
+const TITLES: Record<number, string> = {
+  400: 'Something is missing',
+  401: 'This link does not work',
+  403: 'Not yours to decide',
+  404: 'Review not found',
+  409: 'Already done',
+  422: 'That change is not allowed',
+};
 
 /** Domain and input errors become 4xx with their message; anything else is a logged 500 that says nothing internal. */
-export function httpErrors<E extends Pick<APIGatewayProxyEventV2, 'headers'> = APIGatewayProxyEventV2>(): MiddlewareObj<E, HttpResult> {
+export function httpErrors<E extends Pick<APIGatewayProxyEventV2, 'headers'> = APIGatewayProxyEventV2>(): MiddlewareObj<
+  E,
+  HttpResult
+> {
   return {
     onError: async (request) => {
       const err = request.error as Error & { statusCode?: number; expose?: boolean };
       // Middy's own 4xx (unsupported media type, malformed JSON) count as the client's mistakes too.
-      const middy4xx = err.expose && err.statusCode && err.statusCode < 500 ? { status: err.statusCode, code: 'BadRequest', message: err.message } : undefined;
+      const middy4xx =
+        err.expose && err.statusCode && err.statusCode < 500
+          ? { status: err.statusCode, code: 'BadRequest', message: err.message }
+          : undefined;
       const known = isDomainError(err) || err instanceof BadRequest ? err : middy4xx;
       const status = known ? known.status : 500;
       const code = known ? known.code : 'InternalError';

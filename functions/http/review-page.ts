@@ -49,8 +49,10 @@ function editField(action: Review['action'], path: string): string {
   const value = valueAt(action, path);
   const id = `edit-${path.replace(/\W/g, '-')}`;
   const label = `<label for="${id}">${esc(fieldLabel(action, path))}</label>`;
-  if (typeof value === 'number') return `${label}<input type="number" id="${id}" name="edit.${esc(path)}" value="${esc(value)}" step="0.01" min="0" inputmode="decimal">`;
-  if (typeof value === 'string' && value.length <= 120 && !value.includes('\n')) return `${label}<input type="text" id="${id}" name="edit.${esc(path)}" value="${esc(value)}">`;
+  if (typeof value === 'number')
+    return `${label}<input type="number" id="${id}" name="edit.${esc(path)}" value="${esc(value)}" step="0.01" min="0" inputmode="decimal">`;
+  if (typeof value === 'string' && value.length <= 120 && !value.includes('\n'))
+    return `${label}<input type="text" id="${id}" name="edit.${esc(path)}" value="${esc(value)}">`;
   const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value, null, 2);
   const hint = typeof value === 'string' || value === undefined ? '' : `<p class="hint" id="${id}-hint">JSON</p>`;
   return `${label}<textarea id="${id}" name="edit.${esc(path)}"${hint ? ` aria-describedby="${id}-hint" data-json="1"` : ''}>${esc(text)}</textarea>${hint}`;
@@ -67,13 +69,36 @@ export function reviewPage(state: PageState): string {
     ['Summary', esc(action.summary)],
     ...(amount ? [['Amount', esc(amount)] as [string, string]] : []),
     ...(action.target ? [['Target', `<code>${esc(action.target)}</code>`] as [string, string]] : []),
-    ...(action.payload ? [['Details', `<pre>${esc(JSON.stringify(action.payload, null, 2))}</pre>`] as [string, string]] : []),
+    ...(action.payload
+      ? [['Details', `<pre>${esc(JSON.stringify(action.payload, null, 2))}</pre>`] as [string, string]]
+      : []),
     ['Requested by', `${esc(r.requestedBy)} (agent <code>${esc(r.agentId)}</code>)`],
     ['Risk tier', `<strong>${esc(r.tier)}</strong> (${esc(r.pattern.replace(/_/g, ' '))})`],
     ['Why', esc(r.reason)],
-    ['Status', esc(r.status === 'COMPLETED' && decided ? `${STATUS_TEXT[statusOf(decided.outcome)]}; the agent has been told` : STATUS_TEXT[r.status])],
-    ...(r.status === 'PENDING' && r.deadline ? [['Decide by', `<time datetime="${esc(r.deadline)}">${esc(new Date(r.deadline).toUTCString())}</time>`] as [string, string]] : []),
-    ...(r.status === 'PENDING' && step ? [['Waiting for', esc(step.approvers.map((a) => a.name).join(', ')) + (r.quorum > 1 ? ` (${r.quorum} approvals needed)` : '')] as [string, string]] : []),
+    [
+      'Status',
+      esc(
+        r.status === 'COMPLETED' && decided
+          ? `${STATUS_TEXT[statusOf(decided.outcome)]}; the agent has been told`
+          : STATUS_TEXT[r.status],
+      ),
+    ],
+    ...(r.status === 'PENDING' && r.deadline
+      ? [
+          ['Decide by', `<time datetime="${esc(r.deadline)}">${esc(new Date(r.deadline).toUTCString())}</time>`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
+    ...(r.status === 'PENDING' && step
+      ? [
+          [
+            'Waiting for',
+            esc(step.approvers.map((a) => a.name).join(', ')) + (r.quorum > 1 ? ` (${r.quorum} approvals needed)` : ''),
+          ] as [string, string],
+        ]
+      : []),
     ['Policy', `rule <code>${esc(r.rule)}</code>, version ${esc(r.policyVersion)}`],
     ['Action hash', `<code>${esc((r.proposedEdit?.actionHash ?? r.actionHash).slice(0, 16))}…</code>`],
   ];
@@ -112,8 +137,11 @@ ${r.editable.map((p) => editField(action, p)).join('\n')}
 ${r.history.map((h) => `<tr><td><time datetime="${esc(h.at)}">${esc(when(h.at))}</time></td><td>${esc(h.what.replace(/_/g, ' '))}</td><td>${esc(h.by.id)}</td><td>${esc(h.note ?? '')}</td></tr>`).join('\n')}
 </tbody></table>`;
 
-  return page(`Review: ${action.summary}`, `${banners}${outcome}<h1>${esc(action.summary)}</h1>
-<dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${forms}${history}`);
+  return page(
+    `Review: ${action.summary}`,
+    `${banners}${outcome}<h1>${esc(action.summary)}</h1>
+<dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${forms}${history}`,
+  );
 }
 
 function statusOf(outcome: NonNullable<Review['decision']>['outcome']): Review['status'] {

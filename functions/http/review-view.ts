@@ -16,7 +16,16 @@ export function reviewView(r: Review) {
     policyVersion: r.policyVersion,
     action: r.action,
     actionHash: r.actionHash,
-    ...(r.proposedEdit ? { proposedEdit: { action: underApproval.action, actionHash: underApproval.actionHash, by: r.proposedEdit.by, changes: r.proposedEdit.changes } } : {}),
+    ...(r.proposedEdit
+      ? {
+          proposedEdit: {
+            action: underApproval.action,
+            actionHash: underApproval.actionHash,
+            by: r.proposedEdit.by,
+            changes: r.proposedEdit.changes,
+          },
+        }
+      : {}),
     step: r.step,
     approvers: (r.route[r.step]?.approvers ?? []).map((a) => a.id),
     quorum: r.quorum,

@@ -19,18 +19,21 @@ export type LoadOutcomeResult =
 
 /** The first step of every restart: read the decided review and what must be said about it. */
 export async function loadOutcome(input: { reviewId: string; executionRef: string }): Promise<LoadOutcomeResult> {
-  const { result: claimed, review: current } = await reviewsTable(config().REVIEWS_TABLE).mutate<'done' | 'claimed'>(input.reviewId, (review) => {
-    if (!review) throw new ReviewNotDecided(`review ${input.reviewId} does not exist`);
-    if (review.status === 'COMPLETED') return { done: 'done' };
-    if (!isDecided(review.status)) throw new ReviewNotDecided(`review ${review.id} is ${review.status}`);
-    const claim = claimRestart(review, input.executionRef, clockNow());
-    if (claim === 'busy') {
-      logger.info('another restart is finishing this review', { reviewId: review.id, holder: review.restart?.ref });
-      return { done: 'done' };
-    }
-    if (claim === 'mine') return { done: 'claimed' };
-    return { next: claim.next, entries: [], result: 'claimed' };
-  });
+  const { result: claimed, review: current } = await reviewsTable(config().REVIEWS_TABLE).mutate<'done' | 'claimed'>(
+    input.reviewId,
+    (review) => {
+      if (!review) throw new ReviewNotDecided(`review ${input.reviewId} does not exist`);
+      if (review.status === 'COMPLETED') return { done: 'done' };
+      if (!isDecided(review.status)) throw new ReviewNotDecided(`review ${review.id} is ${review.status}`);
+      const claim = claimRestart(review, input.executionRef, clockNow());
+      if (claim === 'busy') {
+        logger.info('another restart is finishing this review', { reviewId: review.id, holder: review.restart?.ref });
+        return { done: 'done' };
+      }
+      if (claim === 'mine') return { done: 'claimed' };
+      return { next: claim.next, entries: [], result: 'claimed' };
+    },
+  );
   if (claimed === 'done') return { reviewId: input.reviewId, done: true };
   const review = current!;
   // Nothing is granted unless the approved action is byte for byte the one whose hash was approved.
@@ -39,8 +42,16 @@ export async function loadOutcome(input: { reviewId: string; executionRef: strin
   const callback = callbackFor(review, event.detail);
   logger.info('restarting decided review', { reviewId: review.id, status: review.status, callback: Boolean(callback) });
   // An approved action hitl-gate performs itself runs first; resume then loads again and reports it.
-  const execute = review.status === 'APPROVED' && !review.execution && performedByHitlGate(review.decision!.action.type);
-  return { reviewId: review.id, done: false, version: review.version, event, execute, ...(callback ? { callback } : {}) };
+  const execute =
+    review.status === 'APPROVED' && !review.execution && performedByHitlGate(review.decision!.action.type);
+  return {
+    reviewId: review.id,
+    done: false,
+    version: review.version,
+    event,
+    execute,
+    ...(callback ? { callback } : {}),
+  };
 }
 
 export const handler = middy(loadOutcome).use(observability());

@@ -18,20 +18,26 @@ export interface NotifyInput {
 }
 
 /** Emails the current step's approvers once per step, and returns the "Approval Requested" event to publish. */
-export async function notifyApprovers(input: NotifyInput, context: Context): Promise<{ notified: string[]; event?: BusEvent }> {
+export async function notifyApprovers(
+  input: NotifyInput,
+  context: Context,
+): Promise<{ notified: string[]; event?: BusEvent }> {
   const now = clockNow();
   // Claimed once per step: a lost race is decided again, and another execution's claim means it emails.
-  const { result: claimed, review: current } = await reviewsTable(config().REVIEWS_TABLE).mutate<boolean>(input.reviewId, (review) => {
-    if (!review) throw new ReviewNotFound(input.reviewId);
-    if (review.status !== 'PENDING') return { done: false };
-    const claim = claimNotification(review, input.executionRef, now);
-    if (claim === 'taken') {
-      logger.info('approvers already notified for this step', { reviewId: review.id, step: review.step });
-      return { done: false };
-    }
-    if (claim === 'mine') return { done: true };
-    return { next: claim.next, entries: [claim.entry], result: true };
-  });
+  const { result: claimed, review: current } = await reviewsTable(config().REVIEWS_TABLE).mutate<boolean>(
+    input.reviewId,
+    (review) => {
+      if (!review) throw new ReviewNotFound(input.reviewId);
+      if (review.status !== 'PENDING') return { done: false };
+      const claim = claimNotification(review, input.executionRef, now);
+      if (claim === 'taken') {
+        logger.info('approvers already notified for this step', { reviewId: review.id, step: review.step });
+        return { done: false };
+      }
+      if (claim === 'mine') return { done: true };
+      return { next: claim.next, entries: [claim.entry], result: true };
+    },
+  );
   if (!claimed || !current) return { notified: [] };
 
   const notified = await emailCurrentApprovers(current, linkKeyFrom(context), now);

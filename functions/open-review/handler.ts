@@ -21,10 +21,22 @@ export async function openReview(input: { review: Review }): Promise<OpenReviewR
   // Counted here, not in classify: intake's retries and a duplicate proposal classify again, but create once.
   if (created && existing.status === 'PENDING') count(Metric.ReviewsOpened, { tier: existing.tier });
   else if (created) count(Metric.AutoApproved);
-  logger.info(created ? 'review opened' : 'proposal seen before', { reviewId: existing.id, status: existing.status, next });
+  logger.info(created ? 'review opened' : 'proposal seen before', {
+    reviewId: existing.id,
+    status: existing.status,
+    next,
+  });
   if (next !== 'conflict') return { reviewId: existing.id, next };
   const error = `proposalId: "${existing.proposalId}" was already used by agent "${existing.agentId}" for a different action (review ${existing.id}); use a new proposalId`;
-  return { reviewId: existing.id, next, event: invalidProposal({ detail: { proposalId: existing.proposalId, agentId: existing.agentId, action: input.review.action } }, [error], clockNow()) };
+  return {
+    reviewId: existing.id,
+    next,
+    event: invalidProposal(
+      { detail: { proposalId: existing.proposalId, agentId: existing.agentId, action: input.review.action } },
+      [error],
+      clockNow(),
+    ),
+  };
 }
 
 export const handler = middy(openReview).use(observability());

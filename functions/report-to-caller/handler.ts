@@ -7,7 +7,10 @@ import type { Callback } from '../domain/review.ts';
 /** SendTaskSuccess / SendTaskFailure for a proposal that carried a task token. */
 export async function reportToCaller(input: { reviewId: string; callback: Callback }) {
   const result = await answerCaller(input.callback);
-  logger.info(result.delivered ? 'caller answered' : 'caller no longer waiting', { reviewId: input.reviewId, ...result });
+  logger.info(result.delivered ? 'caller answered' : 'caller no longer waiting', {
+    reviewId: input.reviewId,
+    ...result,
+  });
   return result;
 }
 

@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { config } from '../config.ts';
-import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
 import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
@@ -19,7 +18,10 @@ import { reviewView } from '../http/review-view.ts';
 const DONE: Record<string, NonNullable<PageState['notice']>> = {
   approved: { tone: 'ok', message: 'Thank you: the action is approved. The agent has been told.' },
   rejected: { tone: 'ok', message: 'Thank you: the action is rejected. The agent has been told.' },
-  recorded: { tone: 'ok', message: 'Thank you: your approval is recorded. More approvals are needed before the action can run.' },
+  recorded: {
+    tone: 'ok',
+    message: 'Thank you: your approval is recorded. More approvals are needed before the action can run.',
+  },
   already: { tone: 'info', message: 'This review was already decided; nothing was changed.' },
   used: { tone: 'info', message: 'You already used this link; nothing was changed.' },
 };
@@ -27,15 +29,24 @@ const DONE: Record<string, NonNullable<PageState['notice']>> = {
 /** Why the link's holder cannot decide now, if they cannot; looked up, never changed (this is a GET). */
 function blockedFor(review: Review, claims: DecisionClaims): PageState['blocked'] {
   if (review.status !== 'PENDING') return { tone: 'info', message: 'This review is closed.' };
-  const person = review.route.flatMap((s) => s.approvers).find((a) => a.id === claims.approverId) ?? { id: claims.approverId };
-  if (isRequester(person, review.requestedBy)) return { tone: 'warn', message: 'You requested this action, so someone else must decide it.' };
+  const person = review.route.flatMap((s) => s.approvers).find((a) => a.id === claims.approverId) ?? {
+    id: claims.approverId,
+  };
+  if (isRequester(person, review.requestedBy))
+    return { tone: 'warn', message: 'You requested this action, so someone else must decide it.' };
   if (review.usedLinks?.includes(claims.nonce)) return { tone: 'info', message: 'You already used this link.' };
   const current = review.route[review.step]?.approvers ?? [];
   if (!current.some((a) => a.id === claims.approverId)) {
-    return { tone: 'warn', message: `This review has moved on to ${current.map((a) => a.name).join(', ') || 'other approvers'}; your link can no longer decide it.` };
+    return {
+      tone: 'warn',
+      message: `This review has moved on to ${current.map((a) => a.name).join(', ') || 'other approvers'}; your link can no longer decide it.`,
+    };
   }
   if (approvalsCounted(review).some((a) => a.approverId === claims.approverId)) {
-    return { tone: 'info', message: `You approved this; waiting for ${review.quorum - approvalsCounted(review).length} more approval(s).` };
+    return {
+      tone: 'info',
+      message: `You approved this; waiting for ${review.quorum - approvalsCounted(review).length} more approval(s).`,
+    };
   }
   return undefined;
 }
@@ -43,7 +54,8 @@ function blockedFor(review: Review, claims: DecisionClaims): PageState['blocked'
 /** GET /reviews/{id}?t=<token>: the decision page (HTML), or the review's status and history (JSON). Changes nothing. */
 export async function showReview(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> {
   const reviewId = event.pathParameters?.id ?? '';
-  const token = event.queryStringParameters?.t ?? (event.headers.authorization?.replace(/^Bearer\s+/i, '') || undefined);
+  const token =
+    event.queryStringParameters?.t ?? (event.headers.authorization?.replace(/^Bearer\s+/i, '') || undefined);
   if (!token) throw new TokenInvalid('This page needs the link from your email (its token is missing).');
   const claims = await verifyDecisionToken(linkKeyFrom(context), token, { reviewId }, clockNow());
   const review = await reviewsTable(config().REVIEWS_TABLE).get(reviewId);

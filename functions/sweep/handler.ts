@@ -46,9 +46,16 @@ export async function sweep(_event: unknown, context: Context): Promise<SweepRes
     }
   }
   // Every review failing is the sweep failing (e.g. the table or the bus is down): let it show as an error.
-  if (failed.length && failed.length === ids.length) throw new Error(`sweep failed for all ${failed.length} due reviews`);
+  if (failed.length && failed.length === ids.length)
+    throw new Error(`sweep failed for all ${failed.length} due reviews`);
   if (ids.length) {
-    logger.info('sweep done', { itemsRead, due: ids.length, breached: result.breached.length, reminded: result.reminded.length, redriven: result.redriven.length });
+    logger.info('sweep done', {
+      itemsRead,
+      due: ids.length,
+      breached: result.breached.length,
+      reminded: result.reminded.length,
+      redriven: result.redriven.length,
+    });
   }
   return result;
 }
@@ -61,17 +68,27 @@ type Due = { kind: 'breached' | 'reminded' | 'redriven'; before: Review; percent
  * never sends twice. A lost race is decided again on the review as it is now: another sweep's claim, a
  * decision or a completed restart leaves nothing to do.
  */
-async function handleDue(id: string, now: Date, context: Context): Promise<'breached' | 'reminded' | 'redriven' | undefined> {
+async function handleDue(
+  id: string,
+  now: Date,
+  context: Context,
+): Promise<'breached' | 'reminded' | 'redriven' | undefined> {
   const { result: due, review: saved } = await reviewsTable(config().REVIEWS_TABLE).mutate<Due>(id, (review) => {
     // Read again: what the index listed may have changed since (a decision, a completed restart).
     const at = review && attentionAt(review);
     if (!review || !at || at > now.toISOString()) return { done: { kind: undefined } };
     if (review.status === 'PENDING') {
       const breach = markBreached(review, now);
-      if (typeof breach !== 'string') return { next: breach.next, entries: breach.entries, result: { kind: 'breached', before: review } };
+      if (typeof breach !== 'string')
+        return { next: breach.next, entries: breach.entries, result: { kind: 'breached', before: review } };
       const percent = reminderDue(review, now);
       const reminder = percent === undefined ? 'not-due' : markReminded(review, percent, now);
-      if (typeof reminder !== 'string') return { next: reminder.next, entries: reminder.entries, result: { kind: 'reminded', before: review, percent: percent! } };
+      if (typeof reminder !== 'string')
+        return {
+          next: reminder.next,
+          entries: reminder.entries,
+          result: { kind: 'reminded', before: review, percent: percent! },
+        };
       return { done: { kind: undefined } };
     }
     if (!isDecided(review.status)) return { done: { kind: undefined } };
@@ -85,12 +102,26 @@ async function handleDue(id: string, now: Date, context: Context): Promise<'brea
     count(Metric.SlaBreaches);
     logger.info('SLA breached', { reviewId: id, step: before.step, deadline: before.deadline });
   } else if (due.kind === 'reminded') {
-    await emailCurrentApprovers(saved!, linkKeyFrom(context), now, `Reminder: ${due.percent}% of the time to decide has passed (due ${before.deadline})`);
-    logger.info('approvers reminded', { reviewId: id, step: before.step, percent: due.percent, deadline: before.deadline });
+    await emailCurrentApprovers(
+      saved!,
+      linkKeyFrom(context),
+      now,
+      `Reminder: ${due.percent}% of the time to decide has passed (due ${before.deadline})`,
+    );
+    logger.info('approvers reminded', {
+      reviewId: id,
+      step: before.step,
+      percent: due.percent,
+      deadline: before.deadline,
+    });
   } else {
     const executionArn = await startResume(config().RESUME_STATE_MACHINE_ARN, id);
     count(Metric.RestartFailures);
-    logger.warn('re-drove a decided review whose restart had not completed', { reviewId: id, redrives: saved!.redrives, executionArn });
+    logger.warn('re-drove a decided review whose restart had not completed', {
+      reviewId: id,
+      redrives: saved!.redrives,
+      executionArn,
+    });
   }
   return due.kind;
 }

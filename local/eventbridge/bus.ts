@@ -55,7 +55,14 @@ export class LocalBus {
 
   readonly #now: () => number;
 
-  constructor(opts: { buses: string[]; rules: RuleWiring[]; archiveFile: string; deadLetterFile: string; region: string; now?: () => number }) {
+  constructor(opts: {
+    buses: string[];
+    rules: RuleWiring[];
+    archiveFile: string;
+    deadLetterFile: string;
+    region: string;
+    now?: () => number;
+  }) {
     this.#now = opts.now ?? Date.now;
     this.#buses = new Set(['default', ...opts.buses]);
     this.#archive = opts.archiveFile;
@@ -63,7 +70,8 @@ export class LocalBus {
     this.#region = opts.region;
     // Every rule pattern is validated at start, exactly as PutRule would.
     this.#rules = opts.rules.map((wiring) => {
-      if (!this.#buses.has(wiring.busName)) throw new Error(`rule ${wiring.name}: event bus "${wiring.busName}" is not defined in serverless.yml`);
+      if (!this.#buses.has(wiring.busName))
+        throw new Error(`rule ${wiring.name}: event bus "${wiring.busName}" is not defined in serverless.yml`);
       try {
         return { wiring, pattern: compileEventPattern(wiring.pattern) };
       } catch (err) {
@@ -86,8 +94,16 @@ export class LocalBus {
   }
 
   async putEvents(entries: PutEventsEntry[] | undefined): Promise<PutEventsOutput> {
-    if (!Array.isArray(entries) || entries.length === 0) throw new AwsError('ValidationException', '1 validation error detected: Value at \'entries\' failed to satisfy constraint: Member must have length greater than or equal to 1');
-    if (entries.length > MAX_ENTRIES) throw new AwsError('ValidationException', `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES}`);
+    if (!Array.isArray(entries) || entries.length === 0)
+      throw new AwsError(
+        'ValidationException',
+        "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
+    if (entries.length > MAX_ENTRIES)
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES}`,
+      );
     const results: PutEventsOutput['Entries'] = [];
     const accepted: ArchivedEvent[] = [];
     for (const entry of entries) {
@@ -97,7 +113,10 @@ export class LocalBus {
         continue;
       }
       const id = randomUUID();
-      const time = entry.Time !== undefined ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString() : new Date(this.#now()).toISOString();
+      const time =
+        entry.Time !== undefined
+          ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString()
+          : new Date(this.#now()).toISOString();
       const archived: ArchivedEvent = {
         id,
         time,
@@ -129,7 +148,10 @@ export class LocalBus {
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed: it must be a JSON object.' };
     }
     if (!this.#buses.has(busName(entry.EventBusName))) {
-      return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: `Event bus ${busName(entry.EventBusName)} does not exist.` };
+      return {
+        ErrorCode: 'NotAuthorizedForSourceException',
+        ErrorMessage: `Event bus ${busName(entry.EventBusName)} does not exist.`,
+      };
     }
     return undefined;
   }
@@ -169,7 +191,8 @@ export class LocalBus {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         if (!targets) throw new Error('no targets connected');
-        if (rule.target.kind === 'stateMachine') targets.startExecution(rule.target.arn, JSON.stringify(envelope), rule);
+        if (rule.target.kind === 'stateMachine')
+          targets.startExecution(rule.target.arn, JSON.stringify(envelope), rule);
         else await targets.invokeFunction(rule.target.arn, envelope, rule);
         return;
       } catch (err) {
@@ -178,12 +201,19 @@ export class LocalBus {
       }
     }
     await this.#append(this.#deadLetters, [
-      { time: new Date(this.#now()).toISOString(), rule: rule.name, target: rule.target.arn, deadLetterQueue: rule.target.deadLetter ?? null, error: String((lastError as Error)?.message ?? lastError), event: envelope },
+      {
+        time: new Date(this.#now()).toISOString(),
+        rule: rule.name,
+        target: rule.target.arn,
+        deadLetterQueue: rule.target.deadLetter ?? null,
+        error: String((lastError as Error)?.message ?? lastError),
+        event: envelope,
+      },
     ]);
   }
 
   #append(file: string, records: unknown[]): Promise<void> {
-    const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const text = `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
     this.#write = this.#write.then(() => appendFile(file, text));
     return this.#write;
   }
@@ -195,7 +225,11 @@ export class LocalBus {
   }
 
   testEventPattern(patternText: string | undefined, eventText: string | undefined): boolean {
-    if (typeof patternText !== 'string') throw new AwsError('ValidationException', "1 validation error detected: Value null at 'eventPattern' failed to satisfy constraint: Member must not be null");
+    if (typeof patternText !== 'string')
+      throw new AwsError(
+        'ValidationException',
+        "1 validation error detected: Value null at 'eventPattern' failed to satisfy constraint: Member must not be null",
+      );
     const pattern = compileEventPattern(patternText);
     let event: Record<string, unknown>;
     try {
@@ -204,8 +238,11 @@ export class LocalBus {
       throw new AwsError('ValidationException', 'Parameter Event is not valid.');
     }
     // AWS checks the envelope fields every event carries.
-    const missing = ['id', 'account', 'source', 'time', 'region', 'detail-type'].filter((k) => event?.[k] === undefined);
-    if (missing.length) throw new AwsError('ValidationException', `Parameter Event is not valid: missing ${missing.join(', ')}.`);
+    const missing = ['id', 'account', 'source', 'time', 'region', 'detail-type'].filter(
+      (k) => event?.[k] === undefined,
+    );
+    if (missing.length)
+      throw new AwsError('ValidationException', `Parameter Event is not valid: missing ${missing.join(', ')}.`);
     return pattern.matches(event);
   }
 }

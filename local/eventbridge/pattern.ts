@@ -111,7 +111,12 @@ function compileOr(alternatives: unknown, path: string | undefined, branches: Br
     fail(join(path, '$or'), `must be an array of at least two non-empty objects, found ${show(alternatives)}`);
   }
   return alternatives.flatMap((alternative) =>
-    compileObject(alternative, path, branches.map((branch) => new Map(branch)), true),
+    compileObject(
+      alternative,
+      path,
+      branches.map((branch) => new Map(branch)),
+      true,
+    ),
   );
 }
 
@@ -156,8 +161,7 @@ const STRING_TESTS: Record<string, (text: string, path: string) => StringTest> =
 const OPERATORS: Record<string, OperatorCompiler> = {
   prefix: (operand, path) => onStrings(affix('prefix', operand, path)),
   suffix: (operand, path) => onStrings(affix('suffix', operand, path)),
-  'equals-ignore-case': (operand, path) =>
-    onStrings(ignoringCase(text('equals-ignore-case', operand, path), 'whole')),
+  'equals-ignore-case': (operand, path) => onStrings(ignoringCase(text('equals-ignore-case', operand, path), 'whole')),
   wildcard: (operand, path) => onStrings(wildcard(text('wildcard', operand, path), path)),
   numeric: compileNumeric,
   cidr: compileCidr,
@@ -170,9 +174,23 @@ const OPERATORS: Record<string, OperatorCompiler> = {
 
 /** Names AWS refuses as field names inside `$or` alternatives: its operators, and ones it keeps for later. */
 const RESERVED_IN_OR = new Set([
-  ...Object.keys(OPERATORS), 'exactly', '=', '<', '<=', '>', '>=', 'regex', 'not-wildcard', 'not-equals-ignore-case',
-  'date-after', 'date-on-or-after', 'date-before', 'date-on-or-before', 'in-date-range',
-  'ip-address-in-range', 'ip-address-not-in-range',
+  ...Object.keys(OPERATORS),
+  'exactly',
+  '=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'regex',
+  'not-wildcard',
+  'not-equals-ignore-case',
+  'date-after',
+  'date-on-or-after',
+  'date-before',
+  'date-on-or-before',
+  'in-date-range',
+  'ip-address-in-range',
+  'ip-address-not-in-range',
 ]);
 
 function affix(kind: 'prefix' | 'suffix', operand: unknown, path: string): StringTest {
@@ -366,7 +384,9 @@ function flatten(event: Record<string, unknown>): Map<string, EventValue[]> {
   const visit = (node: unknown, path: string, membership: Membership): void => {
     if (Array.isArray(node)) {
       const array = arrays++;
-      node.forEach((element, index) => visit(element, path, new Map(membership).set(array, index)));
+      node.forEach((element, index) => {
+        visit(element, path, new Map(membership).set(array, index));
+      });
     } else if (isObject(node)) {
       for (const [key, child] of Object.entries(node)) visit(child, join(path, key), membership);
     } else if (node === null || ['string', 'number', 'boolean'].includes(typeof node)) {
@@ -385,7 +405,13 @@ function matchBranch(fields: readonly [string, Field][], values: ReadonlyMap<str
   const candidatesOf = fields.map(([path]) => values.get(path) ?? []);
   // A choice affects the fields after it only through the arrays their values sit in.
   const laterArrays = candidatesOf.map(
-    (_, index) => new Set(candidatesOf.slice(index + 1).flat().flatMap((value) => [...value.membership.keys()])),
+    (_, index) =>
+      new Set(
+        candidatesOf
+          .slice(index + 1)
+          .flat()
+          .flatMap((value) => [...value.membership.keys()]),
+      ),
   );
   const search = (index: number, membership: Membership): boolean => {
     if (index === fields.length) return true;

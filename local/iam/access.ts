@@ -57,15 +57,30 @@ export class LocalIam {
   /** The template's Lambda permissions, resolved once. */
   readonly #permissions: { functionName: string; principal: string; action: string; sourceArn: string }[] = [];
 
-  constructor(resolver: TemplateResolver, functions: FunctionWiring[], developer: { accessKeyId: string; secretAccessKey: string }, region: string) {
+  constructor(
+    resolver: TemplateResolver,
+    functions: FunctionWiring[],
+    developer: { accessKeyId: string; secretAccessKey: string },
+    region: string,
+  ) {
     this.#resolver = resolver;
     this.#region = region;
     this.#readResourcePolicies();
-    this.#keys.set(developer.accessKeyId, { secret: developer.secretAccessKey, principal: { arn: `arn:aws:iam::${ACCOUNT}:user/${developer.accessKeyId}`, name: developer.accessKeyId, grants: [], admin: true } });
+    this.#keys.set(developer.accessKeyId, {
+      secret: developer.secretAccessKey,
+      principal: {
+        arn: `arn:aws:iam::${ACCOUNT}:user/${developer.accessKeyId}`,
+        name: developer.accessKeyId,
+        grants: [],
+        admin: true,
+      },
+    });
     for (const f of functions) {
       const id = this.#functionResourceId(f.name);
       const roleId = id ? this.#roleIdOf(obj(resolver.resource(id)?.Properties).Role) : undefined;
-      const principal = roleId ? this.#rolePrincipal(roleId, f.name) : { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/none/${f.name}`, name: f.key, grants: [] };
+      const principal = roleId
+        ? this.#rolePrincipal(roleId, f.name)
+        : { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/none/${f.name}`, name: f.key, grants: [] };
       principal.name = f.key;
       // An access key per function, with a secret made for this run: no function can sign as another.
       const accessKeyId = `ASIALOCAL${f.key.toUpperCase().replace(/[^A-Z0-9]/g, '')}`;
@@ -77,8 +92,14 @@ export class LocalIam {
   /** A local user with the statements of a managed policy of the template (e.g. the agents' policy). */
   addUser(accessKeyId: string, secretAccessKey: string, managedPolicyId: string): void {
     const doc = obj(this.#resolver.value(obj(this.#resolver.resource(managedPolicyId)?.Properties).PolicyDocument));
-    const grants = list(doc.Statement).map((s, i) => ({ id: `${managedPolicyId}.Statement[${i}]`, statement: s as unknown as Statement }));
-    this.#keys.set(accessKeyId, { secret: secretAccessKey, principal: { arn: `arn:aws:iam::${ACCOUNT}:user/${accessKeyId}`, name: accessKeyId, grants, user: true } });
+    const grants = list(doc.Statement).map((s, i) => ({
+      id: `${managedPolicyId}.Statement[${i}]`,
+      statement: s as unknown as Statement,
+    }));
+    this.#keys.set(accessKeyId, {
+      secret: secretAccessKey,
+      principal: { arn: `arn:aws:iam::${ACCOUNT}:user/${accessKeyId}`, name: accessKeyId, grants, user: true },
+    });
   }
 
   credentialsFor(functionKey: string): { accessKeyId: string; secretAccessKey: string } {
@@ -103,17 +124,24 @@ export class LocalIam {
   /** The role a template value names (`Fn::GetAtt: [Role, Arn]` or a Ref), as a session of `session`. */
   rolePrincipal(roleValue: Json | undefined, session: string): Principal {
     const roleId = this.#roleIdOf(roleValue);
-    return roleId ? this.#rolePrincipal(roleId, session) : { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/none/${session}`, name: session, grants: [] };
+    return roleId
+      ? this.#rolePrincipal(roleId, session)
+      : { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/none/${session}`, name: session, grants: [] };
   }
 
   /** Throws AccessDeniedException, worded as AWS words it, unless the principal may make the request. */
   authorize(principal: Principal, request: Request): void {
-    const req = { ...request, context: { 'aws:PrincipalArn': principal.principalArn ?? principal.arn, ...request.context } };
+    const req = {
+      ...request,
+      context: { 'aws:PrincipalArn': principal.principalArn ?? principal.arn, ...request.context },
+    };
     // A resource policy's Deny binds every caller, an administrator too, as in AWS.
     const denied = evaluate(this.#resourceDenies(req.resource), req);
     if (!denied.allowed && denied.reason === 'explicit-deny') {
       this.denials++;
-      throw new AccessDenied(`User: ${principal.arn} is not authorized to perform: ${req.action} on resource: ${req.resource} with an explicit deny in a resource-based policy (${denied.by?.id})`);
+      throw new AccessDenied(
+        `User: ${principal.arn} is not authorized to perform: ${req.action} on resource: ${req.resource} with an explicit deny in a resource-based policy (${denied.by?.id})`,
+      );
     }
     if (principal.admin) return;
     const decision = evaluate(principal.grants, req);
@@ -122,8 +150,13 @@ export class LocalIam {
       return;
     }
     this.denials++;
-    const why = decision.reason === 'explicit-deny' ? `with an explicit deny in ${decision.by?.id}` : `because no identity-based policy allows the ${req.action} action`;
-    throw new AccessDenied(`User: ${principal.arn} is not authorized to perform: ${req.action} on resource: ${req.resource} ${why}`);
+    const why =
+      decision.reason === 'explicit-deny'
+        ? `with an explicit deny in ${decision.by?.id}`
+        : `because no identity-based policy allows the ${req.action} action`;
+    throw new AccessDenied(
+      `User: ${principal.arn} is not authorized to perform: ${req.action} on resource: ${req.resource} ${why}`,
+    );
   }
 
   /** Whether a resource-based Lambda permission of the template lets `service` invoke the function from `sourceArn`. */
@@ -133,7 +166,10 @@ export class LocalIam {
         (p.functionName === functionArn || functionArn.endsWith(`:function:${p.functionName}`)) &&
         p.principal === service &&
         p.action.toLowerCase() === 'lambda:invokefunction' &&
-        evaluate([{ id: 'permission', statement: { Effect: 'Allow', Action: '*', Resource: p.sourceArn } }], { action: 'x', resource: sourceArn }).allowed,
+        evaluate([{ id: 'permission', statement: { Effect: 'Allow', Action: '*', Resource: p.sourceArn } }], {
+          action: 'x',
+          resource: sourceArn,
+        }).allowed,
     );
   }
 
@@ -148,7 +184,8 @@ export class LocalIam {
         if (g.statement.Effect !== 'Allow') continue;
         for (const action of list(g.statement.Action as Json).map(String)) {
           if (RUNTIME_ACTIONS.test(action)) continue;
-          if (!this.#used.has(`${principal.name}\0${g.id}\0${action}`)) out.push({ principal: principal.name, grant: g.id, action });
+          if (!this.#used.has(`${principal.name}\0${g.id}\0${action}`))
+            out.push({ principal: principal.name, grant: g.id, action });
         }
       }
     }
@@ -170,13 +207,19 @@ export class LocalIam {
     for (const [id, r] of this.#resolver.resources) {
       if (r.Type === 'AWS::Lambda::Permission') {
         const p = obj(this.#resolver.value(r.Properties as Json));
-        this.#permissions.push({ functionName: String(p.FunctionName), principal: String(p.Principal), action: String(p.Action), sourceArn: p.SourceArn === undefined || p.SourceArn === null ? '*' : String(p.SourceArn) });
+        this.#permissions.push({
+          functionName: String(p.FunctionName),
+          principal: String(p.Principal),
+          action: String(p.Action),
+          sourceArn: p.SourceArn === undefined || p.SourceArn === null ? '*' : String(p.SourceArn),
+        });
       }
       if (r.Type !== 'AWS::Events::EventBusPolicy') continue;
       const p = obj(this.#resolver.value(r.Properties as Json));
       const bus = String(p.EventBusName ?? 'default');
       const busArn = bus.startsWith('arn:') ? bus : `arn:aws:events:${this.#region}:${ACCOUNT}:event-bus/${bus}`;
-      const statements = p.Statement !== undefined && p.Statement !== null ? list(p.Statement) : list(obj(p.Policy).Statement);
+      const statements =
+        p.Statement !== undefined && p.Statement !== null ? list(p.Statement) : list(obj(p.Policy).Statement);
       statements.forEach((st, i) => {
         const statement = st as unknown as Statement & { Principal?: Json };
         if (statement.Effect === 'Deny' && (statement.Principal === '*' || obj(statement.Principal).AWS === '*')) {
@@ -188,12 +231,20 @@ export class LocalIam {
 
   #record(principal: Principal, grant: Grant, action: string): void {
     for (const pattern of list(grant.statement.Action as Json).map(String)) {
-      if (evaluate([{ id: 'x', statement: { Effect: 'Allow', Action: pattern, Resource: '*' } }], { action, resource: '*' }).allowed) this.#used.add(`${principal.name}\0${grant.id}\0${pattern}`);
+      if (
+        evaluate([{ id: 'x', statement: { Effect: 'Allow', Action: pattern, Resource: '*' } }], {
+          action,
+          resource: '*',
+        }).allowed
+      )
+        this.#used.add(`${principal.name}\0${grant.id}\0${pattern}`);
     }
   }
 
   #functionResourceId(name: string): string | undefined {
-    return this.#resolver.resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && this.#resolver.value(obj(r.Properties).FunctionName) === name)?.[0];
+    return this.#resolver.resources.find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && this.#resolver.value(obj(r.Properties).FunctionName) === name,
+    )?.[0];
   }
 
   #roleIdOf(roleValue: Json | undefined): string | undefined {
@@ -211,17 +262,26 @@ export class LocalIam {
     const grants: Grant[] = [];
     list(role.Policies).forEach((policy, i) => {
       const doc = obj(this.#resolver.value(obj(policy).PolicyDocument));
-      list(doc.Statement).forEach((s, j) => grants.push({ id: `${roleId}.Policies[${i}].Statement[${j}]`, statement: s as unknown as Statement }));
+      list(doc.Statement).forEach((s, j) => {
+        grants.push({ id: `${roleId}.Policies[${i}].Statement[${j}]`, statement: s as unknown as Statement });
+      });
     });
     // Customer managed policies of the same template; AWS managed ones are not modelled (none is used).
     for (const arn of list(role.ManagedPolicyArns)) {
       const ref = obj(arn).Ref;
       if (typeof ref !== 'string') continue;
       const doc = obj(this.#resolver.value(obj(this.#resolver.resource(ref)?.Properties).PolicyDocument));
-      list(doc.Statement).forEach((s, j) => grants.push({ id: `${ref}.Statement[${j}]`, statement: s as unknown as Statement }));
+      list(doc.Statement).forEach((s, j) => {
+        grants.push({ id: `${ref}.Statement[${j}]`, statement: s as unknown as Statement });
+      });
     }
     const name = this.#resolver.roleName(roleId);
-    const principal = { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${session}`, name: roleId, grants, principalArn: this.#resolver.arn(roleId) };
+    const principal = {
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${session}`,
+      name: roleId,
+      grants,
+      principalArn: this.#resolver.arn(roleId),
+    };
     this.#roles.set(`${roleId}/${session}`, principal);
     return principal;
   }

@@ -27,17 +27,26 @@ export interface Request {
   context?: Record<string, string | string[]>;
 }
 
-export type Decision = { allowed: true; by: Grant } | { allowed: false; reason: 'explicit-deny' | 'no-allow'; by?: Grant };
+export type Decision =
+  | { allowed: true; by: Grant }
+  | { allowed: false; reason: 'explicit-deny' | 'no-allow'; by?: Grant };
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** IAM's wildcard match: `*` any run of characters (also across `:` and `/`), `?` one character. */
 export function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'is' : 's');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    ignoreCase ? 'is' : 's',
+  );
   return re.test(value);
 }
 
-const matchesAny = (patterns: string[], value: string, ignoreCase = false) => patterns.some((p) => wildcard(p, value, ignoreCase));
+const matchesAny = (patterns: string[], value: string, ignoreCase = false) =>
+  patterns.some((p) => wildcard(p, value, ignoreCase));
 
 function actionMatches(s: Statement, action: string): boolean {
   if (s.Action !== undefined) return matchesAny(list(s.Action), action, true);
@@ -65,14 +74,25 @@ const OPERATORS: Record<string, Compare> = {
   ArnNotLike: (e, a) => !wildcard(e, a),
   Bool: (e, a) => e.toLowerCase() === a.toLowerCase(),
 };
-const NEGATED = new Set(['StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'ArnNotEquals', 'ArnNotLike']);
+const NEGATED = new Set([
+  'StringNotEquals',
+  'StringNotEqualsIgnoreCase',
+  'StringNotLike',
+  'ArnNotEquals',
+  'ArnNotLike',
+]);
 
 /** Thrown for an operator this evaluator does not know: a silent pass would allow what AWS may refuse. */
 export class UnsupportedCondition extends Error {
   override readonly name = 'UnsupportedCondition';
 }
 
-function conditionHolds(operatorName: string, key: string, expectedRaw: string | string[] | boolean, context: Record<string, string | string[]>): boolean {
+function conditionHolds(
+  operatorName: string,
+  key: string,
+  expectedRaw: string | string[] | boolean,
+  context: Record<string, string | string[]>,
+): boolean {
   let op = operatorName;
   let qualifier: 'ForAnyValue' | 'ForAllValues' | undefined;
   const q = /^(ForAnyValue|ForAllValues):(.+)$/.exec(op);
@@ -84,13 +104,15 @@ function conditionHolds(operatorName: string, key: string, expectedRaw: string |
     return String(expectedRaw).toLowerCase() === 'true' ? absent : !absent;
   }
   const compare = OPERATORS[op];
-  if (!compare) throw new UnsupportedCondition(`condition operator ${operatorName} is not supported by local mode's IAM`);
+  if (!compare)
+    throw new UnsupportedCondition(`condition operator ${operatorName} is not supported by local mode's IAM`);
   const expected = list(expectedRaw as string | string[]).map(String);
   const actualRaw = context[key];
-  if (actualRaw === undefined) return ifExists || (qualifier === 'ForAllValues');
+  if (actualRaw === undefined) return ifExists || qualifier === 'ForAllValues';
   const actual = list(actualRaw);
   // One value of the key matches any expected value; a negated operator must hold against all of them.
-  const one = (a: string) => (NEGATED.has(op) ? expected.every((e) => compare(e, a)) : expected.some((e) => compare(e, a)));
+  const one = (a: string) =>
+    NEGATED.has(op) ? expected.every((e) => compare(e, a)) : expected.some((e) => compare(e, a));
   if (qualifier === 'ForAllValues') return actual.every(one);
   return actual.some(one);
 }

@@ -18,11 +18,16 @@ export function requestsOf(target: string, body: Body, region: string): Request[
   const [prefix, op] = target.split('.') as [string, string];
   const service = serviceOfTarget(target);
   if (service === 'dynamodb') {
-    const table = (name: string) => (name.startsWith('arn:') ? name : `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${name}`);
+    const table = (name: string) =>
+      name.startsWith('arn:') ? name : `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${name}`;
     const tables = body.RequestItems && typeof body.RequestItems === 'object' ? Object.keys(body.RequestItems) : [];
     const names = str(body.TableName) ? [str(body.TableName)!] : tables;
-    if (names.length === 0) return [{ action: `dynamodb:${op}`, resource: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/*` }];
-    return names.map((n) => ({ action: `dynamodb:${op}`, resource: str(body.IndexName) ? `${table(n)}/index/${str(body.IndexName)}` : table(n) }));
+    if (names.length === 0)
+      return [{ action: `dynamodb:${op}`, resource: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/*` }];
+    return names.map((n) => ({
+      action: `dynamodb:${op}`,
+      resource: str(body.IndexName) ? `${table(n)}/index/${str(body.IndexName)}` : table(n),
+    }));
   }
   if (service === 'events') {
     if (op !== 'PutEvents') return [{ action: `events:${op}`, resource: '*' }];
@@ -41,12 +46,22 @@ export function requestsOf(target: string, body: Body, region: string): Request[
     return [{ action: `states:${op}`, resource }];
   }
   if (service === 'ssm') {
-    const names = Array.isArray(body.Names) ? (body.Names as unknown[]).map(String) : str(body.Name) ? [str(body.Name)!] : [];
+    const names = Array.isArray(body.Names)
+      ? (body.Names as unknown[]).map(String)
+      : str(body.Name)
+        ? [str(body.Name)!]
+        : [];
     return names.flatMap((name) => {
-      const checks: Request[] = [{ action: `ssm:${op}`, resource: `arn:aws:ssm:${region}:${ACCOUNT}:parameter/${name.replace(/^\//, '')}` }];
+      const checks: Request[] = [
+        { action: `ssm:${op}`, resource: `arn:aws:ssm:${region}:${ACCOUNT}:parameter/${name.replace(/^\//, '')}` },
+      ];
       // A Secrets Manager reference also needs the secret itself, as AWS checks both.
       const secret = /^\/aws\/reference\/secretsmanager\/(.+)$/.exec(name)?.[1];
-      if (secret) checks.push({ action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${secret}` });
+      if (secret)
+        checks.push({
+          action: 'secretsmanager:GetSecretValue',
+          resource: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${secret}`,
+        });
       return checks;
     });
   }
@@ -57,5 +72,9 @@ export function requestsOf(target: string, body: Body, region: string): Request[
 export function sesSendEmail(body: Body, region: string): Request {
   const from = str(body.FromEmailAddress) ?? '';
   const address = (/<([^>]+)>\s*$/.exec(from)?.[1] ?? from).trim();
-  return { action: 'ses:SendEmail', resource: `arn:aws:ses:${region}:${ACCOUNT}:identity/${address}`, context: { 'ses:FromAddress': address } };
+  return {
+    action: 'ses:SendEmail',
+    resource: `arn:aws:ses:${region}:${ACCOUNT}:identity/${address}`,
+    context: { 'ses:FromAddress': address },
+  };
 }

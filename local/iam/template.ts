@@ -21,17 +21,27 @@ export interface Template {
 }
 
 /** The packaged template for a stage, from the cache when serverless.yml and its inputs are unchanged. */
-export async function packagedTemplate(root: string, stage: string, log: (line: string) => void = () => undefined): Promise<Template> {
+export async function packagedTemplate(
+  root: string,
+  stage: string,
+  log: (line: string) => void = () => undefined,
+): Promise<Template> {
   const text = await cachedBuild(root, `template-${stage}`, async () => {
     log(`packaging the ${stage} stage once (sls package) to read its IAM roles; later starts reuse it`);
     const dir = await mkdtemp(join(tmpdir(), 'hitl-local-package-'));
     try {
-      await promisify(execFile)(process.execPath, [resolve(root, 'node_modules/.bin/sls'), 'package', '--stage', stage, '--package', dir], {
-        cwd: root,
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-        maxBuffer: 64 * 1024 * 1024,
-      }).catch((e: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`sls package --stage ${stage} failed, so local mode cannot read the IAM roles:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+      await promisify(execFile)(
+        process.execPath,
+        [resolve(root, 'node_modules/.bin/sls'), 'package', '--stage', stage, '--package', dir],
+        {
+          cwd: root,
+          env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      ).catch((e: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(
+          `sls package --stage ${stage} failed, so local mode cannot read the IAM roles:\n${e.stdout ?? ''}${e.stderr ?? e.message}`,
+        );
       });
       return await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
     } finally {
@@ -56,7 +66,13 @@ export class TemplateResolver {
   constructor(template: Template, region: string, stackName: string) {
     this.#template = template;
     this.#region = region;
-    this.#pseudo = { 'AWS::Region': region, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': stackName };
+    this.#pseudo = {
+      'AWS::Region': region,
+      'AWS::AccountId': ACCOUNT,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackName': stackName,
+    };
   }
 
   get resources(): [string, Resource][] {
@@ -70,7 +86,9 @@ export class TemplateResolver {
   /** A role's name: its RoleName, or the one CloudFormation generates (`<stack>-<logical id>-<suffix>`). */
   roleName(id: string): string {
     const given = obj(this.#template.Resources[id]?.Properties).RoleName;
-    return given === undefined ? `${this.#pseudo['AWS::StackName']}-${id}-LOCAL`.slice(0, 64) : String(this.value(given));
+    return given === undefined
+      ? `${this.#pseudo['AWS::StackName']}-${id}-LOCAL`.slice(0, 64)
+      : String(this.value(given));
   }
 
   ref(id: string): string {

@@ -23,9 +23,21 @@ const MANAGER = 'mira.okafor@example.com';
 
 /** A $5,000 purchase order (medium: one of the managers decides) with a summary of its own, put on the bus. */
 async function propose(summary: string): Promise<{ p: ActionProposed; reviewId: string }> {
-  const p = proposal({ requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary, amount: { value: 5000, currency: 'USD' } } });
+  const p = proposal({
+    requestedBy: 'sam.rivera',
+    action: { type: 'purchase_order', summary, amount: { value: 5000, currency: 'USD' } },
+  });
   const out = await clients(h.app.url).eventBridge.send(
-    new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source: 'agent.procurement', DetailType: 'Action Proposed', Detail: JSON.stringify(p) }] }),
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: 'hitl-dev',
+          Source: 'agent.procurement',
+          DetailType: 'Action Proposed',
+          Detail: JSON.stringify(p),
+        },
+      ],
+    }),
   );
   expect(out.FailedEntryCount).toBe(0);
   await h.app.idle();
@@ -57,7 +69,10 @@ async function status(link: string) {
 
 /** Click a submit button and return the final response of the navigation it starts (after any redirect). */
 async function submit(page: Page, button: ReturnType<Page['getByRole']>): Promise<Response> {
-  const [response] = await Promise.all([page.waitForResponse((r) => r.request().isNavigationRequest() && r.status() !== 303), button.click()]);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().isNavigationRequest() && r.status() !== 303),
+    button.click(),
+  ]);
   await page.waitForLoadState();
   return response;
 }
@@ -112,16 +127,32 @@ describe('decision page in a browser', () => {
     expect(page.url()).toMatch(/done=approved/);
 
     await expect(page.getByRole('status').filter({ hasText: 'the action is approved' }).count()).resolves.toBe(1);
-    await expect(page.locator('.banner.ok').filter({ hasText: /^Approved by mira\.okafor at .+ \(with edits\)$/ }).count()).resolves.toBe(1);
+    await expect(
+      page
+        .locator('.banner.ok')
+        .filter({ hasText: /^Approved by mira\.okafor at .+ \(with edits\)$/ })
+        .count(),
+    ).resolves.toBe(1);
     await expect(fact('Amount')).resolves.toBe('USD 800.00');
-    await expect(page.locator('tbody tr').filter({ hasText: 'mira.okafor' }).filter({ hasText: 'approved' }).filter({ hasText: /5000\b.*\b800\b/ }).count()).resolves.toBe(1);
+    await expect(
+      page
+        .locator('tbody tr')
+        .filter({ hasText: 'mira.okafor' })
+        .filter({ hasText: 'approved' })
+        .filter({ hasText: /5000\b.*\b800\b/ })
+        .count(),
+    ).resolves.toBe(1);
     await expect(page.locator('form').count()).resolves.toBe(0);
     await page.close();
 
     await h.app.idle();
     const granted = outcomes(reviewId).filter((e) => e.type === 'Approval Granted');
     expect(granted).toHaveLength(1);
-    expect(granted[0]!.detail).toMatchObject({ action: { amount: { value: 800, currency: 'USD' } }, edited: true, decidedBy: [{ id: 'mira.okafor', kind: 'person' }] });
+    expect(granted[0]!.detail).toMatchObject({
+      action: { amount: { value: 800, currency: 'USD' } },
+      edited: true,
+      decidedBy: [{ id: 'mira.okafor', kind: 'person' }],
+    });
   });
 
   it('an approver rejects another with a reason', async () => {
@@ -136,7 +167,9 @@ describe('decision page in a browser', () => {
     const posts: string[] = [];
     page.on('request', (r) => void (r.method() === 'POST' && posts.push(r.url())));
     await button.click();
-    await expect(reject.getByLabel(/^Reason/).evaluate((el) => (el as HTMLTextAreaElement).validity.valueMissing)).resolves.toBe(true);
+    await expect(
+      reject.getByLabel(/^Reason/).evaluate((el) => (el as HTMLTextAreaElement).validity.valueMissing),
+    ).resolves.toBe(true);
     await page.waitForTimeout(150);
     expect(posts).toEqual([]);
     expect(page.url()).toBe(link);
@@ -148,7 +181,9 @@ describe('decision page in a browser', () => {
     expect(response.status()).toBe(200);
     expect(posts).toHaveLength(1);
     await expect(page.getByRole('status').filter({ hasText: 'the action is rejected' }).count()).resolves.toBe(1);
-    await expect(page.locator('.banner.bad').filter({ hasText: `Rejected by mira.okafor` }).filter({ hasText: reason }).count()).resolves.toBe(1);
+    await expect(
+      page.locator('.banner.bad').filter({ hasText: `Rejected by mira.okafor` }).filter({ hasText: reason }).count(),
+    ).resolves.toBe(1);
     await page.close();
 
     await h.app.idle();
@@ -192,16 +227,29 @@ describe('decision page in a browser', () => {
     expect(page.url()).toBe(link);
     await expect(page.locator('form').count()).resolves.toBe(0);
     await expect(page.getByRole('status').filter({ hasText: 'This review is closed.' }).count()).resolves.toBe(1);
-    await expect(page.locator('.banner.ok').filter({ hasText: /^Approved by mira\.okafor/ }).count()).resolves.toBe(1);
+    await expect(
+      page
+        .locator('.banner.ok')
+        .filter({ hasText: /^Approved by mira\.okafor/ })
+        .count(),
+    ).resolves.toBe(1);
 
     // The form still on screen in the other tab, sent again: the outcome that stands, not an error.
     const response = await submit(stale, form(stale, 'Approve').getByRole('button', { name: 'Approve', exact: true }));
     expect(response.status()).toBe(200);
     expect(stale.url()).toMatch(/done=already/);
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the text the approver sees, not the DOM property.
     const text = await stale.locator('body').innerText();
     expect(text).toContain('This review was already decided; nothing was changed.');
-    expect(text).not.toMatch(/error|exception|stack|\bat \S+ \(|internal|something went wrong|not yours|does not work/i);
-    await expect(stale.locator('.banner.ok').filter({ hasText: /^Approved by mira\.okafor/ }).count()).resolves.toBe(1);
+    expect(text).not.toMatch(
+      /error|exception|stack|\bat \S+ \(|internal|something went wrong|not yours|does not work/i,
+    );
+    await expect(
+      stale
+        .locator('.banner.ok')
+        .filter({ hasText: /^Approved by mira\.okafor/ })
+        .count(),
+    ).resolves.toBe(1);
     await expect(stale.locator('form').count()).resolves.toBe(0);
     await page.close();
     await stale.close();
@@ -225,7 +273,11 @@ describe('decision page in a browser', () => {
     await h.app.idle();
     const granted = outcomes(reviewId).filter((e) => e.type === 'Approval Granted');
     expect(granted).toHaveLength(1);
-    expect(granted[0]!.detail).toMatchObject({ reason: 'Fine within the quarter budget.', edited: false, action: { amount: { value: 5000 } } });
+    expect(granted[0]!.detail).toMatchObject({
+      reason: 'Fine within the quarter budget.',
+      edited: false,
+      action: { amount: { value: 5000 } },
+    });
   });
 
   it('the decision page passes basic accessibility checks and sends its security headers', async () => {
@@ -233,7 +285,10 @@ describe('decision page in a browser', () => {
     const link = await linkFor(reviewId);
     const page = await browser.newPage();
     const cspViolations: string[] = [];
-    page.on('console', (m) => void (/Content Security Policy|Refused to/i.test(m.text()) && cspViolations.push(m.text())));
+    page.on(
+      'console',
+      (m) => void (/Content Security Policy|Refused to/i.test(m.text()) && cspViolations.push(m.text())),
+    );
     const response = (await page.goto(link))!;
 
     const headers = response.headers();
@@ -267,13 +322,17 @@ describe('decision page in a browser', () => {
     for (const name of names) await expect(page.getByRole('button', { name, exact: true }).count()).resolves.toBe(1);
 
     // The CSP lets the page's own stylesheet in (its hash matches): the styles apply and nothing was refused.
-    await expect(page.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor)).resolves.toBe('rgb(245, 246, 248)');
+    await expect(page.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor)).resolves.toBe(
+      'rgb(245, 246, 248)',
+    );
     expect(cspViolations).toEqual([]);
 
     // Nothing spills sideways, even on a phone.
     for (const width of [1280, 375, 320]) {
       await page.setViewportSize({ width, height: 900 });
-      await expect(page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).resolves.toBe(true);
+      await expect(
+        page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+      ).resolves.toBe(true);
     }
     await page.setViewportSize({ width: 1000, height: 900 });
     await page.screenshot({ path: '/tmp/hitl-decision-page.png', fullPage: true });

@@ -26,7 +26,18 @@ describe('outbox page in a browser', () => {
 
   it('lists the email sent to each approver of a $5,000 purchase order and shows its content', async () => {
     const p = purchaseOrder(5000);
-    await clients(h.app.url).eventBridge.send(new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source: 'agent.procurement', DetailType: 'Action Proposed', Detail: JSON.stringify(p) }] }));
+    await clients(h.app.url).eventBridge.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'hitl-dev',
+            Source: 'agent.procurement',
+            DetailType: 'Action Proposed',
+            Detail: JSON.stringify(p),
+          },
+        ],
+      }),
+    );
     await h.app.idle();
     const messages = await eventually(async () => {
       const list = await h.app.mail.list();
@@ -40,13 +51,17 @@ describe('outbox page in a browser', () => {
     expect(await rows.count()).toBe(messages.length);
     await expect(page.locator('tbody').textContent()).resolves.toContain(messages[0]!.to[0]);
 
-    await page.getByRole('link', { name: /\[hitl-gate\] medium review/ }).first().click();
+    await page
+      .getByRole('link', { name: /\[hitl-gate\] medium review/ })
+      .first()
+      .click();
     await page.waitForURL(/\/_local\/outbox\/.+\.eml$/);
     const body = page.frameLocator('iframe[title="Message body"]');
     await expect(body.locator('body').textContent()).resolves.toContain('$5,000.00');
-    await expect(body.getByRole('link', { name: 'Open the review' }).getAttribute('href')).resolves.toMatch(new RegExp(`^${h.app.url}/reviews/rv-[0-9a-f]{32}\\?t=[\\w.-]+$`));
+    await expect(body.getByRole('link', { name: 'Open the review' }).getAttribute('href')).resolves.toMatch(
+      new RegExp(`^${h.app.url}/reviews/rv-[0-9a-f]{32}\\?t=[\\w.-]+$`),
+    );
     await expect(page.locator('pre').first().textContent()).resolves.toContain('Purchase order for $5000');
     await page.close();
   });
-
 });

@@ -25,23 +25,43 @@ const BUS = 'hitl-dev';
 
 async function propose(...details: ActionProposed[] | object[]) {
   return aws.eventBridge.send(
-    new PutEventsCommand({ Entries: details.map((d) => ({ EventBusName: BUS, Source: 'agent.procurement', DetailType: 'Action Proposed', Detail: JSON.stringify(d) })) }),
+    new PutEventsCommand({
+      Entries: details.map((d) => ({
+        EventBusName: BUS,
+        Source: 'agent.procurement',
+        DetailType: 'Action Proposed',
+        Detail: JSON.stringify(d),
+      })),
+    }),
   );
 }
 
 async function archive(): Promise<ArchivedEvent[]> {
   const text = await readFile(join(local.dataDir, 'events.jsonl'), 'utf8').catch(() => '');
   // The archive is being appended to: a last line without its newline is still being written.
-  return text.split('\n').slice(0, -1).map((l) => JSON.parse(l) as ArchivedEvent);
+  return text
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as ArchivedEvent);
 }
 async function outcomesFor(proposalId: string): Promise<string[]> {
-  return (await archive()).filter((e) => e.Source === 'hitl.gate' && JSON.parse(e.Detail).proposalId === proposalId).map((e) => e.DetailType);
+  return (await archive())
+    .filter((e) => e.Source === 'hitl.gate' && JSON.parse(e.Detail).proposalId === proposalId)
+    .map((e) => e.DetailType);
 }
 const waitForOutcome = (proposalId: string, detailType: string) =>
-  eventually(async () => ((await outcomesFor(proposalId)).includes(detailType) ? true : undefined), `${detailType} for ${proposalId}`);
+  eventually(
+    async () => ((await outcomesFor(proposalId)).includes(detailType) ? true : undefined),
+    `${detailType} for ${proposalId}`,
+  );
 
 async function reviewOf(p: ActionProposed) {
-  const { Item } = await aws.dynamo.send(new GetCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: `REVIEW#${reviewIdFor(p.agentId, p.proposalId)}`, sk: 'META' } }));
+  const { Item } = await aws.dynamo.send(
+    new GetCommand({
+      TableName: 'hitl-gate-dev-reviews',
+      Key: { pk: `REVIEW#${reviewIdFor(p.agentId, p.proposalId)}`, sk: 'META' },
+    }),
+  );
   return Item;
 }
 
@@ -70,12 +90,21 @@ describe('local mode over HTTP', () => {
 
     const files = (await readdir(join(local.dataDir, 'outbox'))).filter((f) => f.endsWith('.eml'));
     const mails = await Promise.all(files.map((f) => readFile(join(local.dataDir, 'outbox', f), 'utf8')));
-    for (const approver of midReview!.route[0].approvers) expect(mails.some((m) => m.includes(`To: ${approver.email}`))).toBe(true);
+    for (const approver of midReview!.route[0].approvers)
+      expect(mails.some((m) => m.includes(`To: ${approver.email}`))).toBe(true);
     expect(mails[0]).toMatch(/^MIME-Version: 1.0$/m);
   });
 
   it('treats a production schema change as critical', async () => {
-    const p = proposal({ agentId: 'migration-agent', action: { type: 'db_schema_change', summary: 'ALTER TABLE orders DROP COLUMN legacy_id', target: 'production/orders-db', amount: undefined } });
+    const p = proposal({
+      agentId: 'migration-agent',
+      action: {
+        type: 'db_schema_change',
+        summary: 'ALTER TABLE orders DROP COLUMN legacy_id',
+        target: 'production/orders-db',
+        amount: undefined,
+      },
+    });
     await propose(p);
     await waitForOutcome(p.proposalId, 'Approval Requested');
     expect(await reviewOf(p)).toMatchObject({ tier: 'critical', quorum: 2, status: 'PENDING' });
@@ -91,9 +120,16 @@ describe('local mode over HTTP', () => {
   });
 
   it('answers an invalid proposal with Action Rejected As Invalid saying what is wrong', async () => {
-    await propose({ proposalId: 'e2e-invalid', agentId: 'procurement-agent', requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary: 'x', amount: { value: 12.345, currency: 'USD' } } });
+    await propose({
+      proposalId: 'e2e-invalid',
+      agentId: 'procurement-agent',
+      requestedBy: 'sam.rivera',
+      action: { type: 'purchase_order', summary: 'x', amount: { value: 12.345, currency: 'USD' } },
+    });
     await waitForOutcome('e2e-invalid', 'Action Rejected As Invalid');
-    const rejected = (await archive()).find((e) => e.DetailType === 'Action Rejected As Invalid' && JSON.parse(e.Detail).proposalId === 'e2e-invalid')!;
+    const rejected = (await archive()).find(
+      (e) => e.DetailType === 'Action Rejected As Invalid' && JSON.parse(e.Detail).proposalId === 'e2e-invalid',
+    )!;
     expect(JSON.parse(rejected.Detail).errors).toEqual(['action.amount.value: must have at most two decimal places']);
   });
 
@@ -115,27 +151,76 @@ describe('local mode over HTTP', () => {
   });
 
   it('answers TestEventPattern as AWS does, InvalidEventPatternException included', async () => {
-    const event = JSON.stringify({ id: '1', account: '123456789012', source: 'agent.procurement', time: '2026-11-24T10:00:00Z', region: 'eu-west-1', resources: [], 'detail-type': 'Action Proposed', detail: { action: { amount: { value: 5000 } } } });
-    const test = (pattern: object | string) => aws.eventBridge.send(new TestEventPatternCommand({ EventPattern: typeof pattern === 'string' ? pattern : JSON.stringify(pattern), Event: event }));
-    expect((await test({ source: [{ prefix: 'agent.' }], detail: { action: { amount: { value: [{ numeric: ['>=', 1000, '<=', 10000] }] } } } })).Result).toBe(true);
+    const event = JSON.stringify({
+      id: '1',
+      account: '123456789012',
+      source: 'agent.procurement',
+      time: '2026-11-24T10:00:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      'detail-type': 'Action Proposed',
+      detail: { action: { amount: { value: 5000 } } },
+    });
+    const test = (pattern: object | string) =>
+      aws.eventBridge.send(
+        new TestEventPatternCommand({
+          EventPattern: typeof pattern === 'string' ? pattern : JSON.stringify(pattern),
+          Event: event,
+        }),
+      );
+    expect(
+      (
+        await test({
+          source: [{ prefix: 'agent.' }],
+          detail: { action: { amount: { value: [{ numeric: ['>=', 1000, '<=', 10000] }] } } },
+        })
+      ).Result,
+    ).toBe(true);
     expect((await test({ source: [{ 'anything-but': { prefix: 'agent.' } }] })).Result).toBe(false);
     await expect(test({ source: 'agent.procurement' })).rejects.toMatchObject({ name: 'InvalidEventPatternException' });
-    await expect(test({ source: [{ numeric: ['>', 'x'] }] })).rejects.toMatchObject({ name: 'InvalidEventPatternException' });
+    await expect(test({ source: [{ numeric: ['>', 'x'] }] })).rejects.toMatchObject({
+      name: 'InvalidEventPatternException',
+    });
   });
 
   it('accepts SES v2 SendEmail from the real client and refuses a bad one with BadRequestException', async () => {
-    const ses = new SESv2Client({ endpoint: local.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const ok = await ses.send(new SendEmailCommand({ FromEmailAddress: 'a@example.com', Destination: { ToAddresses: ['b@example.com'] }, Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'Hello' } } } } }));
+    const ses = new SESv2Client({
+      endpoint: local.url,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const ok = await ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: 'a@example.com',
+        Destination: { ToAddresses: ['b@example.com'] },
+        Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'Hello' } } } },
+      }),
+    );
     expect(ok.MessageId).toBeTruthy();
     expect(await readdir(join(local.dataDir, 'outbox'))).toContain(`${ok.MessageId}.eml`);
-    await expect(ses.send(new SendEmailCommand({ FromEmailAddress: 'a@example.com', Destination: { ToAddresses: [] }, Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'x' } } } } }))).rejects.toMatchObject({ name: 'BadRequestException' });
+    await expect(
+      ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: 'a@example.com',
+          Destination: { ToAddresses: [] },
+          Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'x' } } } },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'BadRequestException' });
   });
 
   it('serves the generated link-signing secret through Parameter Store, and keeps it across restarts', async () => {
     const name = '/aws/reference/secretsmanager/hitl-gate-dev-link-signing-key';
-    const ssm = (url: string) => new SSMClient({ endpoint: url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const ssm = (url: string) =>
+      new SSMClient({
+        endpoint: url,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
     const out = await ssm(local.url).send(new GetParametersCommand({ Names: [name, '/nope'], WithDecryption: true }));
-    expect(out.Parameters).toEqual([expect.objectContaining({ Name: name, Type: 'SecureString', Value: expect.stringMatching(/^[A-Za-z0-9]{64}$/) })]);
+    expect(out.Parameters).toEqual([
+      expect.objectContaining({ Name: name, Type: 'SecureString', Value: expect.stringMatching(/^[A-Za-z0-9]{64}$/) }),
+    ]);
     expect(out.InvalidParameters).toEqual(['/nope']);
     const again = await startLocalProcess({ HITL_DATA_DIR: local.dataDir });
     try {

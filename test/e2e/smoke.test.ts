@@ -13,13 +13,23 @@ afterAll(() => local?.stop());
 
 describe('the smoke script', () => {
   it('proposes a ticket_priority change and sees the policy approve it, exiting 0', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['scripts/smoke.ts', '--local', local.url, '--timeout-seconds', '20'], { cwd: ROOT });
-    expect(stdout).toMatch(/review rv-[0-9a-f]{32} is (APPROVED|COMPLETED): approved by policy \(tier low, rule ticket-priority\)/);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['scripts/smoke.ts', '--local', local.url, '--timeout-seconds', '20'],
+      { cwd: ROOT },
+    );
+    expect(stdout).toMatch(
+      /review rv-[0-9a-f]{32} is (APPROVED|COMPLETED): approved by policy \(tier low, rule ticket-priority\)/,
+    );
     expect(stdout).toMatch(/smoke: OK\s*$/);
   }, 60_000);
 
   it('exits non-zero with a clear message when nothing answers', async () => {
-    const failed = await promisify(execFile)(process.execPath, ['scripts/smoke.ts', '--local', 'http://127.0.0.1:9', '--timeout-seconds', '1'], { cwd: ROOT }).then(
+    const failed = await promisify(execFile)(
+      process.execPath,
+      ['scripts/smoke.ts', '--local', 'http://127.0.0.1:9', '--timeout-seconds', '1'],
+      { cwd: ROOT },
+    ).then(
       () => undefined,
       (e: Error & { code?: number; stderr?: string }) => e,
     );

@@ -2,7 +2,11 @@
 // hitl-gate's SendTaskSuccess / SendTaskFailure, all through local mode's wire protocols.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DescribeExecutionCommand, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  StartExecutionCommand,
+  type DescribeExecutionCommandOutput,
+} from '@aws-sdk/client-sfn';
 import { clients, eventually } from '../support/local.ts';
 import { startLocalProcess, type LocalProcess } from '../support/process.ts';
 
@@ -19,7 +23,14 @@ const CALLER = 'arn:aws:states:eu-west-1:000000000000:stateMachine:hitl-gate-dev
 async function startCaller(value: number) {
   const name = `po-${Date.now()}-${value}`;
   const { executionArn } = await aws.sfn.send(
-    new StartExecutionCommand({ stateMachineArn: CALLER, name, input: JSON.stringify({ requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary: `Standing desks (${name})`, amount: { value, currency: 'USD' } } }) }),
+    new StartExecutionCommand({
+      stateMachineArn: CALLER,
+      name,
+      input: JSON.stringify({
+        requestedBy: 'sam.rivera',
+        action: { type: 'purchase_order', summary: `Standing desks (${name})`, amount: { value, currency: 'USD' } },
+      }),
+    }),
   );
   return { executionArn: executionArn!, name };
 }
@@ -39,7 +50,11 @@ async function linkFor(name: string): Promise<string> {
 
 async function post(link: string, body: object) {
   const url = new URL(link);
-  const res = await fetch(`${url.origin}${url.pathname}/decision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: url.searchParams.get('t'), ...body }) });
+  const res = await fetch(`${url.origin}${url.pathname}/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: url.searchParams.get('t'), ...body }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -69,13 +84,19 @@ describe('a caller paused on .waitForTaskToken', () => {
     const out = await finished(executionArn);
     expect(out.status).toBe('FAILED');
     expect(out.error).toBe('HumanRejected');
-    expect(JSON.parse(out.cause!)).toMatchObject({ reason: 'Use the existing desks first', decidedBy: [expect.any(String)] });
+    expect(JSON.parse(out.cause!)).toMatchObject({
+      reason: 'Use the existing desks first',
+      decidedBy: [expect.any(String)],
+    });
   });
 
   it('fails with ReviewExpired when nobody decides within the SLA (local clock moved on a day)', async () => {
     const { executionArn, name } = await startCaller(50000);
     await linkFor(name);
-    const moved = await fetch(`${local.url}/_local/clock`, { method: 'POST', body: JSON.stringify({ advanceMs: 25 * 3600_000 }) });
+    const moved = await fetch(`${local.url}/_local/clock`, {
+      method: 'POST',
+      body: JSON.stringify({ advanceMs: 25 * 3600_000 }),
+    });
     expect(moved.status).toBe(200);
     const out = await finished(executionArn);
     expect(out.status).toBe('FAILED');

@@ -18,7 +18,16 @@ const MANAGERS = ['mira.okafor', 'daniel.reyes', 'raj.patel'];
 const SCHEMA_APPROVERS = ['raj.patel', 'sam.adeyemi', 'lena.fischer'];
 
 const schemaChange = (extra: Partial<ActionProposed> = {}) =>
-  proposal({ agentId: 'dba-agent', ...extra, action: { type: 'db_schema_change', summary: 'Drop column orders.legacy_id', target: 'production/orders-db', amount: undefined } });
+  proposal({
+    agentId: 'dba-agent',
+    ...extra,
+    action: {
+      type: 'db_schema_change',
+      summary: 'Drop column orders.legacy_id',
+      target: 'production/orders-db',
+      amount: undefined,
+    },
+  });
 
 /** Everything a decision could change: the stored review, its outcome events and its resume executions. */
 async function footprint(id: string) {
@@ -57,14 +66,20 @@ const linkOf = (opened: OpenedReview, approverId: string) => opened.links.find((
 describe('decision links', () => {
   it('refuses a link whose claims were tampered with, with 401 TokenInvalid', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
-    const answer = await refused(opened.id, () => reviews.decide(opened.id, { token: tamper(opened.links[0]!.token), decision: 'approve' }));
+    const answer = await refused(opened.id, () =>
+      reviews.decide(opened.id, { token: tamper(opened.links[0]!.token), decision: 'approve' }),
+    );
     expect(answer).toMatchObject({ status: 401, body: { error: 'TokenInvalid' } });
   });
 
   it('refuses a link signed with another key, with 401 TokenInvalid', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
     const otherKey = crypto.getRandomValues(new Uint8Array(32));
-    const token = await reviews.sign({ reviewId: opened.id, approverId: opened.links[0]!.approverId }, new Date(), otherKey);
+    const token = await reviews.sign(
+      { reviewId: opened.id, approverId: opened.links[0]!.approverId },
+      new Date(),
+      otherKey,
+    );
     const answer = await refused(opened.id, () => reviews.decide(opened.id, { token, decision: 'approve' }));
     expect(answer).toMatchObject({ status: 401, body: { error: 'TokenInvalid' } });
   });
@@ -72,7 +87,10 @@ describe('decision links', () => {
   it('refuses a link that expired a minute ago, with 401 TokenExpired', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
     const now = Date.now();
-    const token = await reviews.sign({ reviewId: opened.id, approverId: opened.links[0]!.approverId, expiresAt: new Date(now - 60_000) }, new Date(now - 3600_000));
+    const token = await reviews.sign(
+      { reviewId: opened.id, approverId: opened.links[0]!.approverId, expiresAt: new Date(now - 60_000) },
+      new Date(now - 3600_000),
+    );
     const answer = await refused(opened.id, () => reviews.decide(opened.id, { token, decision: 'approve' }));
     expect(answer).toMatchObject({ status: 401, body: { error: 'TokenExpired' } });
   });
@@ -81,7 +99,9 @@ describe('decision links', () => {
     const target = await reviews.open(purchaseOrder(5000));
     const other = await reviews.open(purchaseOrder(6000));
     const otherBefore = await footprint(other.id);
-    const answer = await refused(target.id, () => reviews.decide(target.id, { token: other.links[0]!.token, decision: 'approve' }));
+    const answer = await refused(target.id, () =>
+      reviews.decide(target.id, { token: other.links[0]!.token, decision: 'approve' }),
+    );
     expect(answer).toMatchObject({ status: 403, body: { error: 'TokenWrongReview' } });
     expect(await footprint(other.id)).toEqual(otherBefore);
   });
@@ -108,17 +128,36 @@ describe('decision links', () => {
   it('refuses a link used for an approval still waiting on a second one, with 409 TokenUsed', async () => {
     const opened = await reviews.open(schemaChange());
     const link = opened.links[0]!;
-    expect(await reviews.decide(opened.id, { token: link.token, decision: 'approve' })).toMatchObject({ status: 200, body: { status: 'PENDING' } });
-    const answer = await refused(opened.id, () => reviews.decide(opened.id, { token: link.token, decision: 'approve' }));
-    expect(answer).toMatchObject({ status: 409, body: { error: 'TokenUsed', review: { status: 'PENDING', approvals: [link.approverId] } } });
+    expect(await reviews.decide(opened.id, { token: link.token, decision: 'approve' })).toMatchObject({
+      status: 200,
+      body: { status: 'PENDING' },
+    });
+    const answer = await refused(opened.id, () =>
+      reviews.decide(opened.id, { token: link.token, decision: 'approve' }),
+    );
+    expect(answer).toMatchObject({
+      status: 409,
+      body: { error: 'TokenUsed', review: { status: 'PENDING', approvals: [link.approverId] } },
+    });
   });
 
   it('refuses a link reused after the review was decided, with 409 AlreadyDecided and the decision that stands', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
     const link = opened.links[0]!;
-    expect(await reviews.decide(opened.id, { token: link.token, decision: 'approve' })).toMatchObject({ status: 200, body: { status: 'APPROVED' } });
-    const answer = await refused(opened.id, () => reviews.decide(opened.id, { token: link.token, decision: 'reject', reason: 'changed my mind' }));
-    expect(answer).toMatchObject({ status: 409, body: { error: 'AlreadyDecided', review: { decision: { outcome: 'approved', by: [{ id: link.approverId, kind: 'person' }] } } } });
+    expect(await reviews.decide(opened.id, { token: link.token, decision: 'approve' })).toMatchObject({
+      status: 200,
+      body: { status: 'APPROVED' },
+    });
+    const answer = await refused(opened.id, () =>
+      reviews.decide(opened.id, { token: link.token, decision: 'reject', reason: 'changed my mind' }),
+    );
+    expect(answer).toMatchObject({
+      status: 409,
+      body: {
+        error: 'AlreadyDecided',
+        review: { decision: { outcome: 'approved', by: [{ id: link.approverId, kind: 'person' }] } },
+      },
+    });
     expect(reviews.outcomesOf(opened.id).map((e) => e.detailType)).toEqual(['Approval Granted']);
   });
 });
@@ -158,7 +197,14 @@ describe('approving and rejecting', () => {
     const opened = await reviews.open(purchaseOrder(5000));
     const link = linkOf(opened, 'daniel.reyes');
     const answer = await reviews.decide(opened.id, { token: link.token, decision: 'approve', reason: 'budgeted' });
-    expect(answer).toMatchObject({ status: 200, body: { reviewId: opened.id, status: 'APPROVED', decision: { outcome: 'approved', by: [{ id: 'daniel.reyes' }], reason: 'budgeted', edited: false } } });
+    expect(answer).toMatchObject({
+      status: 200,
+      body: {
+        reviewId: opened.id,
+        status: 'APPROVED',
+        decision: { outcome: 'approved', by: [{ id: 'daniel.reyes' }], reason: 'budgeted', edited: false },
+      },
+    });
 
     await h.app.idle();
     const outcomes = reviews.outcomesOf(opened.id);
@@ -180,7 +226,13 @@ describe('approving and rejecting', () => {
   it('refuses a rejection without a reason with 400 ReasonRequired', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
     for (const reason of [undefined, '', '   ']) {
-      const answer = await refused(opened.id, () => reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'reject', ...(reason !== undefined ? { reason } : {}) }));
+      const answer = await refused(opened.id, () =>
+        reviews.decide(opened.id, {
+          token: opened.links[0]!.token,
+          decision: 'reject',
+          ...(reason !== undefined ? { reason } : {}),
+        }),
+      );
       expect(answer).toMatchObject({ status: 400, body: { error: 'ReasonRequired' } });
     }
   });
@@ -188,13 +240,23 @@ describe('approving and rejecting', () => {
   it('rejects with a reason: Approval Rejected carries the reason and who decided', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
     const link = linkOf(opened, 'raj.patel');
-    const answer = await reviews.decide(opened.id, { token: link.token, decision: 'reject', reason: 'not in this quarter\'s budget' });
-    expect(answer).toMatchObject({ status: 200, body: { status: 'REJECTED', decision: { outcome: 'rejected', by: [{ id: 'raj.patel' }] } } });
+    const answer = await reviews.decide(opened.id, {
+      token: link.token,
+      decision: 'reject',
+      reason: "not in this quarter's budget",
+    });
+    expect(answer).toMatchObject({
+      status: 200,
+      body: { status: 'REJECTED', decision: { outcome: 'rejected', by: [{ id: 'raj.patel' }] } },
+    });
 
     await h.app.idle();
     const outcomes = reviews.outcomesOf(opened.id);
     expect(outcomes.map((e) => e.detailType)).toEqual(['Approval Rejected']);
-    expect(outcomes[0]!.detail).toMatchObject({ reason: 'not in this quarter\'s budget', decidedBy: [{ id: 'raj.patel', kind: 'person' }] });
+    expect(outcomes[0]!.detail).toMatchObject({
+      reason: "not in this quarter's budget",
+      decidedBy: [{ id: 'raj.patel', kind: 'person' }],
+    });
     expect((await reviews.get(opened.id))!.status).toBe('COMPLETED');
     expect(reviews.resumesOf(opened.id)).toHaveLength(1);
   });
@@ -207,7 +269,10 @@ describe('quorum of two on a production schema change', () => {
     expect(opened.links.map((l) => l.approverId).sort()).toEqual([...SCHEMA_APPROVERS].sort());
     const first = opened.links[0]!;
     const answer = await reviews.decide(opened.id, { token: first.token, decision: 'approve' });
-    expect(answer).toMatchObject({ status: 200, body: { status: 'PENDING', quorum: 2, approvals: [first.approverId] } });
+    expect(answer).toMatchObject({
+      status: 200,
+      body: { status: 'PENDING', quorum: 2, approvals: [first.approverId] },
+    });
     await h.app.idle();
     expect(reviews.outcomesOf(opened.id)).toEqual([]);
     expect(reviews.resumesOf(opened.id)).toEqual([]);
@@ -227,7 +292,10 @@ describe('quorum of two on a production schema change', () => {
     const [a, b] = opened.links as [EmailedLink, EmailedLink];
     await reviews.decide(opened.id, { token: a.token, decision: 'approve' });
     const answer = await reviews.decide(opened.id, { token: b.token, decision: 'approve' });
-    expect(answer).toMatchObject({ status: 200, body: { status: 'APPROVED', decision: { outcome: 'approved', by: [{ id: a.approverId }, { id: b.approverId }] } } });
+    expect(answer).toMatchObject({
+      status: 200,
+      body: { status: 'APPROVED', decision: { outcome: 'approved', by: [{ id: a.approverId }, { id: b.approverId }] } },
+    });
     await h.app.idle();
     const outcomes = reviews.outcomesOf(opened.id);
     expect(outcomes.map((e) => e.detailType)).toEqual(['Approval Granted']);
@@ -240,7 +308,10 @@ describe('quorum of two on a production schema change', () => {
     const [a, b] = opened.links as [EmailedLink, EmailedLink];
     await reviews.decide(opened.id, { token: a.token, decision: 'approve' });
     const answer = await reviews.decide(opened.id, { token: b.token, decision: 'reject', reason: 'no rollback plan' });
-    expect(answer).toMatchObject({ status: 200, body: { status: 'REJECTED', decision: { by: [{ id: b.approverId }], reason: 'no rollback plan' } } });
+    expect(answer).toMatchObject({
+      status: 200,
+      body: { status: 'REJECTED', decision: { by: [{ id: b.approverId }], reason: 'no rollback plan' } },
+    });
     await h.app.idle();
     expect(reviews.outcomesOf(opened.id).map((e) => e.detailType)).toEqual(['Approval Rejected']);
     expect(reviews.resumesOf(opened.id)).toHaveLength(1);
@@ -250,9 +321,16 @@ describe('quorum of two on a production schema change', () => {
 describe('edits', () => {
   it('approves a $5,000 purchase order lowered to $800 and grants exactly the edited action', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
-    const answer = await reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve', edits: { 'amount.value': 800 } });
+    const answer = await reviews.decide(opened.id, {
+      token: opened.links[0]!.token,
+      decision: 'approve',
+      edits: { 'amount.value': 800 },
+    });
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ status: 'APPROVED', decision: { edited: true, changes: [{ path: 'amount.value', from: 5000, to: 800 }] } });
+    expect(answer.body).toMatchObject({
+      status: 'APPROVED',
+      decision: { edited: true, changes: [{ path: 'amount.value', from: 5000, to: 800 }] },
+    });
 
     await h.app.idle();
     const edited = { ...opened.proposal.action, amount: { value: 800, currency: 'USD' } };
@@ -265,21 +343,31 @@ describe('edits', () => {
     expect(granted!.detail.edited).toBe(true);
   });
 
-  it('refuses raising the amount to $20,000, beyond a manager\'s authority, with 422 BeyondAuthority', async () => {
+  it("refuses raising the amount to $20,000, beyond a manager's authority, with 422 BeyondAuthority", async () => {
     const opened = await reviews.open(purchaseOrder(5000));
-    const answer = await refused(opened.id, () => reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve', edits: { 'amount.value': 20000 } }));
+    const answer = await refused(opened.id, () =>
+      reviews.decide(opened.id, {
+        token: opened.links[0]!.token,
+        decision: 'approve',
+        edits: { 'amount.value': 20000 },
+      }),
+    );
     expect(answer).toMatchObject({ status: 422, body: { error: 'BeyondAuthority' } });
   });
 
   it('refuses an edit of the action type with 422 FieldNotEditable', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
-    const answer = await refused(opened.id, () => reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve', edits: { type: 'refund' } }));
+    const answer = await refused(opened.id, () =>
+      reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve', edits: { type: 'refund' } }),
+    );
     expect(answer).toMatchObject({ status: 422, body: { error: 'FieldNotEditable' } });
   });
 
   it('refuses a negative amount with 422 InvalidEdit', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
-    const answer = await refused(opened.id, () => reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve', edits: { 'amount.value': -5 } }));
+    const answer = await refused(opened.id, () =>
+      reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve', edits: { 'amount.value': -5 } }),
+    );
     expect(answer).toMatchObject({ status: 422, body: { error: 'InvalidEdit' } });
     expect(answer.body.message).toMatch(/amount\.value/);
   });
@@ -291,7 +379,8 @@ describe('concurrent decisions', () => {
     expect(opened.links).toHaveLength(3);
     // Every emailed link twice (the same link racing itself), and genuine fresh links for all three managers.
     const tokens = [...opened.links.map((l) => l.token), ...opened.links.map((l) => l.token)];
-    while (tokens.length < 50) tokens.push(await reviews.sign({ reviewId: opened.id, approverId: MANAGERS[tokens.length % MANAGERS.length]! }));
+    while (tokens.length < 50)
+      tokens.push(await reviews.sign({ reviewId: opened.id, approverId: MANAGERS[tokens.length % MANAGERS.length]! }));
 
     const answers = await Promise.all(tokens.map((token) => reviews.decide(opened.id, { token, decision: 'approve' })));
     const won = answers.filter((a) => a.status === 200);
@@ -314,13 +403,17 @@ describe('concurrent decisions', () => {
   it('counts both of two approvals arriving at the same moment on a quorum-of-two review: approved once', async () => {
     const opened = await reviews.open(schemaChange());
     const [a, b] = opened.links as [EmailedLink, EmailedLink];
-    const answers = await Promise.all([a, b].map((l) => reviews.decide(opened.id, { token: l.token, decision: 'approve' })));
+    const answers = await Promise.all(
+      [a, b].map((l) => reviews.decide(opened.id, { token: l.token, decision: 'approve' })),
+    );
     expect(answers.map((x) => x.status)).toEqual([200, 200]);
     expect(answers.map((x) => x.body.status).sort()).toEqual(['APPROVED', 'PENDING']);
     await h.app.idle();
     expect(reviews.outcomesOf(opened.id).map((e) => e.detailType)).toEqual(['Approval Granted']);
     expect(reviews.resumesOf(opened.id)).toHaveLength(1);
-    expect((await reviews.get(opened.id))!.decision!.by.map((x) => x.id).sort()).toEqual([a.approverId, b.approverId].sort());
+    expect((await reviews.get(opened.id))!.decision!.by.map((x) => x.id).sort()).toEqual(
+      [a.approverId, b.approverId].sort(),
+    );
   });
 
   it('gives one outcome when one approver approves and another rejects at the same moment', async () => {
@@ -329,7 +422,11 @@ describe('concurrent decisions', () => {
       opened.map(async (o) => {
         const [approve, reject] = await Promise.all([
           reviews.decide(o.id, { token: linkOf(o, 'mira.okafor').token, decision: 'approve' }),
-          reviews.decide(o.id, { token: linkOf(o, 'daniel.reyes').token, decision: 'reject', reason: 'duplicate order' }),
+          reviews.decide(o.id, {
+            token: linkOf(o, 'daniel.reyes').token,
+            decision: 'reject',
+            reason: 'duplicate order',
+          }),
         ]);
         const answers = [approve, reject];
         expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
@@ -339,7 +436,9 @@ describe('concurrent decisions', () => {
         expect(winner.body.decision.outcome).toBe(outcome);
 
         await h.app.idle();
-        expect(reviews.outcomesOf(o.id).map((e) => e.detailType)).toEqual([outcome === 'approved' ? 'Approval Granted' : 'Approval Rejected']);
+        expect(reviews.outcomesOf(o.id).map((e) => e.detailType)).toEqual([
+          outcome === 'approved' ? 'Approval Granted' : 'Approval Rejected',
+        ]);
         expect(reviews.resumesOf(o.id)).toHaveLength(1);
         expect((await reviews.get(o.id))!.decision!.outcome).toBe(outcome);
       }),
@@ -359,7 +458,10 @@ describe('the review page', () => {
       expect(await page.text()).toContain(`action="/reviews/${opened.id}/decision"`);
     }
     expect(await footprint(opened.id)).toEqual(before);
-    expect(await reviews.decide(opened.id, { token: link.token, decision: 'approve' })).toMatchObject({ status: 200, body: { status: 'APPROVED' } });
+    expect(await reviews.decide(opened.id, { token: link.token, decision: 'approve' })).toMatchObject({
+      status: 200,
+      body: { status: 'APPROVED' },
+    });
   });
 
   it('answers JSON with the status and history, never the task token or the used links', async () => {
@@ -399,7 +501,11 @@ describe('form posts from the page', () => {
     expect(res.headers.get('location')).toBe(`/reviews/${opened.id}?t=${encodeURIComponent(token)}&done=approved`);
 
     const stored = (await reviews.get(opened.id))!;
-    expect(stored.decision).toMatchObject({ outcome: 'approved', edited: true, changes: [{ path: 'amount.value', from: 5000, to: 900 }] });
+    expect(stored.decision).toMatchObject({
+      outcome: 'approved',
+      edited: true,
+      changes: [{ path: 'amount.value', from: 5000, to: 900 }],
+    });
     expect(stored.decision!.action.amount).toEqual({ value: 900, currency: 'USD' });
 
     const page = await fetch(new URL(res.headers.get('location')!, h.app.url), { headers: { accept: 'text/html' } });

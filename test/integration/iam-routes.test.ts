@@ -12,13 +12,24 @@ async function signed(method: 'GET' | 'POST', path: string, body?: object, secre
   const res = await signedFetch(local.h.app.url, method, path, body, secretAccessKey);
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
-const cancelRequest = (id: string, body: object, secretAccessKey = 'local') => signed('POST', `/reviews/${id}/cancel`, body, secretAccessKey);
+const cancelRequest = (id: string, body: object, secretAccessKey = 'local') =>
+  signed('POST', `/reviews/${id}/cancel`, body, secretAccessKey);
 
 describe('cancel', () => {
   it('withdraws a pending review: Approval Cancelled is published and its links stop deciding', async () => {
     const opened = await local.reviews.open(purchaseOrder(5000));
     const res = await cancelRequest(opened.id, { reason: 'The agent found a cheaper supplier' });
-    expect(res).toMatchObject({ status: 200, body: { status: 'CANCELLED', decision: { outcome: 'cancelled', reason: 'The agent found a cheaper supplier', by: [{ id: 'arn:aws:iam::000000000000:user/local' }] } } });
+    expect(res).toMatchObject({
+      status: 200,
+      body: {
+        status: 'CANCELLED',
+        decision: {
+          outcome: 'cancelled',
+          reason: 'The agent found a cheaper supplier',
+          by: [{ id: 'arn:aws:iam::000000000000:user/local' }],
+        },
+      },
+    });
     await local.h.app.idle();
     expect(local.reviews.outcomesOf(opened.id).map((e) => e.detailType)).toEqual(['Approval Cancelled']);
     const late = await local.reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve' });
@@ -27,7 +38,11 @@ describe('cancel', () => {
 
   it('refuses an unsigned request, or one signed with another key, with 403, and changes nothing', async () => {
     const opened = await local.reviews.open(purchaseOrder(5000));
-    const unsigned = await fetch(`${local.h.app.url}/reviews/${opened.id}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reason":"x"}' });
+    const unsigned = await fetch(`${local.h.app.url}/reviews/${opened.id}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"reason":"x"}',
+    });
     expect(unsigned.status).toBe(403);
     expect((await cancelRequest(opened.id, { reason: 'x' }, 'wrong-secret')).status).toBe(403);
     expect((await local.reviews.get(opened.id))!.status).toBe('PENDING');
@@ -36,9 +51,15 @@ describe('cancel', () => {
   it('needs a reason, and cannot cancel a decided review', async () => {
     const opened = await local.reviews.open(purchaseOrder(5000));
     expect(await cancelRequest(opened.id, {})).toMatchObject({ status: 400 });
-    expect(await cancelRequest(opened.id, { reason: '  ' })).toMatchObject({ status: 400, body: { error: 'ReasonRequired' } });
+    expect(await cancelRequest(opened.id, { reason: '  ' })).toMatchObject({
+      status: 400,
+      body: { error: 'ReasonRequired' },
+    });
     await local.reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve' });
-    expect(await cancelRequest(opened.id, { reason: 'too late' })).toMatchObject({ status: 409, body: { error: 'AlreadyDecided' } });
+    expect(await cancelRequest(opened.id, { reason: 'too late' })).toMatchObject({
+      status: 409,
+      body: { error: 'AlreadyDecided' },
+    });
   });
 });
 
@@ -48,14 +69,25 @@ describe('status for agents', () => {
     await local.reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve' });
     await local.h.app.idle();
     const res = await signed('GET', `/reviews/${opened.id}/status`);
-    expect(res).toMatchObject({ status: 200, body: { reviewId: opened.id, status: 'COMPLETED', decision: { outcome: 'approved' } } });
-    expect(res.body.history.map((h: { what: string }) => h.what)).toEqual(['opened', 'notified', 'approved', 'completed']);
+    expect(res).toMatchObject({
+      status: 200,
+      body: { reviewId: opened.id, status: 'COMPLETED', decision: { outcome: 'approved' } },
+    });
+    expect(res.body.history.map((h: { what: string }) => h.what)).toEqual([
+      'opened',
+      'notified',
+      'approved',
+      'completed',
+    ]);
     expect(JSON.stringify(res.body)).not.toMatch(/caller-token-secret|taskToken|usedLinks/);
   });
 
   it('refuses an unsigned request with 403 and answers an unknown review with 404', async () => {
     const opened = await local.reviews.open(purchaseOrder(5000));
     expect((await fetch(`${local.h.app.url}/reviews/${opened.id}/status`)).status).toBe(403);
-    expect(await signed('GET', '/reviews/rv-unknown/status')).toMatchObject({ status: 404, body: { error: 'ReviewNotFound' } });
+    expect(await signed('GET', '/reviews/rv-unknown/status')).toMatchObject({
+      status: 404,
+      body: { error: 'ReviewNotFound' },
+    });
   });
 });

@@ -9,12 +9,15 @@ import type { SweepResult } from '../../functions/sweep/handler.ts';
 const local = useLocalReviews();
 const HOUR = 3_600_000;
 
-const signed = (method: 'GET' | 'POST', path: string, body?: object) => signedFetch(local.h.app.url, method, path, body);
+const signed = (method: 'GET' | 'POST', path: string, body?: object) =>
+  signedFetch(local.h.app.url, method, path, body);
 
 /** Grants no flow below uses, each with the reason it stays. */
 const JUSTIFIED: Record<string, string> = {
-  'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[6])': 'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
-  'sweep ses:SendEmail (SweepIamRoleLambdaExecution.Policies[0].Statement[7])': 'reminders before a deadline, where a step asks for them (test/integration/reminders.test.ts)',
+  'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[6])':
+    'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
+  'sweep ses:SendEmail (SweepIamRoleLambdaExecution.Policies[0].Statement[7])':
+    'reminders before a deadline, where a step asks for them (test/integration/reminders.test.ts)',
 };
 
 it('uses every grant of every role across the product flows, or says why not', async () => {
@@ -24,10 +27,24 @@ it('uses every grant of every role across the product flows, or says why not', a
   const po = await reviews.open(purchaseOrder(5000));
   await reviews.open(po.proposal); // a duplicate event finds the review it opened
   await fetch(po.links[0]!.url, { headers: { accept: 'text/html' } });
-  expect((await reviews.decide(po.id, { token: po.links[0]!.token, decision: 'approve', reason: 'Budgeted' })).status).toBe(200);
+  expect(
+    (await reviews.decide(po.id, { token: po.links[0]!.token, decision: 'approve', reason: 'Budgeted' })).status,
+  ).toBe(200);
   // A customer email hitl-gate sends itself once approved.
-  const email = await reviews.open(proposal({ action: { type: 'customer_email', summary: 'Apology', target: 'dana@customer.example.org', amount: undefined, payload: { subject: 'About your order', body: 'Sorry.' } } }));
-  expect((await reviews.decide(email.id, { token: email.links[0]!.token, decision: 'approve', reason: 'Fine' })).status).toBe(200);
+  const email = await reviews.open(
+    proposal({
+      action: {
+        type: 'customer_email',
+        summary: 'Apology',
+        target: 'dana@customer.example.org',
+        amount: undefined,
+        payload: { subject: 'About your order', body: 'Sorry.' },
+      },
+    }),
+  );
+  expect(
+    (await reviews.decide(email.id, { token: email.links[0]!.token, decision: 'approve', reason: 'Fine' })).status,
+  ).toBe(200);
   // An agent reads a status and cancels a review (IAM routes).
   const cancelled = await reviews.open(purchaseOrder(6000));
   expect((await signed('GET', `/reviews/${cancelled.id}/status`)).status).toBe(200);
@@ -35,7 +52,13 @@ it('uses every grant of every role across the product flows, or says why not', a
   // Callers' Standard workflows paused on task tokens: one approved, one expired after the CFO's SLA.
   const caller = (summary: string, value: number) =>
     clients(h.app.url).sfn.send(
-      new StartExecutionCommand({ stateMachineArn: 'arn:aws:states:eu-west-1:000000000000:stateMachine:hitl-gate-dev-example-procurement-caller', input: JSON.stringify({ requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary, amount: { value, currency: 'USD' } } }) }),
+      new StartExecutionCommand({
+        stateMachineArn: 'arn:aws:states:eu-west-1:000000000000:stateMachine:hitl-gate-dev-example-procurement-caller',
+        input: JSON.stringify({
+          requestedBy: 'sam.rivera',
+          action: { type: 'purchase_order', summary, amount: { value, currency: 'USD' } },
+        }),
+      }),
     );
   await caller('Desks', 5000);
   await caller('Racks', 50_000);
@@ -46,7 +69,7 @@ it('uses every grant of every role across the product flows, or says why not', a
       if (d.action?.summary === 'Desks') return reviews.get(d.reviewId);
     }
     return undefined;
-  }, 'the caller\'s review');
+  }, "the caller's review");
   const [link] = await reviews.linksFor(desks);
   expect((await reviews.decide(desks.id, { token: link!.token, decision: 'approve', reason: 'Yes' })).status).toBe(200);
   await h.app.idle();

@@ -19,7 +19,17 @@ afterAll(() => h.close());
 
 /** Runs intake as the bus rule would start it: with the EventBridge envelope as input. */
 async function intake(detail: unknown) {
-  const envelope = { version: '0', id: crypto.randomUUID(), 'detail-type': 'Action Proposed', source: 'agent.test', account: '000000000000', time: new Date().toISOString(), region: 'eu-west-1', resources: [], detail };
+  const envelope = {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Action Proposed',
+    source: 'agent.test',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [],
+    detail,
+  };
   const execution = h.app.stepFunctions.startExecution({ stateMachineArn: intakeArn, input: JSON.stringify(envelope) });
   await execution.done;
   await h.app.idle();
@@ -28,12 +38,18 @@ async function intake(detail: unknown) {
 
 async function review(p: ActionProposed): Promise<Review | undefined> {
   const { dynamo } = clients(h.app.url);
-  const { Item } = await dynamo.send(new GetCommand({ TableName: table, Key: { pk: `REVIEW#${reviewIdFor(p.agentId, p.proposalId)}`, sk: 'META' } }));
+  const { Item } = await dynamo.send(
+    new GetCommand({ TableName: table, Key: { pk: `REVIEW#${reviewIdFor(p.agentId, p.proposalId)}`, sk: 'META' } }),
+  );
   return Item as Review | undefined;
 }
 
 const eventsFor = (proposalId: string) =>
-  h.app.bus.events.filter((e) => e.Source === 'hitl.gate' && (JSON.parse(e.Detail) as { proposalId?: string }).proposalId === proposalId).map((e) => e.DetailType);
+  h.app.bus.events
+    .filter(
+      (e) => e.Source === 'hitl.gate' && (JSON.parse(e.Detail) as { proposalId?: string }).proposalId === proposalId,
+    )
+    .map((e) => e.DetailType);
 
 describe('intake workflow', () => {
   it('auto-approves a $500 purchase order and completes it through resume', async () => {
@@ -41,7 +57,11 @@ describe('intake workflow', () => {
     const execution = await intake(p);
     expect(execution.status).toBe('SUCCEEDED');
     const r = await review(p);
-    expect(r).toMatchObject({ status: 'COMPLETED', tier: 'low', decision: { outcome: 'approved', by: [{ id: 'policy', kind: 'policy' }] } });
+    expect(r).toMatchObject({
+      status: 'COMPLETED',
+      tier: 'low',
+      decision: { outcome: 'approved', by: [{ id: 'policy', kind: 'policy' }] },
+    });
     expect(r!.history.map((e) => e.what)).toEqual(['opened', 'auto_approved', 'completed']);
     expect(eventsFor(p.proposalId)).toEqual(['Approval Granted']);
   });
@@ -68,7 +88,15 @@ describe('intake workflow', () => {
   });
 
   it('blocks a production schema change as critical with a quorum of two', async () => {
-    const p = proposal({ agentId: 'dba-agent', action: { type: 'db_schema_change', summary: 'Drop column orders.legacy_id', target: 'production/orders-db', amount: undefined } });
+    const p = proposal({
+      agentId: 'dba-agent',
+      action: {
+        type: 'db_schema_change',
+        summary: 'Drop column orders.legacy_id',
+        target: 'production/orders-db',
+        amount: undefined,
+      },
+    });
     await intake(p);
     const r = await review(p);
     expect(r).toMatchObject({ status: 'PENDING', tier: 'critical', pattern: 'block_until_reviewed', quorum: 2 });
@@ -94,10 +122,17 @@ describe('intake workflow', () => {
   });
 
   it('publishes Action Rejected As Invalid with every problem and the event as received', async () => {
-    const bad = { proposalId: 'bad-1', agentId: 'procurement-agent', action: { type: 'purchase_order', summary: '', amount: { value: -5, currency: 'usd' } } };
+    const bad = {
+      proposalId: 'bad-1',
+      agentId: 'procurement-agent',
+      action: { type: 'purchase_order', summary: '', amount: { value: -5, currency: 'usd' } },
+    };
     const execution = await intake(bad);
     expect(execution.status).toBe('SUCCEEDED');
-    const rejected = h.app.bus.events.filter((e) => e.DetailType === 'Action Rejected As Invalid').map((e) => JSON.parse(e.Detail)).find((d) => d.proposalId === 'bad-1');
+    const rejected = h.app.bus.events
+      .filter((e) => e.DetailType === 'Action Rejected As Invalid')
+      .map((e) => JSON.parse(e.Detail))
+      .find((d) => d.proposalId === 'bad-1');
     expect(rejected.errors).toEqual(
       expect.arrayContaining([
         'requestedBy: Invalid input: expected string, received undefined',

@@ -13,11 +13,20 @@ import { clients, ROOT } from '../support/local.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
 
-
 /** A copy of the project whose serverless.yml is changed by `edit`, sharing node_modules. */
 async function projectWith(edit: (yml: string) => string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'hitl-iam-project-'));
-  for (const entry of ['functions', 'events', 'local', 'policy', 'statemachines', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+  for (const entry of [
+    'functions',
+    'events',
+    'local',
+    'policy',
+    'statemachines',
+    'scripts',
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+  ]) {
     await cp(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -42,9 +51,15 @@ describe('local IAM with the shipped roles', () => {
   });
 
   it("refuses a function's own key what its role does not grant (classify may not write reviews)", async () => {
-    const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: app.iam.credentialsFor('classify') });
+    const dynamo = new DynamoDBClient({
+      endpoint: app.url,
+      region: app.wiring.region,
+      credentials: app.iam.credentialsFor('classify'),
+    });
     const table = app.wiring.environment.REVIEWS_TABLE!;
-    const denied = await dynamo.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } })).catch((e: Error) => e);
+    const denied = await dynamo
+      .send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } }))
+      .catch((e: Error) => e);
     expect(denied).toMatchObject({ name: 'AccessDeniedException' });
     expect((denied as Error).message).toBe(
       `User: arn:aws:sts::000000000000:assumed-role/hitl-gate-dev-classify-eu-west-1-lambdaRole/hitl-gate-dev-classify is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-west-1:000000000000:table/${table} because no identity-based policy allows the dynamodb:PutItem action`,
@@ -52,35 +67,70 @@ describe('local IAM with the shipped roles', () => {
   });
 
   it("allows a function's key what its role grants, and only on the resources named (openReview reads the table)", async () => {
-    const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: app.iam.credentialsFor('openReview') });
+    const dynamo = new DynamoDBClient({
+      endpoint: app.url,
+      region: app.wiring.region,
+      credentials: app.iam.credentialsFor('openReview'),
+    });
     const table = app.wiring.environment.REVIEWS_TABLE!;
-    await expect(dynamo.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } }))).resolves.toBeDefined();
-    await expect(dynamo.send(new GetItemCommand({ TableName: 'another-table', Key: { pk: { S: 'x' } } }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(
+      dynamo.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } })),
+    ).resolves.toBeDefined();
+    await expect(
+      dynamo.send(new GetItemCommand({ TableName: 'another-table', Key: { pk: { S: 'x' } } })),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 
   it('refuses a key it never issued, as AWS refuses an unknown access key', async () => {
-    const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' } });
-    await expect(dynamo.send(new GetItemCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+    const dynamo = new DynamoDBClient({
+      endpoint: app.url,
+      region: app.wiring.region,
+      credentials: { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' },
+    });
+    await expect(
+      dynamo.send(new GetItemCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'x' }, sk: { S: 'y' } } })),
+    ).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
   });
 
   it('refuses a wrong secret for a known key', async () => {
-    const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: app.iam.credentialsFor('openReview').accessKeyId, secretAccessKey: 'guessed' } });
-    await expect(dynamo.send(new GetItemCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+    const dynamo = new DynamoDBClient({
+      endpoint: app.url,
+      region: app.wiring.region,
+      credentials: { accessKeyId: app.iam.credentialsFor('openReview').accessKeyId, secretAccessKey: 'guessed' },
+    });
+    await expect(
+      dynamo.send(new GetItemCommand({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'x' }, sk: { S: 'y' } } })),
+    ).rejects.toMatchObject({ name: 'InvalidSignatureException' });
   });
 
   it("lets a state machine's role invoke only the functions its definition names", () => {
     const resume = app.iam.roleOf('ResumeStateMachine', 'RoleArn', 'test');
     const fn = (key: string) => app.wiring.functions.find((f) => f.key === key)!.arn;
-    expect(() => app.iam.authorize(resume, { action: 'lambda:InvokeFunction', resource: fn('loadOutcome') })).not.toThrow();
-    expect(() => app.iam.authorize(resume, { action: 'lambda:InvokeFunction', resource: fn('decide') })).toThrow(/is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:eu-west-1:000000000000:function:hitl-gate-dev-decide/);
-    expect(() => app.iam.authorize(resume, { action: 'states:StartExecution', resource: app.wiring.stateMachines.find((m) => m.key === 'intake')!.arn })).toThrow(/AccessDenied|not authorized/);
+    expect(() =>
+      app.iam.authorize(resume, { action: 'lambda:InvokeFunction', resource: fn('loadOutcome') }),
+    ).not.toThrow();
+    expect(() => app.iam.authorize(resume, { action: 'lambda:InvokeFunction', resource: fn('decide') })).toThrow(
+      /is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:eu-west-1:000000000000:function:hitl-gate-dev-decide/,
+    );
+    expect(() =>
+      app.iam.authorize(resume, {
+        action: 'states:StartExecution',
+        resource: app.wiring.stateMachines.find((m) => m.key === 'intake')!.arn,
+      }),
+    ).toThrow(/AccessDenied|not authorized/);
   });
 
   it('lets a rule invoke a function only where a Lambda permission names that rule', () => {
     const escalate = app.wiring.functions.find((f) => f.key === 'escalate')!.arn;
     const rule = 'arn:aws:events:eu-west-1:000000000000:rule/hitl-dev/hitl-gate-dev-escalate-rule-1';
     expect(app.iam.lambdaPermits(escalate, 'events.amazonaws.com', rule)).toBe(true);
-    expect(app.iam.lambdaPermits(escalate, 'events.amazonaws.com', 'arn:aws:events:eu-west-1:000000000000:rule/hitl-dev/someone-elses-rule')).toBe(false);
+    expect(
+      app.iam.lambdaPermits(
+        escalate,
+        'events.amazonaws.com',
+        'arn:aws:events:eu-west-1:000000000000:rule/hitl-dev/someone-elses-rule',
+      ),
+    ).toBe(false);
     expect(app.iam.lambdaPermits(escalate, 'sns.amazonaws.com', rule)).toBe(false);
   });
 
@@ -88,7 +138,9 @@ describe('local IAM with the shipped roles', () => {
     const agent = { accessKeyId: 'agent', secretAccessKey: 'agent' };
     const put = (Source: string, DetailType: string) =>
       new EventBridgeClient({ endpoint: app.url, region: app.wiring.region, credentials: agent }).send(
-        new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source, DetailType, Detail: JSON.stringify(purchaseOrder(500)) }] }),
+        new PutEventsCommand({
+          Entries: [{ EventBusName: 'hitl-dev', Source, DetailType, Detail: JSON.stringify(purchaseOrder(500)) }],
+        }),
       );
 
     it('may propose an action', async () => {
@@ -98,42 +150,88 @@ describe('local IAM with the shipped roles', () => {
     it('may not publish an outcome, nor anything as hitl-gate', async () => {
       const granted = await put('hitl.gate', 'Approval Granted').catch((e: Error) => e);
       expect(granted).toMatchObject({ name: 'AccessDeniedException' });
-      expect((granted as Error).message).toContain('is not authorized to perform: events:PutEvents on resource: arn:aws:events:eu-west-1:000000000000:event-bus/hitl-dev');
+      expect((granted as Error).message).toContain(
+        'is not authorized to perform: events:PutEvents on resource: arn:aws:events:eu-west-1:000000000000:event-bus/hitl-dev',
+      );
       await expect(put('hitl.gate', 'Action Proposed')).rejects.toMatchObject({ name: 'AccessDeniedException' });
-      await expect(put('agent.procurement', 'Approval Granted')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(put('agent.procurement', 'Approval Granted')).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
     });
 
     it("is refused hitl-gate's source by the bus's own policy too, as is the account's administrator", async () => {
-      const asAdmin = await new EventBridgeClient({ endpoint: app.url, region: app.wiring.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
-        .send(new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source: 'hitl.gate', DetailType: 'Approval Granted', Detail: '{}' }] }))
+      const asAdmin = await new EventBridgeClient({
+        endpoint: app.url,
+        region: app.wiring.region,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      })
+        .send(
+          new PutEventsCommand({
+            Entries: [{ EventBusName: 'hitl-dev', Source: 'hitl.gate', DetailType: 'Approval Granted', Detail: '{}' }],
+          }),
+        )
         .catch((e: Error) => e);
       expect(asAdmin).toMatchObject({ name: 'AccessDeniedException' });
-      expect((asAdmin as Error).message).toContain('with an explicit deny in a resource-based policy (BusPolicy.Statement[0])');
+      expect((asAdmin as Error).message).toContain(
+        'with an explicit deny in a resource-based policy (BusPolicy.Statement[0])',
+      );
     });
 
     it('may not read the reviews table directly', async () => {
       const dynamo = new DynamoDBClient({ endpoint: app.url, region: app.wiring.region, credentials: agent });
-      await expect(dynamo.send(new GetItemCommand({ TableName: app.wiring.environment.REVIEWS_TABLE!, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(
+        dynamo.send(
+          new GetItemCommand({
+            TableName: app.wiring.environment.REVIEWS_TABLE!,
+            Key: { pk: { S: 'x' }, sk: { S: 'y' } },
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'AccessDeniedException' });
     });
   });
 
   describe('signatures, checked as strictly as AWS checks them', () => {
-    const body = JSON.stringify({ TableName: 'hitl-gate-dev-reviews', Key: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } } });
+    const body = JSON.stringify({
+      TableName: 'hitl-gate-dev-reviews',
+      Key: { pk: { S: 'REVIEW#x' }, sk: { S: 'META' } },
+    });
 
     /** A DynamoDB GetItem signed with the developer's key; `tamper` changes the request after signing. */
-    async function send(tamper: (r: { headers: Record<string, string>; body: string }) => void, signed: string[] = ['host', 'x-amz-date', 'x-amz-target', 'content-type']) {
+    async function send(
+      tamper: (r: { headers: Record<string, string>; body: string }) => void,
+      signed: string[] = ['host', 'x-amz-date', 'x-amz-target', 'content-type'],
+    ) {
       const url = new URL(app.url);
-      const headers: Record<string, string> = { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' };
-      const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: app.wiring.region, service: 'dynamodb', sha256: Sha256 });
-      const out = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', headers, body }, { signableHeaders: new Set(signed), unsignableHeaders: new Set(Object.keys(headers).filter((h) => !signed.includes(h))) });
+      const headers: Record<string, string> = {
+        host: url.host,
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.GetItem',
+      };
+      const signer = new SignatureV4({
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        region: app.wiring.region,
+        service: 'dynamodb',
+        sha256: Sha256,
+      });
+      const out = await signer.sign(
+        { method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', headers, body },
+        {
+          signableHeaders: new Set(signed),
+          unsignableHeaders: new Set(Object.keys(headers).filter((h) => !signed.includes(h))),
+        },
+      );
       const r = { headers: out.headers as Record<string, string>, body };
       tamper(r);
       return new Promise<{ status: number; body: Record<string, string> }>((resolve, reject) => {
-        const req = request(app.url, { method: 'POST', headers: { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) } }, (res) => {
-          let text = '';
-          res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Record<string, string> }));
-        });
+        const req = request(
+          app.url,
+          { method: 'POST', headers: { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) } },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Record<string, string> }));
+          },
+        );
         req.on('error', reject);
         req.end(r.body);
       });
@@ -163,7 +261,13 @@ describe('local IAM with the shipped roles', () => {
 
     it('refuses a signature that does not sign Host', async () => {
       const res = await send(() => undefined, ['x-amz-date', 'x-amz-target', 'content-type']);
-      expect(res).toMatchObject({ status: 400, body: { __type: 'InvalidSignatureException', message: "'Host' must be a 'SignedHeader' in the AWS Authorization." } });
+      expect(res).toMatchObject({
+        status: 400,
+        body: {
+          __type: 'InvalidSignatureException',
+          message: "'Host' must be a 'SignedHeader' in the AWS Authorization.",
+        },
+      });
     });
 
     it('refuses an unsigned request', async () => {
@@ -179,7 +283,9 @@ describe('a grant removed from serverless.yml', () => {
   let dataDir: string;
   beforeAll(async () => {
     // openReview without createReviews: the conditional put that opens a review is no longer allowed.
-    root = await projectWith((yml) => yml.replace('iamRoleStatements: [*readReviews, *createReviews]', 'iamRoleStatements: [*readReviews]'));
+    root = await projectWith((yml) =>
+      yml.replace('iamRoleStatements: [*readReviews, *createReviews]', 'iamRoleStatements: [*readReviews]'),
+    );
     dataDir = await mkdtemp(join(tmpdir(), 'hitl-iam-'));
     app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: QUIET_FUNCTIONS });
   }, 120_000);
@@ -192,14 +298,28 @@ describe('a grant removed from serverless.yml', () => {
 
   it('makes the flow that needs it fail with AccessDeniedException, visibly, as it would in AWS', async () => {
     const proposal = purchaseOrder(5000);
-    await clients(app.url).eventBridge.send(new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source: 'agent.test', DetailType: 'Action Proposed', Detail: JSON.stringify(proposal) }] }));
+    await clients(app.url).eventBridge.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'hitl-dev',
+            Source: 'agent.test',
+            DetailType: 'Action Proposed',
+            Detail: JSON.stringify(proposal),
+          },
+        ],
+      }),
+    );
     await app.idle();
     const failed = app.bus.events.find((e) => e.DetailType === 'Intake Failed');
     expect(failed).toBeDefined();
     expect(failed!.Detail).toContain('AccessDeniedException');
     expect(failed!.Detail).toContain('is not authorized to perform: dynamodb:PutItem');
     const review = await new DynamoDBClient({ endpoint: app.url, region: app.wiring.region }).send(
-      new GetItemCommand({ TableName: app.wiring.environment.REVIEWS_TABLE!, Key: { pk: { S: `REVIEW#${reviewIdFor(proposal.agentId, proposal.proposalId)}` }, sk: { S: 'META' } } }),
+      new GetItemCommand({
+        TableName: app.wiring.environment.REVIEWS_TABLE!,
+        Key: { pk: { S: `REVIEW#${reviewIdFor(proposal.agentId, proposal.proposalId)}` }, sk: { S: 'META' } },
+      }),
     );
     expect(review.Item).toBeUndefined();
   });

@@ -22,7 +22,17 @@ afterAll(() => h.close());
 async function openReview(value: number) {
   const p = purchaseOrder(value);
   const intake = h.app.wiring.stateMachines.find((m) => m.key === 'intake')!.arn;
-  const envelope = { version: '0', id: crypto.randomUUID(), 'detail-type': 'Action Proposed', source: 'agent.test', account: '000000000000', time: new Date().toISOString(), region: 'eu-west-1', resources: [], detail: p };
+  const envelope = {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Action Proposed',
+    source: 'agent.test',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [],
+    detail: p,
+  };
   await h.app.stepFunctions.startExecution({ stateMachineArn: intake, input: JSON.stringify(envelope) }).done;
   await h.app.idle();
   return (await table.get(reviewIdFor(p.agentId, p.proposalId)))!;
@@ -32,12 +42,24 @@ async function openReview(value: number) {
 async function decideWithoutRestart(value: number, decidedAgoMs: number) {
   const review = await openReview(value);
   const approver = review.route[0]!.approvers[0]!.id;
-  const { next, entries } = decide(review, { approverId: approver, decision: 'approve' }, policy, new Date(Date.now() - decidedAgoMs));
+  const { next, entries } = decide(
+    review,
+    { approverId: approver, decision: 'approve' },
+    policy,
+    new Date(Date.now() - decidedAgoMs),
+  );
   return table.save(review, next, entries);
 }
 
-const outcomes = (reviewId: string) => h.app.bus.events.filter((e) => e.Source === 'hitl.gate' && e.DetailType === 'Approval Granted' && JSON.parse(e.Detail).reviewId === reviewId);
-const resumes = (reviewId: string) => h.app.stepFunctions.executions.filter((e) => e.stateMachineArn.endsWith(':hitl-gate-dev-resume') && e.input.includes(reviewId));
+const outcomes = (reviewId: string) =>
+  h.app.bus.events.filter(
+    (e) =>
+      e.Source === 'hitl.gate' && e.DetailType === 'Approval Granted' && JSON.parse(e.Detail).reviewId === reviewId,
+  );
+const resumes = (reviewId: string) =>
+  h.app.stepFunctions.executions.filter(
+    (e) => e.stateMachineArn.endsWith(':hitl-gate-dev-resume') && e.input.includes(reviewId),
+  );
 
 describe('re-drive of a lost restart', () => {
   it('restarts a decided review once its grace period has passed, and ends in exactly one outcome', async () => {
@@ -46,7 +68,10 @@ describe('re-drive of a lost restart', () => {
     expect(outcomes(decided.id)).toHaveLength(0);
 
     // Overlapping sweeps (a slow one and the next minute's) claim the re-drive once.
-    const results = (await Promise.all([h.app.schedules.fire('sweep'), h.app.schedules.fire('sweep')])) as SweepResult[];
+    const results = (await Promise.all([
+      h.app.schedules.fire('sweep'),
+      h.app.schedules.fire('sweep'),
+    ])) as SweepResult[];
     await h.app.idle();
     expect(results.flatMap((r) => r.redriven).filter((id) => id === decided.id)).toHaveLength(1);
     expect(resumes(decided.id)).toHaveLength(1);
@@ -72,7 +97,9 @@ describe('re-drive of a lost restart', () => {
   it('runs resume twice for one review with one effect', async () => {
     const decided = await decideWithoutRestart(5000, 0);
     const resume = h.app.wiring.stateMachines.find((m) => m.key === 'resume')!.arn;
-    const runs = [1, 2, 3].map(() => h.app.stepFunctions.startExecution({ stateMachineArn: resume, input: JSON.stringify({ reviewId: decided.id }) }));
+    const runs = [1, 2, 3].map(() =>
+      h.app.stepFunctions.startExecution({ stateMachineArn: resume, input: JSON.stringify({ reviewId: decided.id }) }),
+    );
     await Promise.all(runs.map((r) => r.done));
     await h.app.idle();
     expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);

@@ -12,52 +12,82 @@ const local = useLocalReviews();
 
 const HOUR = 3600_000;
 /** Moves simulated time on, runs the scheduled sweep as its timer would, and waits for what follows. */
-async function after(ms: number): Promise<SweepResult> {
+async function sweepAfter(ms: number): Promise<SweepResult> {
   local.h.app.clock.advance(ms);
   const result = (await local.h.app.schedules.fire('sweep')) as SweepResult;
   await local.h.app.idle();
   return result;
 }
 const eventsOf = (id: string) =>
-  local.h.app.bus.events.filter((e) => e.Source === 'hitl.gate' && JSON.parse(e.Detail).reviewId === id).map((e) => ({ type: e.DetailType, at: e.time, detail: JSON.parse(e.Detail) }));
+  local.h.app.bus.events
+    .filter((e) => e.Source === 'hitl.gate' && JSON.parse(e.Detail).reviewId === id)
+    .map((e) => ({ type: e.DetailType, at: e.time, detail: JSON.parse(e.Detail) }));
 
 describe('the procurement story', () => {
   it('$5,000 waits 4 h for a manager, escalates to the finance director, who approves', async () => {
     const opened = await local.reviews.open(purchaseOrder(5000));
     expect(opened.review.route.map((s) => s.roles[0])).toEqual(['manager', 'finance_director', 'cfo']);
-    expect((await after(3 * HOUR)).breached).not.toContain(opened.id);
+    expect((await sweepAfter(3 * HOUR)).breached).not.toContain(opened.id);
 
-    const sweep = await after(1 * HOUR + 60_000);
+    const sweep = await sweepAfter(1 * HOUR + 60_000);
     expect(sweep.breached).toContain(opened.id);
     const escalated = await local.reviews.get(opened.id);
     expect(escalated).toMatchObject({ status: 'PENDING', step: 1, approvals: [] });
-    expect(eventsOf(opened.id).map((e) => e.type)).toEqual(['Approval Requested', 'Review SLA Breached', 'Review Escalated']);
+    expect(eventsOf(opened.id).map((e) => e.type)).toEqual([
+      'Approval Requested',
+      'Review SLA Breached',
+      'Review Escalated',
+    ]);
 
     // The manager's old link no longer decides; the finance director's new one does.
     const late = await local.reviews.decide(opened.id, { token: opened.links[0]!.token, decision: 'approve' });
     expect(late).toMatchObject({ status: 403, body: { error: 'NotCurrentApprover' } });
     const [directorLink] = await local.reviews.linksFor(escalated!);
     expect(directorLink!.approverId).toBe(escalated!.route[1]!.approvers[0]!.id);
-    expect((await local.reviews.decide(opened.id, { token: directorLink!.token, decision: 'approve' })).status).toBe(200);
+    expect((await local.reviews.decide(opened.id, { token: directorLink!.token, decision: 'approve' })).status).toBe(
+      200,
+    );
     await local.h.app.idle();
-    expect(eventsOf(opened.id).map((e) => e.type)).toEqual(['Approval Requested', 'Review SLA Breached', 'Review Escalated', 'Approval Granted']);
+    expect(eventsOf(opened.id).map((e) => e.type)).toEqual([
+      'Approval Requested',
+      'Review SLA Breached',
+      'Review Escalated',
+      'Approval Granted',
+    ]);
     expect((await local.reviews.get(opened.id))!.status).toBe('COMPLETED');
   });
 
   it('$50,000 goes to the CFO; with no answer it expires, fails closed, and the waiting caller fails with ReviewExpired', async () => {
     const opened = await local.reviews.open(purchaseOrder(50000, { taskToken: 'not-a-real-token' }));
     expect(opened.review.route.map((s) => s.roles[0])).toEqual(['cfo']);
-    await after(24 * HOUR + 60_000);
+    await sweepAfter(24 * HOUR + 60_000);
     const expired = await local.reviews.get(opened.id);
-    expect(expired).toMatchObject({ status: 'COMPLETED', decision: { outcome: 'expired', by: [{ id: 'policy', kind: 'policy' }] } });
-    expect(eventsOf(opened.id).map((e) => e.type)).toEqual(['Approval Requested', 'Review SLA Breached', 'Approval Expired']);
+    expect(expired).toMatchObject({
+      status: 'COMPLETED',
+      decision: { outcome: 'expired', by: [{ id: 'policy', kind: 'policy' }] },
+    });
+    expect(eventsOf(opened.id).map((e) => e.type)).toEqual([
+      'Approval Requested',
+      'Review SLA Breached',
+      'Approval Expired',
+    ]);
     // The caller's token was not issued by local mode's Step Functions: resume reports it undeliverable and still completes.
     expect(expired!.history.map((e) => e.what)).toEqual(['opened', 'notified', 'sla_breached', 'expired', 'completed']);
   });
 
   it('keeps a critical change open whatever the time: escalates, then reminds, never expires', async () => {
-    const opened = await local.reviews.open(proposal({ agentId: 'migration-agent', action: { type: 'db_schema_change', summary: 'Add index on orders.customer_id', target: 'production/orders-db', amount: undefined } }));
-    for (let i = 0; i < 4; i++) await after(2 * 24 * HOUR);
+    const opened = await local.reviews.open(
+      proposal({
+        agentId: 'migration-agent',
+        action: {
+          type: 'db_schema_change',
+          summary: 'Add index on orders.customer_id',
+          target: 'production/orders-db',
+          amount: undefined,
+        },
+      }),
+    );
+    for (let i = 0; i < 4; i++) await sweepAfter(2 * 24 * HOUR);
     const still = await local.reviews.get(opened.id);
     expect(still!.status).toBe('PENDING');
     expect(still!.history.filter((e) => e.what === 'reminded').length).toBeGreaterThanOrEqual(1);
@@ -95,8 +125,22 @@ describe('a sweep with a review it cannot handle', () => {
     // A damaged item (no route) that is due: breaching it fails.
     const bad = 'rv-damaged';
     const past = new Date(local.h.app.clock.now() + 3 * HOUR).toISOString();
-    await dynamo.send(new PutCommand({ TableName: table, Item: { ...keys.review(bad), id: bad, status: 'PENDING', deadline: past, dueShard: keys.dueShard(bad), dueAt: past, version: 1, history: [] } }));
-    const sweep = await after(4 * HOUR + 60_000);
+    await dynamo.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...keys.review(bad),
+          id: bad,
+          status: 'PENDING',
+          deadline: past,
+          dueShard: keys.dueShard(bad),
+          dueAt: past,
+          version: 1,
+          history: [],
+        },
+      }),
+    );
+    const sweep = await sweepAfter(4 * HOUR + 60_000);
     expect(sweep.breached).toContain(opened.id);
     expect(sweep.breached).not.toContain(bad);
     expect((await local.reviews.get(opened.id))!.step).toBe(1);
@@ -108,7 +152,7 @@ describe('the sweeper reads only what is due', () => {
     const { dynamo } = clients(local.h.app.url);
     const table = local.h.app.wiring.environment.REVIEWS_TABLE!;
     // Everything earlier in this file is settled first, so the count is this test's own.
-    await after(7 * 24 * HOUR);
+    await sweepAfter(7 * 24 * HOUR);
     const now = local.h.app.clock.now();
     const ids = Array.from({ length: 10_000 }, (_, i) => `bulk-${i.toString(16).padStart(8, '0')}`);
     let next = 0;
@@ -119,7 +163,20 @@ describe('the sweeper reads only what is due', () => {
           const id = ids[i]!;
           // Pending reviews as the table keeps them: 20 already due, the rest due in a day.
           const dueAt = new Date(now + (i < 20 ? -60_000 : 24 * HOUR)).toISOString();
-          await dynamo.send(new PutCommand({ TableName: table, Item: { ...keys.review(id), id, status: 'PENDING', dueShard: keys.dueShard(id), dueAt, version: 1, history: [] } }));
+          await dynamo.send(
+            new PutCommand({
+              TableName: table,
+              Item: {
+                ...keys.review(id),
+                id,
+                status: 'PENDING',
+                dueShard: keys.dueShard(id),
+                dueAt,
+                version: 1,
+                history: [],
+              },
+            }),
+          );
         }
       }),
     );

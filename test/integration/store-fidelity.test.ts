@@ -38,7 +38,11 @@ const open = (value: number, at = NOW) => {
   const p = purchaseOrder(value);
   return newReview(p, shippedPolicy.classify(p.action, p), at);
 };
-const outcome = (fn: () => Promise<unknown>) => fn().then(() => 'ok', (e: Error) => e.name);
+const outcome = (fn: () => Promise<unknown>) =>
+  fn().then(
+    () => 'ok',
+    (e: Error) => e.name,
+  );
 
 /** The behaviours the product relies on, as plain data to compare across stores. */
 async function scenario(table: ReviewsTable) {
@@ -46,10 +50,18 @@ async function scenario(table: ReviewsTable) {
   const first = await table.open(a);
   const again = await table.open({ ...a, reason: 'a duplicate event' });
   const read = (await table.get(a.id))!;
-  const approved: Review = { ...read, approvals: [{ approverId: 'raj.patel', at: NOW.toISOString(), actionHash: read.actionHash }], version: read.version + 1 };
+  const approved: Review = {
+    ...read,
+    approvals: [{ approverId: 'raj.patel', at: NOW.toISOString(), actionHash: read.actionHash }],
+    version: read.version + 1,
+  };
   const entry = { at: NOW.toISOString(), what: 'approved' as const, by: { id: 'raj.patel', kind: 'person' as const } };
   const saved = await outcome(() => table.save(read, approved, [entry], { consumeLink: 'nonce-1' }));
-  const reused = await outcome(() => table.save({ ...read, version: read.version + 1 }, { ...approved, version: read.version + 2 }, [entry], { consumeLink: 'nonce-1' }));
+  const reused = await outcome(() =>
+    table.save({ ...read, version: read.version + 1 }, { ...approved, version: read.version + 2 }, [entry], {
+      consumeLink: 'nonce-1',
+    }),
+  );
   const stale = await outcome(() => table.save(read, approved, [entry]));
   const after = (await table.get(a.id))!;
 
@@ -98,9 +110,19 @@ describe('the store adapter on dynalite and on DynamoDB Local', () => {
   });
 
   const docFor = (endpoint: string) =>
-    DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } }), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint,
+        region: 'eu-west-1',
+        credentials: {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        },
+      }),
+      {
+        marshallOptions: { removeUndefinedValues: true },
+      },
+    );
 
   it('lands every one of concurrent changes through mutate, each decided again on what the lost race left', async () => {
     const table = new ReviewsTable(docFor(endpoints.dynalite!), 'hitl-gate-dev-reviews');
@@ -109,13 +131,24 @@ describe('the store adapter on dynalite and on DynamoDB Local', () => {
     const changes = [0, 1, 2, 3].map((i) =>
       table.mutate(review.id, (current) => {
         decisions.push(i);
-        return { next: { ...current!, version: current!.version + 1 }, entries: [{ at: NOW.toISOString(), what: 'reminded' as const, by: { id: `sweep-${i}`, kind: 'system' as const } }], result: i };
+        return {
+          next: { ...current!, version: current!.version + 1 },
+          entries: [
+            { at: NOW.toISOString(), what: 'reminded' as const, by: { id: `sweep-${i}`, kind: 'system' as const } },
+          ],
+          result: i,
+        };
       }),
     );
     expect((await Promise.all(changes)).map((c) => c.result)).toEqual([0, 1, 2, 3]);
     const after = (await table.get(review.id))!;
     expect(after.version).toBe(review.version + 4);
-    expect(after.history.filter((h) => h.what === 'reminded').map((h) => h.by.id).sort()).toEqual(['sweep-0', 'sweep-1', 'sweep-2', 'sweep-3']);
+    expect(
+      after.history
+        .filter((h) => h.what === 'reminded')
+        .map((h) => h.by.id)
+        .sort(),
+    ).toEqual(['sweep-0', 'sweep-1', 'sweep-2', 'sweep-3']);
     expect(decisions.length).toBeGreaterThan(4); // some lost a race and decided again
   });
 
@@ -140,9 +173,19 @@ describe('the store adapter on dynalite and on DynamoDB Local', () => {
   it('behaves the same on both: idempotent open, conditional saves with single-use links, the due index', async () => {
     const results: Record<string, unknown> = {};
     for (const [name, endpoint] of Object.entries(endpoints)) {
-      const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } }), {
-        marshallOptions: { removeUndefinedValues: true },
-      });
+      const doc = DynamoDBDocumentClient.from(
+        new DynamoDBClient({
+          endpoint,
+          region: 'eu-west-1',
+          credentials: {
+            accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+          },
+        }),
+        {
+          marshallOptions: { removeUndefinedValues: true },
+        },
+      );
       const r = await scenario(new ReviewsTable(doc, 'hitl-gate-dev-reviews'));
       expect(r).toMatchObject({
         created: [true, false, true],

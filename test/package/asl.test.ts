@@ -12,7 +12,10 @@ interface ValidationResult {
   errorsText: (separator?: string) => string;
 }
 // CommonJS without type declarations: loaded through require, typed from its README.
-const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown, options?: { checkPaths: boolean; checkArn: boolean }) => ValidationResult;
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (
+  definition: unknown,
+  options?: { checkPaths: boolean; checkArn: boolean },
+) => ValidationResult;
 
 const ROOT = join(import.meta.dirname, '../..');
 const files = globSync('statemachines/**/*.asl.yml', { cwd: ROOT }).sort();
@@ -25,7 +28,12 @@ function withPlaceholders(value: Json): Json {
   const fn = intrinsicName(value);
   if (fn) {
     const arg = value[fn];
-    const target = Array.isArray(arg) && typeof arg[0] === 'string' ? arg[0] : typeof arg === 'string' ? arg.split('.')[0]! : 'value';
+    const target =
+      Array.isArray(arg) && typeof arg[0] === 'string'
+        ? arg[0]
+        : typeof arg === 'string'
+          ? arg.split('.')[0]!
+          : 'value';
     return `arn:aws:cloudformation:eu-west-1:123456789012:${fn.replace('::', '-')}/${target.replace(/[^A-Za-z0-9-]/g, '-')}`;
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPlaceholders(v)]));
@@ -36,11 +44,14 @@ function stateBlocks(definition: Json): Record<string, JsonObject>[] {
   if (Array.isArray(definition)) return definition.flatMap(stateBlocks);
   if (!isObject(definition)) return [];
   return Object.entries(definition).flatMap(([key, value]) =>
-    key === 'States' && isObject(value) ? [value as Record<string, JsonObject>, ...stateBlocks(Object.values(value))] : stateBlocks(value),
+    key === 'States' && isObject(value)
+      ? [value as Record<string, JsonObject>, ...stateBlocks(Object.values(value))]
+      : stateBlocks(value),
   );
 }
 
-const catchTargets = (state: JsonObject): string[] => (Array.isArray(state.Catch) ? state.Catch : []).map((c) => String((c as JsonObject).Next));
+const catchTargets = (state: JsonObject): string[] =>
+  (Array.isArray(state.Catch) ? state.Catch : []).map((c) => String((c as JsonObject).Next));
 
 /**
  * Tasks whose own job is reporting a failure: the target of a Catch, or a Task that goes on to a Fail
@@ -74,26 +85,31 @@ describe('state machine definitions', () => {
     expect(text).not.toMatch(/\{%/);
   });
 
-  it.each(files)('%s retries every Task, and catches into a visible failure path every Task but those reporting a failure', (file) => {
-    const problems: string[] = [];
-    for (const states of stateBlocks(definitions.find(([f]) => f === file)![1])) {
-      const reporters = failureReporters(states);
-      for (const [name, state] of Object.entries(states)) {
-        if (state.Type !== 'Task') continue;
-        if (!Array.isArray(state.Retry) || state.Retry.length === 0) problems.push(`${name} has no Retry`);
-        const catches = catchTargets(state);
-        if (!reporters.has(name) && catches.length === 0) problems.push(`${name} has no Catch`);
-        if (reporters.has(name) && catches.length > 0) problems.push(`${name} reports a failure but catches its own errors into ${catches.join(', ')}`);
-      }
-      // A Catch ends the execution as failed: at a Fail state, directly or after one Task that reports it.
-      for (const [name, state] of Object.entries(states)) {
-        for (const target of catchTargets(state)) {
-          const next = states[target];
-          const endsInFail = next?.Type === 'Fail' || (next?.Type === 'Task' && states[String(next.Next)]?.Type === 'Fail');
-          if (!endsInFail) problems.push(`${name} catches into ${target}, which does not end in a Fail state`);
+  it.each(files)(
+    '%s retries every Task, and catches into a visible failure path every Task but those reporting a failure',
+    (file) => {
+      const problems: string[] = [];
+      for (const states of stateBlocks(definitions.find(([f]) => f === file)![1])) {
+        const reporters = failureReporters(states);
+        for (const [name, state] of Object.entries(states)) {
+          if (state.Type !== 'Task') continue;
+          if (!Array.isArray(state.Retry) || state.Retry.length === 0) problems.push(`${name} has no Retry`);
+          const catches = catchTargets(state);
+          if (!reporters.has(name) && catches.length === 0) problems.push(`${name} has no Catch`);
+          if (reporters.has(name) && catches.length > 0)
+            problems.push(`${name} reports a failure but catches its own errors into ${catches.join(', ')}`);
+        }
+        // A Catch ends the execution as failed: at a Fail state, directly or after one Task that reports it.
+        for (const [name, state] of Object.entries(states)) {
+          for (const target of catchTargets(state)) {
+            const next = states[target];
+            const endsInFail =
+              next?.Type === 'Fail' || (next?.Type === 'Task' && states[String(next.Next)]?.Type === 'Fail');
+            if (!endsInFail) problems.push(`${name} catches into ${target}, which does not end in a Fail state`);
+          }
         }
       }
-    }
-    expect(problems).toEqual([]);
-  });
+      expect(problems).toEqual([]);
+    },
+  );
 });

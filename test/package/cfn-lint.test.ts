@@ -19,10 +19,13 @@ interface Finding {
 
 async function lint(templateFile: string): Promise<Finding[]> {
   // cfn-lint exits non-zero whenever it finds anything; the JSON on stdout is the answer either way.
-  const out = await run('cfn-lint', ['--format', 'json', '--', templateFile], { maxBuffer: 16 * 1024 * 1024 }).catch((e: Error & { stdout?: string; code?: number }) => {
-    if (e.stdout === undefined || e.stdout === '') throw new Error(`cfn-lint did not run (install it: pip install cfn-lint): ${e.message}`);
-    return { stdout: e.stdout };
-  });
+  const out = await run('cfn-lint', ['--format', 'json', '--', templateFile], { maxBuffer: 16 * 1024 * 1024 }).catch(
+    (e: Error & { stdout?: string; code?: number }) => {
+      if (e.stdout === undefined || e.stdout === '')
+        throw new Error(`cfn-lint did not run (install it: pip install cfn-lint): ${e.message}`);
+      return { stdout: e.stdout };
+    },
+  );
   return JSON.parse(out.stdout) as Finding[];
 }
 

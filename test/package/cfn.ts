@@ -17,7 +17,8 @@ export interface Template {
   Outputs?: Record<string, JsonObject>;
 }
 
-export const isObject = (v: Json | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: Json | undefined): v is JsonObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `{ Ref: ... }` or `{ "Fn::...": ... }`: one key, the intrinsic's name. */
 export function intrinsicName(v: Json | undefined): string | undefined {
@@ -76,8 +77,12 @@ export function render(value: Json | undefined): string {
       return parts.map(render).join(sep);
     }
     case 'Fn::Sub': {
-      const [template, vars] = Array.isArray(arg) ? [String(arg[0]), isObject(arg[1]) ? arg[1] : {}] : [String(arg), {}];
-      return template.replace(/\$\{([^}!][^}]*)\}/g, (whole, name: string) => (name in vars ? render(vars[name]) : whole));
+      const [template, vars] = Array.isArray(arg)
+        ? [String(arg[0]), isObject(arg[1]) ? arg[1] : {}]
+        : [String(arg), {}];
+      return template.replace(/\$\{([^}!][^}]*)\}/g, (whole, name: string) =>
+        name in vars ? render(vars[name]) : whole,
+      );
     }
     default:
       return `<${fn}>`;
@@ -88,10 +93,18 @@ export function render(value: Json | undefined): string {
 export function policyStatements(template: Template): { at: string; statement: JsonObject }[] {
   const found: { at: string; statement: JsonObject }[] = [];
   const walk = (v: Json | undefined, at: string): void => {
-    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${at}[${i}]`));
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        walk(x, `${at}[${i}]`);
+      });
+      return;
+    }
     if (!isObject(v)) return;
     for (const [key, x] of Object.entries(v)) {
-      if (key.endsWith('PolicyDocument') && isObject(x)) asList(x.Statement).forEach((s, i) => isObject(s) && found.push({ at: `${at}.${key}[${i}]`, statement: s }));
+      if (key.endsWith('PolicyDocument') && isObject(x))
+        asList(x.Statement).forEach((s, i) => {
+          if (isObject(s)) found.push({ at: `${at}.${key}[${i}]`, statement: s });
+        });
       else walk(x, `${at}.${key}`);
     }
   };
@@ -102,4 +115,5 @@ export function policyStatements(template: Template): { at: string; statement: J
 export const asList = (v: Json | undefined): Json[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** `[logicalId, resource]` for every resource of a type. */
-export const resourcesOfType = (template: Template, type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+export const resourcesOfType = (template: Template, type: string): [string, Resource][] =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type);

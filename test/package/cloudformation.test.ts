@@ -4,7 +4,17 @@ import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { run, slsPackage } from '../support/package.ts';
-import { asList, isObject, policyStatements, referencesIn, render, type Json, type JsonObject, type Resource, type Template } from './cfn.ts';
+import {
+  asList,
+  isObject,
+  policyStatements,
+  referencesIn,
+  render,
+  type Json,
+  type JsonObject,
+  type Resource,
+  type Template,
+} from './cfn.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const MAX_ZIP_BYTES = 1.5 * 1024 * 1024;
@@ -12,9 +22,18 @@ const MAX_ZIP_BYTES = 1.5 * 1024 * 1024;
 const SDK_MARKERS = ['x-amz-user-agent', 'aws-sdk-js'];
 /** What serverless-step-functions adds to a machine's role for logging, tracing and startExecution; none takes a resource. */
 const MACHINE_ROLE_COMPANIONS = new Set([
-  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
-  'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
   // Not states:DescribeExecution/StopExecution nor events:PutTargets/PutRule/DescribeRule: the plugin adds
   // them for .sync Tasks, which no workflow here has, and scripts/serverless-machine-roles.cjs removes them.
 ]);
@@ -45,7 +64,9 @@ beforeAll(async () => {
     const path = join(dir, zip);
     const entries = (await run('unzip', ['-Z1', path])).stdout.split('\n').filter(Boolean);
     const handlerFile = `${String(props(fn).Handler).replace(/\.[^./]+$/, '')}.cjs`;
-    const code = entries.includes(handlerFile) ? (await run('unzip', ['-p', path, handlerFile], { maxBuffer: 64 * 1024 * 1024 })).stdout : undefined;
+    const code = entries.includes(handlerFile)
+      ? (await run('unzip', ['-p', path, handlerFile], { maxBuffer: 64 * 1024 * 1024 })).stdout
+      : undefined;
     bundles.set(id, { zip, bytes: (await stat(path)).size, entries, handlerFile, code });
   }
 }, 120_000);
@@ -58,29 +79,39 @@ function ofType(type: string): [string, Resource][] {
 const props = (r: Resource | undefined): JsonObject => r?.Properties ?? {};
 const the = (type: string): string => {
   const found = ofType(type);
-  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.map(([id]) => id).join(', ') || 'none'}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${type}, found ${found.map(([id]) => id).join(', ') || 'none'}`);
   return found[0]![0];
 };
 /** `{ id: f(resource) }` for every resource of a type: one expectation shows every offender by name. */
-const each = <T,>(type: string, f: (r: Resource, id: string) => T): Record<string, T> =>
+const each = <T>(type: string, f: (r: Resource, id: string) => T): Record<string, T> =>
   Object.fromEntries(ofType(type).map(([id, r]) => [id, f(r, id)]));
-const sameForAll = <T,>(type: string, value: T): Record<string, T> => each(type, () => value);
-const env = (fn: Resource): JsonObject => ((props(fn).Environment as JsonObject | undefined)?.Variables ?? {}) as JsonObject;
+const sameForAll = <T>(type: string, value: T): Record<string, T> => each(type, () => value);
+const env = (fn: Resource): JsonObject =>
+  ((props(fn).Environment as JsonObject | undefined)?.Variables ?? {}) as JsonObject;
 const actionsOf = (s: JsonObject): string[] => asList(s.Action).map(String);
 const isRefTo = (v: Json | undefined, id: string) => isObject(v) && v.Ref === id;
-const isArnOf = (v: Json | undefined, id: string) => isObject(v) && JSON.stringify(v['Fn::GetAtt']) === JSON.stringify([id, 'Arn']);
-const busArns = (bus: string) => [`\${${bus}.Arn}`, `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/\${${bus}}`];
+const isArnOf = (v: Json | undefined, id: string) =>
+  isObject(v) && JSON.stringify(v['Fn::GetAtt']) === JSON.stringify([id, 'Arn']);
+const busArns = (bus: string) => [
+  `\${${bus}.Arn}`,
+  `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/\${${bus}}`,
+];
 /** The logical id of a state machine's role. */
 const roleOf = (machine: Resource) => String((props(machine).RoleArn as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
 /** The logical id of a function's role. */
 const functionRoleOf = (fn: Resource) => String((props(fn).Role as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
 const statementsOfRole = (role: string) =>
-  policyStatements({ Resources: { [role]: template.Resources[role]! } }).filter(({ at }) => !at.includes('AssumeRolePolicyDocument')).map(({ statement }) => statement);
+  policyStatements({ Resources: { [role]: template.Resources[role]! } })
+    .filter(({ at }) => !at.includes('AssumeRolePolicyDocument'))
+    .map(({ statement }) => statement);
 
 describe('the packaged template', () => {
   it('resolves every Ref, Fn::GetAtt, Fn::Sub variable and DependsOn to a resource or parameter of the template', () => {
     const known = new Set([...Object.keys(template.Resources), ...Object.keys(template.Parameters ?? {})]);
-    const dependsOn = Object.entries(template.Resources).flatMap(([id, r]) => asList(r.DependsOn).map((d) => ({ id: String(d), at: `${id}.DependsOn` })));
+    const dependsOn = Object.entries(template.Resources).flatMap(([id, r]) =>
+      asList(r.DependsOn).map((d) => ({ id: String(d), at: `${id}.DependsOn` })),
+    );
     const references = [
       ...referencesIn(template.Resources as unknown as Json, 'Resources'),
       ...referencesIn((template.Outputs ?? {}) as Json, 'Outputs'),
@@ -90,17 +121,25 @@ describe('the packaged template', () => {
     expect(references.filter((r) => !known.has(r.id))).toEqual([]);
   });
 
-  it('points the approvers\' links (PUBLIC_URL) at the HTTP API of the same stack', () => {
-    const urls = Object.entries(each('AWS::Lambda::Function', (fn) => env(fn).PUBLIC_URL)).filter(([, url]) => url !== undefined);
+  it("points the approvers' links (PUBLIC_URL) at the HTTP API of the same stack", () => {
+    const urls = Object.entries(each('AWS::Lambda::Function', (fn) => env(fn).PUBLIC_URL)).filter(
+      ([, url]) => url !== undefined,
+    );
     const api = the('AWS::ApiGatewayV2::Api');
     expect(urls.length).toBeGreaterThan(0);
-    expect(Object.fromEntries(urls.map(([id, url]) => [id, render(url)]))).toEqual(Object.fromEntries(urls.map(([id]) => [id, `https://\${${api}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}`])));
+    expect(Object.fromEntries(urls.map(([id, url]) => [id, render(url)]))).toEqual(
+      Object.fromEntries(urls.map(([id]) => [id, `https://\${${api}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}`])),
+    );
   });
 });
 
 describe('state machines', () => {
   it('gives each state machine the logical id its definitions and local mode refer to', () => {
-    expect(Object.fromEntries(ofType('AWS::StepFunctions::StateMachine').map(([id, m]) => [id, String(props(m).StateMachineName)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        ofType('AWS::StepFunctions::StateMachine').map(([id, m]) => [id, String(props(m).StateMachineName)]),
+      ),
+    ).toEqual({
       IntakeStateMachine: 'hitl-gate-test-intake',
       ResumeStateMachine: 'hitl-gate-test-resume',
       ProcurementCallerStateMachine: 'hitl-gate-test-example-procurement-caller',
@@ -111,18 +150,33 @@ describe('state machines', () => {
     const logGroups = new Set(ofType('AWS::Logs::LogGroup').map(([id]) => id));
     const observed = each('AWS::StepFunctions::StateMachine', (m) => {
       const logging = props(m).LoggingConfiguration as JsonObject | undefined;
-      if (logging === undefined) return { type: props(m).StateMachineType, logging: 'none', tracing: (props(m).TracingConfiguration as JsonObject | undefined)?.Enabled };
-      const destinations = asList(logging.Destinations).map((d) => ((d as JsonObject).CloudWatchLogsLogGroup as JsonObject).LogGroupArn as { 'Fn::GetAtt'?: Json[] });
+      if (logging === undefined)
+        return {
+          type: props(m).StateMachineType,
+          logging: 'none',
+          tracing: (props(m).TracingConfiguration as JsonObject | undefined)?.Enabled,
+        };
+      const destinations = asList(logging.Destinations).map(
+        (d) => ((d as JsonObject).CloudWatchLogsLogGroup as JsonObject).LogGroupArn as { 'Fn::GetAtt'?: Json[] },
+      );
       return {
         type: props(m).StateMachineType,
         level: logging.Level,
         includeExecutionData: logging.IncludeExecutionData,
-        logsToStackLogGroup: destinations.length > 0 && destinations.every((d) => logGroups.has(String(d['Fn::GetAtt']?.[0])) && d['Fn::GetAtt']?.[1] === 'Arn'),
+        logsToStackLogGroup:
+          destinations.length > 0 &&
+          destinations.every((d) => logGroups.has(String(d['Fn::GetAtt']?.[0])) && d['Fn::GetAtt']?.[1] === 'Arn'),
         tracing: (props(m).TracingConfiguration as JsonObject | undefined)?.Enabled,
       };
     });
     // ALL with data would copy every proposal into the logs, at a cost above the executions' own.
-    const express = { type: 'EXPRESS', level: 'ERROR', includeExecutionData: false, logsToStackLogGroup: true, tracing: true };
+    const express = {
+      type: 'EXPRESS',
+      level: 'ERROR',
+      includeExecutionData: false,
+      logsToStackLogGroup: true,
+      tracing: true,
+    };
     expect(observed).toEqual({
       IntakeStateMachine: express,
       ResumeStateMachine: express,
@@ -143,67 +197,101 @@ describe('event bus', () => {
   });
 
   it('starts intake for every Action Proposed event not sent by the gate itself, with retries and a dead-letter queue', () => {
-    const rules = ofType('AWS::Events::Rule').filter(([, r]) => asList(props(r).Targets).some((t) => isRefTo((t as JsonObject).Arn, 'IntakeStateMachine')));
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) =>
+      asList(props(r).Targets).some((t) => isRefTo((t as JsonObject).Arn, 'IntakeStateMachine')),
+    );
     expect(rules).toHaveLength(1);
     const rule = props(rules[0]![1]);
-    expect(rule.EventPattern).toEqual({ 'detail-type': ['Action Proposed'], source: [{ 'anything-but': ['hitl.gate'] }] });
+    expect(rule.EventPattern).toEqual({
+      'detail-type': ['Action Proposed'],
+      source: [{ 'anything-but': ['hitl.gate'] }],
+    });
     expect(rule.State ?? 'ENABLED').toBe('ENABLED');
     const [target, ...others] = asList(rule.Targets) as JsonObject[];
     expect(others).toEqual([]);
     const dlq = 'IntakeDeadLetterQueue';
     expect(isArnOf((target!.DeadLetterConfig as JsonObject | undefined)?.Arn, dlq)).toBe(true);
-    expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: expect.any(Number), MaximumRetryAttempts: expect.any(Number) });
+    expect(target!.RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: expect.any(Number),
+      MaximumRetryAttempts: expect.any(Number),
+    });
     // The rule's own role may start intake and nothing else.
     const role = String((target!.RoleArn as { 'Fn::GetAtt': Json[] })['Fn::GetAtt'][0]);
-    expect(statementsOfRole(role).map((s) => ({ actions: actionsOf(s), resources: asList(s.Resource).map(render) }))).toEqual([
-      { actions: ['states:StartExecution'], resources: ['${IntakeStateMachine}'] },
-    ]);
+    expect(
+      statementsOfRole(role).map((s) => ({ actions: actionsOf(s), resources: asList(s.Resource).map(render) })),
+    ).toEqual([{ actions: ['states:StartExecution'], resources: ['${IntakeStateMachine}'] }]);
   });
 
-  it.each(['IntakeDeadLetterQueue', 'EscalationDeadLetterQueue'])('lets EventBridge, for the rules on the gate\'s bus only, send undeliverable events to %s', (dlq) => {
-    expect(template.Resources[dlq]?.Type).toBe('AWS::SQS::Queue');
-    const busName = String(props(template.Resources[the('AWS::Events::EventBus')]).Name);
-    const ruleOnBus = `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${busName}/SomeRule`;
-    const policies = ofType('AWS::SQS::QueuePolicy').filter(([, p]) => asList(props(p).Queues).some((q) => isRefTo(q, dlq)));
-    expect(policies).toHaveLength(1);
-    const grants = asList((props(policies[0]![1]).PolicyDocument as JsonObject).Statement).map((s) => s as JsonObject).filter(
-      (s) =>
-        s.Effect === 'Allow' &&
-        JSON.stringify(s.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) &&
-        actionsOf(s).includes('sqs:SendMessage') &&
-        asList(s.Resource).some((r) => isArnOf(r, dlq)),
-    );
-    expect(grants).toHaveLength(1);
-    // A condition naming another bus (or a typo) would make every dead letter fail silently.
-    const sourceArn = ((grants[0]!.Condition as JsonObject | undefined)?.ArnEquals as JsonObject | undefined)?.['aws:SourceArn'];
-    if (sourceArn !== undefined) {
-      const glob = new RegExp(`^${render(sourceArn).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-      expect(ruleOnBus).toMatch(glob);
-    }
-  });
+  it.each(['IntakeDeadLetterQueue', 'EscalationDeadLetterQueue'])(
+    "lets EventBridge, for the rules on the gate's bus only, send undeliverable events to %s",
+    (dlq) => {
+      expect(template.Resources[dlq]?.Type).toBe('AWS::SQS::Queue');
+      const busName = String(props(template.Resources[the('AWS::Events::EventBus')]).Name);
+      const ruleOnBus = `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${busName}/SomeRule`;
+      const policies = ofType('AWS::SQS::QueuePolicy').filter(([, p]) =>
+        asList(props(p).Queues).some((q) => isRefTo(q, dlq)),
+      );
+      expect(policies).toHaveLength(1);
+      const grants = asList((props(policies[0]![1]).PolicyDocument as JsonObject).Statement)
+        .map((s) => s as JsonObject)
+        .filter(
+          (s) =>
+            s.Effect === 'Allow' &&
+            JSON.stringify(s.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) &&
+            actionsOf(s).includes('sqs:SendMessage') &&
+            asList(s.Resource).some((r) => isArnOf(r, dlq)),
+        );
+      expect(grants).toHaveLength(1);
+      // A condition naming another bus (or a typo) would make every dead letter fail silently.
+      const sourceArn = ((grants[0]!.Condition as JsonObject | undefined)?.ArnEquals as JsonObject | undefined)?.[
+        'aws:SourceArn'
+      ];
+      if (sourceArn !== undefined) {
+        const glob = new RegExp(
+          `^${render(sourceArn)
+            .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')}$`,
+        );
+        expect(ruleOnBus).toMatch(glob);
+      }
+    },
+  );
 });
 
 describe('SLAs and escalation', () => {
   it('runs the sweeper on a schedule rule targeting the sweep function', () => {
     const schedules = ofType('AWS::Events::Rule').filter(([, r]) => props(r).ScheduleExpression !== undefined);
-    expect(schedules.map(([, r]) => ({ expression: props(r).ScheduleExpression, targets: asList(props(r).Targets).map((t) => (t as JsonObject).Arn) }))).toEqual([
-      { expression: 'rate(1 minute)', targets: [{ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] }] },
-    ]);
+    expect(
+      schedules.map(([, r]) => ({
+        expression: props(r).ScheduleExpression,
+        targets: asList(props(r).Targets).map((t) => (t as JsonObject).Arn),
+      })),
+    ).toEqual([{ expression: 'rate(1 minute)', targets: [{ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] }] }]);
   });
 
   it('sends "Review SLA Breached" from the gate to the escalate function, with retries and a dead-letter queue', () => {
-    const rules = ofType('AWS::Events::Rule').filter(([, r]) => asList(props(r).Targets).some((t) => isArnOf((t as JsonObject).Arn, 'EscalateLambdaFunction')));
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) =>
+      asList(props(r).Targets).some((t) => isArnOf((t as JsonObject).Arn, 'EscalateLambdaFunction')),
+    );
     expect(rules).toHaveLength(1);
     const rule = props(rules[0]![1]);
     expect(rule.EventBusName).toEqual({ Ref: the('AWS::Events::EventBus') });
     expect(rule.EventPattern).toEqual({ source: ['hitl.gate'], 'detail-type': ['Review SLA Breached'] });
     const [target] = asList(rule.Targets) as JsonObject[];
     expect(isArnOf((target!.DeadLetterConfig as JsonObject | undefined)?.Arn, 'EscalationDeadLetterQueue')).toBe(true);
-    expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: expect.any(Number), MaximumRetryAttempts: expect.any(Number) });
+    expect(target!.RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: expect.any(Number),
+      MaximumRetryAttempts: expect.any(Number),
+    });
   });
 
-  it('protects cancel and the agents\' status route with IAM, and leaves the approver routes to their signed links', () => {
-    const routes = Object.fromEntries(ofType('AWS::ApiGatewayV2::Route').map(([, r]) => [String(props(r).RouteKey), props(r).AuthorizationType ?? 'NONE']));
+  it("protects cancel and the agents' status route with IAM, and leaves the approver routes to their signed links", () => {
+    const routes = Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Route').map(([, r]) => [
+        String(props(r).RouteKey),
+        props(r).AuthorizationType ?? 'NONE',
+      ]),
+    );
     expect(routes).toEqual({
       'GET /reviews/{id}': 'NONE',
       'POST /reviews/{id}/decision': 'NONE',
@@ -215,10 +303,14 @@ describe('SLAs and escalation', () => {
 
 describe('reviews table', () => {
   it('keeps the reviews, the link-signing key and the archive when the stack is deleted or they are replaced', () => {
-    const kept = ['AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret', 'AWS::Events::Archive'].map((type) => the(type));
-    expect(Object.fromEntries(kept.map((id) => [id, [template.Resources[id]!.DeletionPolicy, template.Resources[id]!.UpdateReplacePolicy]]))).toEqual(
-      Object.fromEntries(kept.map((id) => [id, ['Retain', 'Retain']])),
+    const kept = ['AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret', 'AWS::Events::Archive'].map((type) =>
+      the(type),
     );
+    expect(
+      Object.fromEntries(
+        kept.map((id) => [id, [template.Resources[id]!.DeletionPolicy, template.Resources[id]!.UpdateReplacePolicy]]),
+      ),
+    ).toEqual(Object.fromEntries(kept.map((id) => [id, ['Retain', 'Retain']])));
   });
 
   it('keeps reviews in one on-demand table keyed by pk/sk, with the sparse due index, TTL, point-in-time recovery and encryption', () => {
@@ -238,44 +330,81 @@ describe('reviews table', () => {
       }),
     ]);
     expect(table.AttributeDefinitions).toEqual(
-      expect.arrayContaining(['pk', 'sk', 'dueShard', 'dueAt'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' }))),
+      expect.arrayContaining(
+        ['pk', 'sk', 'dueShard', 'dueAt'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      ),
     );
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
-    expect({ deletion: template.Resources[the('AWS::DynamoDB::Table')]!.DeletionPolicy, replace: template.Resources[the('AWS::DynamoDB::Table')]!.UpdateReplacePolicy }).toEqual({ deletion: 'Retain', replace: 'Retain' });
-    expect(table.PointInTimeRecoverySpecification).toEqual(expect.objectContaining({ PointInTimeRecoveryEnabled: true }));
+    expect({
+      deletion: template.Resources[the('AWS::DynamoDB::Table')]!.DeletionPolicy,
+      replace: template.Resources[the('AWS::DynamoDB::Table')]!.UpdateReplacePolicy,
+    }).toEqual({ deletion: 'Retain', replace: 'Retain' });
+    expect(table.PointInTimeRecoverySpecification).toEqual(
+      expect.objectContaining({ PointInTimeRecoveryEnabled: true }),
+    );
     expect(table.SSESpecification).toEqual(expect.objectContaining({ SSEEnabled: true }));
   });
 });
 
 describe('functions', () => {
   it('runs every function on nodejs24.x and arm64', () => {
-    expect(each('AWS::Lambda::Function', (fn) => ({ runtime: props(fn).Runtime, architectures: props(fn).Architectures }))).toEqual(
-      sameForAll('AWS::Lambda::Function', { runtime: 'nodejs24.x', architectures: ['arm64'] }),
-    );
+    expect(
+      each('AWS::Lambda::Function', (fn) => ({ runtime: props(fn).Runtime, architectures: props(fn).Architectures })),
+    ).toEqual(sameForAll('AWS::Lambda::Function', { runtime: 'nodejs24.x', architectures: ['arm64'] }));
   });
 
   it('gives each function only the settings it reads, the table and the bus of the same stack', () => {
     const table = { Ref: the('AWS::DynamoDB::Table') };
     const bus = { Ref: the('AWS::Events::EventBus') };
-    const settings = each('AWS::Lambda::Function', (fn) => Object.keys(env(fn)).filter((k) => !['STAGE', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED', 'NODE_OPTIONS'].includes(k)).sort());
+    const settings = each('AWS::Lambda::Function', (fn) =>
+      Object.keys(env(fn))
+        .filter(
+          (k) =>
+            ![
+              'STAGE',
+              'POWERTOOLS_SERVICE_NAME',
+              'POWERTOOLS_LOG_LEVEL',
+              'POWERTOOLS_METRICS_DISABLED',
+              'NODE_OPTIONS',
+            ].includes(k),
+        )
+        .sort(),
+    );
     const policy = ['DIRECTORY_FILE', 'POLICY_FILE'];
     const mail = ['MAIL_FROM', 'PUBLIC_URL'];
-    const sorted = (m: Record<string, string[]>) => Object.fromEntries(Object.entries(m).map(([id, names]) => [id, [...names].sort()]));
-    expect(settings).toEqual(sorted({
-      ClassifyLambdaFunction: policy,
-      OpenReviewLambdaFunction: ['REVIEWS_TABLE'],
-      NotifyApproversLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', ...mail, 'REVIEWS_TABLE'],
-      LoadOutcomeLambdaFunction: ['REVIEWS_TABLE'],
-      ReportToCallerLambdaFunction: [],
-      ExecuteActionLambdaFunction: [...mail, 'REVIEWS_TABLE'],
-      CompleteReviewLambdaFunction: ['RETENTION_DAYS', 'REVIEWS_TABLE'],
-      SweepLambdaFunction: [...policy, 'EVENT_BUS_NAME', 'LINK_KEY_PARAMETER', ...mail, 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
-      EscalateLambdaFunction: [...policy, 'EVENT_BUS_NAME', 'LINK_KEY_PARAMETER', ...mail, 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
-      CancelLambdaFunction: ['RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
-      ReviewStatusLambdaFunction: ['REVIEWS_TABLE'],
-      ReviewPageLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'REVIEWS_TABLE'],
-      DecideLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
-    }));
+    const sorted = (m: Record<string, string[]>) =>
+      Object.fromEntries(Object.entries(m).map(([id, names]) => [id, [...names].sort()]));
+    expect(settings).toEqual(
+      sorted({
+        ClassifyLambdaFunction: policy,
+        OpenReviewLambdaFunction: ['REVIEWS_TABLE'],
+        NotifyApproversLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', ...mail, 'REVIEWS_TABLE'],
+        LoadOutcomeLambdaFunction: ['REVIEWS_TABLE'],
+        ReportToCallerLambdaFunction: [],
+        ExecuteActionLambdaFunction: [...mail, 'REVIEWS_TABLE'],
+        CompleteReviewLambdaFunction: ['RETENTION_DAYS', 'REVIEWS_TABLE'],
+        SweepLambdaFunction: [
+          ...policy,
+          'EVENT_BUS_NAME',
+          'LINK_KEY_PARAMETER',
+          ...mail,
+          'RESUME_STATE_MACHINE_ARN',
+          'REVIEWS_TABLE',
+        ],
+        EscalateLambdaFunction: [
+          ...policy,
+          'EVENT_BUS_NAME',
+          'LINK_KEY_PARAMETER',
+          ...mail,
+          'RESUME_STATE_MACHINE_ARN',
+          'REVIEWS_TABLE',
+        ],
+        CancelLambdaFunction: ['RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
+        ReviewStatusLambdaFunction: ['REVIEWS_TABLE'],
+        ReviewPageLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'REVIEWS_TABLE'],
+        DecideLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
+      }),
+    );
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
       if (env(fn).REVIEWS_TABLE !== undefined) expect(env(fn).REVIEWS_TABLE).toEqual(table);
       if (env(fn).EVENT_BUS_NAME !== undefined) expect(env(fn).EVENT_BUS_NAME).toEqual(bus);
@@ -288,7 +417,9 @@ describe('functions', () => {
     for (const [id, arn] of Object.entries(arns)) {
       if (arn === undefined) continue;
       expect({ id, refs: referencesIn(arn).map((r) => r.id) }).toEqual({ id, refs: [] });
-      expect(render(arn)).toBe(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${String(machineName)}`);
+      expect(render(arn)).toBe(
+        `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${String(machineName)}`,
+      );
     }
   });
 
@@ -300,7 +431,7 @@ describe('functions', () => {
     expect(zips).toHaveLength(functions.length);
   });
 
-  it('points every Handler at a .cjs bundle inside the function\'s zip', () => {
+  it("points every Handler at a .cjs bundle inside the function's zip", () => {
     expect(Object.fromEntries([...bundles].map(([id, b]) => [id, b.entries.includes(b.handlerFile)]))).toEqual(
       sameForAll('AWS::Lambda::Function', true),
     );
@@ -318,7 +449,11 @@ describe('functions', () => {
     );
     expect(found).toEqual(sameForAll('AWS::Lambda::Function', { sdkInZip: [], sdkCodeInBundle: [] }));
     // The check above means something only if the functions do use the SDK: at run time, by require.
-    const required = new Set([...bundles.values()].flatMap((b) => [...(b.code ?? '').matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1])));
+    const required = new Set(
+      [...bundles.values()].flatMap((b) =>
+        [...(b.code ?? '').matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1]),
+      ),
+    );
     expect([...required]).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb']));
   });
 
@@ -326,19 +461,37 @@ describe('functions', () => {
     const readers = ofType('AWS::Lambda::Function').filter(([, fn]) => env(fn).POLICY_FILE !== undefined);
     expect(readers.length).toBeGreaterThan(0);
     const files = Object.fromEntries(readers.map(([id, fn]) => [id, [env(fn).POLICY_FILE, env(fn).DIRECTORY_FILE]]));
-    expect(files).toEqual(Object.fromEntries(readers.map(([id]) => [id, ['.hitl-build/test/policy/policy/default.yml.json', '.hitl-build/test/policy/policy/directory.yml.json']])));
+    expect(files).toEqual(
+      Object.fromEntries(
+        readers.map(([id]) => [
+          id,
+          ['.hitl-build/test/policy/policy/default.yml.json', '.hitl-build/test/policy/policy/directory.yml.json'],
+        ]),
+      ),
+    );
     for (const [id] of readers) {
       const bundle = bundles.get(id)!;
-      for (const [compiled, source] of [[files[id]![0], 'policy/default.yml'], [files[id]![1], 'policy/directory.yml']] as const) {
-        expect({ id, compiled, inZip: bundle.entries.includes(String(compiled)) }).toEqual({ id, compiled, inZip: true });
-        const json = JSON.parse((await run('unzip', ['-p', join(dir, bundle.zip), String(compiled)])).stdout) as unknown;
+      for (const [compiled, source] of [
+        [files[id]![0], 'policy/default.yml'],
+        [files[id]![1], 'policy/directory.yml'],
+      ] as const) {
+        expect({ id, compiled, inZip: bundle.entries.includes(String(compiled)) }).toEqual({
+          id,
+          compiled,
+          inZip: true,
+        });
+        const json = JSON.parse(
+          (await run('unzip', ['-p', join(dir, bundle.zip), String(compiled)])).stdout,
+        ) as unknown;
         expect(json).toEqual(parseYaml(await readFile(join(ROOT, source), 'utf8')));
       }
     }
   });
 
   it('bundles no YAML parser: the functions read the policy as JSON', () => {
-    const withYaml = [...bundles.entries()].filter(([, b]) => /YAMLParseError|LineCounter/.test(b.code ?? '')).map(([id]) => id);
+    const withYaml = [...bundles.entries()]
+      .filter(([, b]) => /YAMLParseError|LineCounter/.test(b.code ?? ''))
+      .map(([id]) => id);
     expect(withYaml).toEqual([]);
   });
 
@@ -352,12 +505,24 @@ describe('functions', () => {
 describe('agents', () => {
   it('offers agents a managed policy that proposes actions but never speaks as hitl-gate, and reads or cancels reviews', () => {
     const policy = template.Resources[the('AWS::IAM::ManagedPolicy')]!;
-    const statements = asList(((props(policy).PolicyDocument as JsonObject).Statement)) as JsonObject[];
-    expect(statements.map((s) => ({ action: s.Action, resource: asList(s.Resource).map(render), condition: s.Condition }))).toEqual([
-      { action: 'events:PutEvents', resource: ['${Bus.Arn}'], condition: { StringEquals: { 'events:detail-type': 'Action Proposed' }, StringNotLike: { 'events:source': 'hitl.*' } } },
+    const statements = asList((props(policy).PolicyDocument as JsonObject).Statement) as JsonObject[];
+    expect(
+      statements.map((s) => ({ action: s.Action, resource: asList(s.Resource).map(render), condition: s.Condition })),
+    ).toEqual([
+      {
+        action: 'events:PutEvents',
+        resource: ['${Bus.Arn}'],
+        condition: {
+          StringEquals: { 'events:detail-type': 'Action Proposed' },
+          StringNotLike: { 'events:source': 'hitl.*' },
+        },
+      },
       {
         action: 'execute-api:Invoke',
-        resource: ['arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/GET/reviews/*/status', 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/reviews/*/cancel'],
+        resource: [
+          'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/GET/reviews/*/status',
+          'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/reviews/*/cancel',
+        ],
         condition: undefined,
       },
     ]);
@@ -373,30 +538,51 @@ describe('agents', () => {
       Resource: { 'Fn::GetAtt': [the('AWS::Events::EventBus'), 'Arn'] },
       Condition: {
         StringLike: { 'events:source': 'hitl.*' },
-        ArnNotEquals: { 'aws:PrincipalArn': ['SweepIamRoleLambdaExecution', 'EscalateIamRoleLambdaExecution', 'IntakeStateMachineRole', 'ResumeStateMachineRole'].map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })) },
+        ArnNotEquals: {
+          'aws:PrincipalArn': [
+            'SweepIamRoleLambdaExecution',
+            'EscalateIamRoleLambdaExecution',
+            'IntakeStateMachineRole',
+            'ResumeStateMachineRole',
+          ].map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
+        },
       },
     });
     // The publishers named are exactly the gate's roles allowed events:PutEvents on the bus (the example
     // caller is an agent: it proposes, and the policy above keeps it from speaking as the gate).
     const publishers = Object.entries(template.Resources)
-      .filter(([id, r]) => r.Type === 'AWS::IAM::Role' && id !== 'ProcurementCallerStateMachineRole' && JSON.stringify(r.Properties).includes('"events:PutEvents"'))
+      .filter(
+        ([id, r]) =>
+          r.Type === 'AWS::IAM::Role' &&
+          id !== 'ProcurementCallerStateMachineRole' &&
+          JSON.stringify(r.Properties).includes('"events:PutEvents"'),
+      )
       .map(([id]) => id)
       .sort();
-    expect(publishers).toEqual(['EscalateIamRoleLambdaExecution', 'IntakeStateMachineRole', 'ResumeStateMachineRole', 'SweepIamRoleLambdaExecution']);
+    expect(publishers).toEqual([
+      'EscalateIamRoleLambdaExecution',
+      'IntakeStateMachineRole',
+      'ResumeStateMachineRole',
+      'SweepIamRoleLambdaExecution',
+    ]);
   });
 
   it('outputs what an operator and an agent need: the API URL, the bus, the table, the agent policy and the alarm topic', () => {
-    const values = Object.fromEntries(Object.entries(template.Outputs ?? {}).map(([name, o]) => [name, render(o.Value)]));
+    const values = Object.fromEntries(
+      Object.entries(template.Outputs ?? {}).map(([name, o]) => [name, render(o.Value)]),
+    );
     const bus = the('AWS::Events::EventBus');
-    expect(values).toEqual(expect.objectContaining({
-      // The same URL as the approvers' links (publicUrl's default).
-      ApiUrl: `https://\${${the('AWS::ApiGatewayV2::Api')}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}`,
-      BusName: `\${${bus}}`,
-      BusArn: `\${${bus}.Arn}`,
-      ReviewsTableName: `\${${the('AWS::DynamoDB::Table')}}`,
-      AgentPolicyArn: `\${${the('AWS::IAM::ManagedPolicy')}}`,
-      AlarmTopicArn: `\${${the('AWS::SNS::Topic')}}`,
-    }));
+    expect(values).toEqual(
+      expect.objectContaining({
+        // The same URL as the approvers' links (publicUrl's default).
+        ApiUrl: `https://\${${the('AWS::ApiGatewayV2::Api')}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}`,
+        BusName: `\${${bus}}`,
+        BusArn: `\${${bus}.Arn}`,
+        ReviewsTableName: `\${${the('AWS::DynamoDB::Table')}}`,
+        AgentPolicyArn: `\${${the('AWS::IAM::ManagedPolicy')}}`,
+        AlarmTopicArn: `\${${the('AWS::SNS::Topic')}}`,
+      }),
+    );
   });
 });
 
@@ -405,7 +591,10 @@ describe('least privilege', () => {
 
   it('gives every function a role of its own with only the actions it needs (besides its logs and its traces)', () => {
     const granted = each('AWS::Lambda::Function', (fn) => {
-      return statementsOfRole(functionRoleOf(fn)).flatMap(actionsOf).filter((a) => !a.startsWith('logs:')).sort();
+      return statementsOfRole(functionRoleOf(fn))
+        .flatMap(actionsOf)
+        .filter((a) => !a.startsWith('logs:'))
+        .sort();
     });
     const linkKey = ['secretsmanager:GetSecretValue', 'ssm:GetParameters'];
     const read = ['dynamodb:GetItem'];
@@ -418,28 +607,45 @@ describe('least privilege', () => {
       ReportToCallerLambdaFunction: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
       ExecuteActionLambdaFunction: [...update, 'ses:SendEmail'],
       CompleteReviewLambdaFunction: update,
-      SweepLambdaFunction: [...update, 'dynamodb:Query', 'events:PutEvents', 'ses:SendEmail', 'states:StartExecution', ...linkKey],
+      SweepLambdaFunction: [
+        ...update,
+        'dynamodb:Query',
+        'events:PutEvents',
+        'ses:SendEmail',
+        'states:StartExecution',
+        ...linkKey,
+      ],
       EscalateLambdaFunction: [...update, 'events:PutEvents', 'ses:SendEmail', 'states:StartExecution', ...linkKey],
       CancelLambdaFunction: [...update, 'states:StartExecution'],
       ReviewStatusLambdaFunction: read,
       ReviewPageLambdaFunction: [...read, ...linkKey],
       DecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
     };
-    expect(granted).toEqual(Object.fromEntries(Object.entries(need).map(([id, actions]) => [id, [...actions, ...FUNCTION_TRACING_ACTIONS].sort()])));
+    expect(granted).toEqual(
+      Object.fromEntries(
+        Object.entries(need).map(([id, actions]) => [id, [...actions, ...FUNCTION_TRACING_ACTIONS].sort()]),
+      ),
+    );
   });
 
   it('traces every function with X-Ray (active), its role putting traces on "*" (X-Ray actions take no resource)', () => {
-    expect(each('AWS::Lambda::Function', (fn) => props(fn).TracingConfig)).toEqual(sameForAll('AWS::Lambda::Function', { Mode: 'Active' }));
+    expect(each('AWS::Lambda::Function', (fn) => props(fn).TracingConfig)).toEqual(
+      sameForAll('AWS::Lambda::Function', { Mode: 'Active' }),
+    );
     const tracing = each('AWS::Lambda::Function', (fn) =>
       statementsOfRole(functionRoleOf(fn))
         .filter((s) => actionsOf(s).some((a) => a.startsWith('xray:')))
         .map((s) => ({ actions: actionsOf(s).sort(), resources: asList(s.Resource).map(render) })),
     );
-    expect(tracing).toEqual(sameForAll('AWS::Lambda::Function', [{ actions: FUNCTION_TRACING_ACTIONS, resources: ['*'] }]));
+    expect(tracing).toEqual(
+      sameForAll('AWS::Lambda::Function', [{ actions: FUNCTION_TRACING_ACTIONS, resources: ['*'] }]),
+    );
   });
 
   it('grants no wildcard action ("*", "dynamodb:*", "dynamodb:Get*") and no NotAction', () => {
-    const wide = allows().filter(({ statement }) => statement.NotAction !== undefined || actionsOf(statement).some((a) => a.includes('*')));
+    const wide = allows().filter(
+      ({ statement }) => statement.NotAction !== undefined || actionsOf(statement).some((a) => a.includes('*')),
+    );
     expect(allows().length).toBeGreaterThan(0);
     expect(wide).toEqual([]);
   });
@@ -449,22 +655,39 @@ describe('least privilege', () => {
     const allowed = new RegExp(`^\\$\\{${table}\\.Arn\\}(/index/[^/]+)?$`);
     const statements = allows().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
     expect(statements.length).toBeGreaterThan(0);
-    expect(statements.flatMap(({ at, statement }) => asList(statement.Resource).map(render).filter((r) => !allowed.test(r)).map((r) => `${at}: ${r}`))).toEqual([]);
+    expect(
+      statements.flatMap(({ at, statement }) =>
+        asList(statement.Resource)
+          .map(render)
+          .filter((r) => !allowed.test(r))
+          .map((r) => `${at}: ${r}`),
+      ),
+    ).toEqual([]);
   });
 
-  it('scopes events:PutEvents to the gate\'s bus', () => {
+  it("scopes events:PutEvents to the gate's bus", () => {
     const arns = busArns(the('AWS::Events::EventBus'));
     const statements = allows().filter(({ statement }) => actionsOf(statement).includes('events:PutEvents'));
     expect(statements.length).toBeGreaterThan(0);
-    expect(statements.flatMap(({ at, statement }) => asList(statement.Resource).map(render).filter((r) => !arns.includes(r)).map((r) => `${at}: ${r}`))).toEqual([]);
+    expect(
+      statements.flatMap(({ at, statement }) =>
+        asList(statement.Resource)
+          .map(render)
+          .filter((r) => !arns.includes(r))
+          .map((r) => `${at}: ${r}`),
+      ),
+    ).toEqual([]);
   });
 
   it('lets each state machine invoke only the functions its definition names, publish only to the bus and start only resume', () => {
     const functions = new Set(ofType('AWS::Lambda::Function').map(([id]) => id));
     const bus = busArns(the('AWS::Events::EventBus'));
     const observed = each('AWS::StepFunctions::StateMachine', (machine) => {
-      const definitionVars = (props(machine).DefinitionString as { 'Fn::Sub'?: [string, JsonObject] })['Fn::Sub']?.[1] ?? {};
-      const named = referencesIn(definitionVars).map((r) => r.id).filter((id) => functions.has(id));
+      const definitionVars =
+        (props(machine).DefinitionString as { 'Fn::Sub'?: [string, JsonObject] })['Fn::Sub']?.[1] ?? {};
+      const named = referencesIn(definitionVars)
+        .map((r) => r.id)
+        .filter((id) => functions.has(id));
       const invocable = new Set<string>();
       const problems: string[] = [];
       for (const s of statementsOfRole(roleOf(machine))) {
@@ -476,8 +699,10 @@ describe('least privilege', () => {
               if (m && functions.has(m[1]!)) invocable.add(m[1]!);
               else problems.push(`${action} on ${r}`);
             }
-          } else if (action === 'events:PutEvents') problems.push(...resources.filter((r) => !bus.includes(r)).map((r) => `${action} on ${r}`));
-          else if (action === 'states:StartExecution') problems.push(...resources.filter((r) => r !== '${ResumeStateMachine}').map((r) => `${action} on ${r}`));
+          } else if (action === 'events:PutEvents')
+            problems.push(...resources.filter((r) => !bus.includes(r)).map((r) => `${action} on ${r}`));
+          else if (action === 'states:StartExecution')
+            problems.push(...resources.filter((r) => r !== '${ResumeStateMachine}').map((r) => `${action} on ${r}`));
           else if (!MACHINE_ROLE_COMPANIONS.has(action)) problems.push(`unexpected ${action}`);
         }
       }

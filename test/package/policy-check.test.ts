@@ -13,10 +13,22 @@ const PROBLEM = `${TYPO}: rules[1] (rule "customer-email").tier: unknown tier "m
 it('stops sls package with the policy error, and packages nothing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hitl-package-typo-'));
   try {
-    const failed = await run(process.execPath, [join(ROOT, 'node_modules/.bin/sls'), 'package', '--stage', 'dev', `--param=policyFile=${TYPO}`, '--package', dir], {
-      cwd: ROOT,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
-    }).then(
+    const failed = await run(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/.bin/sls'),
+        'package',
+        '--stage',
+        'dev',
+        `--param=policyFile=${TYPO}`,
+        '--package',
+        dir,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
+      },
+    ).then(
       () => undefined,
       (e: Error & { stdout: string; stderr: string; code: number }) => e,
     );

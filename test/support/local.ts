@@ -20,7 +20,13 @@ export interface Harness {
 /** Local mode in this process on a free port, with a fresh data folder and quiet functions (`environment` overrides more). */
 export async function startHarness(environment: Record<string, string> = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hitl-test-'));
-  const app = await startLocal({ root: ROOT, port: 0, dataDir, schedules: false, environment: { ...QUIET_FUNCTIONS, ...environment } });
+  const app = await startLocal({
+    root: ROOT,
+    port: 0,
+    dataDir,
+    schedules: false,
+    environment: { ...QUIET_FUNCTIONS, ...environment },
+  });
   return {
     app,
     dataDir,
@@ -34,7 +40,11 @@ export async function startHarness(environment: Record<string, string> = {}): Pr
 
 /** Real AWS SDK clients pointed at local mode: only the endpoint differs from AWS. */
 export function clients(url: string) {
-  const common = { endpoint: url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const common = {
+    endpoint: url,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
   return {
     eventBridge: new EventBridgeClient(common),
     sfn: new SFNClient(common),
@@ -43,16 +53,47 @@ export function clients(url: string) {
 }
 
 /** A request signed with SigV4 for execute-api, as an agent's HTTP client makes it for the IAM routes. */
-export async function signedFetch(base: string, method: 'GET' | 'POST', path: string, body?: object, secretAccessKey = 'local'): Promise<Response> {
+export async function signedFetch(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: object,
+  secretAccessKey = 'local',
+): Promise<Response> {
   const url = new URL(`${base}${path}`);
-  const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey }, region: 'eu-west-1', service: 'execute-api', sha256: Sha256 });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: 'local', secretAccessKey },
+    region: 'eu-west-1',
+    service: 'execute-api',
+    sha256: Sha256,
+  });
   const text = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { host: url.host, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
-  const request = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, ...(text !== undefined ? { body: text } : {}) });
-  return fetch(url, { method, headers: request.headers as Record<string, string>, ...(text !== undefined ? { body: text } : {}) });
+  const headers: Record<string, string> = {
+    host: url.host,
+    ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
+  };
+  const request = await signer.sign({
+    method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: url.pathname,
+    query: {},
+    headers,
+    ...(text !== undefined ? { body: text } : {}),
+  });
+  return fetch(url, {
+    method,
+    headers: request.headers as Record<string, string>,
+    ...(text !== undefined ? { body: text } : {}),
+  });
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -2,7 +2,9 @@ import type { ActionProposed } from '../../events/index.ts';
 
 let n = 0;
 /** A valid "Action Proposed" detail; override what the test is about. */
-export function proposal(overrides: Omit<Partial<ActionProposed>, 'action'> & { action?: Partial<ActionProposed['action']> } = {}): ActionProposed {
+export function proposal(
+  overrides: Omit<Partial<ActionProposed>, 'action'> & { action?: Partial<ActionProposed['action']> } = {},
+): ActionProposed {
   n++;
   const { action, ...rest } = overrides;
   return {
@@ -10,10 +12,18 @@ export function proposal(overrides: Omit<Partial<ActionProposed>, 'action'> & { 
     agentId: 'procurement-agent',
     requestedBy: 'sam.rivera',
     ...rest,
-    action: { type: 'purchase_order', summary: `Laptops for the new team (${n})`, amount: { value: 5000, currency: 'USD' }, ...action },
+    action: {
+      type: 'purchase_order',
+      summary: `Laptops for the new team (${n})`,
+      amount: { value: 5000, currency: 'USD' },
+      ...action,
+    },
   } as ActionProposed;
 }
 
 export function purchaseOrder(value: number, extra: Partial<ActionProposed> = {}): ActionProposed {
-  return proposal({ ...extra, action: { type: 'purchase_order', summary: `Purchase order for $${value}`, amount: { value, currency: 'USD' } } });
+  return proposal({
+    ...extra,
+    action: { type: 'purchase_order', summary: `Purchase order for $${value}`, amount: { value, currency: 'USD' } },
+  });
 }

@@ -58,7 +58,9 @@ export function reviewsOf(h: Harness) {
   }
 
   async function get(id: string): Promise<Review | undefined> {
-    const { Item } = await aws.dynamo.send(new GetCommand({ TableName: table, Key: { pk: `REVIEW#${id}`, sk: 'META' }, ConsistentRead: true }));
+    const { Item } = await aws.dynamo.send(
+      new GetCommand({ TableName: table, Key: { pk: `REVIEW#${id}`, sk: 'META' }, ConsistentRead: true }),
+    );
     if (!Item) return undefined;
     // The document client reads a string set as a Set; the product's own adapter hands reviews a plain list.
     const { usedLinks, ...review } = Item;
@@ -76,7 +78,9 @@ export function reviewsOf(h: Harness) {
       if (!url || !approver) continue;
       links.push({ approverId: approver.id, email: approver.email, url, token: new URL(url).searchParams.get('t')! });
     }
-    return links.sort((a, b) => approvers.findIndex((p) => p.id === a.approverId) - approvers.findIndex((p) => p.id === b.approverId));
+    return links.sort(
+      (a, b) => approvers.findIndex((p) => p.id === a.approverId) - approvers.findIndex((p) => p.id === b.approverId),
+    );
   }
 
   async function signingKey(): Promise<Uint8Array> {
@@ -97,7 +101,16 @@ export function reviewsOf(h: Harness) {
     /** Puts "Action Proposed" on the bus with the real EventBridge client and waits for intake to finish. */
     async open(proposal: ActionProposed): Promise<OpenedReview> {
       const out = await aws.eventBridge.send(
-        new PutEventsCommand({ Entries: [{ EventBusName: 'hitl-dev', Source: 'agent.test', DetailType: 'Action Proposed', Detail: JSON.stringify(proposal) }] }),
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: 'hitl-dev',
+              Source: 'agent.test',
+              DetailType: 'Action Proposed',
+              Detail: JSON.stringify(proposal),
+            },
+          ],
+        }),
       );
       if (out.FailedEntryCount) throw new Error(`PutEvents refused the proposal: ${JSON.stringify(out.Entries)}`);
       await h.app.idle();
@@ -108,10 +121,20 @@ export function reviewsOf(h: Harness) {
     },
 
     /** A genuine link as notify-approvers would sign it (fresh nonce, valid a day), unless the claims say otherwise. */
-    async sign(claims: { reviewId: string; approverId: string; step?: number; nonce?: string; expiresAt?: Date }, now = new Date(), signWith?: Uint8Array): Promise<string> {
+    async sign(
+      claims: { reviewId: string; approverId: string; step?: number; nonce?: string; expiresAt?: Date },
+      now = new Date(),
+      signWith?: Uint8Array,
+    ): Promise<string> {
       return signDecisionToken(
         signWith ?? (await signingKey()),
-        { reviewId: claims.reviewId, approverId: claims.approverId, step: claims.step ?? 0, nonce: claims.nonce ?? newNonce(), expiresAt: claims.expiresAt ?? new Date(now.getTime() + DAY) },
+        {
+          reviewId: claims.reviewId,
+          approverId: claims.approverId,
+          step: claims.step ?? 0,
+          nonce: claims.nonce ?? newNonce(),
+          expiresAt: claims.expiresAt ?? new Date(now.getTime() + DAY),
+        },
         now,
       );
     },
@@ -134,7 +157,9 @@ export function reviewsOf(h: Harness) {
 
     /** The resume executions started for one review. */
     resumesOf(id: string) {
-      return h.app.stepFunctions.executions.filter((e) => e.stateMachineArn === resumeArn && (JSON.parse(e.input) as { reviewId?: string }).reviewId === id);
+      return h.app.stepFunctions.executions.filter(
+        (e) => e.stateMachineArn === resumeArn && (JSON.parse(e.input) as { reviewId?: string }).reviewId === id,
+      );
     },
 
     /** Outcome events (source hitl.gate) about one review, with their details parsed. */

@@ -22,7 +22,11 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** A calendar as the policy file writes it: `{ mon: '09:00-18:00', tue: ['09:00-12:30', '13:30-18:00'] }`. */
-function calendar(timeZone: string, hours: Partial<Record<Weekday, string | string[]>>, holidays: string[] = []): Calendar {
+function calendar(
+  timeZone: string,
+  hours: Partial<Record<Weekday, string | string[]>>,
+  holidays: string[] = [],
+): Calendar {
   const workingHours = Object.fromEntries(
     Object.entries(hours).map(([day, text]) => [
       day,
@@ -41,7 +45,12 @@ const at = (iso: string) => new Date(iso);
 const iso = (d: Date) => d.toISOString();
 
 // Berlin is UTC+1 in winter (CET) and UTC+2 in summer (CEST); New York UTC-5 (EST) and UTC-4 (EDT).
-const financeEu = calendar('Europe/Berlin', weekdays('09:00-18:00'), ['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01']);
+const financeEu = calendar('Europe/Berlin', weekdays('09:00-18:00'), [
+  '2026-12-24',
+  '2026-12-25',
+  '2026-12-26',
+  '2027-01-01',
+]);
 
 describe('business-hours deadlines', () => {
   it('makes 4h from Friday 17:00 due on Monday 12:00 on a Mon-Fri 09:00-18:00 calendar, not Friday 21:00', () => {
@@ -54,9 +63,13 @@ describe('business-hours deadlines', () => {
 
   it('keeps a wall-clock SLA at exactly start + ms when the step names no calendar', () => {
     fc.assert(
-      fc.property(fc.date({ min: at('2000-01-01T00:00:00Z'), max: at('2100-01-01T00:00:00Z'), noInvalidDate: true }), fc.integer({ min: 1, max: 365 * DAY }), (start, ms) => {
-        expect(deadlineFor(start, { ms }, { 'finance-eu': financeEu }).getTime()).toBe(start.getTime() + ms);
-      }),
+      fc.property(
+        fc.date({ min: at('2000-01-01T00:00:00Z'), max: at('2100-01-01T00:00:00Z'), noInvalidDate: true }),
+        fc.integer({ min: 1, max: 365 * DAY }),
+        (start, ms) => {
+          expect(deadlineFor(start, { ms }, { 'finance-eu': financeEu }).getTime()).toBe(start.getTime() + ms);
+        },
+      ),
     );
   });
 
@@ -95,8 +108,12 @@ describe('business-hours deadlines', () => {
     expect(iso(addWorkingTime(sunday0, 5 * HOUR, night))).toBe('2026-03-29T04:00:00.000Z'); // 06:00 CEST
     expect(iso(addWorkingTime(at('2026-03-29T00:00:00Z'), 3 * HOUR, night))).toBe('2026-03-29T03:00:00.000Z'); // 01:00 CET + 3h = 05:00 CEST
     // The hour that does not exist is no working time; an interval starting inside it opens when the clock jumps.
-    expect(workingTimeBetween(sunday0, at('2026-03-30T00:00:00Z'), calendar('Europe/Berlin', { sun: '02:00-03:00' }))).toBe(0);
-    expect(workingTimeBetween(sunday0, at('2026-03-30T00:00:00Z'), calendar('Europe/Berlin', { sun: '02:30-04:00' }))).toBe(HOUR);
+    expect(
+      workingTimeBetween(sunday0, at('2026-03-30T00:00:00Z'), calendar('Europe/Berlin', { sun: '02:00-03:00' })),
+    ).toBe(0);
+    expect(
+      workingTimeBetween(sunday0, at('2026-03-30T00:00:00Z'), calendar('Europe/Berlin', { sun: '02:30-04:00' })),
+    ).toBe(HOUR);
     // 6h from Sunday 00:00 do not fit that night: the rest is due the next Sunday at 01:00 (CEST).
     expect(iso(addWorkingTime(sunday0, 6 * HOUR, night))).toBe('2026-04-04T23:00:00.000Z');
   });
@@ -108,7 +125,9 @@ describe('business-hours deadlines', () => {
     expect(workingTimeBetween(sunday0, at('2026-10-26T00:00:00Z'), night)).toBe(7 * HOUR);
     expect(iso(addWorkingTime(sunday0, 7 * HOUR, night))).toBe('2026-10-25T05:00:00.000Z'); // 06:00 CET
     // 02:00-03:00 happens twice that night, and both count.
-    expect(workingTimeBetween(sunday0, at('2026-10-26T00:00:00Z'), calendar('Europe/Berlin', { sun: '02:00-03:00' }))).toBe(2 * HOUR);
+    expect(
+      workingTimeBetween(sunday0, at('2026-10-26T00:00:00Z'), calendar('Europe/Berlin', { sun: '02:00-03:00' })),
+    ).toBe(2 * HOUR);
     const twice = calendar('Europe/Berlin', { sun: '02:30-03:00' });
     expect(workingTimeBetween(sunday0, at('2026-10-26T00:00:00Z'), twice)).toBe(HOUR);
     expect(iso(addWorkingTime(sunday0, 45 * MINUTE, twice))).toBe('2026-10-25T01:45:00.000Z'); // 02:45 CET, the second time round
@@ -141,9 +160,14 @@ describe('business-hours deadlines', () => {
 
   it('refuses a deadline more than 2 years away instead of searching on', () => {
     const hourOnMondays = calendar('Europe/Berlin', { mon: '09:00-10:00' });
-    expect(() => addWorkingTime(at('2026-11-27T16:00:00Z'), 200 * HOUR, hourOnMondays)).toThrow(/more than 2 years later/);
+    expect(() => addWorkingTime(at('2026-11-27T16:00:00Z'), 200 * HOUR, hourOnMondays)).toThrow(
+      /more than 2 years later/,
+    );
     expect(() => addWorkingTime(at('2026-11-27T16:00:00Z'), HOUR, calendar('Europe/Berlin', {}))).toThrow(RangeError);
-    expect(addWorkingTime(at('2026-11-27T16:00:00Z'), 100 * HOUR, hourOnMondays).getTime() - Date.parse('2026-11-27T16:00:00Z')).toBeLessThan(MAX_HORIZON_MS);
+    expect(
+      addWorkingTime(at('2026-11-27T16:00:00Z'), 100 * HOUR, hourOnMondays).getTime() -
+        Date.parse('2026-11-27T16:00:00Z'),
+    ).toBeLessThan(MAX_HORIZON_MS);
   });
 
   it('refuses a negative or fractional working time and an invalid start', () => {
@@ -168,8 +192,19 @@ describe('deadlines of the shipped policy', () => {
 
   it('defines finance-eu: Berlin, Mon-Fri 09:00-18:00, closed over Christmas and New Year', () => {
     const financeEu = policy.calendar('finance-eu');
-    expect(financeEu).toMatchObject({ timeZone: 'Europe/Berlin', holidays: new Set(['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01']) });
-    expect(financeEu?.week.map((d) => d.map((i) => [i.start / 60, i.end / 60]))).toEqual([[[9, 18]], [[9, 18]], [[9, 18]], [[9, 18]], [[9, 18]], [], []]);
+    expect(financeEu).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      holidays: new Set(['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01']),
+    });
+    expect(financeEu?.week.map((d) => d.map((i) => [i.start / 60, i.end / 60]))).toEqual([
+      [[9, 18]],
+      [[9, 18]],
+      [[9, 18]],
+      [[9, 18]],
+      [[9, 18]],
+      [],
+      [],
+    ]);
     expect(policy.calendar('nowhere')).toBeUndefined();
   });
 
@@ -198,16 +233,26 @@ describe('deadlines of the shipped policy', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Properties, checked against an independent oracle: luxon's local wall time of each instant.
 
-const ZONES = ['Europe/Berlin', 'America/New_York', 'UTC', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/Santiago', 'America/Havana'];
+const ZONES = [
+  'Europe/Berlin',
+  'America/New_York',
+  'UTC',
+  'Australia/Lord_Howe',
+  'Asia/Kathmandu',
+  'America/Santiago',
+  'America/Havana',
+];
 const FIRST_DAY = Date.UTC(2025, 0, 1) / DAY;
 
 /** Up to three non-overlapping intervals in a day, on whole minutes. */
-const dayHours: fc.Arbitrary<WorkingInterval[]> = fc.uniqueArray(fc.integer({ min: 0, max: 1440 }), { maxLength: 6 }).map((edges) => {
-  const sorted = [...edges].sort((a, b) => a - b);
-  const out: WorkingInterval[] = [];
-  for (let i = 0; i + 1 < sorted.length; i += 2) out.push({ start: sorted[i]!, end: sorted[i + 1]! });
-  return out;
-});
+const dayHours: fc.Arbitrary<WorkingInterval[]> = fc
+  .uniqueArray(fc.integer({ min: 0, max: 1440 }), { maxLength: 6 })
+  .map((edges) => {
+    const sorted = [...edges].sort((a, b) => a - b);
+    const out: WorkingInterval[] = [];
+    for (let i = 0; i + 1 < sorted.length; i += 2) out.push({ start: sorted[i]!, end: sorted[i + 1]! });
+    return out;
+  });
 
 const anyCalendar: fc.Arbitrary<Calendar> = fc
   .record({
@@ -229,7 +274,8 @@ const OFFSET_CHANGES = new Map(
   ZONES.map((zone) => {
     const days: number[] = [];
     for (let day = FIRST_DAY; day < FIRST_DAY + 4 * 366; day++) {
-      if (DateTime.fromMillis(day * DAY, { zone }).offset !== DateTime.fromMillis((day + 1) * DAY, { zone }).offset) days.push(day * DAY);
+      if (DateTime.fromMillis(day * DAY, { zone }).offset !== DateTime.fromMillis((day + 1) * DAY, { zone }).offset)
+        days.push(day * DAY);
     }
     return [zone, days];
   }),
@@ -239,7 +285,12 @@ const anyStart = fc.date({ min: at('2025-01-01T00:00:00Z'), max: at('2028-12-31T
 function startFor(cal: Calendar): fc.Arbitrary<Date> {
   const changes = OFFSET_CHANGES.get(cal.timeZone) ?? [];
   if (changes.length === 0) return anyStart;
-  return fc.oneof(anyStart, fc.tuple(fc.constantFrom(...changes), fc.integer({ min: -3 * DAY, max: 3 * DAY })).map(([day, ms]) => new Date(day + ms)));
+  return fc.oneof(
+    anyStart,
+    fc
+      .tuple(fc.constantFrom(...changes), fc.integer({ min: -3 * DAY, max: 3 * DAY }))
+      .map(([day, ms]) => new Date(day + ms)),
+  );
 }
 const calendarAndStart = anyCalendar.chain((cal) => fc.tuple(fc.constant(cal), startFor(cal)));
 
@@ -254,7 +305,9 @@ function isOpen(cal: Calendar, t: number): boolean {
   const local = DateTime.fromMillis(t, { zone: cal.timeZone });
   if (cal.holidays.has(local.toISODate() ?? '')) return false;
   const sinceMidnight = ((local.hour * 60 + local.minute) * 60 + local.second) * 1000 + local.millisecond;
-  return (cal.week[local.weekday - 1] ?? []).some((i) => i.start * MINUTE <= sinceMidnight && sinceMidnight < i.end * MINUTE);
+  return (cal.week[local.weekday - 1] ?? []).some(
+    (i) => i.start * MINUTE <= sinceMidnight && sinceMidnight < i.end * MINUTE,
+  );
 }
 
 const fraction = fc.double({ min: 0, max: 1, noNaN: true });
@@ -282,7 +335,9 @@ describe('business-hours deadlines (properties)', () => {
       fc.property(calendarAndStart, fraction, fraction, ([cal, start], fa, fb) => {
         const a = sla(cal, fa / 2);
         const b = sla(cal, fb / 2);
-        expect(addWorkingTime(addWorkingTime(start, a, cal), b, cal).getTime()).toBe(addWorkingTime(start, a + b, cal).getTime());
+        expect(addWorkingTime(addWorkingTime(start, a, cal), b, cal).getTime()).toBe(
+          addWorkingTime(start, a + b, cal).getTime(),
+        );
       }),
     );
   });
@@ -313,7 +368,9 @@ describe('business-hours deadlines (properties)', () => {
         const first = Math.floor(start.getTime() / MINUTE);
         let open = 0;
         for (let m = first; m < first + minutes; m++) if (isOpen(cal, m * MINUTE)) open++;
-        expect(workingTimeBetween(new Date(first * MINUTE), new Date((first + minutes) * MINUTE), cal)).toBe(open * MINUTE);
+        expect(workingTimeBetween(new Date(first * MINUTE), new Date((first + minutes) * MINUTE), cal)).toBe(
+          open * MINUTE,
+        );
       }),
       { numRuns: 60 },
     );
@@ -321,14 +378,32 @@ describe('business-hours deadlines (properties)', () => {
 
   it('agrees with minute counting on the DST nights of Berlin, New York and Lord Howe (a 30-minute change)', () => {
     // Random starts meet a DST change only now and then; these windows of three days hold one for sure.
-    const nights = ['2026-03-29T00:00:00+01:00', '2026-10-25T00:00:00+02:00', '2026-03-08T00:00:00-05:00', '2026-11-01T00:00:00-04:00', '2026-04-05T00:00:00+11:00', '2026-10-04T00:00:00+10:30'];
+    const nights = [
+      '2026-03-29T00:00:00+01:00',
+      '2026-10-25T00:00:00+02:00',
+      '2026-03-08T00:00:00-05:00',
+      '2026-11-01T00:00:00-04:00',
+      '2026-04-05T00:00:00+11:00',
+      '2026-10-04T00:00:00+10:30',
+    ];
     for (const zone of ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe']) {
-      const sundays = makeCalendar(zone, { timeZone: zone, workingHours: { sun: [{ start: 0, end: 150 }, { start: 150, end: 200 }, { start: 600, end: 1440 }] } });
+      const sundays = makeCalendar(zone, {
+        timeZone: zone,
+        workingHours: {
+          sun: [
+            { start: 0, end: 150 },
+            { start: 150, end: 200 },
+            { start: 600, end: 1440 },
+          ],
+        },
+      });
       for (const night of nights) {
         const first = Date.parse(night) / MINUTE - 24 * 60;
         let open = 0;
         for (let m = first; m < first + 3 * 24 * 60; m++) if (isOpen(sundays, m * MINUTE)) open++;
-        expect(workingTimeBetween(new Date(first * MINUTE), new Date((first + 3 * 24 * 60) * MINUTE), sundays)).toBe(open * MINUTE);
+        expect(workingTimeBetween(new Date(first * MINUTE), new Date((first + 3 * 24 * 60) * MINUTE), sundays)).toBe(
+          open * MINUTE,
+        );
       }
     }
   });

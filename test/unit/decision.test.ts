@@ -25,12 +25,31 @@ const LATER = new Date('2026-11-24T09:05:00.000Z');
 const open = (p: ActionProposed = purchaseOrder(5000)) => newReview(p, policy.classify(p.action, p), NOW);
 /** A production schema change: critical, two of the DBAs and engineering leads must approve. */
 const schemaChange = (requestedBy = 'sam.rivera') =>
-  open(proposal({ requestedBy, agentId: 'migration-agent', action: { type: 'db_schema_change', summary: 'Add index on orders.customer_id', target: 'production/orders-db', amount: undefined } }));
+  open(
+    proposal({
+      requestedBy,
+      agentId: 'migration-agent',
+      action: {
+        type: 'db_schema_change',
+        summary: 'Add index on orders.customer_id',
+        target: 'production/orders-db',
+        amount: undefined,
+      },
+    }),
+  );
 /** A $5,000 purchase order that, unlike the shipped rule, needs two of the three managers. */
 const twoManagerPo = () => ({ ...open(), quorum: 2 });
 
-const approve = (approverId: string, more: Partial<DecideCommand> = {}): DecideCommand => ({ approverId, decision: 'approve', ...more });
-const reject = (approverId: string, reason?: string): DecideCommand => ({ approverId, decision: 'reject', ...(reason === undefined ? {} : { reason }) });
+const approve = (approverId: string, more: Partial<DecideCommand> = {}): DecideCommand => ({
+  approverId,
+  decision: 'approve',
+  ...more,
+});
+const reject = (approverId: string, reason?: string): DecideCommand => ({
+  approverId,
+  decision: 'reject',
+  ...(reason === undefined ? {} : { reason }),
+});
 /** Decide and apply the history entries, as the store does in the same update. */
 function step(review: Review, command: DecideCommand, at = LATER) {
   const result = decide(review, command, policy, at);
@@ -63,8 +82,12 @@ describe('who may decide', () => {
     expect(err).toMatchObject({ code: 'AlreadyDecided', status: 409, outcome: 'approved', decision: auto.decision });
 
     const { review: rejected } = step(open(), reject('daniel.reyes', 'Not in budget'));
-    expect(refusal(() => decide(rejected, approve('mira.okafor'), policy, LATER))).toMatchObject({ outcome: 'rejected' });
-    expect(refusal(() => decide({ ...rejected, status: 'COMPLETED' }, reject('mira.okafor', 'no'), policy, LATER))).toBeInstanceOf(AlreadyDecided);
+    expect(refusal(() => decide(rejected, approve('mira.okafor'), policy, LATER))).toMatchObject({
+      outcome: 'rejected',
+    });
+    expect(
+      refusal(() => decide({ ...rejected, status: 'COMPLETED' }, reject('mira.okafor', 'no'), policy, LATER)),
+    ).toBeInstanceOf(AlreadyDecided);
   });
 
   it('refuses the requester approving their own proposal', () => {
@@ -79,7 +102,9 @@ describe('who may decide', () => {
   it('refuses the requester when the proposal names them by email', () => {
     const r = { ...open(), requestedBy: 'Mira.Okafor@example.com' };
     expect(refusal(() => decide(r, approve('mira.okafor'), policy, LATER))).toBeInstanceOf(SelfApproval);
-    expect(refusal(() => decide(r, reject('mira.okafor', 'I changed my mind'), policy, LATER))).toBeInstanceOf(SelfApproval);
+    expect(refusal(() => decide(r, reject('mira.okafor', 'I changed my mind'), policy, LATER))).toBeInstanceOf(
+      SelfApproval,
+    );
   });
 
   it('refuses the requester before asking whether they are a current approver', () => {
@@ -104,9 +129,20 @@ describe('who may decide', () => {
 describe('approving', () => {
   it('approves a $5,000 purchase order with one manager approval', () => {
     const r = open();
-    const { next, entries, decided } = decide(r, approve('mira.okafor', { reason: '  Budgeted in Q4  ' }), policy, LATER);
+    const { next, entries, decided } = decide(
+      r,
+      approve('mira.okafor', { reason: '  Budgeted in Q4  ' }),
+      policy,
+      LATER,
+    );
     expect(decided).toBe(true);
-    expect(next).toMatchObject({ status: 'APPROVED', version: r.version + 1, updatedAt: LATER.toISOString(), action: r.action, actionHash: r.actionHash });
+    expect(next).toMatchObject({
+      status: 'APPROVED',
+      version: r.version + 1,
+      updatedAt: LATER.toISOString(),
+      action: r.action,
+      actionHash: r.actionHash,
+    });
     expect(next.decision).toEqual({
       outcome: 'approved',
       by: [{ id: 'mira.okafor', kind: 'person' }],
@@ -116,8 +152,17 @@ describe('approving', () => {
       actionHash: r.actionHash,
       edited: false,
     });
-    expect(next.approvals).toEqual([{ approverId: 'mira.okafor', at: LATER.toISOString(), actionHash: r.actionHash, reason: 'Budgeted in Q4' }]);
-    expect(entries).toEqual([{ at: LATER.toISOString(), what: 'approved', by: { id: 'mira.okafor', kind: 'person' }, note: 'note: Budgeted in Q4' }]);
+    expect(next.approvals).toEqual([
+      { approverId: 'mira.okafor', at: LATER.toISOString(), actionHash: r.actionHash, reason: 'Budgeted in Q4' },
+    ]);
+    expect(entries).toEqual([
+      {
+        at: LATER.toISOString(),
+        what: 'approved',
+        by: { id: 'mira.okafor', kind: 'person' },
+        note: 'note: Budgeted in Q4',
+      },
+    ]);
     // The store appends the entries; `next` leaves history as it was.
     expect(next.history).toEqual(r.history);
     expect(() => assertApprovedActionIntact(next)).not.toThrow();
@@ -131,7 +176,9 @@ describe('approving', () => {
   });
 
   it('refuses an approval note longer than 2,000 characters', () => {
-    expect(refusal(() => decide(open(), approve('mira.okafor', { reason: 'x'.repeat(2001) }), policy, LATER))).toBeInstanceOf(ReasonRequired);
+    expect(
+      refusal(() => decide(open(), approve('mira.okafor', { reason: 'x'.repeat(2001) }), policy, LATER)),
+    ).toBeInstanceOf(ReasonRequired);
   });
 });
 
@@ -150,7 +197,14 @@ describe('rejecting', () => {
       actionHash: r.actionHash,
       edited: false,
     });
-    expect(entries).toEqual([{ at: LATER.toISOString(), what: 'rejected', by: { id: 'daniel.reyes', kind: 'person' }, note: 'Duplicate of PO-1182' }]);
+    expect(entries).toEqual([
+      {
+        at: LATER.toISOString(),
+        what: 'rejected',
+        by: { id: 'daniel.reyes', kind: 'person' },
+        note: 'Duplicate of PO-1182',
+      },
+    ]);
   });
 
   it('refuses a rejection without a reason', () => {
@@ -170,7 +224,9 @@ describe('rejecting', () => {
   });
 
   it('refuses edits on a rejection', () => {
-    expect(refusal(() => decide(open(), { ...reject('mira.okafor', 'no'), edits: { summary: 'x' } }, policy, LATER))).toBeInstanceOf(InvalidEdit);
+    expect(
+      refusal(() => decide(open(), { ...reject('mira.okafor', 'no'), edits: { summary: 'x' } }, policy, LATER)),
+    ).toBeInstanceOf(InvalidEdit);
   });
 });
 
@@ -181,7 +237,9 @@ describe('a quorum of two', () => {
     expect(first.decided).toBe(false);
     expect(first.review).toMatchObject({ status: 'PENDING', version: r.version + 1 });
     expect(first.review.decision).toBeUndefined();
-    expect(first.entries).toEqual([{ at: LATER.toISOString(), what: 'approved', by: { id: 'raj.patel', kind: 'person' }, note: '1 of 2 approvals' }]);
+    expect(first.entries).toEqual([
+      { at: LATER.toISOString(), what: 'approved', by: { id: 'raj.patel', kind: 'person' }, note: '1 of 2 approvals' },
+    ]);
 
     const second = step(first.review, approve('sam.adeyemi', { reason: 'Index is online-safe' }));
     expect(second.decided).toBe(true);
@@ -208,7 +266,10 @@ describe('a quorum of two', () => {
   });
 
   it('counts only approvals by the current step approvers', () => {
-    const r = { ...schemaChange(), approvals: [{ approverId: 'felix.brandt', at: NOW.toISOString(), actionHash: schemaChange().actionHash }] };
+    const r = {
+      ...schemaChange(),
+      approvals: [{ approverId: 'felix.brandt', at: NOW.toISOString(), actionHash: schemaChange().actionHash }],
+    };
     expect(decide(r, approve('raj.patel'), policy, LATER).decided).toBe(false);
   });
 });
@@ -216,7 +277,12 @@ describe('a quorum of two', () => {
 describe('approving with edits', () => {
   it('lets the manager lower a purchase order from 5,000 to 800 and approves the edited action', () => {
     const r = open();
-    const { next, entries, decided } = decide(r, approve('mira.okafor', { edits: { 'amount.value': 800 } }), policy, LATER);
+    const { next, entries, decided } = decide(
+      r,
+      approve('mira.okafor', { edits: { 'amount.value': 800 } }),
+      policy,
+      LATER,
+    );
     const edited = { ...r.action, amount: { value: 800, currency: 'USD' } };
     expect(decided).toBe(true);
     expect(next.status).toBe('APPROVED');
@@ -240,18 +306,26 @@ describe('approving with edits', () => {
   });
 
   it('refuses raising the amount from 5,000 to 20,000 as beyond the manager authority', () => {
-    const err = refusal(() => decide(open(), approve('raj.patel', { edits: { 'amount.value': 20000 } }), policy, LATER));
+    const err = refusal(() =>
+      decide(open(), approve('raj.patel', { edits: { 'amount.value': 20000 } }), policy, LATER),
+    );
     expect(err).toBeInstanceOf(BeyondAuthority);
     expect(err).toMatchObject({ status: 422, tier: 'high', rule: 'purchase-order-cfo' });
-    expect((err as Error).message).toContain('Raising the amount to USD 20,000.00 makes this a high-tier purchase order for the cfo');
+    expect((err as Error).message).toContain(
+      'Raising the amount to USD 20,000.00 makes this a high-tier purchase order for the cfo',
+    );
     expect((err as Error).message).toContain('raj.patel cannot approve it');
   });
 
   it('lets an escalated approver edit within the route she is on, but not into a higher tier', () => {
     // The finance director, reached by escalation, may lower the amount: she is on the new classification's route.
     const escalated = { ...open(), step: 1 };
-    expect(decide(escalated, approve('priya.natarajan', { edits: { 'amount.value': 3000 } }), policy, LATER).decided).toBe(true);
-    const err = refusal(() => decide(escalated, approve('priya.natarajan', { edits: { 'amount.value': 10000.01 } }), policy, LATER));
+    expect(
+      decide(escalated, approve('priya.natarajan', { edits: { 'amount.value': 3000 } }), policy, LATER).decided,
+    ).toBe(true);
+    const err = refusal(() =>
+      decide(escalated, approve('priya.natarajan', { edits: { 'amount.value': 10000.01 } }), policy, LATER),
+    );
     expect(err).toBeInstanceOf(BeyondAuthority);
     expect((err as Error).message).toContain('this review is medium-tier');
   });
@@ -259,7 +333,9 @@ describe('approving with edits', () => {
   it('refuses an edit that lands on a route the approver is not on, even within the review tier', () => {
     // As if the review had opened high-tier: the edit is no stricter, but only the CFO approves what it becomes.
     const high = { ...open(), step: 1, tier: 'high' as const };
-    const err = refusal(() => decide(high, approve('priya.natarajan', { edits: { 'amount.value': 10000.01 } }), policy, LATER));
+    const err = refusal(() =>
+      decide(high, approve('priya.natarajan', { edits: { 'amount.value': 10000.01 } }), policy, LATER),
+    );
     expect(err).toBeInstanceOf(BeyondAuthority);
     expect((err as Error).message).toBe(
       'Raising the amount to USD 10,000.01 makes this a high-tier purchase order for the cfo (rule purchase-order-cfo); priya.natarajan cannot approve it (priya.natarajan is not among its approvers).',
@@ -279,37 +355,77 @@ describe('approving with edits', () => {
       expect(err).toMatchObject({ path, status: 422 });
       expect((err as Error).message).toContain(path);
     }
-    expect(refusal(() => decide(schemaChange(), approve('raj.patel', { edits: { summary: 'x' } }), policy, LATER))).toBeInstanceOf(FieldNotEditable);
+    expect(
+      refusal(() => decide(schemaChange(), approve('raj.patel', { edits: { summary: 'x' } }), policy, LATER)),
+    ).toBeInstanceOf(FieldNotEditable);
   });
 
   it('refuses edit paths that reach an object prototype', () => {
-    const r = open(proposal({ action: { type: 'customer_email', summary: 'Apology', amount: undefined, payload: { subject: 'Sorry', body: 'Hello' } } }));
+    const r = open(
+      proposal({
+        action: {
+          type: 'customer_email',
+          summary: 'Apology',
+          amount: undefined,
+          payload: { subject: 'Sorry', body: 'Hello' },
+        },
+      }),
+    );
     for (const path of ['payload.body.__proto__', 'payload.subject.constructor', 'payload..body', 'payload.body.']) {
-      expect(refusal(() => decide(r, approve('grace.kim', { edits: { [path]: 'x' } }), policy, LATER))).toBeInstanceOf(FieldNotEditable);
+      expect(refusal(() => decide(r, approve('grace.kim', { edits: { [path]: 'x' } }), policy, LATER))).toBeInstanceOf(
+        FieldNotEditable,
+      );
     }
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
   it('refuses an edit the Action schema refuses, listing the problems', () => {
-    const err = refusal(() => decide(open(), approve('mira.okafor', { edits: { 'amount.value': -5, summary: ' ' } }), policy, LATER));
+    const err = refusal(() =>
+      decide(open(), approve('mira.okafor', { edits: { 'amount.value': -5, summary: ' ' } }), policy, LATER),
+    );
     expect(err).toBeInstanceOf(InvalidEdit);
-    expect((err as InvalidEdit).problems).toEqual(expect.arrayContaining(['amount.value: must not be negative', 'summary: must not be empty']));
+    expect((err as InvalidEdit).problems).toEqual(
+      expect.arrayContaining(['amount.value: must not be negative', 'summary: must not be empty']),
+    );
     expect((err as Error).message).toContain('amount.value: must not be negative');
-    expect(refusal(() => decide(open(), approve('mira.okafor', { edits: { 'amount.value': '800' } }), policy, LATER))).toBeInstanceOf(InvalidEdit);
-    expect(refusal(() => decide(open(), approve('mira.okafor', { edits: { 'amount.value': 12.345 } }), policy, LATER))).toBeInstanceOf(InvalidEdit);
+    expect(
+      refusal(() => decide(open(), approve('mira.okafor', { edits: { 'amount.value': '800' } }), policy, LATER)),
+    ).toBeInstanceOf(InvalidEdit);
+    expect(
+      refusal(() => decide(open(), approve('mira.okafor', { edits: { 'amount.value': 12.345 } }), policy, LATER)),
+    ).toBeInstanceOf(InvalidEdit);
   });
 
   it('counts an edit that changes nothing as a plain approval', () => {
     const r = open();
-    const { next } = decide(r, approve('mira.okafor', { edits: { 'amount.value': 5000, summary: r.action.summary } }), policy, LATER);
+    const { next } = decide(
+      r,
+      approve('mira.okafor', { edits: { 'amount.value': 5000, summary: r.action.summary } }),
+      policy,
+      LATER,
+    );
     expect(next.decision).toMatchObject({ edited: false, actionHash: r.actionHash, action: r.action });
     expect(next.decision?.changes).toBeUndefined();
     expect(next.proposedEdit).toBeUndefined();
   });
 
   it('edits the payload of a customer email field by field', () => {
-    const r = open(proposal({ action: { type: 'customer_email', summary: 'Apology', amount: undefined, payload: { subject: 'Sorry', body: 'Hello' } } }));
-    const { next } = decide(r, approve('jonas.berg', { edits: { 'payload.body': 'Hello, and sorry for the delay.' } }), policy, LATER);
+    const r = open(
+      proposal({
+        action: {
+          type: 'customer_email',
+          summary: 'Apology',
+          amount: undefined,
+          payload: { subject: 'Sorry', body: 'Hello' },
+        },
+      }),
+    );
+    const { next } = decide(
+      r,
+      approve('jonas.berg', { edits: { 'payload.body': 'Hello, and sorry for the delay.' } }),
+      policy,
+      LATER,
+    );
     expect(next.decision).toMatchObject({
       edited: true,
       action: { payload: { subject: 'Sorry', body: 'Hello, and sorry for the delay.' } },
@@ -323,10 +439,19 @@ describe('approving with edits', () => {
     const a = step(r, approve('daniel.reyes'));
     const b = step(a.review, approve('mira.okafor', { edits: { 'amount.value': 4200 } }));
     expect(b.decided).toBe(false);
-    expect(b.entries[0]?.note).toBe('1 of 2 approvals; changed amount.value from 5000 to 4200; earlier approvals covered the unedited action and no longer count');
+    expect(b.entries[0]?.note).toBe(
+      '1 of 2 approvals; changed amount.value from 5000 to 4200; earlier approvals covered the unedited action and no longer count',
+    );
     const edited = { ...r.action, amount: { value: 4200, currency: 'USD' } };
-    expect(b.review.proposedEdit).toMatchObject({ action: edited, actionHash: actionHash(edited), by: 'mira.okafor', changes: [{ path: 'amount.value', from: 5000, to: 4200 }] });
-    expect(b.review.approvals).toEqual([{ approverId: 'mira.okafor', at: LATER.toISOString(), actionHash: actionHash(edited) }]);
+    expect(b.review.proposedEdit).toMatchObject({
+      action: edited,
+      actionHash: actionHash(edited),
+      by: 'mira.okafor',
+      changes: [{ path: 'amount.value', from: 5000, to: 4200 }],
+    });
+    expect(b.review.approvals).toEqual([
+      { approverId: 'mira.okafor', at: LATER.toISOString(), actionHash: actionHash(edited) },
+    ]);
     expect(actionUnderApproval(b.review).actionHash).toBe(actionHash(edited));
 
     // mira cannot approve twice, but daniel may approve again, this time the edited action.
@@ -381,7 +506,12 @@ describe('approving with edits', () => {
   it('rejects the edited action when a rejection follows an edit', () => {
     const a = step(twoManagerPo(), approve('mira.okafor', { edits: { 'amount.value': 4200 } }));
     const { next } = decide(a.review, reject('daniel.reyes', 'We agreed on 4,000'), policy, LATER);
-    expect(next.decision).toMatchObject({ outcome: 'rejected', edited: true, action: { amount: { value: 4200 } }, editedBy: 'mira.okafor' });
+    expect(next.decision).toMatchObject({
+      outcome: 'rejected',
+      edited: true,
+      action: { amount: { value: 4200 } },
+      editedBy: 'mira.okafor',
+    });
   });
 });
 
@@ -390,7 +520,10 @@ describe('the approved action before anything is granted', () => {
     const { next } = decide(open(), approve('mira.okafor', { edits: { 'amount.value': 800 } }), policy, LATER);
     expect(() => assertApprovedActionIntact(next)).not.toThrow();
     const decision = next.decision as NonNullable<Review['decision']>;
-    const tampered = { ...next, decision: { ...decision, action: { ...decision.action, amount: { value: 80000, currency: 'USD' } } } };
+    const tampered = {
+      ...next,
+      decision: { ...decision, action: { ...decision.action, amount: { value: 80000, currency: 'USD' } } },
+    };
     const err = refusal(() => assertApprovedActionIntact(tampered));
     expect(err).toMatchObject({ name: 'ActionHashMismatch', code: 'ActionHashMismatch' });
     expect(err).toBeInstanceOf(DomainError);
@@ -399,7 +532,10 @@ describe('the approved action before anything is granted', () => {
   it('catches an unedited approval whose action and hash were both swapped', () => {
     const { next } = decide(open(), approve('mira.okafor'), policy, LATER);
     const other = { ...next.action, summary: 'Something else' };
-    const swapped = { ...next, decision: { ...(next.decision as NonNullable<Review['decision']>), action: other, actionHash: actionHash(other) } };
+    const swapped = {
+      ...next,
+      decision: { ...(next.decision as NonNullable<Review['decision']>), action: other, actionHash: actionHash(other) },
+    };
     expect(refusal(() => assertApprovedActionIntact(swapped))).toMatchObject({ name: 'ActionHashMismatch' });
   });
 
@@ -419,39 +555,48 @@ describe('any sequence of decisions', () => {
       edit: fc.option(fc.constantFrom(800, 4200, 5000, 9999.99, 20000, -1), { nil: undefined }),
     });
     fc.assert(
-      fc.property(fc.constantFrom(...(Object.keys(reviews) as (keyof typeof reviews)[])), fc.array(command, { maxLength: 12 }), (kind, commands) => {
-        let review = reviews[kind]();
-        let decisions = 0;
-        for (const c of commands) {
-          const approvers = review.route[review.step]?.approvers ?? [];
-          const approverId = approvers[c.who % approvers.length]?.id ?? 'nobody';
-          const cmd: DecideCommand = {
-            approverId,
-            decision: c.decision,
-            ...(c.reason === undefined ? {} : { reason: c.reason }),
-            ...(c.edit === undefined || c.decision === 'reject' || review.editable.length === 0 ? {} : { edits: { 'amount.value': c.edit } }),
-          };
-          const wasDecided = review.status !== 'PENDING';
-          try {
-            const result = step(review, cmd);
-            expect(wasDecided).toBe(false);
-            expect(result.review.version).toBe(review.version + 1);
-            expect(result.decided).toBe(result.review.status !== 'PENDING');
-            expect(result.review.decision === undefined).toBe(!result.decided);
-            if (result.decided) decisions++;
-            review = result.review;
-          } catch (err) {
-            if (wasDecided) expect(err).toBeInstanceOf(AlreadyDecided);
-            else expect([DuplicateApproval, ReasonRequired, InvalidEdit, BeyondAuthority].some((E) => err instanceof E)).toBe(true);
+      fc.property(
+        fc.constantFrom(...(Object.keys(reviews) as (keyof typeof reviews)[])),
+        fc.array(command, { maxLength: 12 }),
+        (kind, commands) => {
+          let review = reviews[kind]();
+          let decisions = 0;
+          for (const c of commands) {
+            const approvers = review.route[review.step]?.approvers ?? [];
+            const approverId = approvers[c.who % approvers.length]?.id ?? 'nobody';
+            const cmd: DecideCommand = {
+              approverId,
+              decision: c.decision,
+              ...(c.reason === undefined ? {} : { reason: c.reason }),
+              ...(c.edit === undefined || c.decision === 'reject' || review.editable.length === 0
+                ? {}
+                : { edits: { 'amount.value': c.edit } }),
+            };
+            const wasDecided = review.status !== 'PENDING';
+            try {
+              const result = step(review, cmd);
+              expect(wasDecided).toBe(false);
+              expect(result.review.version).toBe(review.version + 1);
+              expect(result.decided).toBe(result.review.status !== 'PENDING');
+              expect(result.review.decision === undefined).toBe(!result.decided);
+              if (result.decided) decisions++;
+              review = result.review;
+            } catch (err) {
+              if (wasDecided) expect(err).toBeInstanceOf(AlreadyDecided);
+              else
+                expect(
+                  [DuplicateApproval, ReasonRequired, InvalidEdit, BeyondAuthority].some((E) => err instanceof E),
+                ).toBe(true);
+            }
           }
-        }
-        expect(decisions).toBeLessThanOrEqual(1);
-        if (review.decision?.outcome === 'approved') {
-          expect(review.decision.by.length).toBeGreaterThanOrEqual(review.quorum);
-          expect(new Set(review.decision.by.map((b) => b.id)).size).toBe(review.decision.by.length);
-          assertApprovedActionIntact(review);
-        }
-      }),
+          expect(decisions).toBeLessThanOrEqual(1);
+          if (review.decision?.outcome === 'approved') {
+            expect(review.decision.by.length).toBeGreaterThanOrEqual(review.quorum);
+            expect(new Set(review.decision.by.map((b) => b.id)).size).toBe(review.decision.by.length);
+            assertApprovedActionIntact(review);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -26,11 +26,18 @@ const policy = shippedPolicy;
 const NOW = new Date('2026-11-24T09:00:00.000Z');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const after = (ms: number, from = NOW) => new Date(from.getTime() + ms);
+const later = (ms: number, from = NOW) => new Date(from.getTime() + ms);
 const deadlineFor: DeadlineFor = (start, sla) => new Date(start.getTime() + sla.ms);
-const open = (p: ActionProposed = purchaseOrder(5000), pol: Policy = policy) => newReview(p, pol.classify(p.action, p), NOW);
+const open = (p: ActionProposed = purchaseOrder(5000), pol: Policy = policy) =>
+  newReview(p, pol.classify(p.action, p), NOW);
 const schemaChange = () =>
-  open(proposal({ requestedBy: 'sam.rivera', agentId: 'migration-agent', action: { type: 'db_schema_change', summary: 'Add index', target: 'production/orders-db', amount: undefined } }));
+  open(
+    proposal({
+      requestedBy: 'sam.rivera',
+      agentId: 'migration-agent',
+      action: { type: 'db_schema_change', summary: 'Add index', target: 'production/orders-db', amount: undefined },
+    }),
+  );
 
 /** A small policy with what the shipped one does not have: a soft review approved on timeout, a two-step critical route. */
 const inline = parsePolicy(
@@ -68,8 +75,24 @@ people:
   - { id: o1, name: Ops One, email: o1@example.com, roles: [ops_admin] }
 `,
 );
-const softEmail = () => open(proposal({ agentId: 'mail-agent', requestedBy: 'customer-portal', action: { type: 'customer_email', summary: 'Apology', amount: undefined, payload: { body: 'Sorry' } } }), inline);
-const twoStepCritical = () => open(proposal({ agentId: 'migration-agent', requestedBy: 'customer-portal', action: { type: 'db_schema_change', summary: 'Drop column', amount: undefined } }), inline);
+const softEmail = () =>
+  open(
+    proposal({
+      agentId: 'mail-agent',
+      requestedBy: 'customer-portal',
+      action: { type: 'customer_email', summary: 'Apology', amount: undefined, payload: { body: 'Sorry' } },
+    }),
+    inline,
+  );
+const twoStepCritical = () =>
+  open(
+    proposal({
+      agentId: 'migration-agent',
+      requestedBy: 'customer-portal',
+      action: { type: 'db_schema_change', summary: 'Drop column', amount: undefined },
+    }),
+    inline,
+  );
 
 /** Applies a change as the store does: `next` with the entries appended to the history in the same write. */
 function apply(review: Review, t: Transition): Review {
@@ -88,7 +111,11 @@ function breach(review: Review, now: Date): { review: Review; result: Exclude<Es
   expect(result.next.updatedAt).toBe(now.toISOString());
   return { review: apply(claimed, result), result };
 }
-const approve = (approverId: string, more: Partial<DecideCommand> = {}): DecideCommand => ({ approverId, decision: 'approve', ...more });
+const approve = (approverId: string, more: Partial<DecideCommand> = {}): DecideCommand => ({
+  approverId,
+  decision: 'approve',
+  ...more,
+});
 function decided(review: Review, command: DecideCommand, at: Date): Review {
   const { next, entries } = decide(review, command, policy, at);
   return { ...next, history: [...review.history, ...entries] };
@@ -109,10 +136,16 @@ describe('the procurement chain: a $5,000 purchase order', () => {
     expect(r0).toMatchObject({ status: 'PENDING', step: 0, deadline: '2026-11-24T13:00:00.000Z' });
     expect(approverIds(r0)).toEqual(['mira.okafor', 'daniel.reyes', 'raj.patel']);
 
-    const t1 = after(4 * HOUR);
+    const t1 = later(4 * HOUR);
     const first = breach(r0, t1);
     expect(first.result.kind).toBe('escalated');
-    expect(first.review).toMatchObject({ status: 'PENDING', step: 1, deadline: '2026-11-24T17:00:00.000Z', stepStartedAt: t1.toISOString(), approvals: [] });
+    expect(first.review).toMatchObject({
+      status: 'PENDING',
+      step: 1,
+      deadline: '2026-11-24T17:00:00.000Z',
+      stepStartedAt: t1.toISOString(),
+      approvals: [],
+    });
     expect(first.review.breach).toBeUndefined();
     expect(approverIds(first.review)).toEqual(['priya.natarajan']);
     expect(first.result.entries).toEqual([
@@ -124,14 +157,19 @@ describe('the procurement chain: a $5,000 purchase order', () => {
       },
     ]);
 
-    const t2 = after(8 * HOUR);
+    const t2 = later(8 * HOUR);
     const second = breach(first.review, t2);
     expect(second.result.kind).toBe('escalated');
-    expect(second.review).toMatchObject({ status: 'PENDING', step: 2, deadline: '2026-11-25T17:00:00.000Z', approvals: [] });
+    expect(second.review).toMatchObject({
+      status: 'PENDING',
+      step: 2,
+      deadline: '2026-11-25T17:00:00.000Z',
+      approvals: [],
+    });
     expect(approverIds(second.review)).toEqual(['helen.cho']);
     expect(second.result.entries[0]?.note).toContain('now step 3 (cfo: Helen Cho)');
 
-    const t3 = after(32 * HOUR);
+    const t3 = later(32 * HOUR);
     const third = breach(second.review, t3);
     expect(third.result.kind).toBe('expired');
     expect(third.review.status).toBe('EXPIRED');
@@ -139,27 +177,46 @@ describe('the procurement chain: a $5,000 purchase order', () => {
       outcome: 'expired',
       by: [{ id: 'policy', kind: 'policy' }],
       at: t3.toISOString(),
-      reason: 'No decision within the SLA of any step (step 1 manager 4h, step 2 finance_director 4h, step 3 cfo 1d); the policy expires it (rule purchase-order-manager).',
+      reason:
+        'No decision within the SLA of any step (step 1 manager 4h, step 2 finance_director 4h, step 3 cfo 1d); the policy expires it (rule purchase-order-manager).',
       action: r0.action,
       actionHash: r0.actionHash,
       edited: false,
     });
-    expect(third.review.history.map((h) => h.what)).toEqual(['opened', 'sla_breached', 'escalated', 'sla_breached', 'escalated', 'sla_breached', 'expired']);
+    expect(third.review.history.map((h) => h.what)).toEqual([
+      'opened',
+      'sla_breached',
+      'escalated',
+      'sla_breached',
+      'escalated',
+      'sla_breached',
+      'expired',
+    ]);
     expect(third.review.version).toBe(r0.version + 6);
   });
 
   it('drops the approvals given at a step when it escalates, but keeps the edit under approval', () => {
     // Two managers needed: one approves with a lower amount, nobody else does.
-    const r = decided({ ...open(), quorum: 2 }, approve('mira.okafor', { edits: { 'amount.value': 4000 } }), after(HOUR));
+    const r = decided(
+      { ...open(), quorum: 2 },
+      approve('mira.okafor', { edits: { 'amount.value': 4000 } }),
+      later(HOUR),
+    );
     expect(r.approvals).toHaveLength(1);
-    const { review: escalated, result } = breach(r, after(4 * HOUR));
+    const { review: escalated, result } = breach(r, later(4 * HOUR));
     expect(escalated).toMatchObject({ step: 1, approvals: [], proposedEdit: r.proposedEdit });
     expect(result.entries[0]?.note).toMatch(/; approvals at step 1 do not carry over$/);
 
     // The review expires on what was on the table: the edited action.
-    const end = breach(breach(escalated, after(8 * HOUR)).review, after(32 * HOUR)).review;
+    const end = breach(breach(escalated, later(8 * HOUR)).review, later(32 * HOUR)).review;
     const edited = { ...r.action, amount: { value: 4000, currency: 'USD' } };
-    expect(end.decision).toMatchObject({ outcome: 'expired', action: edited, actionHash: actionHash(edited), edited: true, editedBy: 'mira.okafor' });
+    expect(end.decision).toMatchObject({
+      outcome: 'expired',
+      action: edited,
+      actionHash: actionHash(edited),
+      edited: true,
+      editedBy: 'mira.okafor',
+    });
   });
 
   it('computes each deadline with the deadline function it is given, from the SLA of the step it starts', () => {
@@ -169,11 +226,11 @@ describe('the procurement chain: a $5,000 purchase order', () => {
       return new Date(start.getTime() + sla.ms + 14 * HOUR);
     };
     const r = open();
-    const claimed = apply(r, transition(markBreached(r, after(4 * HOUR))));
-    const { next } = transition(escalate(claimed, 0, calendarAware, after(4 * HOUR)));
+    const claimed = apply(r, transition(markBreached(r, later(4 * HOUR))));
+    const { next } = transition(escalate(claimed, 0, calendarAware, later(4 * HOUR)));
     expect(seen).toEqual([{ start: '2026-11-24T13:00:00.000Z', sla: expect.objectContaining({ ms: 4 * HOUR }) }]);
     expect(next.deadline).toBe('2026-11-25T07:00:00.000Z');
-    expect(() => escalate(claimed, 0, () => after(4 * HOUR), after(4 * HOUR))).toThrow(RangeError);
+    expect(() => escalate(claimed, 0, () => later(4 * HOUR), later(4 * HOUR))).toThrow(RangeError);
   });
 });
 
@@ -182,37 +239,67 @@ describe('the end of the route', () => {
     const r = open(purchaseOrder(50000));
     expect(r).toMatchObject({ tier: 'high', rule: 'purchase-order-cfo', deadline: '2026-11-25T09:00:00.000Z' });
     expect(approverIds(r)).toEqual(['helen.cho']);
-    const { review, result } = breach(r, after(24 * HOUR));
+    const { review, result } = breach(r, later(24 * HOUR));
     expect(result.kind).toBe('expired');
-    expect(review).toMatchObject({ status: 'EXPIRED', decision: { outcome: 'expired', by: [{ id: 'policy', kind: 'policy' }], at: '2026-11-25T09:00:00.000Z', actionHash: r.actionHash, edited: false } });
-    expect(review.decision?.reason).toBe('No decision within the SLA of any step (step 1 cfo 1d); the policy expires it (rule purchase-order-cfo).');
-    expect(review.history.at(-1)).toMatchObject({ what: 'expired', by: { id: 'policy' }, note: review.decision?.reason });
+    expect(review).toMatchObject({
+      status: 'EXPIRED',
+      decision: {
+        outcome: 'expired',
+        by: [{ id: 'policy', kind: 'policy' }],
+        at: '2026-11-25T09:00:00.000Z',
+        actionHash: r.actionHash,
+        edited: false,
+      },
+    });
+    expect(review.decision?.reason).toBe(
+      'No decision within the SLA of any step (step 1 cfo 1d); the policy expires it (rule purchase-order-cfo).',
+    );
+    expect(review.history.at(-1)).toMatchObject({
+      what: 'expired',
+      by: { id: 'policy' },
+      note: review.decision?.reason,
+    });
     // Decided: the sweeper now watches its restart, not its deadline.
     expect(attentionAt(review)).toBe(new Date(Date.parse('2026-11-25T09:00:00.000Z') + REDRIVE_AFTER_MS).toISOString());
   });
 
   it('approves a soft review on timeout where the policy allows it, and the history shows it', () => {
     const r = softEmail();
-    expect(r).toMatchObject({ tier: 'medium', pattern: 'soft_review', onTimeout: 'approve', deadline: '2026-11-24T11:00:00.000Z' });
-    const { review, result } = breach(r, after(2 * HOUR));
+    expect(r).toMatchObject({
+      tier: 'medium',
+      pattern: 'soft_review',
+      onTimeout: 'approve',
+      deadline: '2026-11-24T11:00:00.000Z',
+    });
+    const { review, result } = breach(r, later(2 * HOUR));
     expect(result.kind).toBe('approved');
     expect(review.status).toBe('APPROVED');
-    expect(review.decision).toMatchObject({ outcome: 'approved', by: [{ id: 'policy', kind: 'policy' }], action: r.action, actionHash: r.actionHash, edited: false });
-    expect(review.decision?.reason).toBe('Approved on timeout: soft review, as the policy allows (rule soft-email); no decision within the SLA of any step (step 1 support_lead 2h).');
+    expect(review.decision).toMatchObject({
+      outcome: 'approved',
+      by: [{ id: 'policy', kind: 'policy' }],
+      action: r.action,
+      actionHash: r.actionHash,
+      edited: false,
+    });
+    expect(review.decision?.reason).toBe(
+      'Approved on timeout: soft review, as the policy allows (rule soft-email); no decision within the SLA of any step (step 1 support_lead 2h).',
+    );
     expect(review.history.map((h) => h.what)).toEqual(['opened', 'sla_breached', 'approved_on_timeout']);
   });
 
   it('fails closed: onTimeout approve on anything but a soft review expires it', () => {
     const r = { ...softEmail(), tier: 'high' as const, pattern: 'hard_gate' as const };
-    const { review, result } = breach(r, after(2 * HOUR));
+    const { review, result } = breach(r, later(2 * HOUR));
     expect(result.kind).toBe('expired');
-    expect(review.decision?.reason).toContain('onTimeout approve does not apply to a hard gate review, so it expires (fail closed)');
-    const unknown = breach({ ...open(purchaseOrder(50000)), onTimeout: 'ignore' as never }, after(24 * HOUR));
+    expect(review.decision?.reason).toContain(
+      'onTimeout approve does not apply to a hard gate review, so it expires (fail closed)',
+    );
+    const unknown = breach({ ...open(purchaseOrder(50000)), onTimeout: 'ignore' as never }, later(24 * HOUR));
     expect(unknown.result.kind).toBe('expired');
   });
 
   it('keeps a high review with onTimeout escalate open, reminding the last step', () => {
-    const { review, result } = breach({ ...open(purchaseOrder(50000)), onTimeout: 'escalate' }, after(24 * HOUR));
+    const { review, result } = breach({ ...open(purchaseOrder(50000)), onTimeout: 'escalate' }, later(24 * HOUR));
     expect(result.kind).toBe('reminded');
     expect(review).toMatchObject({ status: 'PENDING', step: 0, deadline: '2026-11-26T09:00:00.000Z' });
     expect(result.entries[0]?.note).toContain('the policy keeps it open (onTimeout escalate)');
@@ -222,8 +309,13 @@ describe('the end of the route', () => {
 describe('a critical review (block until reviewed)', () => {
   it('never expires: breach after breach it escalates, then keeps reminding, and stays pending', () => {
     let r = twoStepCritical();
-    expect(r).toMatchObject({ tier: 'critical', pattern: 'block_until_reviewed', quorum: 2, deadline: '2026-11-24T10:00:00.000Z' });
-    let t = after(HOUR);
+    expect(r).toMatchObject({
+      tier: 'critical',
+      pattern: 'block_until_reviewed',
+      quorum: 2,
+      deadline: '2026-11-24T10:00:00.000Z',
+    });
+    let t = later(HOUR);
     const first = breach(r, t);
     expect(first.result.kind).toBe('escalated');
     expect(approverIds(first.review)).toEqual(['c1', 'c2']);
@@ -232,17 +324,24 @@ describe('a critical review (block until reviewed)', () => {
       t = new Date(Date.parse(r.deadline as string));
       const next = breach(r, t);
       expect(next.result.kind).toBe('reminded');
-      expect(next.review).toMatchObject({ status: 'PENDING', step: 1, deadline: after(2 * HOUR, t).toISOString(), stepStartedAt: t.toISOString() });
+      expect(next.review).toMatchObject({
+        status: 'PENDING',
+        step: 1,
+        deadline: later(2 * HOUR, t).toISOString(),
+        stepStartedAt: t.toISOString(),
+      });
       expect(next.review.decision).toBeUndefined();
       r = next.review;
     }
     expect(r.history.filter((h) => h.what === 'reminded')).toHaveLength(5);
-    expect(r.history.at(-1)?.note).toContain('a critical review is blocked until reviewed: reminding step 2 and the notify list (s1)');
+    expect(r.history.at(-1)?.note).toContain(
+      'a critical review is blocked until reviewed: reminding step 2 and the notify list (s1)',
+    );
   });
 
   it('never expires or approves on timeout, whatever its onTimeout says', () => {
     for (const onTimeout of ['expire', 'approve'] as const) {
-      const { review, result } = breach({ ...schemaChange(), onTimeout }, after(4 * HOUR));
+      const { review, result } = breach({ ...schemaChange(), onTimeout }, later(4 * HOUR));
       expect(result.kind).toBe('reminded');
       expect(review.status).toBe('PENDING');
     }
@@ -250,84 +349,104 @@ describe('a critical review (block until reviewed)', () => {
 
   it('keeps the approvals of the last step through a reminder cycle', () => {
     const s = schemaChange();
-    const once = decided(s, approve('raj.patel'), after(HOUR));
-    const { review, result } = breach(once, after(4 * HOUR));
+    const once = decided(s, approve('raj.patel'), later(HOUR));
+    const { review, result } = breach(once, later(4 * HOUR));
     expect(result.kind).toBe('reminded');
     expect(review.approvals.map((a) => a.approverId)).toEqual(['raj.patel']);
     expect(result.entries[0]?.note).toMatch(/; 1 of 2 approvals so far$/);
-    expect(decide(review, approve('sam.adeyemi'), policy, after(5 * HOUR)).decided).toBe(true);
+    expect(decide(review, approve('sam.adeyemi'), policy, later(5 * HOUR)).decided).toBe(true);
   });
 });
 
 describe('stale breaches', () => {
   it('do nothing to a decided review', () => {
     const r = open();
-    const claimed = apply(r, transition(markBreached(r, after(4 * HOUR))));
-    const rejected = decided(claimed, { approverId: 'daniel.reyes', decision: 'reject', reason: 'Not in budget' }, after(4 * HOUR + MINUTE));
-    expect(escalate(rejected, 0, deadlineFor, after(4 * HOUR + 2 * MINUTE))).toBe('stale');
-    expect(escalate({ ...rejected, status: 'COMPLETED' }, 0, deadlineFor, after(5 * HOUR))).toBe('stale');
+    const claimed = apply(r, transition(markBreached(r, later(4 * HOUR))));
+    const rejected = decided(
+      claimed,
+      { approverId: 'daniel.reyes', decision: 'reject', reason: 'Not in budget' },
+      later(4 * HOUR + MINUTE),
+    );
+    expect(escalate(rejected, 0, deadlineFor, later(4 * HOUR + 2 * MINUTE))).toBe('stale');
+    expect(escalate({ ...rejected, status: 'COMPLETED' }, 0, deadlineFor, later(5 * HOUR))).toBe('stale');
   });
 
   it('do nothing when the breach was of an earlier step', () => {
-    const { review } = breach(open(), after(4 * HOUR));
-    expect(escalate(review, 0, deadlineFor, after(9 * HOUR))).toBe('stale');
+    const { review } = breach(open(), later(4 * HOUR));
+    expect(escalate(review, 0, deadlineFor, later(9 * HOUR))).toBe('stale');
   });
 
   it('do nothing when the same breach event is delivered twice, even in a reminder cycle', () => {
-    const { review } = breach(open(), after(4 * HOUR));
-    expect(escalate(review, 0, deadlineFor, after(4 * HOUR))).toBe('stale');
-    const critical = breach(schemaChange(), after(4 * HOUR)).review;
-    expect(escalate(critical, 0, deadlineFor, after(4 * HOUR))).toBe('stale');
+    const { review } = breach(open(), later(4 * HOUR));
+    expect(escalate(review, 0, deadlineFor, later(4 * HOUR))).toBe('stale');
+    const critical = breach(schemaChange(), later(4 * HOUR)).review;
+    expect(escalate(critical, 0, deadlineFor, later(4 * HOUR))).toBe('stale');
   });
 
   it('do nothing before the deadline', () => {
-    expect(escalate(open(), 0, deadlineFor, after(4 * HOUR - 1))).toBe('stale');
+    expect(escalate(open(), 0, deadlineFor, later(4 * HOUR - 1))).toBe('stale');
   });
 });
 
 describe('marking a breach', () => {
   it('is not due before the deadline, nor for a decided review', () => {
-    expect(markBreached(open(), after(4 * HOUR - 1))).toBe('not-due');
-    expect(markBreached(open(purchaseOrder(500)), after(48 * HOUR))).toBe('not-due');
+    expect(markBreached(open(), later(4 * HOUR - 1))).toBe('not-due');
+    expect(markBreached(open(purchaseOrder(500)), later(48 * HOUR))).toBe('not-due');
   });
 
   it('claims a breach once per step, and again only after 5 minutes without an escalation', () => {
     expect(BREACH_REPUBLISH_MS).toBe(5 * MINUTE);
     const r = open();
-    const t = after(4 * HOUR + 30_000);
+    const t = later(4 * HOUR + 30_000);
     const claim = transition(markBreached(r, t));
-    expect(claim.next).toMatchObject({ breach: { step: 0, at: t.toISOString() }, version: r.version + 1, updatedAt: t.toISOString() });
+    expect(claim.next).toMatchObject({
+      breach: { step: 0, at: t.toISOString() },
+      version: r.version + 1,
+      updatedAt: t.toISOString(),
+    });
     expect(claim.entries).toEqual([
-      { at: t.toISOString(), what: 'sla_breached', by: { id: 'hitl-gate', kind: 'system' }, note: 'step 1 (manager: Mira Okafor, Daniel Reyes, Raj Patel) passed its deadline 2026-11-24T13:00:00.000Z' },
+      {
+        at: t.toISOString(),
+        what: 'sla_breached',
+        by: { id: 'hitl-gate', kind: 'system' },
+        note: 'step 1 (manager: Mira Okafor, Daniel Reyes, Raj Patel) passed its deadline 2026-11-24T13:00:00.000Z',
+      },
     ]);
     const claimed = apply(r, claim);
-    expect(markBreached(claimed, after(BREACH_REPUBLISH_MS - 1, t))).toBe('already-marked');
+    expect(markBreached(claimed, later(BREACH_REPUBLISH_MS - 1, t))).toBe('already-marked');
 
-    const again = transition(markBreached(claimed, after(BREACH_REPUBLISH_MS, t)));
-    expect(again.next.breach).toEqual({ step: 0, at: after(BREACH_REPUBLISH_MS, t).toISOString() });
-    expect(again.entries[0]?.note).toContain(`published again: no escalation followed the breach marked at ${t.toISOString()}`);
+    const again = transition(markBreached(claimed, later(BREACH_REPUBLISH_MS, t)));
+    expect(again.next.breach).toEqual({ step: 0, at: later(BREACH_REPUBLISH_MS, t).toISOString() });
+    expect(again.entries[0]?.note).toContain(
+      `published again: no escalation followed the breach marked at ${t.toISOString()}`,
+    );
   });
 
   it('moves the sweeper’s next look to the republish time, and back to the deadline once escalated', () => {
     const r = { ...open(), remindersSent: [50, 90] }; // its reminders are sent: the deadline is next
     expect(attentionAt(r)).toBe('2026-11-24T13:00:00.000Z');
-    const claimed = apply(r, transition(markBreached(r, after(4 * HOUR + MINUTE))));
+    const claimed = apply(r, transition(markBreached(r, later(4 * HOUR + MINUTE))));
     expect(attentionAt(claimed)).toBe('2026-11-24T13:06:00.000Z');
     // A breach left over from another step does not count.
     expect(attentionAt({ ...claimed, step: 1 })).toBe('2026-11-24T13:00:00.000Z');
-    const escalated = apply(claimed, transition(escalate(claimed, 0, deadlineFor, after(4 * HOUR + MINUTE))));
+    const escalated = apply(claimed, transition(escalate(claimed, 0, deadlineFor, later(4 * HOUR + MINUTE))));
     expect(attentionAt(escalated)).toBe('2026-11-24T17:01:00.000Z');
-    expect(markBreached(escalated, after(8 * HOUR))).toBe('not-due');
-    expect(markBreached(escalated, after(8 * HOUR + MINUTE))).not.toBe('already-marked');
+    expect(markBreached(escalated, later(8 * HOUR))).toBe('not-due');
+    expect(markBreached(escalated, later(8 * HOUR + MINUTE))).not.toBe('already-marked');
   });
 });
 
 describe('cancelling', () => {
   it('ends a pending review with the canceller and the reason', () => {
     const opened = open();
-    const r = apply(opened, transition(markBreached(opened, after(4 * HOUR))));
-    const t = after(5 * HOUR);
-    const { next, entries } = cancel(r, { id: 'procurement-agent', kind: 'system' }, '  Vendor withdrew the quote \n', t);
+    const r = apply(opened, transition(markBreached(opened, later(4 * HOUR))));
+    const t = later(5 * HOUR);
+    const { next, entries } = cancel(
+      r,
+      { id: 'procurement-agent', kind: 'system' },
+      '  Vendor withdrew the quote \n',
+      t,
+    );
     expect(next).toMatchObject({ status: 'CANCELLED', version: r.version + 1, updatedAt: t.toISOString() });
     expect(next.breach).toBeUndefined();
     expect(next.decision).toEqual({
@@ -339,7 +458,14 @@ describe('cancelling', () => {
       actionHash: r.actionHash,
       edited: false,
     });
-    expect(entries).toEqual([{ at: t.toISOString(), what: 'cancelled', by: { id: 'procurement-agent', kind: 'system' }, note: 'Vendor withdrew the quote' }]);
+    expect(entries).toEqual([
+      {
+        at: t.toISOString(),
+        what: 'cancelled',
+        by: { id: 'procurement-agent', kind: 'system' },
+        note: 'Vendor withdrew the quote',
+      },
+    ]);
     expect(next.history).toEqual(r.history);
   });
 
@@ -348,8 +474,10 @@ describe('cancelling', () => {
     const err = refusal(() => cancel(auto, { id: 'sam.rivera', kind: 'person' }, 'changed my mind', NOW));
     expect(err).toBeInstanceOf(AlreadyDecided);
     expect(err).toMatchObject({ status: 409, outcome: 'approved' });
-    const expired = breach(open(purchaseOrder(50000)), after(24 * HOUR)).review;
-    expect(refusal(() => cancel(expired, { id: 'sam.rivera', kind: 'person' }, 'too late', after(25 * HOUR)))).toMatchObject({ outcome: 'expired' });
+    const expired = breach(open(purchaseOrder(50000)), later(24 * HOUR)).review;
+    expect(
+      refusal(() => cancel(expired, { id: 'sam.rivera', kind: 'person' }, 'too late', later(25 * HOUR))),
+    ).toMatchObject({ outcome: 'expired' });
   });
 
   it('refuses a cancellation without a reason', () => {
@@ -365,11 +493,15 @@ describe('cancelling', () => {
 describe('reminders before the deadline', () => {
   it('reminds at 50% and 90% of the step SLA, once each, and not after the deadline', () => {
     const r = open(); // 09:00 -> 13:00, manager step with remindAt [50, 90]
-    expect(reminderDue(r, after(2 * HOUR - 1))).toBeUndefined();
+    expect(reminderDue(r, later(2 * HOUR - 1))).toBeUndefined();
     expect(nextReminderAt(r)).toBe('2026-11-24T11:00:00.000Z');
-    expect(reminderDue(r, after(2 * HOUR))).toBe(50);
-    const claim = transition(markReminded(r, 50, after(2 * HOUR)));
-    expect(claim.next).toMatchObject({ remindersSent: [50], version: r.version + 1, updatedAt: '2026-11-24T11:00:00.000Z' });
+    expect(reminderDue(r, later(2 * HOUR))).toBe(50);
+    const claim = transition(markReminded(r, 50, later(2 * HOUR)));
+    expect(claim.next).toMatchObject({
+      remindersSent: [50],
+      version: r.version + 1,
+      updatedAt: '2026-11-24T11:00:00.000Z',
+    });
     expect(claim.entries).toEqual([
       {
         at: '2026-11-24T11:00:00.000Z',
@@ -379,20 +511,20 @@ describe('reminders before the deadline', () => {
       },
     ]);
     const reminded = apply(r, claim);
-    expect(markReminded(reminded, 50, after(2 * HOUR))).toBe('not-due');
-    expect(reminderDue(reminded, after(3 * HOUR))).toBeUndefined();
+    expect(markReminded(reminded, 50, later(2 * HOUR))).toBe('not-due');
+    expect(reminderDue(reminded, later(3 * HOUR))).toBeUndefined();
     expect(nextReminderAt(reminded)).toBe('2026-11-24T12:36:00.000Z');
-    expect(reminderDue(reminded, after(3.6 * HOUR - 1))).toBeUndefined();
-    expect(reminderDue(reminded, after(3.6 * HOUR))).toBe(90);
-    expect(reminderDue(reminded, after(4 * HOUR))).toBeUndefined();
-    expect(markReminded(reminded, 90, after(4 * HOUR))).toBe('not-due');
+    expect(reminderDue(reminded, later(3.6 * HOUR - 1))).toBeUndefined();
+    expect(reminderDue(reminded, later(3.6 * HOUR))).toBe(90);
+    expect(reminderDue(reminded, later(4 * HOUR))).toBeUndefined();
+    expect(markReminded(reminded, 90, later(4 * HOUR))).toBe('not-due');
   });
 
   it('sends only the latest reminder due, not every one it missed', () => {
     const r = open();
-    expect(reminderDue(r, after(3.7 * HOUR))).toBe(90);
-    const reminded = apply(r, transition(markReminded(r, 90, after(3.7 * HOUR))));
-    expect(markReminded(reminded, 50, after(3.8 * HOUR))).toBe('not-due');
+    expect(reminderDue(r, later(3.7 * HOUR))).toBe(90);
+    const reminded = apply(r, transition(markReminded(r, 90, later(3.7 * HOUR))));
+    expect(markReminded(reminded, 50, later(3.8 * HOUR))).toBe('not-due');
     expect(nextReminderAt(reminded)).toBeUndefined();
   });
 
@@ -401,39 +533,43 @@ describe('reminders before the deadline', () => {
     expect(cfo.route[0]?.remindAt).toBeUndefined();
     expect(cfo.reminders).toBeUndefined();
     expect(nextReminderAt(cfo)).toBeUndefined();
-    for (const h of [1, 12, 23]) expect(reminderDue(cfo, after(h * HOUR))).toBeUndefined();
-    expect(markReminded(cfo, 50, after(12 * HOUR))).toBe('not-due');
-    expect(markReminded(open(), 75, after(3.5 * HOUR))).toBe('not-due');
+    for (const h of [1, 12, 23]) expect(reminderDue(cfo, later(h * HOUR))).toBeUndefined();
+    expect(markReminded(cfo, 50, later(12 * HOUR))).toBe('not-due');
+    expect(markReminded(open(), 75, later(3.5 * HOUR))).toBe('not-due');
     // Escalated to the finance director, whose step asks for none either.
-    const { review } = breach(open(), after(4 * HOUR));
+    const { review } = breach(open(), later(4 * HOUR));
     expect(review).toMatchObject({ step: 1, remindersSent: [] });
     expect(review.reminders).toBeUndefined();
-    expect(reminderDue(review, after(7 * HOUR))).toBeUndefined();
+    expect(reminderDue(review, later(7 * HOUR))).toBeUndefined();
   });
 
   it('sends none to a decided review', () => {
     const r = open();
-    const rejected = decided(r, { approverId: 'daniel.reyes', decision: 'reject', reason: 'Not in budget' }, after(HOUR));
-    expect(reminderDue(rejected, after(2 * HOUR))).toBeUndefined();
+    const rejected = decided(
+      r,
+      { approverId: 'daniel.reyes', decision: 'reject', reason: 'Not in budget' },
+      later(HOUR),
+    );
+    expect(reminderDue(rejected, later(2 * HOUR))).toBeUndefined();
     expect(nextReminderAt(rejected)).toBeUndefined();
-    expect(markReminded(rejected, 50, after(2 * HOUR))).toBe('not-due');
+    expect(markReminded(rejected, 50, later(2 * HOUR))).toBe('not-due');
   });
 
   it('starts the reminders again for each step an escalation starts, and for each reminder cycle', () => {
     const r = twoStepCritical(); // step 1 dba 1h [50], step 2 cto 2h [25, 75]
     expect(r.reminders).toEqual([{ percent: 50, at: '2026-11-24T09:30:00.000Z' }]);
-    const sent = apply(r, transition(markReminded(r, 50, after(30 * MINUTE))));
-    const escalated = breach(sent, after(HOUR)).review; // 10:00 -> 12:00
+    const sent = apply(r, transition(markReminded(r, 50, later(30 * MINUTE))));
+    const escalated = breach(sent, later(HOUR)).review; // 10:00 -> 12:00
     expect(escalated).toMatchObject({ step: 1, remindersSent: [] });
     expect(escalated.reminders).toEqual([
       { percent: 25, at: '2026-11-24T10:30:00.000Z' },
       { percent: 75, at: '2026-11-24T11:30:00.000Z' },
     ]);
-    expect(reminderDue(escalated, after(HOUR + 30 * MINUTE))).toBe(25);
-    const late = apply(escalated, transition(markReminded(escalated, 75, after(HOUR + 90 * MINUTE))));
+    expect(reminderDue(escalated, later(HOUR + 30 * MINUTE))).toBe(25);
+    const late = apply(escalated, transition(markReminded(escalated, 75, later(HOUR + 90 * MINUTE))));
     expect(nextReminderAt(late)).toBeUndefined();
     // The end of the route: the same step again with a new deadline, and its reminders again.
-    const cycle = breach(late, after(3 * HOUR)); // 12:00 -> 14:00
+    const cycle = breach(late, later(3 * HOUR)); // 12:00 -> 14:00
     expect(cycle.result.kind).toBe('reminded');
     expect(cycle.review).toMatchObject({ step: 1, remindersSent: [], deadline: '2026-11-24T14:00:00.000Z' });
     expect(nextReminderAt(cycle.review)).toBe('2026-11-24T12:30:00.000Z');
@@ -482,12 +618,18 @@ people:
   });
 
   it('schedules each reminder after the step starts and before its deadline, in ascending order', () => {
-    const percentages = fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { minLength: 1, maxLength: 6 }).map((ps) => ps.sort((a, b) => a - b));
+    const percentages = fc
+      .uniqueArray(fc.integer({ min: 1, max: 99 }), { minLength: 1, maxLength: 6 })
+      .map((ps) => ps.sort((a, b) => a - b));
     fc.assert(
       fc.property(percentages, fc.integer({ min: 1, max: 365 * 24 * 60 }), (remindAt, minutes) => {
         const p = purchaseOrder(5000);
         const c = policy.classify(p.action, p);
-        const r = newReview(p, { ...c, steps: [{ ...c.steps[0]!, sla: { ms: minutes * MINUTE, text: `${minutes}m` }, remindAt }] }, NOW);
+        const r = newReview(
+          p,
+          { ...c, steps: [{ ...c.steps[0]!, sla: { ms: minutes * MINUTE, text: `${minutes}m` }, remindAt }] },
+          NOW,
+        );
         const times = (r.reminders ?? []).map((x) => Date.parse(x.at));
         expect(r.reminders?.map((x) => x.percent)).toEqual(remindAt);
         expect(times).toEqual([...times].sort((a, b) => a - b));
@@ -508,8 +650,14 @@ describe('whatever the order of breach events, decisions and cancellations', () 
     | { kind: 'cancel' };
   // Time and breaches weigh more than people, so many runs reach the end of the route before anyone decides.
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 30 * HOUR }) }) },
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('sweep' as const), deliver: fc.boolean(), twice: fc.boolean() }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 30 * HOUR }) }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({ kind: fc.constant('sweep' as const), deliver: fc.boolean(), twice: fc.boolean() }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('event' as const), step: fc.integer({ min: 0, max: 3 }) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('remind' as const) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('decide' as const), who: fc.nat(5), reject: fc.boolean() }) },
@@ -547,7 +695,7 @@ describe('whatever the order of breach events, decisions and cancellations', () 
           else expect(review.status).toBe('PENDING');
         };
         for (const o of ops) {
-          if (o.kind === 'tick') now = after(o.ms, now);
+          if (o.kind === 'tick') now = later(o.ms, now);
           else if (o.kind === 'sweep') {
             attempt(() => markBreached(review, now));
             const step = review.breach?.step ?? review.step;
@@ -560,20 +708,24 @@ describe('whatever the order of breach events, decisions and cancellations', () 
             attempt(() => markReminded(review, reminderDue(review, now) ?? 0, now));
             const sent = review.remindersSent ?? [];
             expect(sent).toEqual([...new Set(sent)].sort((a, b) => a - b));
-          }
-          else if (o.kind === 'decide') {
+          } else if (o.kind === 'decide') {
             const approvers = review.route[review.step]?.approvers ?? [];
             const who = approvers[o.who % Math.max(1, approvers.length)]?.id ?? 'nobody';
-            const command: DecideCommand = o.reject ? { approverId: who, decision: 'reject', reason: 'no' } : { approverId: who, decision: 'approve' };
+            const command: DecideCommand = o.reject
+              ? { approverId: who, decision: 'reject', reason: 'no' }
+              : { approverId: who, decision: 'approve' };
             attempt(() => ({ ...decide(review, command, start.policy, now) }));
           } else attempt(() => cancel(review, { id: 'sam.rivera', kind: 'person' }, 'withdrawn', now));
         }
         expect(decisions).toBeLessThanOrEqual(1);
         expect(isDecided(review.status)).toBe(review.decision !== undefined);
         // A critical review ends only by a person's decision (or a cancellation), never by the policy.
-        if (review.pattern === 'block_until_reviewed') expect(review.decision?.by.some((a) => a.kind === 'policy') ?? false).toBe(false);
+        if (review.pattern === 'block_until_reviewed')
+          expect(review.decision?.by.some((a) => a.kind === 'policy') ?? false).toBe(false);
         if (review.decision?.by.some((a) => a.kind === 'policy')) {
-          expect(review.history.filter((h) => h.what === 'expired' || h.what === 'approved_on_timeout')).toHaveLength(1);
+          expect(review.history.filter((h) => h.what === 'expired' || h.what === 'approved_on_timeout')).toHaveLength(
+            1,
+          );
         }
       }),
       { numRuns: 300 },

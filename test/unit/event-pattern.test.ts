@@ -1,9 +1,5 @@
 import fc from 'fast-check';
-import {
-  compileEventPattern,
-  InvalidEventPatternError,
-  matchesEventPattern,
-} from '../../local/eventbridge/pattern.ts';
+import { compileEventPattern, InvalidEventPatternError, matchesEventPattern } from '../../local/eventbridge/pattern.ts';
 
 // Sample events and patterns follow AWS's documentation: "Amazon EventBridge event patterns",
 // "Content filtering in Amazon EventBridge event patterns", "Arrays in ...", "Matching null values ...".
@@ -185,7 +181,15 @@ describe('event pattern: arrays in events', () => {
   });
 
   it('looks into nested arrays', () => {
-    expect(matchesValue([4], [[1, 2], [3, [4]]])).toBe(true);
+    expect(
+      matchesValue(
+        [4],
+        [
+          [1, 2],
+          [3, [4]],
+        ],
+      ),
+    ).toBe(true);
   });
 
   it('matches fields of objects inside an array', () => {
@@ -197,7 +201,9 @@ describe('event pattern: arrays in events', () => {
       ],
     });
     expect(matchesEventPattern({ detail: { employees: { firstName: ['Anna'] } } }, event)).toBe(true);
-    expect(matchesEventPattern({ detail: { employees: { firstName: ['Anna'], lastName: ['Smith'] } } }, event)).toBe(true);
+    expect(matchesEventPattern({ detail: { employees: { firstName: ['Anna'], lastName: ['Smith'] } } }, event)).toBe(
+      true,
+    );
   });
 
   it('takes all fields under an array of objects from the same element', () => {
@@ -207,7 +213,9 @@ describe('event pattern: arrays in events', () => {
         { firstName: 'Peter', lastName: 'Jones' },
       ],
     });
-    expect(matchesEventPattern({ detail: { employees: { firstName: ['Anna'], lastName: ['Jones'] } } }, event)).toBe(false);
+    expect(matchesEventPattern({ detail: { employees: { firstName: ['Anna'], lastName: ['Jones'] } } }, event)).toBe(
+      false,
+    );
   });
 
   it('judges absence within the element the other fields chose', () => {
@@ -437,10 +445,25 @@ describe('event pattern: anything-but', () => {
     ['a prefix', { 'anything-but': { prefix: 'init' } }, 'running', 'initializing'],
     ['a list of prefixes', { 'anything-but': { prefix: ['init', 'error'] } }, 'running', 'error-42'],
     ['a suffix', { 'anything-but': { suffix: '.png' } }, 'cat.jpg', 'cat.png'],
-    ['a case-insensitive value', { 'anything-but': { 'equals-ignore-case': 'initializing' } }, 'running', 'INITIALIZING'],
-    ['case-insensitive values', { 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } }, 'running', 'overloaded'],
+    [
+      'a case-insensitive value',
+      { 'anything-but': { 'equals-ignore-case': 'initializing' } },
+      'running',
+      'INITIALIZING',
+    ],
+    [
+      'case-insensitive values',
+      { 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } },
+      'running',
+      'overloaded',
+    ],
     ['a wildcard', { 'anything-but': { wildcard: '*/lib/*' } }, '/usr/bin/ls', '/usr/lib/libc.so'],
-    ['wildcards', { 'anything-but': { wildcard: ['*/bin/*.jar', '*/bin/*.class'] } }, '/app/bin/run.sh', '/app/bin/A.class'],
+    [
+      'wildcards',
+      { 'anything-but': { wildcard: ['*/bin/*.jar', '*/bin/*.class'] } },
+      '/app/bin/run.sh',
+      '/app/bin/A.class',
+    ],
   ])('excludes %s', (_, operator, kept, excluded) => {
     const pattern = { detail: { value: [operator] } };
     expect(matchesEventPattern(pattern, withDetail({ value: kept }))).toBe(true);
@@ -448,8 +471,12 @@ describe('event pattern: anything-but', () => {
   });
 
   it('does not match a missing field', () => {
-    expect(matchesEventPattern({ detail: { state: [{ 'anything-but': 'initializing' }] } }, withDetail({}))).toBe(false);
-    expect(matchesEventPattern({ detail: { state: [{ 'anything-but': { prefix: 'init' } }] } }, withDetail({}))).toBe(false);
+    expect(matchesEventPattern({ detail: { state: [{ 'anything-but': 'initializing' }] } }, withDetail({}))).toBe(
+      false,
+    );
+    expect(matchesEventPattern({ detail: { state: [{ 'anything-but': { prefix: 'init' } }] } }, withDetail({}))).toBe(
+      false,
+    );
   });
 
   it('matches values of another type than the excluded ones', () => {
@@ -503,7 +530,11 @@ describe('event pattern: $or', () => {
   it('requires every field inside one alternative', () => {
     const pattern = {
       source: ['aws.cloudwatch'],
-      $or: [{ metricName: ['ReadLatency'] }, { metricType: ['MetricType'], namespace: ['AWS/EC2'] }, { scope: ['Service'] }],
+      $or: [
+        { metricName: ['ReadLatency'] },
+        { metricType: ['MetricType'], namespace: ['AWS/EC2'] },
+        { scope: ['Service'] },
+      ],
     };
     expect(matchesEventPattern(pattern, { ...alarm, metricType: 'MetricType' })).toBe(true);
     expect(matchesEventPattern(pattern, alarm)).toBe(false);
@@ -584,17 +615,41 @@ describe('event pattern: validation', () => {
     ['a leaf that is null', { source: null }, 'source: must be an array'],
     ['an empty leaf array', { resources: [] }, 'resources: empty arrays are not allowed'],
     ['a nested array as a value', { source: [['aws.ec2']] }, 'source: match values must be'],
-    ['an operator object without a key', { source: [{}] }, 'source: an operator object must have exactly one key, found none'],
-    ['an operator object with two keys', { source: [{ prefix: 'a', suffix: 'b' }] }, 'exactly one key, found "prefix", "suffix"'],
+    [
+      'an operator object without a key',
+      { source: [{}] },
+      'source: an operator object must have exactly one key, found none',
+    ],
+    [
+      'an operator object with two keys',
+      { source: [{ prefix: 'a', suffix: 'b' }] },
+      'exactly one key, found "prefix", "suffix"',
+    ],
     ['an unknown operator', { detail: { amount: [{ gt: 5 }] } }, 'detail.amount: unrecognized operator "gt"'],
     ['an operator in the wrong case', { detail: { state: [{ EXISTS: true }] } }, 'unrecognized operator "EXISTS"'],
     ['a prefix that is a number', { time: [{ prefix: 123 }] }, 'time: prefix must be a string'],
     ['a prefix that is a list', { time: [{ prefix: ['2017'] }] }, 'time: prefix must be a string'],
-    ['a prefix with another operator inside', { time: [{ prefix: { suffix: 'x' } }] }, 'prefix accepts a string or { "equals-ignore-case": string }'],
-    ['a case-insensitive prefix that is not a string', { time: [{ prefix: { 'equals-ignore-case': 5 } }] }, 'prefix equals-ignore-case must be a string'],
+    [
+      'a prefix with another operator inside',
+      { time: [{ prefix: { suffix: 'x' } }] },
+      'prefix accepts a string or { "equals-ignore-case": string }',
+    ],
+    [
+      'a case-insensitive prefix that is not a string',
+      { time: [{ prefix: { 'equals-ignore-case': 5 } }] },
+      'prefix equals-ignore-case must be a string',
+    ],
     ['a suffix that is a list', { name: [{ suffix: ['.png'] }] }, 'name: suffix must be a string'],
-    ['an equals-ignore-case that is a list', { name: [{ 'equals-ignore-case': ['x'] }] }, 'equals-ignore-case must be a string'],
-    ['an equals-ignore-case with an operator inside', { name: [{ 'equals-ignore-case': { prefix: 'ec2' } }] }, 'equals-ignore-case must be a string'],
+    [
+      'an equals-ignore-case that is a list',
+      { name: [{ 'equals-ignore-case': ['x'] }] },
+      'equals-ignore-case must be a string',
+    ],
+    [
+      'an equals-ignore-case with an operator inside',
+      { name: [{ 'equals-ignore-case': { prefix: 'ec2' } }] },
+      'equals-ignore-case must be a string',
+    ],
     ['a wildcard that is a number', { arn: [{ wildcard: 123 }] }, 'arn: wildcard must be a string'],
     ['a wildcard that is a list', { arn: [{ wildcard: ['*'] }] }, 'arn: wildcard must be a string'],
     ['consecutive wildcards', { arn: [{ wildcard: 'arn:aws:**:bus' }] }, 'consecutive "*" at position 8'],
@@ -610,7 +665,11 @@ describe('event pattern: validation', () => {
     ['an upper bound before a lower one', { n: [{ numeric: ['<', 10, '>', 0] }] }, 'numeric "<" takes a single number'],
     ['equality with a bound', { n: [{ numeric: ['=', 5, '<', 6] }] }, 'numeric "=" takes a single number'],
     ['a range without its upper number', { n: [{ numeric: ['>', 0, '<'] }] }, 'numeric "<" needs a number'],
-    ['a range with a number for operator', { n: [{ numeric: ['>', 0, 5] }] }, 'lower bound must be followed by "<" or "<=", found 5'],
+    [
+      'a range with a number for operator',
+      { n: [{ numeric: ['>', 0, 5] }] },
+      'lower bound must be followed by "<" or "<=", found 5',
+    ],
     ['three conditions', { n: [{ numeric: ['>', 0, '<', 5, '<', 6] }] }, 'at most a lower and an upper bound'],
     ['an empty range', { n: [{ numeric: ['>', 5, '<', 5] }] }, 'numeric range is empty'],
     ['an inverted range', { n: [{ numeric: ['>=', 5, '<=', 1] }] }, 'numeric range is empty'],
@@ -631,22 +690,78 @@ describe('event pattern: validation', () => {
     ['anything-but true', { s: [{ 'anything-but': true }] }, 'anything-but must be a string, a number, a list'],
     ['an empty anything-but list', { s: [{ 'anything-but': [] }] }, 'anything-but list must not be empty'],
     ['anything-but mixing strings and numbers', { s: [{ 'anything-but': ['a', 1] }] }, 'only strings or only numbers'],
-    ['anything-but with null in its list', { s: [{ 'anything-but': ['stopped', null] }] }, 'only strings or only numbers'],
-    ['anything-but with an empty object', { s: [{ 'anything-but': {} }] }, 'anything-but must have exactly one key, found none'],
-    ['anything-but with two operators', { s: [{ 'anything-but': { prefix: 'a', suffix: 'b' } }] }, 'anything-but must have exactly one key'],
-    ['a nested anything-but', { s: [{ 'anything-but': { 'anything-but': 'x' } }] }, 'anything-but does not accept "anything-but"'],
-    ['anything-but numeric', { s: [{ 'anything-but': { numeric: ['>', 1] } }] }, 'anything-but does not accept "numeric"'],
-    ['anything-but with an empty prefix', { s: [{ 'anything-but': { prefix: '' } }] }, 'anything-but prefix must not be empty'],
-    ['anything-but with an empty suffix in a list', { s: [{ 'anything-but': { suffix: ['.png', ''] } }] }, 'anything-but suffix must not be empty'],
-    ['anything-but with a numeric prefix', { s: [{ 'anything-but': { prefix: 123 } }] }, 'anything-but prefix must be a string or a list of strings'],
-    ['anything-but with a case-insensitive prefix', { s: [{ 'anything-but': { prefix: { 'equals-ignore-case': 'x' } } }] }, 'anything-but prefix must be a string'],
-    ['anything-but ignoring case of a number', { s: [{ 'anything-but': { 'equals-ignore-case': ['a', 5] } }] }, 'anything-but equals-ignore-case must be a string'],
+    [
+      'anything-but with null in its list',
+      { s: [{ 'anything-but': ['stopped', null] }] },
+      'only strings or only numbers',
+    ],
+    [
+      'anything-but with an empty object',
+      { s: [{ 'anything-but': {} }] },
+      'anything-but must have exactly one key, found none',
+    ],
+    [
+      'anything-but with two operators',
+      { s: [{ 'anything-but': { prefix: 'a', suffix: 'b' } }] },
+      'anything-but must have exactly one key',
+    ],
+    [
+      'a nested anything-but',
+      { s: [{ 'anything-but': { 'anything-but': 'x' } }] },
+      'anything-but does not accept "anything-but"',
+    ],
+    [
+      'anything-but numeric',
+      { s: [{ 'anything-but': { numeric: ['>', 1] } }] },
+      'anything-but does not accept "numeric"',
+    ],
+    [
+      'anything-but with an empty prefix',
+      { s: [{ 'anything-but': { prefix: '' } }] },
+      'anything-but prefix must not be empty',
+    ],
+    [
+      'anything-but with an empty suffix in a list',
+      { s: [{ 'anything-but': { suffix: ['.png', ''] } }] },
+      'anything-but suffix must not be empty',
+    ],
+    [
+      'anything-but with a numeric prefix',
+      { s: [{ 'anything-but': { prefix: 123 } }] },
+      'anything-but prefix must be a string or a list of strings',
+    ],
+    [
+      'anything-but with a case-insensitive prefix',
+      { s: [{ 'anything-but': { prefix: { 'equals-ignore-case': 'x' } } }] },
+      'anything-but prefix must be a string',
+    ],
+    [
+      'anything-but ignoring case of a number',
+      { s: [{ 'anything-but': { 'equals-ignore-case': ['a', 5] } }] },
+      'anything-but equals-ignore-case must be a string',
+    ],
     ['anything-but with consecutive wildcards', { s: [{ 'anything-but': { wildcard: 'a**' } }] }, 'consecutive "*"'],
     ['$or that is an object', { $or: { a: ['x'] } }, '$or: must be an array of at least two non-empty objects'],
-    ['$or with one alternative', { detail: { $or: [{ a: ['x'] }] } }, 'detail.$or: must be an array of at least two non-empty objects'],
-    ['$or with a value that is not an object', { $or: [{ a: ['x'] }, 'b'] }, '$or: must be an array of at least two non-empty objects'],
-    ['$or with an empty alternative', { $or: [{ a: ['x'] }, {}] }, '$or: must be an array of at least two non-empty objects'],
-    ['an operator name as a field inside $or', { $or: [{ numeric: [1] }, { b: ['y'] }] }, 'numeric: "numeric" is an operator name'],
+    [
+      '$or with one alternative',
+      { detail: { $or: [{ a: ['x'] }] } },
+      'detail.$or: must be an array of at least two non-empty objects',
+    ],
+    [
+      '$or with a value that is not an object',
+      { $or: [{ a: ['x'] }, 'b'] },
+      '$or: must be an array of at least two non-empty objects',
+    ],
+    [
+      '$or with an empty alternative',
+      { $or: [{ a: ['x'] }, {}] },
+      '$or: must be an array of at least two non-empty objects',
+    ],
+    [
+      'an operator name as a field inside $or',
+      { $or: [{ numeric: [1] }, { b: ['y'] }] },
+      'numeric: "numeric" is an operator name',
+    ],
     ['an invalid value inside $or', { $or: [{ a: ['x'] }, { b: [{ prefix: 1 }] }] }, 'b: prefix must be a string'],
   ])('refuses %s', (_, pattern, message) => {
     expect(refusal(pattern).message).toContain(message);

@@ -12,11 +12,25 @@ const problems = (detail: unknown) => {
 
 describe('Action Proposed contract', () => {
   it('accepts the documented example', () => {
-    expect(problems({ proposalId: 'po-1', agentId: 'procurement-agent', requestedBy: 'sam.rivera', action: { type: 'purchase_order', summary: 'Laptops', amount: { value: 5000, currency: 'USD' } } })).toEqual([]);
+    expect(
+      problems({
+        proposalId: 'po-1',
+        agentId: 'procurement-agent',
+        requestedBy: 'sam.rivera',
+        action: { type: 'purchase_order', summary: 'Laptops', amount: { value: 5000, currency: 'USD' } },
+      }),
+    ).toEqual([]);
   });
 
   it('names the path and the problem of every invalid field', () => {
-    expect(problems({ proposalId: '', agentId: 'a', requestedBy: 'b', action: { type: 'Purchase Order', summary: 'x', amount: { value: 1, currency: 'dollars' } } })).toEqual([
+    expect(
+      problems({
+        proposalId: '',
+        agentId: 'a',
+        requestedBy: 'b',
+        action: { type: 'Purchase Order', summary: 'x', amount: { value: 1, currency: 'dollars' } },
+      }),
+    ).toEqual([
       'proposalId: must not be empty',
       'action.type: must be snake_case, e.g. "purchase_order"',
       'action.amount.currency: must be a three-letter ISO 4217 code such as "USD"',
@@ -24,8 +38,12 @@ describe('Action Proposed contract', () => {
   });
 
   it('refuses negative amounts and fractions of a cent', () => {
-    expect(problems(proposal({ action: { amount: { value: -0.01, currency: 'USD' } } }))).toEqual(['action.amount.value: must not be negative']);
-    expect(problems(proposal({ action: { amount: { value: 999.999, currency: 'USD' } } }))).toEqual(['action.amount.value: must have at most two decimal places']);
+    expect(problems(proposal({ action: { amount: { value: -0.01, currency: 'USD' } } }))).toEqual([
+      'action.amount.value: must not be negative',
+    ]);
+    expect(problems(proposal({ action: { amount: { value: 999.999, currency: 'USD' } } }))).toEqual([
+      'action.amount.value: must have at most two decimal places',
+    ]);
   });
 
   it('refuses unknown fields instead of dropping them silently', () => {
@@ -50,7 +68,9 @@ describe('JSON Schema export', () => {
 
   it('matches the schemas committed in events/schemas (run `npm run schemas` after changing a contract)', () => {
     for (const entry of DETAIL_SCHEMAS) {
-      const committed = JSON.parse(readFileSync(join(import.meta.dirname, '../../events/schemas', schemaFileName(entry.detailType)), 'utf8'));
+      const committed = JSON.parse(
+        readFileSync(join(import.meta.dirname, '../../events/schemas', schemaFileName(entry.detailType)), 'utf8'),
+      );
       expect(committed).toEqual(jsonSchemaOf(entry));
     }
   });

@@ -76,11 +76,15 @@ describe('policy validation', () => {
   });
 
   it('reports a YAML syntax error with its line and column', () => {
-    expect(problemsOf('version: "1"\nrules: [\n')).toEqual([expect.stringMatching(/^policy\/stage\.yml: line 3, column 1: /)]);
+    expect(problemsOf('version: "1"\nrules: [\n')).toEqual([
+      expect.stringMatching(/^policy\/stage\.yml: line 3, column 1: /),
+    ]);
   });
 
   it('refuses a duplicate key', () => {
-    expect(problemsOf('version: "1"\nversion: "2"\n')).toEqual([expect.stringMatching(/^policy\/stage\.yml: line 2, column 1: Map keys must be unique/)]);
+    expect(problemsOf('version: "1"\nversion: "2"\n')).toEqual([
+      expect.stringMatching(/^policy\/stage\.yml: line 2, column 1: Map keys must be unique/),
+    ]);
   });
 
   it('refuses an empty file', () => {
@@ -131,7 +135,9 @@ describe('policy validation', () => {
   });
 
   it('asks for a quoted version when it is a number', () => {
-    expect(problemsOf(withPolicy((p) => (p.version = 3)))).toEqual(['policy/stage.yml: version: must be text; quote it, e.g. version: "2026-11-24.1"']);
+    expect(problemsOf(withPolicy((p) => (p.version = 3)))).toEqual([
+      'policy/stage.yml: version: must be text; quote it, e.g. version: "2026-11-24.1"',
+    ]);
   });
 
   it.each([
@@ -139,11 +145,18 @@ describe('policy validation', () => {
     ['0m', '"0m" is not a duration; write e.g. 30m, 4h, 2d or 1h30m (more than zero, at most 365d)'],
     [4, 'must be a duration such as 30m, 4h, 2d or 1h30m'],
   ])('refuses the SLA %j', (sla, what) => {
-    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].sla = sla)))).toEqual([`policy/stage.yml: rules[1].steps[0].sla: ${what}`]);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].sla = sla)))).toEqual([
+      `policy/stage.yml: rules[1].steps[0].sla: ${what}`,
+    ]);
   });
 
   it('carries the reminders of a step (remindAt, percentages of its SLA) into the classification', () => {
-    const load = (remindAt: unknown) => parsePolicy(stringify(withPolicy((p) => (p.rules[1].steps[0].remindAt = remindAt))), stringify(baseDirectory()), FILES);
+    const load = (remindAt: unknown) =>
+      parsePolicy(
+        stringify(withPolicy((p) => (p.rules[1].steps[0].remindAt = remindAt))),
+        stringify(baseDirectory()),
+        FILES,
+      );
     const po = { type: 'purchase_order', summary: 's', amount: { value: 5000, currency: 'USD' } };
     const ctx = { agentId: 'a', requestedBy: 'r' };
     expect(load([50, 90]).classify(po, ctx).steps[0]?.remindAt).toEqual([50, 90]);
@@ -151,7 +164,9 @@ describe('policy validation', () => {
     expect(load(75).classify(po, ctx).steps[0]?.remindAt).toEqual([75]);
     // An empty list, like none, asks for no reminders.
     expect(load([]).classify(po, ctx).steps[0]).not.toHaveProperty('remindAt');
-    expect(parsePolicy(stringify(basePolicy()), stringify(baseDirectory()), FILES).classify(po, ctx).steps[0]).not.toHaveProperty('remindAt');
+    expect(
+      parsePolicy(stringify(basePolicy()), stringify(baseDirectory()), FILES).classify(po, ctx).steps[0],
+    ).not.toHaveProperty('remindAt');
   });
 
   it.each([
@@ -160,13 +175,24 @@ describe('policy validation', () => {
     [[-10], ['rules[1].steps[0].remindAt[0]: must be a whole percentage of the SLA from 1 to 99, such as 50']],
     [[50.5], ['rules[1].steps[0].remindAt[0]: must be a whole percentage of the SLA from 1 to 99, such as 50']],
     [['50%'], ['rules[1].steps[0].remindAt[0]: must be a whole percentage of the SLA from 1 to 99, such as 50']],
-    [[90, 50], ['rules[1].steps[0].remindAt[1]: 50 comes after 90; list the percentages in ascending order, e.g. [50, 90]']],
+    [
+      [90, 50],
+      ['rules[1].steps[0].remindAt[1]: 50 comes after 90; list the percentages in ascending order, e.g. [50, 90]'],
+    ],
     [[50, 50, 90], ['rules[1].steps[0].remindAt[1]: 50 is listed twice']],
-    [[25, 90, 50, 50], ['rules[1].steps[0].remindAt[2]: 50 comes after 90; list the percentages in ascending order, e.g. [50, 90]', 'rules[1].steps[0].remindAt[3]: 50 is listed twice']],
+    [
+      [25, 90, 50, 50],
+      [
+        'rules[1].steps[0].remindAt[2]: 50 comes after 90; list the percentages in ascending order, e.g. [50, 90]',
+        'rules[1].steps[0].remindAt[3]: 50 is listed twice',
+      ],
+    ],
     ['often', ['rules[1].steps[0].remindAt: must be a list of percentages of the SLA, such as [50, 90]']],
     [{ at: 50 }, ['rules[1].steps[0].remindAt: must be a list of percentages of the SLA, such as [50, 90]']],
   ])('refuses the reminders %j', (remindAt, what) => {
-    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].remindAt = remindAt)))).toEqual(what.map((w) => `policy/stage.yml: ${w}`));
+    expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].remindAt = remindAt)))).toEqual(
+      what.map((w) => `policy/stage.yml: ${w}`),
+    );
   });
 
   it('refuses bad reminders on the default route too, with the other problems of the file', () => {
@@ -189,7 +215,10 @@ describe('policy validation', () => {
         p.rules[1].steps[0].calendar = calendar;
       });
     const policy = parsePolicy(stringify(withOffice('berlin-office')), stringify(baseDirectory()));
-    const c = policy.classify({ type: 'purchase_order', summary: 's', amount: { value: 5000, currency: 'USD' } }, { agentId: 'a', requestedBy: 'r' });
+    const c = policy.classify(
+      { type: 'purchase_order', summary: 's', amount: { value: 5000, currency: 'USD' } },
+      { agentId: 'a', requestedBy: 'r' },
+    );
     expect(c.steps[0]?.sla).toEqual({ ms: 4 * 3_600_000, text: '4h', calendar: 'berlin-office' });
     expect(c.calendars['berlin-office']).toBe(policy.calendar('berlin-office'));
     expect(problemsOf(withOffice('berlin'))).toEqual([
@@ -198,24 +227,37 @@ describe('policy validation', () => {
     expect(problemsOf(withPolicy((p) => (p.rules[1].steps[0].calendar = 'berlin-office')))).toEqual([
       'policy/stage.yml: rules[1].steps[0].calendar: unknown calendar "berlin-office"; the policy defines none (add it to calendars)',
     ]);
-    expect(problemsOf(withOffice(9))).toEqual(['policy/stage.yml: rules[1].steps[0].calendar: must be the name of a calendar']);
+    expect(problemsOf(withOffice(9))).toEqual([
+      'policy/stage.yml: rules[1].steps[0].calendar: must be the name of a calendar',
+    ]);
   });
 
   it('refuses an amount range that matches nothing', () => {
-    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 10000, lte: 1000 })))).toEqual([
+    expect(
+      problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 10000, lte: 1000 }))),
+    ).toEqual([
       'policy/stage.yml: rules[1].match.amount: matches no amount: gte USD 10,000.00 and lte USD 1,000.00 leave nothing between them',
     ]);
-    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gt: 1000, lt: '1000.00' })))).toEqual([
+    expect(
+      problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gt: 1000, lt: '1000.00' }))),
+    ).toEqual([
       'policy/stage.yml: rules[1].match.amount: matches no amount: gt USD 1,000.00 and lt USD 1,000.00 leave nothing between them',
     ]);
   });
 
   it('accepts a range of exactly one amount', () => {
-    expect(() => parsePolicy(stringify(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 5, lte: 5 }))), stringify(baseDirectory()))).not.toThrow();
+    expect(() =>
+      parsePolicy(
+        stringify(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 5, lte: 5 }))),
+        stringify(baseDirectory()),
+      ),
+    ).not.toThrow();
   });
 
   it('refuses two bounds on the same side', () => {
-    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 1, gt: 2, lte: 5, lt: 6 })))).toEqual([
+    expect(
+      problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 1, gt: 2, lte: 5, lt: 6 }))),
+    ).toEqual([
       'policy/stage.yml: rules[1].match.amount: give one lower bound, gte or gt, not both',
       'policy/stage.yml: rules[1].match.amount: give one upper bound, lte or lt, not both',
     ]);
@@ -227,7 +269,9 @@ describe('policy validation', () => {
     ['1,000', '"1,000" is not an amount; write it like 1000 or 999.99 (not negative, at most two decimals)'],
     [[1000], 'must be an amount such as 1000 or 999.99'],
   ])('refuses the amount bound %j', (gte, what) => {
-    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount.gte = gte)))).toEqual([`policy/stage.yml: rules[1].match.amount.gte: ${what}`]);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].match.amount.gte = gte)))).toEqual([
+      `policy/stage.yml: rules[1].match.amount.gte: ${what}`,
+    ]);
   });
 
   it('refuses a currency the policy does not list', () => {
@@ -240,7 +284,9 @@ describe('policy validation', () => {
     expect(problemsOf(withPolicy((p) => (p.currencies = ['USD', 'usd', 'EUR', 'EUR'])))).toEqual([
       'policy/stage.yml: currencies[1]: "usd" is not a currency; use an ISO 4217 code such as USD',
     ]);
-    expect(problemsOf(withPolicy((p) => (p.currencies = ['USD', 'EUR', 'USD'])))).toEqual(['policy/stage.yml: currencies[2]: "USD" is listed twice']);
+    expect(problemsOf(withPolicy((p) => (p.currencies = ['USD', 'EUR', 'USD'])))).toEqual([
+      'policy/stage.yml: currencies[2]: "USD" is listed twice',
+    ]);
   });
 
   it('refuses a role that resolves to nobody in the directory', () => {
@@ -260,7 +306,10 @@ describe('policy validation', () => {
     const problems = problemsOf(
       withPolicy((p) => {
         p.rules[1].quorum = 3;
-        p.rules[1].steps = [{ roles: ['manager', 'dba'], sla: '1h' }, { roles: ['ops_admin'], sla: '1h' }];
+        p.rules[1].steps = [
+          { roles: ['manager', 'dba'], sla: '1h' },
+          { roles: ['ops_admin'], sla: '1h' },
+        ];
       }),
     );
     expect(problems).toEqual([
@@ -270,16 +319,24 @@ describe('policy validation', () => {
   });
 
   it('applies the quorum of the tiers section to rules that set none', () => {
-    expect(problemsOf(withPolicy((p) => (p.tiers.high = { quorum: 2 })))).toEqual(['policy/stage.yml: default.steps[0]: reaches 1 person (o1) but the quorum is 2']);
+    expect(problemsOf(withPolicy((p) => (p.tiers.high = { quorum: 2 })))).toEqual([
+      'policy/stage.yml: default.steps[0]: reaches 1 person (o1) but the quorum is 2',
+    ]);
   });
 
   it('refuses a quorum that is not a whole number of at least 1', () => {
-    expect(problemsOf(withPolicy((p) => (p.rules[1].quorum = 0)))).toEqual(['policy/stage.yml: rules[1].quorum: must be a whole number of approvals, at least 1']);
-    expect(problemsOf(withPolicy((p) => (p.rules[1].quorum = 1.5)))).toEqual(['policy/stage.yml: rules[1].quorum: must be a whole number of approvals, at least 1']);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].quorum = 0)))).toEqual([
+      'policy/stage.yml: rules[1].quorum: must be a whole number of approvals, at least 1',
+    ]);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].quorum = 1.5)))).toEqual([
+      'policy/stage.yml: rules[1].quorum: must be a whole number of approvals, at least 1',
+    ]);
   });
 
   it('allows onTimeout approve on a medium (soft review) rule', () => {
-    expect(() => parsePolicy(stringify(withPolicy((p) => (p.rules[1].onTimeout = 'approve'))), stringify(baseDirectory()))).not.toThrow();
+    expect(() =>
+      parsePolicy(stringify(withPolicy((p) => (p.rules[1].onTimeout = 'approve'))), stringify(baseDirectory())),
+    ).not.toThrow();
   });
 
   it('refuses onTimeout approve on a high rule and in the high tier defaults', () => {
@@ -327,15 +384,23 @@ describe('policy validation', () => {
   });
 
   it('refuses a review route on a low rule', () => {
-    expect(problemsOf(withPolicy((p) => Object.assign(p.rules[0], { steps: [{ roles: ['manager'], sla: '1h' }], quorum: 1 })))).toEqual([
+    expect(
+      problemsOf(
+        withPolicy((p) => Object.assign(p.rules[0], { steps: [{ roles: ['manager'], sla: '1h' }], quorum: 1 })),
+      ),
+    ).toEqual([
       'policy/stage.yml: rules[0].steps: a low rule is approved automatically, so it takes no steps',
       'policy/stage.yml: rules[0].quorum: a low rule is approved automatically, so it takes no quorum',
     ]);
   });
 
   it('refuses a reviewed rule without approver steps', () => {
-    expect(problemsOf(withPolicy((p) => delete p.rules[1].steps))).toEqual(['policy/stage.yml: rules[1]: a medium rule needs at least one approver step (steps)']);
-    expect(problemsOf(withPolicy((p) => (p.rules[1].steps = [])))).toEqual(['policy/stage.yml: rules[1].steps: a medium rule needs at least one approver step (steps)']);
+    expect(problemsOf(withPolicy((p) => delete p.rules[1].steps))).toEqual([
+      'policy/stage.yml: rules[1]: a medium rule needs at least one approver step (steps)',
+    ]);
+    expect(problemsOf(withPolicy((p) => (p.rules[1].steps = [])))).toEqual([
+      'policy/stage.yml: rules[1].steps: a medium rule needs at least one approver step (steps)',
+    ]);
   });
 
   it('refuses duplicate rule names and a rule named default', () => {
@@ -414,13 +479,20 @@ describe('policy validation', () => {
   });
 
   it('does not blame a role on a directory it could not read in full', () => {
-    const problems = problemsOf(basePolicy(), withDirectory((d) => (d.people[0].email = 'nope')));
+    const problems = problemsOf(
+      basePolicy(),
+      withDirectory((d) => (d.people[0].email = 'nope')),
+    );
     expect(problems).toEqual(['policy/people.yml: people[0].email: "nope" is not an email address']);
   });
 });
 
 describe('calendar validation', () => {
-  const office = () => ({ timeZone: 'Europe/Berlin', workingHours: { mon: ['09:00-12:30', '13:30-18:00'], fri: '09:00-15:00' }, holidays: ['2026-12-24'] });
+  const office = () => ({
+    timeZone: 'Europe/Berlin',
+    workingHours: { mon: ['09:00-12:30', '13:30-18:00'], fri: '09:00-15:00' },
+    holidays: ['2026-12-24'],
+  });
   const withCalendar = (change: (c: Doc) => void = () => {}) =>
     withPolicy((p) => {
       const c = office();
@@ -461,26 +533,58 @@ describe('calendar validation', () => {
 
   it('refuses an unknown time zone and a bare UTC offset', () => {
     const what = 'use an IANA name such as Europe/Berlin or America/New_York';
-    expect(problemsOf(withCalendar((c) => (c.timeZone = 'Europe/Berln')))).toEqual([`policy/stage.yml: calendars.office.timeZone: unknown time zone "Europe/Berln"; ${what}`]);
-    expect(problemsOf(withCalendar((c) => (c.timeZone = '+01:00')))).toEqual([`policy/stage.yml: calendars.office.timeZone: unknown time zone "+01:00"; ${what}`]);
-    expect(problemsOf(withCalendar((c) => delete c.timeZone))).toEqual(['policy/stage.yml: calendars.office.timeZone: is required']);
+    expect(problemsOf(withCalendar((c) => (c.timeZone = 'Europe/Berln')))).toEqual([
+      `policy/stage.yml: calendars.office.timeZone: unknown time zone "Europe/Berln"; ${what}`,
+    ]);
+    expect(problemsOf(withCalendar((c) => (c.timeZone = '+01:00')))).toEqual([
+      `policy/stage.yml: calendars.office.timeZone: unknown time zone "+01:00"; ${what}`,
+    ]);
+    expect(problemsOf(withCalendar((c) => delete c.timeZone))).toEqual([
+      'policy/stage.yml: calendars.office.timeZone: is required',
+    ]);
   });
 
   it.each([
     ['9-18', '"9-18" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
-    ['09:00 - 18:00', '"09:00 - 18:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
-    ['09:60-18:00', '"09:60-18:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
-    ['22:00-24:30', '"22:00-24:30" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
-    ['24:00-24:00', '"24:00-24:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)'],
-    ['18:00-09:00', '"18:00-09:00" does not end after it starts; an interval cannot pass midnight (end it at 24:00 and start the next day at 00:00)'],
-    ['09:00-09:00', '"09:00-09:00" does not end after it starts; an interval cannot pass midnight (end it at 24:00 and start the next day at 00:00)'],
+    [
+      '09:00 - 18:00',
+      '"09:00 - 18:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)',
+    ],
+    [
+      '09:60-18:00',
+      '"09:60-18:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)',
+    ],
+    [
+      '22:00-24:30',
+      '"22:00-24:30" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)',
+    ],
+    [
+      '24:00-24:00',
+      '"24:00-24:00" is not a working interval; write HH:MM-HH:MM such as 09:00-12:30 (24:00 only as an end)',
+    ],
+    [
+      '18:00-09:00',
+      '"18:00-09:00" does not end after it starts; an interval cannot pass midnight (end it at 24:00 and start the next day at 00:00)',
+    ],
+    [
+      '09:00-09:00',
+      '"09:00-09:00" does not end after it starts; an interval cannot pass midnight (end it at 24:00 and start the next day at 00:00)',
+    ],
     [900, 'must be a working interval such as 09:00-18:00'],
   ])('refuses the working interval %j', (interval, what) => {
-    expect(problemsOf(withCalendar((c) => (c.workingHours.mon = ['08:00-08:30', interval])))).toEqual([`policy/stage.yml: calendars.office.workingHours.mon[1]: ${what}`]);
+    expect(problemsOf(withCalendar((c) => (c.workingHours.mon = ['08:00-08:30', interval])))).toEqual([
+      `policy/stage.yml: calendars.office.workingHours.mon[1]: ${what}`,
+    ]);
   });
 
   it('refuses overlapping intervals, naming the one each overlaps', () => {
-    expect(problemsOf(withCalendar((c) => (c.workingHours.tue = ['09:00-18:00', '10:00-11:00', '12:00-13:00', '17:30-19:00', '07:00-08:00'])))).toEqual([
+    expect(
+      problemsOf(
+        withCalendar(
+          (c) => (c.workingHours.tue = ['09:00-18:00', '10:00-11:00', '12:00-13:00', '17:30-19:00', '07:00-08:00']),
+        ),
+      ),
+    ).toEqual([
       'policy/stage.yml: calendars.office.workingHours.tue[1]: 10:00-11:00 overlaps 09:00-18:00',
       'policy/stage.yml: calendars.office.workingHours.tue[2]: 12:00-13:00 overlaps 09:00-18:00',
       'policy/stage.yml: calendars.office.workingHours.tue[3]: 17:30-19:00 overlaps 09:00-18:00',
@@ -489,13 +593,23 @@ describe('calendar validation', () => {
 
   it('refuses a calendar with no working time in the week', () => {
     const what = 'has no working time in the week; give at least one weekday its hours, e.g. mon: [09:00-18:00]';
-    expect(problemsOf(withCalendar((c) => (c.workingHours = {})))).toEqual([`policy/stage.yml: calendars.office.workingHours: ${what}`]);
-    expect(problemsOf(withCalendar((c) => (c.workingHours = { mon: [], sat: [] })))).toEqual([`policy/stage.yml: calendars.office.workingHours: ${what}`]);
-    expect(problemsOf(withCalendar((c) => delete c.workingHours))).toEqual(['policy/stage.yml: calendars.office.workingHours: is required']);
+    expect(problemsOf(withCalendar((c) => (c.workingHours = {})))).toEqual([
+      `policy/stage.yml: calendars.office.workingHours: ${what}`,
+    ]);
+    expect(problemsOf(withCalendar((c) => (c.workingHours = { mon: [], sat: [] })))).toEqual([
+      `policy/stage.yml: calendars.office.workingHours: ${what}`,
+    ]);
+    expect(problemsOf(withCalendar((c) => delete c.workingHours))).toEqual([
+      'policy/stage.yml: calendars.office.workingHours: is required',
+    ]);
   });
 
   it('refuses holidays that are not dates, and one listed twice', () => {
-    expect(problemsOf(withCalendar((c) => (c.holidays = ['2026-02-30', '24.12.2026', 20261224, '2026-12-24', '2026-12-24'])))).toEqual([
+    expect(
+      problemsOf(
+        withCalendar((c) => (c.holidays = ['2026-02-30', '24.12.2026', 20261224, '2026-12-24', '2026-12-24'])),
+      ),
+    ).toEqual([
       'policy/stage.yml: calendars.office.holidays[0]: "2026-02-30" is not a date; write it as YYYY-MM-DD, e.g. 2026-12-24',
       'policy/stage.yml: calendars.office.holidays[1]: "24.12.2026" is not a date; write it as YYYY-MM-DD, e.g. 2026-12-24',
       'policy/stage.yml: calendars.office.holidays[2]: must be a date such as 2026-12-24',
@@ -520,7 +634,9 @@ describe('calendar validation', () => {
   });
 
   it('refuses calendars that are not a mapping and a calendar name that is not one', () => {
-    expect(problemsOf(withPolicy((p) => (p.calendars = ['office'])))).toEqual(['policy/stage.yml: calendars: must be a mapping, not a list']);
+    expect(problemsOf(withPolicy((p) => (p.calendars = ['office'])))).toEqual([
+      'policy/stage.yml: calendars: must be a mapping, not a list',
+    ]);
     expect(problemsOf(withPolicy((p) => (p.calendars = { 'my office': office() })))).toEqual([
       'policy/stage.yml: calendars["my office"]: "my office" is not a calendar name; use letters, digits, - _ . (up to 64)',
     ]);
@@ -556,7 +672,12 @@ describe('directory validation', () => {
   });
 
   it.each(['not-an-email', 'a@b', 'two words@example.com', 'a@@example.com'])('refuses the email %s', (email) => {
-    expect(problemsOf(basePolicy(), withDirectory((d) => (d.people[2].email = email)))).toEqual([`policy/people.yml: people[2].email: "${email}" is not an email address`]);
+    expect(
+      problemsOf(
+        basePolicy(),
+        withDirectory((d) => (d.people[2].email = email)),
+      ),
+    ).toEqual([`policy/people.yml: people[2].email: "${email}" is not an email address`]);
   });
 
   it('refuses unknown keys and missing names', () => {
@@ -574,12 +695,19 @@ describe('directory validation', () => {
   });
 
   it('refuses a role name that is not snake_case', () => {
-    expect(problemsOf(basePolicy(), withDirectory((d) => (d.people[0].roles = ['Manager'])))).toEqual([
+    expect(
+      problemsOf(
+        basePolicy(),
+        withDirectory((d) => (d.people[0].roles = ['Manager'])),
+      ),
+    ).toEqual([
       'policy/people.yml: people[0].roles[0]: "Manager" is not a role name; use snake_case such as finance_director',
     ]);
   });
 
   it('refuses a directory that is a list instead of a mapping', () => {
-    expect(problemsOf(basePolicy(), '- m1\n')).toEqual(['policy/people.yml: (top level): must be a mapping, not a list']);
+    expect(problemsOf(basePolicy(), '- m1\n')).toEqual([
+      'policy/people.yml: (top level): must be a mapping, not a list',
+    ]);
   });
 });

@@ -3,13 +3,23 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import type { Action } from '../../events/index.ts';
 import { formatDuration, parseDuration } from '../../functions/domain/duration.ts';
-import { isEditable, PolicyError, tierRank, toMinorUnits, type Classification, type Tier } from '../../functions/domain/policy.ts';
+import {
+  isEditable,
+  PolicyError,
+  tierRank,
+  toMinorUnits,
+  type Classification,
+  type Tier,
+} from '../../functions/domain/policy.ts';
 import { parsePolicy } from '../../functions/domain/policy-yaml.ts';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 const policyText = read('policy/default.yml');
 const directoryText = read('policy/directory.yml');
-const policy = parsePolicy(policyText, directoryText, { policy: 'policy/default.yml', directory: 'policy/directory.yml' });
+const policy = parsePolicy(policyText, directoryText, {
+  policy: 'policy/default.yml',
+  directory: 'policy/directory.yml',
+});
 
 const ctx = { agentId: 'agent-7', requestedBy: 'customer-portal' };
 const classify = (action: Partial<Action> & { type: string }, requestedBy = ctx.requestedBy) =>
@@ -45,12 +55,25 @@ describe('the shipped policy files', () => {
 describe('seed table', () => {
   it('approves a ticket priority change automatically', () => {
     const c = classify({ type: 'ticket_priority' });
-    expect(c).toMatchObject({ tier: 'low', pattern: 'auto', rule: 'ticket-priority', steps: [], quorum: 0, policyVersion: '2026-11-24.3' });
+    expect(c).toMatchObject({
+      tier: 'low',
+      pattern: 'auto',
+      rule: 'ticket-priority',
+      steps: [],
+      quorum: 0,
+      policyVersion: '2026-11-24.3',
+    });
   });
 
   it('sends a customer email draft to a support lead for a 2h soft review, body and subject editable', () => {
     const c = classify({ type: 'customer_email', payload: { subject: 'Hi', body: 'Sorry' } });
-    expect(c).toMatchObject({ tier: 'medium', pattern: 'soft_review', rule: 'customer-email', quorum: 1, onTimeout: 'expire' });
+    expect(c).toMatchObject({
+      tier: 'medium',
+      pattern: 'soft_review',
+      rule: 'customer-email',
+      quorum: 1,
+      onTimeout: 'expire',
+    });
     expect(c.steps).toHaveLength(1);
     expect(c.steps[0]?.roles).toEqual(['support_lead']);
     expect(c.steps[0]?.sla).toEqual({ ms: 2 * 3_600_000, text: '2h' });
@@ -73,7 +96,13 @@ describe('seed table', () => {
 
   it('blocks a production schema change until two distinct DBAs or engineering leads review it, telling security', () => {
     const c = classify({ type: 'db_schema_change', target: 'production/orders-db' });
-    expect(c).toMatchObject({ tier: 'critical', pattern: 'block_until_reviewed', rule: 'schema-change-production', quorum: 2, onTimeout: 'escalate' });
+    expect(c).toMatchObject({
+      tier: 'critical',
+      pattern: 'block_until_reviewed',
+      rule: 'schema-change-production',
+      quorum: 2,
+      onTimeout: 'escalate',
+    });
     expect(c.steps[0]?.roles).toEqual(['dba', 'engineering_lead']);
     expect(c.steps[0]?.remindAt).toEqual([50, 90]);
     expect(approverIds(c)[0]).toEqual(['raj.patel', 'sam.adeyemi', 'lena.fischer']);
@@ -81,30 +110,54 @@ describe('seed table', () => {
   });
 
   it('treats a schema change with no target as production (critical)', () => {
-    expect(classify({ type: 'db_schema_change' })).toMatchObject({ tier: 'critical', rule: 'schema-change-without-target', quorum: 2 });
+    expect(classify({ type: 'db_schema_change' })).toMatchObject({
+      tier: 'critical',
+      rule: 'schema-change-without-target',
+      quorum: 2,
+    });
   });
 
-  it.each(['production', 'production/eu/orders-db', 'Production/Orders-DB'])('treats target %s as production', (target) => {
-    expect(classify({ type: 'db_schema_change', target }).tier).toBe('critical');
-  });
+  it.each(['production', 'production/eu/orders-db', 'Production/Orders-DB'])(
+    'treats target %s as production',
+    (target) => {
+      expect(classify({ type: 'db_schema_change', target }).tier).toBe('critical');
+    },
+  );
 
-  it.each(['staging/orders-db', 'productionish/orders-db', 'staging/production/orders-db'])('gives a schema change on %s a hard gate (high)', (target) => {
-    const c = classify({ type: 'db_schema_change', target });
-    expect(c).toMatchObject({ tier: 'high', pattern: 'hard_gate', rule: 'schema-change', quorum: 1, onTimeout: 'expire' });
-    expect(c.notify).toEqual([]);
-  });
+  it.each(['staging/orders-db', 'productionish/orders-db', 'staging/production/orders-db'])(
+    'gives a schema change on %s a hard gate (high)',
+    (target) => {
+      const c = classify({ type: 'db_schema_change', target });
+      expect(c).toMatchObject({
+        tier: 'high',
+        pattern: 'hard_gate',
+        rule: 'schema-change',
+        quorum: 1,
+        onTimeout: 'expire',
+      });
+      expect(c.notify).toEqual([]);
+    },
+  );
 
   it('sends an unknown action type to an ops admin behind a hard gate, never low', () => {
     const c = classify({ type: 'launch_rocket' });
     expect(c).toMatchObject({ tier: 'high', pattern: 'hard_gate', rule: 'default' });
     expect(approverIds(c)).toEqual([['felix.brandt', 'ana.silva']]);
-    expect(c.reason).toBe('No rule covers action type "launch_rocket", so the default rule applies: tier high, hard gate.');
+    expect(c.reason).toBe(
+      'No rule covers action type "launch_rocket", so the default rule applies: tier high, hard gate.',
+    );
   });
 
   it('never approves an unknown action type automatically, whatever it carries', () => {
     const known = new Set(['ticket_priority', 'customer_email', 'refund', 'purchase_order', 'db_schema_change']);
     const type = fc.stringMatching(/^[a-z][a-z0-9_]{0,20}$/).filter((t) => !known.has(t));
-    const amount = fc.option(fc.record({ value: fc.integer({ min: 0, max: 1e9 }).map((c) => c / 100), currency: fc.constantFrom('USD', 'EUR', 'GBP') }), { nil: undefined });
+    const amount = fc.option(
+      fc.record({
+        value: fc.integer({ min: 0, max: 1e9 }).map((c) => c / 100),
+        currency: fc.constantFrom('USD', 'EUR', 'GBP'),
+      }),
+      { nil: undefined },
+    );
     const target = fc.option(fc.constantFrom('production/db', 'staging/db', 'x'), { nil: undefined });
     fc.assert(
       fc.property(type, amount, target, (t, a, tg) => {
@@ -173,7 +226,9 @@ describe('procurement', () => {
   it('sends a purchase order without an amount to the default rule (high), not to low', () => {
     const c = classify({ type: 'purchase_order' });
     expect(c).toMatchObject({ tier: 'high', rule: 'default' });
-    expect(c.reason).toBe('No purchase_order rule matches an action without an amount, so the default rule applies: tier high, hard gate.');
+    expect(c.reason).toBe(
+      'No purchase_order rule matches an action without an amount, so the default rule applies: tier high, hard gate.',
+    );
   });
 
   it('sends a purchase order in a currency the policy does not know to the default rule', () => {
@@ -183,12 +238,17 @@ describe('procurement', () => {
   it('sends a EUR purchase order (known currency, no EUR rule) to the default rule', () => {
     const c = po(5, 'EUR');
     expect(c).toMatchObject({ tier: 'high', rule: 'default' });
-    expect(c.reason).toBe('No purchase_order rule covers amounts in EUR, so the default rule applies: tier high, hard gate.');
+    expect(c.reason).toBe(
+      'No purchase_order rule covers amounts in EUR, so the default rule applies: tier high, hard gate.',
+    );
   });
 
-  it.each([-5, -0.01, 1.005, Number.NaN, Number.POSITIVE_INFINITY])('never approves a purchase order of %d automatically (refused by the schema, defended here)', (value) => {
-    expect(NOT_LOW).toContain(po(value).tier);
-  });
+  it.each([-5, -0.01, 1.005, Number.NaN, Number.POSITIVE_INFINITY])(
+    'never approves a purchase order of %d automatically (refused by the schema, defended here)',
+    (value) => {
+      expect(NOT_LOW).toContain(po(value).tier);
+    },
+  );
 
   it('maps any amount in cents to the tier its thresholds say', () => {
     const expected = (cents: number): Tier => (cents < 100_000 ? 'low' : cents <= 1_000_000 ? 'medium' : 'high');
@@ -250,7 +310,10 @@ describe('rule semantics', () => {
   });
   const step = (role: string) => [{ roles: [role], sla: '1h' }];
   const load = (rules: unknown[]) =>
-    parsePolicy(stringify({ version: 't', currencies: ['USD'], rules, default: { tier: 'high', steps: step('ops_admin') } }), directory);
+    parsePolicy(
+      stringify({ version: 't', currencies: ['USD'], rules, default: { tier: 'high', steps: step('ops_admin') } }),
+      directory,
+    );
   const action: Action = { type: 'purchase_order', summary: 's', amount: usd(50), target: 'vendors/acme' };
 
   it('lets the highest tier win among matching rules, wherever it stands in the file', () => {
@@ -261,7 +324,9 @@ describe('rule semantics', () => {
     ]);
     const c = p.classify(action, ctx);
     expect(c).toMatchObject({ tier: 'high', rule: 'acme' });
-    expect(c.reason).toBe('Rule "acme" applies (target vendors/acme matches vendors/acme), the strictest of 3 matching rules: tier high, hard gate.');
+    expect(c.reason).toBe(
+      'Rule "acme" applies (target vendors/acme matches vendors/acme), the strictest of 3 matching rules: tier high, hard gate.',
+    );
   });
 
   it('keeps the first rule in the file on a tie', () => {
@@ -303,11 +368,13 @@ describe('rule semantics', () => {
     const base = parsePolicy(policyText, directoryText);
     fc.assert(
       fc.property(extraRule, ({ type, tier }) => {
-        const extra = `  - name: extra\n    match: { type: ${type} }\n    tier: ${tier}\n` + (tier === 'low' ? '' : '    steps: [{ roles: [dba, engineering_lead], sla: 1h }]\n');
+        const extra = `  - name: extra\n    match: { type: ${type} }\n    tier: ${tier}\n${tier === 'low' ? '' : '    steps: [{ roles: [dba, engineering_lead], sla: 1h }]\n'}`;
         const tightened = parsePolicy(policyText.replace('\ndefault:\n', `\n${extra}\ndefault:\n`), directoryText);
         for (const a of actions) {
           expect(base.classify(a, ctx).rule).not.toBe('default');
-          expect(tierRank(tightened.classify(a, ctx).tier)).toBeGreaterThanOrEqual(tierRank(base.classify(a, ctx).tier));
+          expect(tierRank(tightened.classify(a, ctx).tier)).toBeGreaterThanOrEqual(
+            tierRank(base.classify(a, ctx).tier),
+          );
         }
       }),
       { numRuns: 30 },
@@ -324,7 +391,10 @@ describe('rule semantics', () => {
   });
 
   it('refuses to route a review when only the requester could approve it, even on the default route', () => {
-    const p = parsePolicy(stringify({ version: 't', currencies: ['USD'], rules: [], default: { tier: 'high', steps: step('cfo') } }), directory);
+    const p = parsePolicy(
+      stringify({ version: 't', currencies: ['USD'], rules: [], default: { tier: 'high', steps: step('cfo') } }),
+      directory,
+    );
     expect(() => p.classify(action, { ...ctx, requestedBy: 'm2' })).toThrow(PolicyError);
     expect(p.classify(action, { ...ctx, requestedBy: 'm1' }).steps[0]?.approvers.map((x) => x.id)).toEqual(['m2']);
   });

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { actionHash } from '../../functions/domain/action-hash.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
-import { attentionAt, BREACH_REPUBLISH_MS, callbackFor, claimNotification, completed, intakeNext, newReview, REDRIVE_AFTER_MS } from '../../functions/domain/review.ts';
+import {
+  attentionAt,
+  BREACH_REPUBLISH_MS,
+  callbackFor,
+  claimNotification,
+  completed,
+  intakeNext,
+  newReview,
+  REDRIVE_AFTER_MS,
+} from '../../functions/domain/review.ts';
 import { approvalRequested, outcomeEvent } from '../../functions/domain/review-events.ts';
 import { proposal, purchaseOrder } from '../support/proposals.ts';
 import { shippedPolicy } from '../support/policy.ts';
@@ -19,14 +28,17 @@ describe('action hash (RFC 8785 canonical JSON, SHA-256)', () => {
 
   it('matches the canonical form computed by hand', async () => {
     const { createHash } = await import('node:crypto');
-    const expected = createHash('sha256').update('{"amount":{"currency":"USD","value":1000},"summary":"é","type":"refund"}').digest('hex');
+    const expected = createHash('sha256')
+      .update('{"amount":{"currency":"USD","value":1000},"summary":"é","type":"refund"}')
+      .digest('hex');
     expect(actionHash({ type: 'refund', summary: 'é', amount: { value: 1000.0, currency: 'USD' } })).toBe(expected);
   });
 
   it('changes when any value changes', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), (a, b) => {
-        const h = (v: number) => actionHash({ type: 'purchase_order', summary: 'x', amount: { value: v / 100, currency: 'USD' } });
+        const h = (v: number) =>
+          actionHash({ type: 'purchase_order', summary: 'x', amount: { value: v / 100, currency: 'USD' } });
         expect(h(a) === h(b)).toBe(a === b);
       }),
     );
@@ -44,7 +56,11 @@ describe('review ids', () => {
 describe('opening a review', () => {
   it('records a policy approval at once for the auto pattern', () => {
     const r = open(purchaseOrder(500));
-    expect(r).toMatchObject({ status: 'APPROVED', tier: 'low', decision: { outcome: 'approved', by: [{ id: 'policy' }], edited: false } });
+    expect(r).toMatchObject({
+      status: 'APPROVED',
+      tier: 'low',
+      decision: { outcome: 'approved', by: [{ id: 'policy' }], edited: false },
+    });
     expect(r.deadline).toBeUndefined();
     expect(r.history.map((h) => h.what)).toEqual(['opened', 'auto_approved']);
   });
@@ -90,13 +106,27 @@ describe('when the sweeper looks at a review', () => {
   it('keeps the breach republish rule once a breach is claimed, whatever reminders are left', () => {
     const r = open();
     const breached = { ...r, breach: { step: 0, at: '2026-11-24T13:00:30.000Z' } };
-    expect(attentionAt(breached)).toBe(new Date(Date.parse('2026-11-24T13:00:30.000Z') + BREACH_REPUBLISH_MS).toISOString());
+    expect(attentionAt(breached)).toBe(
+      new Date(Date.parse('2026-11-24T13:00:30.000Z') + BREACH_REPUBLISH_MS).toISOString(),
+    );
   });
 
   it('is when the restart of a decided review is overdue, reminders or not', () => {
     const r = open();
     const decidedAt = '2026-11-24T10:00:00.000Z';
-    const approved = { ...r, status: 'APPROVED' as const, decision: { outcome: 'approved' as const, by: [{ id: 'raj.patel', kind: 'person' as const }], at: decidedAt, reason: '', action: r.action, actionHash: r.actionHash, edited: false } };
+    const approved = {
+      ...r,
+      status: 'APPROVED' as const,
+      decision: {
+        outcome: 'approved' as const,
+        by: [{ id: 'raj.patel', kind: 'person' as const }],
+        at: decidedAt,
+        reason: '',
+        action: r.action,
+        actionHash: r.actionHash,
+        edited: false,
+      },
+    };
     expect(attentionAt(approved)).toBe(new Date(Date.parse(decidedAt) + REDRIVE_AFTER_MS).toISOString());
     expect(attentionAt(completed(approved, NOW).next)).toBeUndefined();
   });
@@ -135,23 +165,47 @@ describe('events and callbacks of a review', () => {
     const r = open();
     const e = approvalRequested(r, NOW);
     expect(e.detailType).toBe('Approval Requested');
-    expect(e.detail).toMatchObject({ reviewId: r.id, tier: 'medium', approvers: r.route[0]!.approvers.map((a) => a.id), deadline: r.deadline });
+    expect(e.detail).toMatchObject({
+      reviewId: r.id,
+      tier: 'medium',
+      approvers: r.route[0]!.approvers.map((a) => a.id),
+      deadline: r.deadline,
+    });
   });
 
   it('grants the approved action with its hash, and answers a task-token caller with it', () => {
     const p = { ...purchaseOrder(500), taskToken: 'token-1' };
     const r = open(p);
     const e = outcomeEvent(r);
-    expect(e).toMatchObject({ detailType: 'Approval Granted', detail: { action: p.action, actionHash: actionHash(p.action), edited: false } });
+    expect(e).toMatchObject({
+      detailType: 'Approval Granted',
+      detail: { action: p.action, actionHash: actionHash(p.action), edited: false },
+    });
     expect(callbackFor(r, e.detail)).toEqual({ taskToken: 'token-1', success: true, output: JSON.stringify(e.detail) });
   });
 
   it('fails a task-token caller with HumanRejected, the reviewer and the reason', () => {
     const r = open({ ...proposal(), taskToken: 'token-2' });
-    const rejected = { ...r, status: 'REJECTED' as const, decision: { outcome: 'rejected' as const, by: [{ id: 'raj.patel', kind: 'person' as const }], at: NOW.toISOString(), reason: 'over budget', action: r.action, actionHash: r.actionHash, edited: false } };
+    const rejected = {
+      ...r,
+      status: 'REJECTED' as const,
+      decision: {
+        outcome: 'rejected' as const,
+        by: [{ id: 'raj.patel', kind: 'person' as const }],
+        at: NOW.toISOString(),
+        reason: 'over budget',
+        action: r.action,
+        actionHash: r.actionHash,
+        edited: false,
+      },
+    };
     const cb = callbackFor(rejected, outcomeEvent(rejected).detail);
     expect(cb).toMatchObject({ success: false, error: 'HumanRejected' });
-    expect(JSON.parse((cb as { cause: string }).cause)).toMatchObject({ reviewId: r.id, decidedBy: ['raj.patel'], reason: 'over budget' });
+    expect(JSON.parse((cb as { cause: string }).cause)).toMatchObject({
+      reviewId: r.id,
+      decidedBy: ['raj.patel'],
+      reason: 'over budget',
+    });
   });
 
   it('answers nobody when the proposal carried no task token', () => {

@@ -10,13 +10,21 @@ const OTHER_KEY = new Uint8Array(32).map((_, i) => 200 - i);
 const NOW = new Date('2026-11-24T09:00:00.000Z');
 const LATER = new Date('2026-11-25T09:00:00.000Z');
 const REVIEW = 'rv-0123456789abcdef0123456789abcdef';
-const claims: DecisionClaims = { reviewId: REVIEW, approverId: 'mira.okafor', step: 0, nonce: 'n0nce-AAAAAAAAAAAAAAAAAA', expiresAt: LATER };
+const claims: DecisionClaims = {
+  reviewId: REVIEW,
+  approverId: 'mira.okafor',
+  step: 0,
+  nonce: 'n0nce-AAAAAAAAAAAAAAAAAA',
+  expiresAt: LATER,
+};
 
 const sign = (over: Partial<DecisionClaims> = {}, key = KEY) => signDecisionToken(key, { ...claims, ...over }, NOW);
-const verify = (token: string, at = NOW, reviewId = REVIEW, key = KEY) => verifyDecisionToken(key, token, { reviewId }, at);
+const verify = (token: string, at = NOW, reviewId = REVIEW, key = KEY) =>
+  verifyDecisionToken(key, token, { reviewId }, at);
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+const payloadOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 /** A token over any header and payload, signed with HMAC-SHA256 by hand. */
 function handSigned(header: object, payload: object, key = KEY): string {
   const input = `${b64(header)}.${b64(payload)}`;
@@ -74,7 +82,9 @@ describe('decision link tokens', () => {
   });
 
   it('refuses a genuine token from another issuer', async () => {
-    await expect(verify(handSigned({ alg: 'HS256' }, { ...payloadOf(await sign()), iss: 'someone-else' }))).rejects.toBeInstanceOf(TokenInvalid);
+    await expect(
+      verify(handSigned({ alg: 'HS256' }, { ...payloadOf(await sign()), iss: 'someone-else' })),
+    ).rejects.toBeInstanceOf(TokenInvalid);
   });
 
   it('refuses a genuine token missing a claim or with a malformed step', async () => {
@@ -86,7 +96,9 @@ describe('decision link tokens', () => {
     for (const step of [-1, 1.5, '0', null]) {
       await expect(verify(handSigned({ alg: 'HS256' }, { ...payload, step }))).rejects.toBeInstanceOf(TokenInvalid);
     }
-    await expect(verify(handSigned({ alg: 'HS256' }, { ...payload, aud: [REVIEW] }))).rejects.toBeInstanceOf(TokenInvalid);
+    await expect(verify(handSigned({ alg: 'HS256' }, { ...payload, aud: [REVIEW] }))).rejects.toBeInstanceOf(
+      TokenInvalid,
+    );
     // The hand signer itself is sound: the untouched payload passes.
     await expect(verify(handSigned({ alg: 'HS256' }, payload))).resolves.toEqual(claims);
   });
@@ -99,7 +111,12 @@ describe('decision link tokens', () => {
 
   it('calls an expired link expired with a 401 and a plain message', async () => {
     const err = await verify(await sign(), new Date(LATER.getTime() + 1000)).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'TokenExpired', code: 'TokenExpired', status: 401, message: 'This link has expired.' });
+    expect(err).toMatchObject({
+      name: 'TokenExpired',
+      code: 'TokenExpired',
+      status: 401,
+      message: 'This link has expired.',
+    });
   });
 
   it('refuses a link for another review with a 403', async () => {
@@ -109,18 +126,33 @@ describe('decision link tokens', () => {
   });
 
   it('refuses garbage without leaking why', async () => {
-    const garbage = ['', '.', '..', 'abc', 'a.b.c', 'not a token', `${'x'.repeat(5000)}`, 'eyJhbGciOiJIUzI1NiJ9..', '\u0000.\u0000.\u0000', '{"alg":"HS256"}.{}.x'];
+    const garbage = [
+      '',
+      '.',
+      '..',
+      'abc',
+      'a.b.c',
+      'not a token',
+      `${'x'.repeat(5000)}`,
+      'eyJhbGciOiJIUzI1NiJ9..',
+      '\u0000.\u0000.\u0000',
+      '{"alg":"HS256"}.{}.x',
+    ];
     for (const g of garbage) {
       const err = await verify(g).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TokenInvalid);
       expect((err as Error).message).toBe('This link is not valid. Use the link from your most recent email.');
     }
-    await expect(verifyDecisionToken(KEY, 42 as unknown as string, { reviewId: REVIEW }, NOW)).rejects.toBeInstanceOf(TokenInvalid);
+    await expect(verifyDecisionToken(KEY, 42 as unknown as string, { reviewId: REVIEW }, NOW)).rejects.toBeInstanceOf(
+      TokenInvalid,
+    );
   });
 
   it('refuses a signing key shorter than 256 bits as a configuration fault, not a bad link', async () => {
     await expect(signDecisionToken(new Uint8Array(16), claims, NOW)).rejects.toThrow(TypeError);
-    await expect(verifyDecisionToken(new Uint8Array(16), await sign(), { reviewId: REVIEW }, NOW)).rejects.toThrow(TypeError);
+    await expect(verifyDecisionToken(new Uint8Array(16), await sign(), { reviewId: REVIEW }, NOW)).rejects.toThrow(
+      TypeError,
+    );
   });
 
   it('refuses to sign a link that is already expired or has no nonce', async () => {

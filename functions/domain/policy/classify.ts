@@ -72,7 +72,8 @@ export function explainMiss(rules: readonly CompiledRule[], f: Facts): string {
     if (!f.amountPresent) return `No ${type} rule matches an action without an amount`;
     if (!f.amount) return `No ${type} rule matches an amount that is not exact money`;
     const currency = f.amount.currency;
-    if (!sameType.some((r) => r.match.amount?.currency === currency)) return `No ${type} rule covers amounts in ${currency}`;
+    if (!sameType.some((r) => r.match.amount?.currency === currency))
+      return `No ${type} rule covers amounts in ${currency}`;
   }
   return `No ${type} rule matches this action`;
 }
@@ -120,7 +121,9 @@ export function buildPolicy(
     } else {
       rule = fallback;
       // Defensive: an amount that is not exact, non-negative money (the event schema refuses it) never rides a low rule.
-      const why = winner ? `The amount of this action is not exact money, so rule "${winner.rule.name}" cannot approve it automatically` : explainMiss(rules, facts);
+      const why = winner
+        ? `The amount of this action is not exact money, so rule "${winner.rule.name}" cannot approve it automatically`
+        : explainMiss(rules, facts);
       reason = `${why}, so the default rule applies: ${tierText(rule)}`;
     }
 
@@ -130,7 +133,9 @@ export function buildPolicy(
       steps = stepsFor(fallback, rule.quorum, ctx.requestedBy);
       reason += '; its approvers cannot review their own request, so the default route does';
       if (steps.length === 0) {
-        throw new PolicyError([`rule "${rule.name}": nobody but the requester ${ctx.requestedBy} can approve this action, not even on the default route`]);
+        throw new PolicyError([
+          `rule "${rule.name}": nobody but the requester ${ctx.requestedBy} can approve this action, not even on the default route`,
+        ]);
       }
     }
 
@@ -151,10 +156,14 @@ export function buildPolicy(
 
   function calendarsOf(steps: readonly ReviewStep[]): Readonly<Record<string, Calendar>> {
     const named = steps.flatMap((s) => (s.sla.calendar ? [s.sla.calendar] : []));
-    return Object.freeze(Object.fromEntries(named.flatMap((name) => calendars.get(name) ?? []).map((c) => [c.name, c])));
+    return Object.freeze(
+      Object.fromEntries(named.flatMap((name) => calendars.get(name) ?? []).map((c) => [c.name, c])),
+    );
   }
 
-  const frozenTiers = Object.freeze(Object.fromEntries(TIERS.map((t) => [t, Object.freeze({ ...tiers[t] })]))) as Policy['tiers'];
+  const frozenTiers = Object.freeze(
+    Object.fromEntries(TIERS.map((t) => [t, Object.freeze({ ...tiers[t] })])),
+  ) as Policy['tiers'];
   return {
     version,
     rules: Object.freeze([...rules.map((r) => r.name), fallback.name]),
@@ -162,7 +171,8 @@ export function buildPolicy(
     classify,
     people: () => people.map(copyPerson),
     person: (idOrEmail) => {
-      const p = people.find((q) => q.id === idOrEmail) ?? people.find((q) => q.email.toLowerCase() === idOrEmail.toLowerCase());
+      const p =
+        people.find((q) => q.id === idOrEmail) ?? people.find((q) => q.email.toLowerCase() === idOrEmail.toLowerCase());
       return p ? copyPerson(p) : undefined;
     },
     calendar: (name) => calendars.get(name),

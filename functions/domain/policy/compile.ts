@@ -1,13 +1,31 @@
 // From the files' values to a Policy: every problem of both files at once, or the compiled policy.
 // Pure: it is given the values (policy-yaml.ts reads YAML at the edges) and never touches the disk.
-import * as z from 'zod';
+import type * as z from 'zod';
 import type { Tier } from '../../../events/index.ts';
-import { WEEKDAYS, formatWorkingInterval, makeCalendar, overlappingIntervals, weeklyWorkingMinutes } from '../calendar.ts';
+import {
+  WEEKDAYS,
+  formatWorkingInterval,
+  makeCalendar,
+  overlappingIntervals,
+  weeklyWorkingMinutes,
+} from '../calendar.ts';
 import type { Calendar, Weekday, WorkingInterval } from '../calendar.ts';
 import { parseDuration } from '../duration.ts';
 import { BUILT_IN_TIERS, PATTERN, PolicyError } from './model.ts';
 import type { OnTimeout, Person, Policy, TierSettings } from './model.ts';
-import { CALENDAR_NAME, DirectoryFile, Match, PersonEntry, PolicyFile, checkShape, formatPath, isMapping, piece, salvagePolicy, withRuleName } from './schema.ts';
+import {
+  CALENDAR_NAME,
+  DirectoryFile,
+  type Match,
+  PersonEntry,
+  PolicyFile,
+  checkShape,
+  formatPath,
+  isMapping,
+  piece,
+  salvagePolicy,
+  withRuleName,
+} from './schema.ts';
 import type { Path, PolicyParts, RawRule } from './schema.ts';
 import { globToRegExp, plural } from './compiled.ts';
 import type { Bounds, CompiledMatch, CompiledRule, CompiledStep } from './compiled.ts';
@@ -21,7 +39,12 @@ export type ReadFile = { value: unknown } | undefined;
  * they compile to): validated, with every problem of both files in one PolicyError. The functions load
  * compiled JSON, so no YAML parser is bundled with them.
  */
-export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, files?: { policy: string; directory: string }, problems: string[] = []): Policy {
+export function compilePolicy(
+  policyYaml: ReadFile,
+  directoryYaml: ReadFile,
+  files?: { policy: string; directory: string },
+  problems: string[] = [],
+): Policy {
   const policyFile = files?.policy ?? 'policy.yml';
   const directoryFile = files?.directory ?? 'directory.yml';
   const full = policyYaml && checkShape(PolicyFile, policyYaml.value, policyFile, problems);
@@ -32,7 +55,10 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
     : policyYaml && isMapping(policyYaml.value)
       ? salvagePolicy(policyYaml.value)
       : undefined;
-  const entries: unknown[] = directoryYaml && isMapping(directoryYaml.value) && Array.isArray(directoryYaml.value.people) ? directoryYaml.value.people : [];
+  const entries: unknown[] =
+    directoryYaml && isMapping(directoryYaml.value) && Array.isArray(directoryYaml.value.people)
+      ? directoryYaml.value.people
+      : [];
   const personEntries = dir ? dir.people : entries.map((e) => piece(PersonEntry, e));
   /** Roles are checked against the directory only when every person in it could be read. */
   const rolesKnown = dir !== undefined;
@@ -46,7 +72,8 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
   const seenEmails = new Map<string, number>();
   personEntries.forEach((entry, i) => {
     if (!entry) return;
-    const here = (key: string, what: string) => problems.push(`${directoryFile}: ${formatPath(['people', i, key])}: ${what}`);
+    const here = (key: string, what: string) =>
+      problems.push(`${directoryFile}: ${formatPath(['people', i, key])}: ${what}`);
     const firstId = seenIds.get(entry.id);
     if (firstId !== undefined) here('id', `duplicate person id "${entry.id}" (also people[${firstId}])`);
     else seenIds.set(entry.id, i);
@@ -54,7 +81,12 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
     const firstEmail = seenEmails.get(email);
     if (firstEmail !== undefined) here('email', `duplicate email "${entry.email}" (also people[${firstEmail}])`);
     else seenEmails.set(email, i);
-    const person: Person = Object.freeze({ id: entry.id, name: entry.name, email: entry.email, roles: Object.freeze([...new Set(entry.roles)]) as string[] });
+    const person: Person = Object.freeze({
+      id: entry.id,
+      name: entry.name,
+      email: entry.email,
+      roles: Object.freeze([...new Set(entry.roles)]) as string[],
+    });
     people.push(person);
     for (const role of person.roles) byRole.set(role, [...(byRole.get(role) ?? []), person]);
   });
@@ -72,18 +104,25 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
   const calendarDefs = raw.calendars;
   for (const [name, def] of Object.entries(calendarDefs ?? {})) {
     const path = ['calendars', name];
-    if (!CALENDAR_NAME.test(name)) at(path, `${JSON.stringify(name)} is not a calendar name; use letters, digits, - _ . (up to 64)`);
+    if (!CALENDAR_NAME.test(name))
+      at(path, `${JSON.stringify(name)} is not a calendar name; use letters, digits, - _ . (up to 64)`);
     if (!def) continue;
     const workingHours: Partial<Record<Weekday, WorkingInterval[]>> = {};
     for (const day of WEEKDAYS) {
       const listed = def.workingHours[day] ?? [];
       for (const o of overlappingIntervals(listed)) {
-        at([...path, 'workingHours', day, o.index], `${formatWorkingInterval(o.interval)} overlaps ${formatWorkingInterval(o.overlaps)}`);
+        at(
+          [...path, 'workingHours', day, o.index],
+          `${formatWorkingInterval(o.interval)} overlaps ${formatWorkingInterval(o.overlaps)}`,
+        );
       }
       workingHours[day] = listed;
     }
     if (weeklyWorkingMinutes(WEEKDAYS.map((d) => workingHours[d] ?? [])) === 0) {
-      at([...path, 'workingHours'], 'has no working time in the week; give at least one weekday its hours, e.g. mon: [09:00-18:00]');
+      at(
+        [...path, 'workingHours'],
+        'has no working time in the week; give at least one weekday its hours, e.g. mon: [09:00-18:00]',
+      );
     }
     const seen = new Set<string>();
     def.holidays?.forEach((date, i) => {
@@ -98,7 +137,8 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
     if (!calendar) {
       // Not when `calendars` could not be read, nor when only this calendar's definition is broken (reported already).
       if (!calendarDefs || Object.hasOwn(calendarDefs, name)) return;
-      const defined = calendars.size > 0 ? `the policy defines ${[...calendars.keys()].join(', ')}` : 'the policy defines none';
+      const defined =
+        calendars.size > 0 ? `the policy defines ${[...calendars.keys()].join(', ')}` : 'the policy defines none';
       at([...stepPath, 'calendar'], `unknown calendar "${name}"; ${defined} (add it to calendars)`);
       return;
     }
@@ -118,14 +158,24 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
   for (const tier of ['medium', 'high', 'critical'] as const) {
     const set = raw.tiers?.[tier];
     if (set?.onTimeout) checkOnTimeout(tier, set.onTimeout, ['tiers', tier, 'onTimeout']);
-    tiers[tier] = { pattern: PATTERN[tier], onTimeout: set?.onTimeout ?? BUILT_IN_TIERS[tier].onTimeout, quorum: set?.quorum ?? BUILT_IN_TIERS[tier].quorum };
+    tiers[tier] = {
+      pattern: PATTERN[tier],
+      onTimeout: set?.onTimeout ?? BUILT_IN_TIERS[tier].onTimeout,
+      quorum: set?.quorum ?? BUILT_IN_TIERS[tier].quorum,
+    };
   }
 
   function checkOnTimeout(tier: Tier, onTimeout: OnTimeout, path: Path): void {
     if (tier === 'critical' && onTimeout !== 'escalate') {
-      at(path, `a critical review blocks until reviewed, so onTimeout must be escalate (it stays open and notifies again), not ${onTimeout}`);
+      at(
+        path,
+        `a critical review blocks until reviewed, so onTimeout must be escalate (it stays open and notifies again), not ${onTimeout}`,
+      );
     } else if (onTimeout === 'approve' && tier !== 'medium') {
-      at(path, `approve is allowed only for medium (soft review); a ${tier} action must not go ahead because nobody answered`);
+      at(
+        path,
+        `approve is allowed only for medium (soft review); a ${tier} action must not go ahead because nobody answered`,
+      );
     }
   }
 
@@ -146,13 +196,18 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
     if (m.target) out.targets = m.target.map((glob) => ({ glob, re: globToRegExp(glob) }));
     if (m.hasTarget !== undefined) out.hasTarget = m.hasTarget;
     if (m.hasAmount !== undefined) out.hasAmount = m.hasAmount;
-    if (m.hasTarget === false && m.target) at([...path, 'hasTarget'], 'hasTarget: false contradicts the target condition; the rule could never match');
-    if (m.hasAmount === false && m.amount) at([...path, 'hasAmount'], 'hasAmount: false contradicts the amount condition; the rule could never match');
+    if (m.hasTarget === false && m.target)
+      at([...path, 'hasTarget'], 'hasTarget: false contradicts the target condition; the rule could never match');
+    if (m.hasAmount === false && m.amount)
+      at([...path, 'hasAmount'], 'hasAmount: false contradicts the amount condition; the rule could never match');
     const a = m.amount;
     if (a) {
       const ap = [...path, 'amount'];
       if (currenciesKnown && !currencies.has(a.currency)) {
-        at([...ap, 'currency'], `unknown currency "${a.currency}"; the policy knows ${[...currencies].join(', ')} (add it to currencies)`);
+        at(
+          [...ap, 'currency'],
+          `unknown currency "${a.currency}"; the policy knows ${[...currencies].join(', ')} (add it to currencies)`,
+        );
       }
       if (a.gte !== undefined && a.gt !== undefined) at(ap, 'give one lower bound, gte or gt, not both');
       if (a.lte !== undefined && a.lt !== undefined) at(ap, 'give one upper bound, lte or lt, not both');
@@ -162,7 +217,9 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
       if (min !== undefined) bounds.min = { cents: min, inclusive: a.gte !== undefined };
       if (max !== undefined) bounds.max = { cents: max, inclusive: a.lte !== undefined };
       if (bounds.min && bounds.max) {
-        const empty = bounds.min.cents > bounds.max.cents || (bounds.min.cents === bounds.max.cents && !(bounds.min.inclusive && bounds.max.inclusive));
+        const empty =
+          bounds.min.cents > bounds.max.cents ||
+          (bounds.min.cents === bounds.max.cents && !(bounds.min.inclusive && bounds.max.inclusive));
         if (empty) {
           const lo = `${a.gte !== undefined ? 'gte' : 'gt'} ${formatMoney(bounds.min.cents, a.currency)}`;
           const hi = `${a.lte !== undefined ? 'lte' : 'lt'} ${formatMoney(bounds.max.cents, a.currency)}`;
@@ -181,9 +238,16 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
       for (const key of ['steps', 'onTimeout', 'quorum', 'editable'] as const) {
         if (r[key] !== undefined) at([...path, key], `a low rule is approved automatically, so it takes no ${key}`);
       }
-      if (isDefault) at([...path, 'tier'], 'the default rule must not be low: an action no rule knows would be approved automatically');
+      if (isDefault)
+        at(
+          [...path, 'tier'],
+          'the default rule must not be low: an action no rule knows would be approved automatically',
+        );
       else if (!match.types) {
-        at([...path, 'match'], 'a low rule must name the action types it approves (match.type), so an unknown action type is never approved automatically');
+        at(
+          [...path, 'match'],
+          'a low rule must name the action types it approves (match.type), so an unknown action type is never approved automatically',
+        );
       }
     } else if (!r.steps || r.steps.length === 0) {
       at(r.steps ? [...path, 'steps'] : path, `a ${tier} rule needs at least one approver step (steps)`);
@@ -195,9 +259,16 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
       const stepPath = [...path, 'steps', j];
       const reached = resolveRoles(s.roles, [...stepPath, 'roles']);
       if (rolesKnown && reached.length > 0 && reached.length < quorum) {
-        at(stepPath, `reaches ${plural(reached.length, 'person', 'distinct people')} (${reached.map((p) => p.id).join(', ')}) but the quorum is ${quorum}`);
+        at(
+          stepPath,
+          `reaches ${plural(reached.length, 'person', 'distinct people')} (${reached.map((p) => p.id).join(', ')}) but the quorum is ${quorum}`,
+        );
       }
-      const sla = { ms: parseDuration(s.sla) ?? 0, text: s.sla.trim(), ...(s.calendar ? { calendar: s.calendar } : {}) };
+      const sla = {
+        ms: parseDuration(s.sla) ?? 0,
+        text: s.sla.trim(),
+        ...(s.calendar ? { calendar: s.calendar } : {}),
+      };
       if (s.calendar) checkCalendar(s.calendar, sla, stepPath);
       return { roles: [...new Set(s.roles)], people: reached, sla, remindAt: s.remindAt ?? [] };
     });
@@ -217,6 +288,7 @@ export function compilePolicy(policyYaml: ReadFile, directoryYaml: ReadFile, fil
   });
   const fallback = raw.default && compileRule(raw.default, ['default'], 'default', true);
 
-  if (problems.length > 0 || !full || !fallback) throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
+  if (problems.length > 0 || !full || !fallback)
+    throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
   return buildPolicy(full.version, rules, fallback, people, tiers, calendars);
 }

@@ -11,7 +11,8 @@ import { toMinorUnits } from '../money.ts';
 export function strict<S extends z.ZodRawShape>(shape: S, unknownKey?: string) {
   const expected = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
-    error: (iss) => (iss.code === 'unrecognized_keys' ? (unknownKey ?? `unknown key; expected one of ${expected}`) : undefined),
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? (unknownKey ?? `unknown key; expected one of ${expected}`) : undefined,
   });
 }
 
@@ -44,12 +45,18 @@ export const Bound = z
   .transform((v, ctx) => {
     const cents = toMinorUnits(v);
     if (cents !== undefined) return cents;
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not an amount; write it like 1000 or 999.99 (not negative, at most two decimals)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(v)} is not an amount; write it like 1000 or 999.99 (not negative, at most two decimals)`,
+    });
     return z.NEVER;
   });
-export const Sla = z.string({ error: 'must be a duration such as 30m, 4h, 2d or 1h30m' }).refine((s) => parseDuration(s) !== undefined, {
-  error: (iss) => `${JSON.stringify(iss.input)} is not a duration; write e.g. 30m, 4h, 2d or 1h30m (more than zero, at most 365d)`,
-});
+export const Sla = z
+  .string({ error: 'must be a duration such as 30m, 4h, 2d or 1h30m' })
+  .refine((s) => parseDuration(s) !== undefined, {
+    error: (iss) =>
+      `${JSON.stringify(iss.input)} is not a duration; write e.g. 30m, 4h, 2d or 1h30m (more than zero, at most 365d)`,
+  });
 export const EditablePath = z
   .string()
   .regex(/^(summary|target|amount\.value|amount\.currency|payload(\.[A-Za-z0-9_-]+)*)$/, {
@@ -59,12 +66,14 @@ export const EditablePath = z
         : `${JSON.stringify(iss.input)} is not an editable field; use summary, target, amount.value, amount.currency, payload or payload.<field>`,
   });
 
-export const WorkingIntervalText = z.string({ error: 'must be a working interval such as 09:00-18:00' }).transform((text, ctx) => {
-  const interval = parseWorkingInterval(text);
-  if (typeof interval !== 'string') return interval;
-  ctx.addIssue({ code: 'custom', message: interval });
-  return z.NEVER;
-});
+export const WorkingIntervalText = z
+  .string({ error: 'must be a working interval such as 09:00-18:00' })
+  .transform((text, ctx) => {
+    const interval = parseWorkingInterval(text);
+    if (typeof interval !== 'string') return interval;
+    ctx.addIssue({ code: 'custom', message: interval });
+    return z.NEVER;
+  });
 /** One interval or a list of them; an empty list (like a day not listed) is closed. */
 export const DayHours = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(WorkingIntervalText));
 export const Holiday = z.string({ error: 'must be a date such as 2026-12-24' }).refine(isLocalDate, {
@@ -72,7 +81,8 @@ export const Holiday = z.string({ error: 'must be a date such as 2026-12-24' }).
 });
 export const CalendarDef = strict({
   timeZone: z.string({ error: 'must be an IANA time zone such as Europe/Berlin' }).refine(isTimeZone, {
-    error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}; use an IANA name such as Europe/Berlin or America/New_York`,
+    error: (iss) =>
+      `unknown time zone ${JSON.stringify(iss.input)}; use an IANA name such as Europe/Berlin or America/New_York`,
   }),
   workingHours: strict({
     mon: DayHours.optional(),
@@ -88,7 +98,13 @@ export const CalendarDef = strict({
 export type CalendarDef = z.infer<typeof CalendarDef>;
 export const CALENDAR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-export const AmountMatch = strict({ currency: Currency, gte: Bound.optional(), gt: Bound.optional(), lte: Bound.optional(), lt: Bound.optional() });
+export const AmountMatch = strict({
+  currency: Currency,
+  gte: Bound.optional(),
+  gt: Bound.optional(),
+  lte: Bound.optional(),
+  lt: Bound.optional(),
+});
 export const Match = strict({
   type: list(ActionType, 'action type').optional(),
   amount: AmountMatch.optional(),
@@ -102,13 +118,18 @@ export const PERCENT = 'must be a whole percentage of the SLA from 1 to 99, such
 export const RemindAt = z
   .preprocess(
     (v) => (typeof v === 'number' ? [v] : v),
-    z.array(z.number({ error: PERCENT }).int({ error: PERCENT }).min(1, PERCENT).max(99, PERCENT), { error: 'must be a list of percentages of the SLA, such as [50, 90]' }),
+    z.array(z.number({ error: PERCENT }).int({ error: PERCENT }).min(1, PERCENT).max(99, PERCENT), {
+      error: 'must be a list of percentages of the SLA, such as [50, 90]',
+    }),
   )
   .superRefine((percentages, ctx) => {
     percentages.forEach((p, i) => {
       const before = percentages[i - 1];
       if (before === undefined || p > before) return;
-      const what = p === before ? `${p} is listed twice` : `${p} comes after ${before}; list the percentages in ascending order, e.g. [50, 90]`;
+      const what =
+        p === before
+          ? `${p} is listed twice`
+          : `${p} comes after ${before}; list the percentages in ascending order, e.g. [50, 90]`;
       ctx.addIssue({ code: 'custom', path: [i], message: what });
     });
   });
@@ -132,7 +153,10 @@ export const Rule = strict({ name: RuleName, match: Match, tier: TierName, ...ro
 export const DefaultRule = strict({ tier: TierName, ...route });
 export const TierDefaults = strict({ onTimeout: OnTimeoutName.optional(), quorum: Quorum.optional() });
 export const PolicyFile = strict({
-  version: z.string({ error: 'must be text; quote it, e.g. version: "2026-11-24.1"' }).trim().min(1, 'must not be empty'),
+  version: z
+    .string({ error: 'must be text; quote it, e.g. version: "2026-11-24.1"' })
+    .trim()
+    .min(1, 'must not be empty'),
   currencies: z.array(Currency).min(1, 'must list at least one currency'),
   calendars: z.record(z.string(), CalendarDef).optional(),
   tiers: strict({
@@ -192,7 +216,14 @@ export function describeValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export const EXPECTED: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list', string: 'text', number: 'a number', boolean: 'true or false' };
+export const EXPECTED: Record<string, string> = {
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+  string: 'text',
+  number: 'a number',
+  boolean: 'true or false',
+};
 
 export function zodProblems(file: string, error: z.ZodError): string[] {
   const out: string[] = [];
@@ -211,7 +242,12 @@ export function zodProblems(file: string, error: z.ZodError): string[] {
   return out;
 }
 
-export function checkShape<T extends z.ZodType>(schema: T, value: unknown, file: string, problems: string[]): z.infer<T> | undefined {
+export function checkShape<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  file: string,
+  problems: string[],
+): z.infer<T> | undefined {
   const parsed = schema.safeParse(value, { reportInput: true });
   if (parsed.success) return parsed.data;
   problems.push(...zodProblems(file, parsed.error));
@@ -244,7 +280,11 @@ export function salvagePolicy(raw: Record<string, unknown>): PolicyParts {
     version: piece(shape.version, raw.version),
     currencies: piece(shape.currencies, raw.currencies),
     calendars:
-      raw.calendars === undefined ? {} : isMapping(raw.calendars) ? Object.fromEntries(Object.entries(raw.calendars).map(([name, c]) => [name, piece(CalendarDef, c)])) : undefined,
+      raw.calendars === undefined
+        ? {}
+        : isMapping(raw.calendars)
+          ? Object.fromEntries(Object.entries(raw.calendars).map(([name, c]) => [name, piece(CalendarDef, c)]))
+          : undefined,
     tiers: piece(shape.tiers, raw.tiers),
     rules: Array.isArray(raw.rules) ? raw.rules.map((r) => piece(Rule, r)) : [],
     default: piece(DefaultRule, raw.default),
