@@ -8,7 +8,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { QUIET_FUNCTIONS, startLocal } from '../local/app.ts';
-import { keys } from '../functions/adapters/reviews-table.ts';
+import { DUE_SHARDS, keys } from '../functions/adapters/reviews-table.ts';
 import type { SweepResult } from '../functions/sweep/handler.ts';
 
 const PENDING = Number(process.env.BENCH_PENDING ?? 10_000);
@@ -85,3 +85,11 @@ process.stdout.write(
 );
 await app.close();
 await rm(dataDir, { recursive: true, force: true });
+// The target: a sweep reads what is due (plus at most one item per shard), whatever the backlog.
+const first = sweeps[0];
+if (!first || first.itemsRead > DUE + DUE_SHARDS || first.breached !== DUE) {
+  process.stderr.write(
+    `bench:sweep missed its target: read ${first?.itemsRead} items for ${DUE} due (at most ${DUE + DUE_SHARDS})\n`,
+  );
+  process.exitCode = 1;
+}

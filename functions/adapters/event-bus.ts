@@ -1,12 +1,16 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { HITL_SOURCE } from '../../events/index.ts';
 import type { BusEvent } from '../domain/review-events.ts';
+import type { Bus } from '../app/ports.ts';
 import { tracer } from './observability.ts';
 
-const client = tracer.captureAWSv3Client(new EventBridgeClient({}));
+/** The Bus on EventBridge: publishes hitl-gate's own events; a partial failure throws so the caller's retry covers it. */
+export function eventBus(busName: () => string): Bus {
+  const client = tracer.captureAWSv3Client(new EventBridgeClient({}));
+  return { publish: (events) => publish(client, busName(), events) };
+}
 
-/** Publishes hitl-gate's own events; a partial failure throws so the caller's retry covers it. */
-export async function publish(busName: string, events: BusEvent[]): Promise<string[]> {
+async function publish(client: EventBridgeClient, busName: string, events: BusEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
   const out = await client.send(
     new PutEventsCommand({

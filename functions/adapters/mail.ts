@@ -1,17 +1,14 @@
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Email, Mailer } from '../app/ports.ts';
 import { tracer } from './observability.ts';
 
-const client = tracer.captureAWSv3Client(new SESv2Client({}));
-
-export interface Email {
-  to: string[];
-  subject: string;
-  text: string;
-  html: string;
+/** The Mailer on SES v2 (locally, the same call fills the outbox): sends from `from`, returns SES's message id. */
+export function sesMailer(from: () => string): Mailer {
+  const client = tracer.captureAWSv3Client(new SESv2Client({}));
+  return { send: (email) => sendEmail(client, from(), email) };
 }
 
-/** Sends through SES v2 (locally, the same call fills the outbox). Returns SES's message id. */
-export async function sendEmail(from: string, email: Email): Promise<string> {
+async function sendEmail(client: SESv2Client, from: string, email: Email): Promise<string> {
   const out = await client.send(
     new SendEmailCommand({
       FromEmailAddress: from,

@@ -2,27 +2,8 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { attentionAt, MUTABLE_FIELDS, type HistoryEntry, type Review } from '../domain/review.ts';
-import { ReviewBusy } from '../domain/errors.ts';
+import { LinkAlreadyUsed, type ReviewStore, type SaveOptions, StaleReview } from '../app/ports.ts';
 import { tracer } from './observability.ts';
-
-/** Thrown when a conditional write lost a race; carries the review as it is now, when DynamoDB returned it. */
-export class StaleReview extends Error {
-  override readonly name: string = 'StaleReview';
-  readonly current: Review | undefined;
-  constructor(message: string, current?: Review) {
-    super(message);
-    this.current = current;
-  }
-}
-
-/** How many times mutate() decides again after losing a race before it gives up (ReviewBusy). */
-export const MAX_ATTEMPTS = 5;
-
-/**
- * What a change decides, given the review as it is: a state change to write conditionally (and what to
- * answer once it is written), or an answer that needs no write (`done`).
- */
-export type Change<T> = { next: Review; entries: HistoryEntry[]; result: T; consumeLink?: string } | { done: T };
 
 /** Number of due-index shards: spreads writes of many reviews due at the same minute. */
 export const DUE_SHARDS = 4;
@@ -30,7 +11,12 @@ export const DUE_SHARDS = 4;
 // The only module that knows the table's key design.
 export const keys = {
   review: (id: string) => ({ pk: `REVIEW#${id}`, sk: 'META' }),
-  dueShard: (id: string) => `DUE#${parseInt(id.slice(-4), 16) % DUE_SHARDS}`,
+  /** The review id a review item's partition key holds. */
+  reviewId: (pk: string) => pk.slice('REVIEW#'.length),
+  /** The due-index partition of shard `n` (0 to DUE_SHARDS - 1). */
+  shard: (n: number) => `DUE#${n}`,
+  /** The due-index partition a review lands in, spread by its id. */
+  dueShard: (id: string) => keys.shard(parseInt(id.slice(-4), 16) % DUE_SHARDS),
 };
 
 /**
@@ -43,9 +29,9 @@ function indexAttributes(review: Review): Record<string, string> {
 }
 
 /** Epoch seconds when DynamoDB's TTL may remove a completed review: its completion plus the retention. */
-function expiresAt(review: Review, retentionDays: number): number | undefined {
+function expiresAt(review: Review, retentionDays: () => number): number | undefined {
   if (review.status !== 'COMPLETED') return undefined;
-  return Math.floor(Date.parse(review.updatedAt) / 1000) + retentionDays * 86_400;
+  return Math.floor(Date.parse(review.updatedAt) / 1000) + retentionDays() * 86_400;
 }
 
 function toReview(item: Record<string, unknown>): Review {
@@ -57,30 +43,22 @@ function toReview(item: Record<string, unknown>): Review {
   } as unknown as Review;
 }
 
-export interface SaveOptions {
-  /** A single-use link's nonce, claimed in the same conditional write as the decision it carries. */
-  consumeLink?: string;
-}
-
-/** Thrown when a single-use link's nonce was claimed already. */
-export class LinkAlreadyUsed extends StaleReview {
-  override readonly name = 'LinkAlreadyUsed';
-}
-
 export interface TableOptions {
-  /** Days a completed review is kept before the table's TTL (attribute expiresAt) removes it. */
-  retentionDays?: number;
+  /** Days a completed review is kept before the table's TTL (attribute expiresAt) removes it; read when one is written. */
+  retentionDays?: number | (() => number);
 }
 
-export class ReviewsTable {
+/** The ReviewStore on DynamoDB: one item per review, and a sparse, sharded GSI (`due`) of what needs the sweeper. */
+export class ReviewsTable implements ReviewStore {
   readonly #doc: DynamoDBDocumentClient;
   readonly #table: string;
-  readonly #retentionDays: number;
+  readonly #retentionDays: () => number;
 
   constructor(doc: DynamoDBDocumentClient, table: string, options: TableOptions = {}) {
     this.#doc = doc;
     this.#table = table;
-    this.#retentionDays = options.retentionDays ?? 365;
+    const days = options.retentionDays ?? 365;
+    this.#retentionDays = typeof days === 'number' ? () => days : days;
   }
 
   /** Conditional put: the first event for a proposal creates the review; a duplicate gets the existing one. */
@@ -115,12 +93,12 @@ export class ReviewsTable {
             TableName: this.#table,
             IndexName: 'due',
             KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
-            ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now.toISOString() },
+            ExpressionAttributeValues: { ':shard': keys.shard(shard), ':now': now.toISOString() },
             Limit: left,
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
         );
-        for (const item of out.Items ?? []) ids.push(String(item.pk).slice('REVIEW#'.length));
+        for (const item of out.Items ?? []) ids.push(keys.reviewId(String(item.pk)));
         itemsRead += out.Items?.length ?? 0;
         left -= out.Items?.length ?? 0;
         startKey = out.LastEvaluatedKey;
@@ -134,35 +112,6 @@ export class ReviewsTable {
       new GetCommand({ TableName: this.#table, Key: keys.review(id), ConsistentRead: true }),
     );
     return Item ? toReview(Item) : undefined;
-  }
-
-  /**
-   * The one read-decide-write loop: reads the review, lets `decide` say what changes (it may throw a
-   * domain error), writes that conditionally, and on a lost race decides again on the review DynamoDB
-   * returned with the failed condition (no second read). After MAX_ATTEMPTS lost races: ReviewBusy.
-   */
-  async mutate<T>(
-    id: string,
-    decide: (review: Review | undefined) => Change<T>,
-  ): Promise<{ result: T; review: Review | undefined; saved: boolean }> {
-    let review = await this.get(id);
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const change = decide(review);
-      if ('done' in change) return { result: change.done, review, saved: false };
-      try {
-        const saved = await this.save(
-          review!,
-          change.next,
-          change.entries,
-          change.consumeLink ? { consumeLink: change.consumeLink } : {},
-        );
-        return { result: change.result, review: saved, saved: true };
-      } catch (err) {
-        if (!(err instanceof StaleReview)) throw err;
-        review = err.current ?? (await this.get(id));
-      }
-    }
-    throw new ReviewBusy(id, MAX_ATTEMPTS);
   }
 
   /**
@@ -237,13 +186,9 @@ function unmarshallItem(item: NonNullable<ConditionalCheckFailedException['Item'
   return unmarshall(item);
 }
 
-const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
-  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-});
-
-let table: ReviewsTable | undefined;
-/** The stage's reviews table through the module-scope client (created once per container). */
-export function reviewsTable(tableName: string, options: TableOptions = {}): ReviewsTable {
-  table ??= new ReviewsTable(documentClient, tableName, options);
-  return table;
+/** The document client the table is used through: undefined values dropped, as the review's optional fields are. */
+export function documentClient(): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
 }

@@ -8,12 +8,19 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import type { Callback } from '../domain/review.ts';
+import type { Workflows } from '../app/ports.ts';
 import { tracer } from './observability.ts';
 
-const client = tracer.captureAWSv3Client(new SFNClient({}));
+/** Workflows on Step Functions: a restart is a fresh Express execution of the resume state machine. */
+export function stepFunctions(resumeArn: () => string): Workflows {
+  const client = tracer.captureAWSv3Client(new SFNClient({}));
+  return {
+    restart: (reviewId) => restart(client, resumeArn(), reviewId),
+    answerCaller: (callback) => answerCaller(client, callback),
+  };
+}
 
-/** The restart: a fresh Express execution of `resume` for a decided review. */
-export async function startResume(stateMachineArn: string, reviewId: string): Promise<string> {
+async function restart(client: SFNClient, stateMachineArn: string, reviewId: string): Promise<string> {
   const out = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ reviewId }) }));
   return out.executionArn ?? '';
 }
@@ -22,7 +29,7 @@ export async function startResume(stateMachineArn: string, reviewId: string): Pr
  * Answers a caller paused on .waitForTaskToken. A token the caller no longer waits on (answered
  * already, timed out, or its execution gone) is reported as not delivered instead of failing the restart.
  */
-export async function answerCaller(callback: Callback): Promise<{ delivered: boolean; reason?: string }> {
+async function answerCaller(client: SFNClient, callback: Callback): Promise<{ delivered: boolean; reason?: string }> {
   try {
     if (callback.success)
       await client.send(new SendTaskSuccessCommand({ taskToken: callback.taskToken, output: callback.output }));

@@ -1,12 +1,14 @@
-// The emails of a review step: one signed, single-use decision link per approver; and a plain
-// notice for the people the policy says to inform (e.g. security on a critical change).
-import { config } from '../config.ts';
-import { policy } from '../adapters/policy-files.ts';
-import { logger } from '../adapters/logger.ts';
-import { sendEmail } from '../adapters/mail.ts';
-import { currentApprovers, type Review } from '../domain/review.ts';
+// The emails of a review step: one signed, single-use decision link per approver; and a plain notice for
+// the watchers, the people the policy's `notify` list names (e.g. security on a critical change).
+import type { Policy } from '../domain/policy.ts';
+import { ReviewNotFound } from '../domain/errors.ts';
+import { approvalRequested, type BusEvent } from '../domain/review-events.ts';
+import { claimNotification, currentApprovers, type Review, unchanged } from '../domain/review.ts';
 import { newNonce, signDecisionToken } from '../domain/tokens.ts';
+import { logger } from '../adapters/logger.ts';
+import type { Deps } from './deps.ts';
 import { noticeEmail, reviewEmail } from './emails.ts';
+import { mutate } from './mutate.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -16,17 +18,17 @@ function linkExpiry(review: Review, now: Date): Date {
   return new Date(Math.max(due, now.getTime()) + DAY);
 }
 
-/** Emails each current approver their own decision link; returns who was emailed. */
+/** Emails each current approver their own decision link (signed with `key`); returns who was emailed. */
 export async function emailCurrentApprovers(
+  deps: Pick<Deps, 'mailer' | 'clock' | 'publicUrl'>,
   review: Review,
   key: Uint8Array,
-  now: Date,
   intro?: string,
 ): Promise<string[]> {
-  const { MAIL_FROM, PUBLIC_URL } = config();
+  const now = deps.clock.now();
   const base = new URL(
     `reviews/${encodeURIComponent(review.id)}`,
-    PUBLIC_URL.endsWith('/') ? PUBLIC_URL : `${PUBLIC_URL}/`,
+    deps.publicUrl.endsWith('/') ? deps.publicUrl : `${deps.publicUrl}/`,
   );
   const approvers = currentApprovers(review);
   for (const approver of approvers) {
@@ -43,29 +45,56 @@ export async function emailCurrentApprovers(
     );
     const link = new URL(base);
     link.searchParams.set('t', token);
-    const messageId = await sendEmail(MAIL_FROM, reviewEmail(review, approver, link.toString(), intro));
+    const messageId = await deps.mailer.send(reviewEmail(review, approver, link.toString(), intro));
     logger.info('approver notified', { reviewId: review.id, approver: approver.id, step: review.step, messageId });
   }
   return approvers.map((a) => a.id);
 }
 
-/** Tells the policy's notify list (no decision link: they are informed, they do not decide). */
+/** Tells the review's watchers (no decision link: they are informed, they do not decide); returns who was told. */
 export async function emailWatchers(
+  deps: Pick<Deps, 'mailer' | 'policy'>,
   review: Review,
-  watchers: { id: string; name: string; email: string }[],
   why: string,
 ): Promise<string[]> {
+  const watchers = watchersOf(deps.policy, review);
   for (const w of watchers) {
-    const messageId = await sendEmail(config().MAIL_FROM, noticeEmail(review, w, why));
+    const messageId = await deps.mailer.send(noticeEmail(review, w, why));
     logger.info('watcher notified', { reviewId: review.id, watcher: w.id, messageId });
   }
   return watchers.map((w) => w.id);
 }
 
-/** The people on a review's notify list, from the directory (someone since removed is skipped). */
-export function watchersOf(review: Review): { id: string; name: string; email: string }[] {
+/** A review's watchers, from the directory (someone since removed is skipped). */
+function watchersOf(policy: Policy, review: Review): { id: string; name: string; email: string }[] {
   return review.notify.flatMap((id) => {
-    const p = policy().person(id);
+    const p = policy.person(id);
     return p ? [{ id: p.id, name: p.name, email: p.email }] : [];
   });
+}
+
+/**
+ * Intake's notification of the current step: claimed once per step (a lost race is decided again, and another
+ * execution's claim means it emails), then each approver gets a link, and at the first step the watchers a notice.
+ * Returns the "Approval Requested" event to publish.
+ */
+export async function notifyStep(
+  deps: Deps,
+  input: { reviewId: string; executionRef: string },
+  linkKey: Uint8Array,
+): Promise<{ notified: string[]; event?: BusEvent }> {
+  const now = deps.clock.now();
+  const { step, review } = await mutate(deps.store, input.reviewId, (current) => {
+    if (!current) throw new ReviewNotFound(input.reviewId);
+    if (current.status !== 'PENDING') return unchanged('decided');
+    return claimNotification(current, input.executionRef, now);
+  });
+  if (step.kind === 'unchanged' && step.reason === 'taken')
+    logger.info('approvers already notified for this step', { reviewId: input.reviewId, step: review?.step });
+  const mine = step.kind === 'notification-claimed' || (step.kind === 'unchanged' && step.reason === 'mine');
+  if (!mine || !review) return { notified: [] };
+  const notified = await emailCurrentApprovers(deps, review, linkKey);
+  if (review.step === 0 && review.notify.length)
+    await emailWatchers(deps, review, `A ${review.tier}-tier action is waiting for review`);
+  return { notified, event: approvalRequested(review, now) };
 }

@@ -3,8 +3,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { ActionProposed, describeIssues } from '../../events/index.ts';
 import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
-import { now as clockNow } from '../adapters/clock.ts';
-import { policy } from '../adapters/policy-files.ts';
+import { deps } from '../app/deps.ts';
 import { newReview, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
 import { executionProblems } from '../executors/registry.ts';
@@ -17,20 +16,20 @@ export async function classify(event: EventBridgeEvent<string, unknown>): Promis
   if (!parsed.success) {
     const errors = describeIssues(parsed.error);
     logger.warn('proposal rejected as invalid', { errors, eventId: event.id });
-    return { valid: false, event: invalidProposal(event, errors, clockNow()) };
+    return { valid: false, event: invalidProposal(event, errors, deps().clock.now()) };
   }
   const proposal = parsed.data;
   // An action hitl-gate would perform itself must be performable before anyone is asked to approve it.
   const problems = executionProblems(proposal.action);
   if (problems.length) {
     logger.warn('proposal rejected as not performable', { errors: problems, eventId: event.id });
-    return { valid: false, event: invalidProposal(event, problems, clockNow()) };
+    return { valid: false, event: invalidProposal(event, problems, deps().clock.now()) };
   }
-  const classification = policy().classify(proposal.action, {
+  const classification = deps().policy.classify(proposal.action, {
     agentId: proposal.agentId,
     requestedBy: proposal.requestedBy,
   });
-  const review = newReview(proposal, classification, clockNow());
+  const review = newReview(proposal, classification, deps().clock.now());
   logger.info('proposal classified', {
     reviewId: review.id,
     proposalId: proposal.proposalId,

@@ -17,7 +17,7 @@ import {
 import { isRequester } from './people.ts';
 import { formatMoney, isEditable, PolicyError, tierRank, toMinorUnits } from './policy.ts';
 import type { Classification, Policy } from './policy.ts';
-import type { Actor, Approval, Change, Decision, HistoryEntry, Review, RouteStep } from './review.ts';
+import type { Actor, Approval, Change, Decision, HistoryEntry, Review, RouteStep, Transition } from './review.ts';
 import {
   actionUnderApproval,
   advance,
@@ -39,13 +39,8 @@ export interface DecideCommand {
   edits?: Record<string, unknown>;
 }
 
-export interface DecideResult {
-  /** The review after the decision; its history does not yet hold `entries` (the store appends them). */
-  next: Review;
-  entries: HistoryEntry[];
-  /** Whether this decision ended the review. */
-  decided: boolean;
-}
+/** `decided`: this decision ended the review; `recorded`: an approval counted toward a quorum not yet met. */
+export type DecideResult = Transition<'decided' | 'recorded'>;
 
 export function decide(review: Review, command: DecideCommand, policy: Policy, now: Date): DecideResult {
   if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
@@ -103,9 +98,9 @@ function reject(review: Review, approverId: string, command: DecideCommand, now:
     ...decisionSubject(review),
   };
   return {
+    kind: 'decided',
     next: advance(review, { status: 'REJECTED', decision }, at),
     entries: [{ at, what: 'rejected', by: person(approverId), note: reason }],
-    decided: true,
   };
 }
 
@@ -155,7 +150,7 @@ function approve(review: Review, approverId: string, command: DecideCommand, pol
     { at, what: 'approved', by: person(approverId), ...(notes.length ? { note: notes.join('; ') } : {}) },
   ];
 
-  if (counted.length < quorum) return { next: base, entries, decided: false };
+  if (counted.length < quorum) return { kind: 'recorded', next: base, entries };
   const reasons = counted.filter((a) => a.reason);
   const decision: Decision = {
     outcome: 'approved',
@@ -167,7 +162,7 @@ function approve(review: Review, approverId: string, command: DecideCommand, pol
         : reasons.map((a) => `${a.approverId}: ${a.reason}`).join('; '),
     ...decisionSubject(base),
   };
-  return { next: { ...base, status: 'APPROVED', decision }, entries, decided: true };
+  return { kind: 'decided', next: { ...base, status: 'APPROVED', decision }, entries };
 }
 
 function withoutEdit(review: Review): Review {

@@ -1,19 +1,42 @@
-// The domain's refusals, each with a stable code and the HTTP status it suggests; the handler maps them in one place.
+// The domain's refusals, each with a stable code; http/errors.ts is the one place that gives them HTTP statuses.
 // Messages are written for the person who clicked the link: they never carry a token's internals.
 import type { Tier } from '../../events/index.ts';
-import type { Decision, Outcome } from './model.ts';
+import type { Decision, Outcome, Review } from './model.ts';
+
+/** Every refusal's code: http/errors.ts must give each a status (the compiler checks it). */
+export type DomainErrorCode =
+  | 'ReviewNotFound'
+  | 'TokenInvalid'
+  | 'TokenExpired'
+  | 'TokenWrongReview'
+  | 'TokenUsed'
+  | 'NotCurrentApprover'
+  | 'SelfApproval'
+  | 'AlreadyDecided'
+  | 'ReviewBusy'
+  | 'ReasonRequired'
+  | 'FieldNotEditable'
+  | 'InvalidEdit'
+  | 'BeyondAuthority'
+  | 'DuplicateApproval'
+  | 'ActionHashMismatch';
 
 export class DomainError extends Error {
   /** Stable identifier for clients and logs; the same as the class name. */
-  readonly code: string;
-  /** The HTTP status a handler answers with. */
-  readonly status: number;
-  constructor(code: string, status: number, message: string, options?: ErrorOptions) {
+  readonly code: DomainErrorCode;
+  /** The review as it is, when the refusal is about its state (already decided, busy): shown with the refusal. */
+  current: Review | undefined;
+  constructor(code: DomainErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     // Set explicitly rather than from the constructor's name, which a bundler may rename.
     this.name = code;
     this.code = code;
-    this.status = status;
+  }
+
+  /** The same refusal, carrying the review as it is. */
+  about(review: Review | undefined): this {
+    this.current = review;
+    return this;
   }
 }
 
@@ -24,7 +47,7 @@ export function isDomainError(err: unknown): err is DomainError {
 export class ReviewNotFound extends DomainError {
   readonly reviewId: string;
   constructor(reviewId: string) {
-    super('ReviewNotFound', 404, `There is no review ${reviewId}.`);
+    super('ReviewNotFound', `There is no review ${reviewId}.`);
     this.reviewId = reviewId;
   }
 }
@@ -32,26 +55,26 @@ export class ReviewNotFound extends DomainError {
 /** Malformed, tampered, wrongly signed or of another issuer or algorithm: deliberately one reason, no details. */
 export class TokenInvalid extends DomainError {
   constructor(message = 'This link is not valid. Use the link from your most recent email.') {
-    super('TokenInvalid', 401, message);
+    super('TokenInvalid', message);
   }
 }
 
 export class TokenExpired extends DomainError {
   constructor(message = 'This link has expired.') {
-    super('TokenExpired', 401, message);
+    super('TokenExpired', message);
   }
 }
 
 export class TokenWrongReview extends DomainError {
   constructor(message = 'This link belongs to another review.') {
-    super('TokenWrongReview', 403, message);
+    super('TokenWrongReview', message);
   }
 }
 
 /** A single-use link that was already used. */
 export class TokenUsed extends DomainError {
   constructor(message = 'This link has already been used.') {
-    super('TokenUsed', 409, message);
+    super('TokenUsed', message);
   }
 }
 
@@ -59,7 +82,7 @@ export class TokenUsed extends DomainError {
 export class NotCurrentApprover extends DomainError {
   readonly approverId: string;
   constructor(approverId: string, message = `${approverId} is not among this review's current approvers.`) {
-    super('NotCurrentApprover', 403, message);
+    super('NotCurrentApprover', message);
     this.approverId = approverId;
   }
 }
@@ -67,7 +90,7 @@ export class NotCurrentApprover extends DomainError {
 export class SelfApproval extends DomainError {
   readonly approverId: string;
   constructor(approverId: string) {
-    super('SelfApproval', 403, `${approverId} requested this action and cannot decide on it.`);
+    super('SelfApproval', `${approverId} requested this action and cannot decide on it.`);
     this.approverId = approverId;
   }
 }
@@ -79,7 +102,6 @@ export class AlreadyDecided extends DomainError {
     const by = decision?.by.map((a) => a.id).join(', ');
     super(
       'AlreadyDecided',
-      409,
       decision
         ? `Review ${reviewId} was already ${decision.outcome} by ${by} at ${decision.at}.`
         : `Review ${reviewId} is no longer waiting for a decision.`,
@@ -92,19 +114,19 @@ export class AlreadyDecided extends DomainError {
 /** Others kept changing the review while this change was decided again and again: try again later. */
 export class ReviewBusy extends DomainError {
   readonly reviewId: string;
-  constructor(reviewId: string, attempts: number) {
+  constructor(reviewId: string, attempts: number, current?: Review) {
     super(
       'ReviewBusy',
-      409,
       `Review ${reviewId} kept changing while this change was being saved (${attempts} attempts); try again.`,
     );
     this.reviewId = reviewId;
+    this.current = current;
   }
 }
 
 export class ReasonRequired extends DomainError {
   constructor(message = 'A rejection needs a reason.') {
-    super('ReasonRequired', 400, message);
+    super('ReasonRequired', message);
   }
 }
 
@@ -113,7 +135,7 @@ export class FieldNotEditable extends DomainError {
   readonly editable: readonly string[];
   constructor(path: string, editable: readonly string[]) {
     const may = editable.length > 0 ? `you may change ${editable.join(', ')}` : 'nothing in this action may be changed';
-    super('FieldNotEditable', 422, `${path} cannot be changed; ${may}.`);
+    super('FieldNotEditable', `${path} cannot be changed; ${may}.`);
     this.path = path;
     this.editable = editable;
   }
@@ -123,7 +145,7 @@ export class FieldNotEditable extends DomainError {
 export class InvalidEdit extends DomainError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super('InvalidEdit', 422, `The edited action is not valid: ${problems.join('; ')}.`);
+    super('InvalidEdit', `The edited action is not valid: ${problems.join('; ')}.`);
     this.problems = problems;
   }
 }
@@ -135,7 +157,7 @@ export class BeyondAuthority extends DomainError {
   readonly tier: Tier;
   readonly rule: string;
   constructor(approverId: string, lands: { tier: Tier; rule: string }, message: string) {
-    super('BeyondAuthority', 422, message);
+    super('BeyondAuthority', message);
     this.approverId = approverId;
     this.tier = lands.tier;
     this.rule = lands.rule;
@@ -145,7 +167,7 @@ export class BeyondAuthority extends DomainError {
 export class DuplicateApproval extends DomainError {
   readonly approverId: string;
   constructor(approverId: string) {
-    super('DuplicateApproval', 409, `${approverId} has already approved this action.`);
+    super('DuplicateApproval', `${approverId} has already approved this action.`);
     this.approverId = approverId;
   }
 }
@@ -154,7 +176,7 @@ export class DuplicateApproval extends DomainError {
 export class ActionHashMismatch extends DomainError {
   readonly reviewId: string;
   constructor(reviewId: string, message: string) {
-    super('ActionHashMismatch', 500, message);
+    super('ActionHashMismatch', message);
     this.reviewId = reviewId;
   }
 }

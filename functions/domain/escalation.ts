@@ -9,30 +9,23 @@ import {
   decisionSubject,
   MAX_REASON_LENGTH,
   POLICY,
+  unchanged,
 } from './review.ts';
-import type { Actor, DeadlineFor, Decision, HistoryEntry, Review } from './model.ts';
+import type { Actor, DeadlineFor, Decision, Review, Transition, Unchanged } from './model.ts';
 import { dueReminders, nextReminderAt, reminderDue, reminderSchedule } from './reminders.ts';
 
 export { BREACH_REPUBLISH_MS, nextReminderAt, reminderDue };
 
-/** A state change: `next` (its history does not yet hold `entries`) and the entries the store appends with it. */
-export interface Transition {
-  next: Review;
-  entries: HistoryEntry[];
-}
+export type { DeadlineFor, Transition, Unchanged } from './model.ts';
 
-export type { DeadlineFor } from './model.ts';
-
-export type EscalateResult =
-  /** A decision, or an earlier handling of this breach, got there first: nothing to do. */
-  | 'stale'
-  /** Moved to the next step: notify its approvers. */
-  | ({ kind: 'escalated' } & Transition)
-  /** The route is exhausted and the review stays open: notify the last step's approvers and the notify list again. */
-  | ({ kind: 'reminded' } & Transition)
-  /** Decided by the policy: restart (resume) it. */
-  | ({ kind: 'expired' } & Transition)
-  | ({ kind: 'approved' } & Transition);
+/**
+ * What a breach does: `escalated` (moved to the next step: notify its approvers), `reminded` (the route is
+ * exhausted and the review stays open: notify the last step's approvers and the notify list again), or
+ * `expired` / `approved` (decided by the policy: restart it); unchanged when a decision, or an earlier
+ * handling of this breach, got there first (`stale`).
+ */
+export type EscalationKind = 'escalated' | 'reminded' | 'expired' | 'approved';
+export type EscalateResult = Transition<EscalationKind> | Unchanged<'stale'>;
 
 const SWEEPER: Actor = { id: 'hitl-gate', kind: 'system' };
 
@@ -40,14 +33,19 @@ const SWEEPER: Actor = { id: 'hitl-gate', kind: 'system' };
  * The sweeper's claim on a breached deadline, made before it publishes "Review SLA Breached": once per step,
  * or again after BREACH_REPUBLISH_MS when the escalation did not follow (the event was lost or its handler failed).
  */
-export function markBreached(review: Review, now: Date): 'not-due' | 'already-marked' | Transition {
-  if (review.status !== 'PENDING' || !review.deadline || Date.parse(review.deadline) > now.getTime()) return 'not-due';
+export function markBreached(
+  review: Review,
+  now: Date,
+): Transition<'breached'> | Unchanged<'not-due' | 'already-marked'> {
+  if (review.status !== 'PENDING' || !review.deadline || Date.parse(review.deadline) > now.getTime())
+    return unchanged('not-due');
   const earlier = review.breach?.step === review.step ? review.breach : undefined;
-  if (earlier && now.getTime() < Date.parse(earlier.at) + BREACH_REPUBLISH_MS) return 'already-marked';
+  if (earlier && now.getTime() < Date.parse(earlier.at) + BREACH_REPUBLISH_MS) return unchanged('already-marked');
   const at = now.toISOString();
   const again = earlier ? `; published again: no escalation followed the breach marked at ${earlier.at}` : '';
   const note = `step ${review.step + 1} (${stepText(review, review.step)}) passed its deadline ${review.deadline}${again}`;
   return {
+    kind: 'breached',
     next: advance(review, { breach: { step: review.step, at } }, at),
     entries: [{ at, what: 'sla_breached', by: SWEEPER, note }],
   };
@@ -58,25 +56,22 @@ export function markBreached(review: Review, now: Date): 'not-due' | 'already-ma
  * review's onTimeout. A critical review (block until reviewed) never expires or auto-approves, whatever it says.
  */
 export function escalate(review: Review, breachedStep: number, deadlineFor: DeadlineFor, now: Date): EscalateResult {
-  if (review.status !== 'PENDING' || review.step !== breachedStep) return 'stale';
+  if (review.status !== 'PENDING' || review.step !== breachedStep) return unchanged('stale');
   // A second delivery of a breach already handled finds the deadline moved on (a reminder cycle keeps the step).
-  if (!review.deadline || Date.parse(review.deadline) > now.getTime()) return 'stale';
+  if (!review.deadline || Date.parse(review.deadline) > now.getTime()) return unchanged('stale');
 
   const from = review.step;
   const missed = `step ${from + 1} (${stepText(review, from)}) did not decide within ${slaText(review, from)}`;
   if (from + 1 < review.route.length) {
     const carried = review.approvals?.length ? `; approvals at step ${from + 1} do not carry over` : '';
-    return {
-      kind: 'escalated',
-      ...startStep(
-        review,
-        from + 1,
-        deadlineFor,
-        now,
-        'escalated',
-        (deadline) => `${missed}; now step ${from + 2} (${stepText(review, from + 1)}), by ${deadline}${carried}`,
-      ),
-    };
+    return startStep(
+      review,
+      from + 1,
+      deadlineFor,
+      now,
+      'escalated',
+      (deadline) => `${missed}; now step ${from + 2} (${stepText(review, from + 1)}), by ${deadline}${carried}`,
+    );
   }
 
   if (review.pattern === 'block_until_reviewed' || review.onTimeout === 'escalate') {
@@ -87,23 +82,20 @@ export function escalate(review: Review, breachedStep: number, deadlineFor: Dead
     const counted = approvalsCounted(review).length;
     const quorum = review.quorum > 1 ? `; ${counted} of ${review.quorum} approvals so far` : '';
     const notify = review.notify.length ? ` and the notify list (${review.notify.join(', ')})` : '';
-    return {
-      kind: 'reminded',
-      ...startStep(
-        review,
-        from,
-        deadlineFor,
-        now,
-        'reminded',
-        (deadline) => `${missed}; ${why}: reminding step ${from + 1}${notify}, by ${deadline}${quorum}`,
-      ),
-    };
+    return startStep(
+      review,
+      from,
+      deadlineFor,
+      now,
+      'reminded',
+      (deadline) => `${missed}; ${why}: reminding step ${from + 1}${notify}, by ${deadline}${quorum}`,
+    );
   }
 
   const steps = review.route.map((_, i) => `step ${i + 1} ${stepRoles(review, i)} ${slaText(review, i)}`).join(', ');
   if (review.onTimeout === 'approve' && review.pattern === 'soft_review') {
     const reason = `Approved on timeout: soft review, as the policy allows (rule ${review.rule}); no decision within the SLA of any step (${steps}).`;
-    return { kind: 'approved', ...decidedByPolicy(review, 'approved', reason, 'approved_on_timeout', now) };
+    return decidedByPolicy(review, 'approved', reason, 'approved_on_timeout', now);
   }
   // expire, and fail closed on anything else: approve outside soft review, or a value this code does not know.
   const why =
@@ -111,7 +103,7 @@ export function escalate(review: Review, breachedStep: number, deadlineFor: Dead
       ? 'the policy expires it'
       : `onTimeout ${review.onTimeout} does not apply to a ${review.pattern.replace(/_/g, ' ')} review, so it expires (fail closed)`;
   const reason = `No decision within the SLA of any step (${steps}); ${why} (rule ${review.rule}).`;
-  return { kind: 'expired', ...decidedByPolicy(review, 'expired', reason, 'expired', now) };
+  return decidedByPolicy(review, 'expired', reason, 'expired', now);
 }
 
 /**
@@ -123,7 +115,7 @@ export function cancel(
   actor: { id: string; kind: 'person' | 'system' },
   reason: string,
   now: Date,
-): Transition {
+): Transition<'cancelled'> {
   if (review.status !== 'PENDING') throw new AlreadyDecided(review.id, review.decision);
   const id = typeof actor?.id === 'string' ? actor.id.trim() : '';
   if (!id || (actor.kind !== 'person' && actor.kind !== 'system'))
@@ -140,6 +132,7 @@ export function cancel(
   const decision: Decision = { outcome: 'cancelled', by: [by], at, reason: text, ...decisionSubject(review) };
   const { breach: _claim, ...rest } = review;
   return {
+    kind: 'cancelled',
     next: advance(rest, { status: 'CANCELLED', decision }, at),
     entries: [{ at, what: 'cancelled', by, note: text }],
   };
@@ -152,11 +145,16 @@ export function cancel(
  * The sweeper's claim on sending the `pct` reminder of the current step, made before sending it: a conditional
  * write, so overlapping sweeps send it once. At most once: a sweep that dies after the claim sends none.
  */
-export function markReminded(review: Review, pct: number, now: Date): 'not-due' | Transition {
-  if (!dueReminders(review, now).some((r) => r.percent === pct)) return 'not-due';
+export function markReminded(
+  review: Review,
+  pct: number,
+  now: Date,
+): Transition<'reminder-sent'> | Unchanged<'not-due'> {
+  if (!dueReminders(review, now).some((r) => r.percent === pct)) return unchanged('not-due');
   const at = now.toISOString();
   const note = `step ${review.step + 1} (${stepText(review, review.step)}): ${pct}% of ${slaText(review, review.step)} passed; deadline ${review.deadline}`;
   return {
+    kind: 'reminder-sent',
     next: advance(review, { remindersSent: [...(review.remindersSent ?? []), pct] }, at),
     entries: [{ at, what: 'reminder_sent', by: SWEEPER, note }],
   };
@@ -172,7 +170,7 @@ function startStep(
   now: Date,
   what: 'escalated' | 'reminded',
   note: (deadline: string) => string,
-): Transition {
+): Transition<'escalated' | 'reminded'> {
   const route = review.route[step];
   if (!route) throw new Error(`review ${review.id} has no approver step ${step + 1}`);
   const end = deadlineFor(now, route.sla);
@@ -195,7 +193,7 @@ function startStep(
     },
     at,
   );
-  return { next, entries: [{ at, what, by: POLICY, note: note(deadline) }] };
+  return { kind: what, next, entries: [{ at, what, by: POLICY, note: note(deadline) }] };
 }
 
 function decidedByPolicy(
@@ -204,11 +202,12 @@ function decidedByPolicy(
   reason: string,
   what: 'expired' | 'approved_on_timeout',
   now: Date,
-): Transition {
+): Transition<'expired' | 'approved'> {
   const at = now.toISOString();
   const decision: Decision = { outcome, by: [POLICY], at, reason, ...decisionSubject(review) };
   const { breach: _claim, ...rest } = review;
   return {
+    kind: outcome,
     next: advance(rest, { status: outcome === 'approved' ? 'APPROVED' : 'EXPIRED', decision }, at),
     entries: [{ at, what, by: POLICY, note: reason }],
   };

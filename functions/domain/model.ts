@@ -50,7 +50,7 @@ export interface Decision {
   by: Actor[];
   at: string;
   reason: string;
-  /** What was approved (possibly edited) and its hash: the only action resume may grant. */
+  /** What was approved (possibly edited) and its hash: the only action a restart may grant. */
   action: Action;
   actionHash: string;
   edited: boolean;
@@ -116,9 +116,9 @@ export interface Review {
   history: HistoryEntry[];
   /** Set once hitl-gate performed the approved action itself (types with an executor). */
   execution?: { by: 'hitl-gate'; at: string; ref: string };
-  /** The resume execution finishing this review, and since when: one restart at a time has an effect. */
+  /** The restart finishing this review, and since when: one restart at a time has an effect. */
   restart?: { ref: string; at: string };
-  /** Restarts of resume by the sweeper after the first one did not complete, and when the last was. */
+  /** Re-drives: restarts by the sweeper after the previous one did not complete, and when the last was. */
   redrives?: number;
   lastRedriveAt?: string;
   /** Nonces of the single-use decision links already used, claimed in the same write as their decision. */
@@ -145,3 +145,19 @@ export interface Reminder {
 
 /** When an SLA that starts at `start` ends (wall-clock, or business hours of a named calendar). */
 export type DeadlineFor = (start: Date, sla: { ms: number; calendar?: string }) => Date;
+
+/**
+ * The one shape of a state change: what happened (`kind`), the next review (its history does not yet hold
+ * `entries`) and the history entries the store appends in the same conditional write.
+ */
+export interface Transition<K extends string = string> {
+  kind: K;
+  next: Review;
+  entries: HistoryEntry[];
+}
+
+/** A lifecycle step that changes nothing, and why (e.g. `not-due`, or `mine`: this caller holds the claim already). */
+export interface Unchanged<R extends string = string> {
+  kind: 'unchanged';
+  reason: R;
+}

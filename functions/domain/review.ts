@@ -13,6 +13,8 @@ import type {
   Review,
   ReviewStatus,
   RouteStep,
+  Transition,
+  Unchanged,
 } from './model.ts';
 
 export type {
@@ -26,7 +28,14 @@ export type {
   Review,
   ReviewStatus,
   RouteStep,
+  Transition,
+  Unchanged,
 } from './model.ts';
+
+/** A lifecycle step that changes nothing, and why. */
+export function unchanged<R extends string>(reason: R): Unchanged<R> {
+  return { kind: 'unchanged', reason };
+}
 
 /**
  * The fields a state change may rewrite, next to the model; every other field is written once, when the
@@ -183,9 +192,9 @@ export function claimNotification(
   review: Review,
   executionRef: string,
   now: Date,
-): { next: Review; entry: HistoryEntry } | 'mine' | 'taken' {
+): Transition<'notification-claimed'> | Unchanged<'mine' | 'taken'> {
   const existing = notificationOf(review);
-  if (existing) return existing.ref === executionRef ? 'mine' : 'taken';
+  if (existing) return unchanged(existing.ref === executionRef ? 'mine' : 'taken');
   const at = now.toISOString();
   const ids = currentApprovers(review).map((a) => a.id);
   const entry: HistoryEntry = {
@@ -195,11 +204,11 @@ export function claimNotification(
     note: `step ${review.step + 1}: ${ids.join(', ')}`,
     ref: executionRef,
   };
-  return { next: advance(review, {}, at), entry };
+  return { kind: 'notification-claimed', next: advance(review, {}, at), entries: [entry] };
 }
 
 /** The restart finished: the outcome was published and the caller answered. */
-export function completed(review: Review, now: Date): { next: Review; entry: HistoryEntry } {
+export function completed(review: Review, now: Date): Transition<'completed'> {
   if (!isDecided(review.status)) throw new Error(`review ${review.id} is ${review.status}, not decided`);
   const at = now.toISOString();
   const entry: HistoryEntry = {
@@ -208,7 +217,7 @@ export function completed(review: Review, now: Date): { next: Review; entry: His
     by: { id: 'hitl-gate', kind: 'system' },
     note: `outcome ${review.decision?.outcome}`,
   };
-  return { next: advance(review, { status: 'COMPLETED' }, at), entry };
+  return { kind: 'completed', next: advance(review, { status: 'COMPLETED' }, at), entries: [entry] };
 }
 
 /** What a caller paused on .waitForTaskToken receives: success with the approved action, or a named failure. */
@@ -262,7 +271,7 @@ export function attentionAt(review: Review): string | undefined {
 }
 
 /** The sweeper's claim on restarting a decided review whose restart did not complete (conditional, like every change). */
-export function redriven(review: Review, now: Date): { next: Review; entry: HistoryEntry } {
+export function redriven(review: Review, now: Date): Transition<'redriven'> {
   if (!isDecided(review.status)) throw new Error(`review ${review.id} is ${review.status}, not decided`);
   const at = now.toISOString();
   const redrives = (review.redrives ?? 0) + 1;
@@ -272,23 +281,40 @@ export function redriven(review: Review, now: Date): { next: Review; entry: Hist
     by: { id: 'hitl-gate', kind: 'system' },
     note: `restart ${redrives}: the previous one did not complete`,
   };
-  return { next: advance(review, { redrives, lastRedriveAt: at }, at), entry };
+  return { kind: 'redriven', next: advance(review, { redrives, lastRedriveAt: at }, at), entries: [entry] };
 }
 
-/** How long a restart holds its claim: longer than a resume takes, well under the sweeper's re-drive wait. */
+/** How long a restart holds its claim: longer than a restart takes, well under the sweeper's re-drive wait. */
 export const RESTART_LEASE_MS = 60_000;
 
 /**
- * A resume execution's claim on finishing a decided review. Concurrent restarts (a decision's own, a
+ * A restart's claim on finishing a decided review. Concurrent restarts (a decision's own, a
  * re-drive, a duplicate) would each publish the outcome; only the holder of the claim goes on. A claim
  * older than the lease belongs to a restart that died, and is taken over.
  */
-export function claimRestart(review: Review, executionRef: string, now: Date): { next: Review } | 'mine' | 'busy' {
+export function claimRestart(
+  review: Review,
+  executionRef: string,
+  now: Date,
+): Transition<'restart-claimed'> | Unchanged<'mine' | 'busy'> {
   const held = review.restart;
-  if (held?.ref === executionRef) return 'mine';
-  if (held && Date.parse(held.at) + RESTART_LEASE_MS > now.getTime()) return 'busy';
+  if (held?.ref === executionRef) return unchanged('mine');
+  if (held && Date.parse(held.at) + RESTART_LEASE_MS > now.getTime()) return unchanged('busy');
   const at = now.toISOString();
-  return { next: advance(review, { restart: { ref: executionRef, at } }, at) };
+  return { kind: 'restart-claimed', next: advance(review, { restart: { ref: executionRef, at } }, at), entries: [] };
+}
+
+/** Records that hitl-gate performed the approved action itself (`ref`: the executor's reference); once. */
+export function executed(review: Review, ref: string, now: Date): Transition<'executed'> | Unchanged<'done-before'> {
+  if (review.execution) return unchanged('done-before');
+  const type = review.decision?.action.type;
+  if (review.status !== 'APPROVED' || !type) throw new Error(`review ${review.id} is ${review.status}, not approved`);
+  const at = now.toISOString();
+  return {
+    kind: 'executed',
+    next: advance(review, { execution: { by: 'hitl-gate', at, ref } }, at),
+    entries: [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${type}: ${ref}` }],
+  };
 }
 
 /** The longest reason or note a person may give with a decision or a cancellation. */

@@ -1,28 +1,30 @@
-// Action types hitl-gate performs itself once approved; every other type is performed by the agent,
-// which receives the exact approved action in "Approval Granted". Pure: intake and resume read it.
-import * as z from 'zod';
+// Action types hitl-gate performs itself once approved, one module each (its schema and how to perform it);
+// every other type is performed by the agent, which receives the exact approved action in "Approval Granted".
+import type * as z from 'zod';
 import type { Action } from '../../events/index.ts';
+import type { Mailer } from '../app/ports.ts';
+import type { Review } from '../domain/review.ts';
+import * as customerEmail from './customer-email.ts';
 
-/** What an action must carry for hitl-gate to perform it, checked at intake so a bad one never waits for a person. */
-export const EXECUTABLE: Record<string, z.ZodType> = {
-  /** An email to a customer, sent exactly as approved (possibly reworded by the approver). */
-  customer_email: z.object({
-    target: z.email("must be the customer's email address"),
-    payload: z.object({
-      subject: z.string().trim().min(1, 'must not be empty').max(200),
-      body: z.string().trim().min(1, 'must not be empty').max(50_000),
-    }),
-  }),
+export interface Executor {
+  /** What an action must carry for hitl-gate to perform it, checked at intake so a bad one never waits for a person. */
+  schema: z.ZodType;
+  /** Performs the approved action; returns its reference (e.g. the message id). */
+  perform(action: Action, review: Review, ports: { mailer: Mailer }): Promise<string>;
+}
+
+export const EXECUTORS: Record<string, Executor> = {
+  customer_email: customerEmail,
 };
 
 export function performedByHitlGate(type: string): boolean {
-  return Object.hasOwn(EXECUTABLE, type);
+  return Object.hasOwn(EXECUTORS, type);
 }
 
 /** Problems that would stop hitl-gate performing this action, as `path: problem` lines (none for agent-performed types). */
 export function executionProblems(action: Action): string[] {
-  const schema = EXECUTABLE[action.type];
-  if (!schema) return [];
-  const parsed = schema.safeParse(action);
+  const executor = EXECUTORS[action.type];
+  if (!executor) return [];
+  const parsed = executor.schema.safeParse(action);
   return parsed.success ? [] : parsed.error.issues.map((i) => `action.${i.path.join('.')}: ${i.message}`);
 }

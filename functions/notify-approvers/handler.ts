@@ -1,15 +1,10 @@
 import middy from '@middy/core';
-import { config } from '../config.ts';
-import { logger } from '../adapters/logger.ts';
-import { observability } from '../adapters/observability.ts';
-import { now as clockNow } from '../adapters/clock.ts';
-import { reviewsTable } from '../adapters/reviews-table.ts';
-import { claimNotification } from '../domain/review.ts';
-import { ReviewNotFound } from '../domain/errors.ts';
-import { approvalRequested, type BusEvent } from '../domain/review-events.ts';
-import { emailCurrentApprovers, emailWatchers, watchersOf } from '../app/notify.ts';
-import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import type { Context } from 'aws-lambda';
+import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
+import { observability } from '../adapters/observability.ts';
+import { deps } from '../app/deps.ts';
+import { notifyStep } from '../app/notify.ts';
+import type { BusEvent } from '../domain/review-events.ts';
 
 export interface NotifyInput {
   reviewId: string;
@@ -22,29 +17,7 @@ export async function notifyApprovers(
   input: NotifyInput,
   context: Context,
 ): Promise<{ notified: string[]; event?: BusEvent }> {
-  const now = clockNow();
-  // Claimed once per step: a lost race is decided again, and another execution's claim means it emails.
-  const { result: claimed, review: current } = await reviewsTable(config().REVIEWS_TABLE).mutate<boolean>(
-    input.reviewId,
-    (review) => {
-      if (!review) throw new ReviewNotFound(input.reviewId);
-      if (review.status !== 'PENDING') return { done: false };
-      const claim = claimNotification(review, input.executionRef, now);
-      if (claim === 'taken') {
-        logger.info('approvers already notified for this step', { reviewId: review.id, step: review.step });
-        return { done: false };
-      }
-      if (claim === 'mine') return { done: true };
-      return { next: claim.next, entries: [claim.entry], result: true };
-    },
-  );
-  if (!claimed || !current) return { notified: [] };
-
-  const notified = await emailCurrentApprovers(current, linkKeyFrom(context), now);
-  if (current.step === 0 && current.notify.length) {
-    await emailWatchers(current, watchersOf(current), `A ${current.tier}-tier action is waiting for review`);
-  }
-  return { notified, event: approvalRequested(current, now) };
+  return notifyStep(deps(), input, linkKeyFrom(context));
 }
 
 export const handler = middy(notifyApprovers).use(observability()).use(linkKeyMiddleware());

@@ -1,9 +1,7 @@
 import middy from '@middy/core';
-import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, observability } from '../adapters/observability.ts';
-import { now as clockNow } from '../adapters/clock.ts';
-import { reviewsTable } from '../adapters/reviews-table.ts';
+import { deps } from '../app/deps.ts';
 import { intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
 
@@ -16,7 +14,7 @@ export interface OpenReviewResult {
 
 /** Persists the review with a conditional put: a duplicate proposal finds the review it already opened. */
 export async function openReview(input: { review: Review }): Promise<OpenReviewResult> {
-  const { review: existing, created } = await reviewsTable(config().REVIEWS_TABLE).open(input.review);
+  const { review: existing, created } = await deps().store.open(input.review);
   const next = intakeNext(existing, created, input.review.actionHash);
   // Counted here, not in classify: intake's retries and a duplicate proposal classify again, but create once.
   if (created && existing.status === 'PENDING') count(Metric.ReviewsOpened, { tier: existing.tier });
@@ -34,7 +32,7 @@ export async function openReview(input: { review: Review }): Promise<OpenReviewR
     event: invalidProposal(
       { detail: { proposalId: existing.proposalId, agentId: existing.agentId, action: input.review.action } },
       [error],
-      clockNow(),
+      deps().clock.now(),
     ),
   };
 }

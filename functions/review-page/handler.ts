@@ -1,17 +1,16 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { config } from '../config.ts';
 import { observability } from '../adapters/observability.ts';
-import { now as clockNow } from '../adapters/clock.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
-import { reviewsTable } from '../adapters/reviews-table.ts';
+import { deps } from '../app/deps.ts';
 import { approvalsCounted } from '../domain/review.ts';
 import { isRequester } from '../domain/people.ts';
 import { ReviewNotFound, TokenInvalid } from '../domain/errors.ts';
 import { verifyDecisionToken, type DecisionClaims } from '../domain/tokens.ts';
 import type { Review } from '../domain/review.ts';
-import { html, httpErrors, json, securityHeaders, wantsHtml, type HttpResult } from '../http/responses.ts';
+import { httpErrors } from '../http/errors.ts';
+import { html, json, securityHeaders, wantsHtml, type HttpResult } from '../http/responses.ts';
 import { reviewPage, type PageState } from '../http/review-page.ts';
 import { reviewView } from '../http/review-view.ts';
 
@@ -57,8 +56,8 @@ export async function showReview(event: APIGatewayProxyEventV2, context: Context
   const token =
     event.queryStringParameters?.t ?? (event.headers.authorization?.replace(/^Bearer\s+/i, '') || undefined);
   if (!token) throw new TokenInvalid('This page needs the link from your email (its token is missing).');
-  const claims = await verifyDecisionToken(linkKeyFrom(context), token, { reviewId }, clockNow());
-  const review = await reviewsTable(config().REVIEWS_TABLE).get(reviewId);
+  const claims = await verifyDecisionToken(linkKeyFrom(context), token, { reviewId }, deps().clock.now());
+  const review = await deps().store.get(reviewId);
   if (!review) throw new ReviewNotFound(reviewId);
   if (!wantsHtml(event)) return json(200, reviewView(review));
 

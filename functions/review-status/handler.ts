@@ -1,13 +1,13 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
-import { config } from '../config.ts';
 import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
-import { reviewsTable } from '../adapters/reviews-table.ts';
+import { deps } from '../app/deps.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { reviewView } from '../http/review-view.ts';
-import { httpErrors, json, type HttpResult } from '../http/responses.ts';
+import { httpErrors } from '../http/errors.ts';
+import { json, type HttpResult } from '../http/responses.ts';
 
 /**
  * GET /reviews/{id}/status, IAM-authorized: a review's status and full history for the agent (or any
@@ -15,7 +15,7 @@ import { httpErrors, json, type HttpResult } from '../http/responses.ts';
  */
 export async function reviewStatus(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<HttpResult> {
   const reviewId = event.pathParameters?.id ?? '';
-  const review = await reviewsTable(config().REVIEWS_TABLE).get(reviewId);
+  const review = await deps().store.get(reviewId);
   if (!review) throw new ReviewNotFound(reviewId);
   logger.info('status read', { reviewId, caller: event.requestContext.authorizer.iam.userArn });
   return json(200, reviewView(review));

@@ -7,10 +7,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoHandler, ensureTables } from '../../local/dynamodb.ts';
 import { printServerlessConfig, wiringFrom } from '../../local/wiring.ts';
-import { LinkAlreadyUsed, MAX_ATTEMPTS, ReviewsTable, StaleReview } from '../../functions/adapters/reviews-table.ts';
-import { newReview, type Review } from '../../functions/domain/review.ts';
-import { shippedPolicy } from '../support/policy.ts';
-import { purchaseOrder } from '../support/proposals.ts';
+import { ReviewsTable } from '../../functions/adapters/reviews-table.ts';
+import { MAX_ATTEMPTS, mutate } from '../../functions/app/mutate.ts';
+import { StaleReview } from '../../functions/app/ports.ts';
+import { STATUS } from '../../functions/http/errors.ts';
+import type { Review } from '../../functions/domain/review.ts';
+import { EXPECTED, NOW, open, scenario } from '../support/store-contract.ts';
 import { ROOT } from '../support/local.ts';
 
 const freePort = () =>
@@ -31,60 +33,6 @@ async function waitFor(url: string) {
     }
   }
   throw new Error(`${url} did not come up`);
-}
-
-const NOW = new Date('2026-11-24T09:00:00.000Z');
-const open = (value: number, at = NOW) => {
-  const p = purchaseOrder(value);
-  return newReview(p, shippedPolicy.classify(p.action, p), at);
-};
-const outcome = (fn: () => Promise<unknown>) =>
-  fn().then(
-    () => 'ok',
-    (e: Error) => e.name,
-  );
-
-/** The behaviours the product relies on, as plain data to compare across stores. */
-async function scenario(table: ReviewsTable) {
-  const a = open(5000);
-  const first = await table.open(a);
-  const again = await table.open({ ...a, reason: 'a duplicate event' });
-  const read = (await table.get(a.id))!;
-  const approved: Review = {
-    ...read,
-    approvals: [{ approverId: 'raj.patel', at: NOW.toISOString(), actionHash: read.actionHash }],
-    version: read.version + 1,
-  };
-  const entry = { at: NOW.toISOString(), what: 'approved' as const, by: { id: 'raj.patel', kind: 'person' as const } };
-  const saved = await outcome(() => table.save(read, approved, [entry], { consumeLink: 'nonce-1' }));
-  const reused = await outcome(() =>
-    table.save({ ...read, version: read.version + 1 }, { ...approved, version: read.version + 2 }, [entry], {
-      consumeLink: 'nonce-1',
-    }),
-  );
-  const stale = await outcome(() => table.save(read, approved, [entry]));
-  const after = (await table.get(a.id))!;
-
-  // Due index: two pending reviews past their deadline, one not yet, one completed.
-  const due1 = await table.open(open(5000, new Date(NOW.getTime() - 5 * 3600_000)));
-  const due2 = await table.open(open(50000, new Date(NOW.getTime() - 30 * 3600_000)));
-  await table.open(open(5000, NOW));
-  const done = (await table.open(open(500, new Date(NOW.getTime() - 9 * 3600_000)))).review;
-  await table.save(done, { ...done, status: 'COMPLETED', version: done.version + 1 }, []);
-  const due = await table.due(NOW);
-
-  return {
-    created: [first.created, again.created, again.review.reason === a.reason],
-    saved,
-    reused,
-    stale,
-    history: after.history.map((h) => h.what),
-    usedLinks: after.usedLinks,
-    approvals: after.approvals.map((x) => x.approverId),
-    version: after.version,
-    due: due.ids.sort(),
-    expectedDue: [due1.review.id, due2.review.id].sort(),
-  };
 }
 
 describe('the store adapter on dynalite and on DynamoDB Local', () => {
@@ -129,18 +77,23 @@ describe('the store adapter on dynalite and on DynamoDB Local', () => {
     const { review } = await table.open(open(7000));
     const decisions: number[] = [];
     const changes = [0, 1, 2, 3].map((i) =>
-      table.mutate(review.id, (current) => {
+      mutate(table, review.id, (current) => {
         decisions.push(i);
         return {
+          kind: `change-${i}`,
           next: { ...current!, version: current!.version + 1 },
           entries: [
             { at: NOW.toISOString(), what: 'reminded' as const, by: { id: `sweep-${i}`, kind: 'system' as const } },
           ],
-          result: i,
         };
       }),
     );
-    expect((await Promise.all(changes)).map((c) => c.result)).toEqual([0, 1, 2, 3]);
+    expect((await Promise.all(changes)).map((c) => c.step.kind)).toEqual([
+      'change-0',
+      'change-1',
+      'change-2',
+      'change-3',
+    ]);
     const after = (await table.get(review.id))!;
     expect(after.version).toBe(review.version + 4);
     expect(
@@ -162,11 +115,12 @@ describe('the store adapter on dynalite and on DynamoDB Local', () => {
     const table = new AlwaysLosing(docFor(endpoints.dynalite!), 'hitl-gate-dev-reviews');
     const { review } = await table.open(open(8000));
     let attempts = 0;
-    const busy = table.mutate(review.id, (current) => {
+    const busy = mutate(table, review.id, (current) => {
       attempts++;
-      return { next: { ...current!, version: current!.version + 1 }, entries: [], result: undefined };
+      return { kind: 'changed', next: { ...current!, version: current!.version + 1 }, entries: [] };
     });
-    await expect(busy).rejects.toMatchObject({ name: 'ReviewBusy', status: 409 });
+    await expect(busy).rejects.toMatchObject({ name: 'ReviewBusy', current: { id: review.id } });
+    expect(STATUS.ReviewBusy).toBe(409);
     expect(attempts).toBe(MAX_ATTEMPTS);
   });
 
@@ -187,16 +141,7 @@ describe('the store adapter on dynalite and on DynamoDB Local', () => {
         },
       );
       const r = await scenario(new ReviewsTable(doc, 'hitl-gate-dev-reviews'));
-      expect(r).toMatchObject({
-        created: [true, false, true],
-        saved: 'ok',
-        reused: LinkAlreadyUsed.name,
-        stale: StaleReview.name,
-        history: ['opened', 'approved'],
-        usedLinks: ['nonce-1'],
-        approvals: ['raj.patel'],
-        version: 2,
-      });
+      expect(r).toMatchObject(EXPECTED);
       expect(r.due).toEqual(r.expectedDue);
       results[name] = { ...r, due: r.due.length, expectedDue: undefined };
     }

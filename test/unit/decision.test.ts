@@ -18,6 +18,7 @@ import { newReview } from '../../functions/domain/review.ts';
 import type { Review } from '../../functions/domain/review.ts';
 import { proposal, purchaseOrder } from '../support/proposals.ts';
 import { shippedPolicy } from '../support/policy.ts';
+import { statusOf } from '../support/errors.ts';
 
 const policy = shippedPolicy;
 const NOW = new Date('2026-11-24T09:00:00.000Z');
@@ -79,7 +80,8 @@ describe('who may decide', () => {
     const auto = open(purchaseOrder(500));
     const err = refusal(() => decide(auto, approve('mira.okafor'), policy, LATER));
     expect(err).toBeInstanceOf(AlreadyDecided);
-    expect(err).toMatchObject({ code: 'AlreadyDecided', status: 409, outcome: 'approved', decision: auto.decision });
+    expect(err).toMatchObject({ code: 'AlreadyDecided', outcome: 'approved', decision: auto.decision });
+    expect(statusOf(err)).toBe(409);
 
     const { review: rejected } = step(open(), reject('daniel.reyes', 'Not in budget'));
     expect(refusal(() => decide(rejected, approve('mira.okafor'), policy, LATER))).toMatchObject({
@@ -96,7 +98,8 @@ describe('who may decide', () => {
     expect(r.route[0]?.approvers.map((a) => a.id)).not.toContain('raj.patel');
     const err = refusal(() => decide(r, approve('raj.patel'), policy, LATER));
     expect(err).toBeInstanceOf(SelfApproval);
-    expect(err).toMatchObject({ status: 403, code: 'SelfApproval' });
+    expect(err).toMatchObject({ code: 'SelfApproval' });
+    expect(statusOf(err)).toBe(403);
   });
 
   it('refuses the requester when the proposal names them by email', () => {
@@ -117,25 +120,20 @@ describe('who may decide', () => {
     for (const who of ['priya.natarajan', 'helen.cho', 'nobody.known', '']) {
       const err = refusal(() => decide(r, approve(who), policy, LATER));
       expect(err).toBeInstanceOf(NotCurrentApprover);
-      expect(err).toMatchObject({ status: 403 });
+      expect(statusOf(err)).toBe(403);
     }
     // After escalation the finance director decides and the managers no longer do.
     const escalated = { ...r, step: 1 };
     expect(refusal(() => decide(escalated, approve('mira.okafor'), policy, LATER))).toBeInstanceOf(NotCurrentApprover);
-    expect(decide(escalated, approve('priya.natarajan'), policy, LATER).decided).toBe(true);
+    expect(decide(escalated, approve('priya.natarajan'), policy, LATER).kind).toBe('decided');
   });
 });
 
 describe('approving', () => {
   it('approves a $5,000 purchase order with one manager approval', () => {
     const r = open();
-    const { next, entries, decided } = decide(
-      r,
-      approve('mira.okafor', { reason: '  Budgeted in Q4  ' }),
-      policy,
-      LATER,
-    );
-    expect(decided).toBe(true);
+    const { next, entries, kind } = decide(r, approve('mira.okafor', { reason: '  Budgeted in Q4  ' }), policy, LATER);
+    expect(kind).toBe('decided');
     expect(next).toMatchObject({
       status: 'APPROVED',
       version: r.version + 1,
@@ -185,8 +183,8 @@ describe('approving', () => {
 describe('rejecting', () => {
   it('ends the review with one rejection and its reason', () => {
     const r = open();
-    const { next, entries, decided } = decide(r, reject('daniel.reyes', '  Duplicate of PO-1182 \n'), policy, LATER);
-    expect(decided).toBe(true);
+    const { next, entries, kind } = decide(r, reject('daniel.reyes', '  Duplicate of PO-1182 \n'), policy, LATER);
+    expect(kind).toBe('decided');
     expect(next).toMatchObject({ status: 'REJECTED', version: r.version + 1, updatedAt: LATER.toISOString() });
     expect(next.decision).toEqual({
       outcome: 'rejected',
@@ -211,15 +209,15 @@ describe('rejecting', () => {
     for (const reason of [undefined, '', '   \n\t ', 'x'.repeat(2001)]) {
       const err = refusal(() => decide(open(), reject('daniel.reyes', reason), policy, LATER));
       expect(err).toBeInstanceOf(ReasonRequired);
-      expect(err).toMatchObject({ status: 400 });
+      expect(statusOf(err)).toBe(400);
     }
-    expect(decide(open(), reject('daniel.reyes', 'x'.repeat(2000)), policy, LATER).decided).toBe(true);
+    expect(decide(open(), reject('daniel.reyes', 'x'.repeat(2000)), policy, LATER).kind).toBe('decided');
   });
 
   it('ends a quorum review with one rejection, even after an approval', () => {
     const { review: once } = step(schemaChange(), approve('raj.patel'));
-    const { next, decided } = decide(once, reject('lena.fischer', 'Needs a concurrent index build'), policy, LATER);
-    expect(decided).toBe(true);
+    const { next, kind } = decide(once, reject('lena.fischer', 'Needs a concurrent index build'), policy, LATER);
+    expect(kind).toBe('decided');
     expect(next.decision).toMatchObject({ outcome: 'rejected', by: [{ id: 'lena.fischer' }] });
   });
 
@@ -234,7 +232,7 @@ describe('a quorum of two', () => {
   it('stays pending after one approval and decides with the second distinct approver', () => {
     const r = schemaChange();
     const first = step(r, approve('raj.patel'));
-    expect(first.decided).toBe(false);
+    expect(first.kind).toBe('recorded');
     expect(first.review).toMatchObject({ status: 'PENDING', version: r.version + 1 });
     expect(first.review.decision).toBeUndefined();
     expect(first.entries).toEqual([
@@ -242,7 +240,7 @@ describe('a quorum of two', () => {
     ]);
 
     const second = step(first.review, approve('sam.adeyemi', { reason: 'Index is online-safe' }));
-    expect(second.decided).toBe(true);
+    expect(second.kind).toBe('decided');
     expect(second.review).toMatchObject({ status: 'APPROVED', version: r.version + 2 });
     expect(second.review.decision).toMatchObject({
       outcome: 'approved',
@@ -262,7 +260,7 @@ describe('a quorum of two', () => {
     const { review: once } = step(schemaChange(), approve('raj.patel'));
     const err = refusal(() => decide(once, approve('raj.patel'), policy, LATER));
     expect(err).toBeInstanceOf(DuplicateApproval);
-    expect(err).toMatchObject({ status: 409 });
+    expect(statusOf(err)).toBe(409);
   });
 
   it('counts only approvals by the current step approvers', () => {
@@ -270,21 +268,21 @@ describe('a quorum of two', () => {
       ...schemaChange(),
       approvals: [{ approverId: 'felix.brandt', at: NOW.toISOString(), actionHash: schemaChange().actionHash }],
     };
-    expect(decide(r, approve('raj.patel'), policy, LATER).decided).toBe(false);
+    expect(decide(r, approve('raj.patel'), policy, LATER).kind).toBe('recorded');
   });
 });
 
 describe('approving with edits', () => {
   it('lets the manager lower a purchase order from 5,000 to 800 and approves the edited action', () => {
     const r = open();
-    const { next, entries, decided } = decide(
+    const { next, entries, kind } = decide(
       r,
       approve('mira.okafor', { edits: { 'amount.value': 800 } }),
       policy,
       LATER,
     );
     const edited = { ...r.action, amount: { value: 800, currency: 'USD' } };
-    expect(decided).toBe(true);
+    expect(kind).toBe('decided');
     expect(next.status).toBe('APPROVED');
     expect(next.action).toEqual(r.action); // the proposal stays as it was
     expect(next.actionHash).toBe(r.actionHash);
@@ -310,7 +308,8 @@ describe('approving with edits', () => {
       decide(open(), approve('raj.patel', { edits: { 'amount.value': 20000 } }), policy, LATER),
     );
     expect(err).toBeInstanceOf(BeyondAuthority);
-    expect(err).toMatchObject({ status: 422, tier: 'high', rule: 'purchase-order-cfo' });
+    expect(err).toMatchObject({ tier: 'high', rule: 'purchase-order-cfo' });
+    expect(statusOf(err)).toBe(422);
     expect((err as Error).message).toContain(
       'Raising the amount to USD 20,000.00 makes this a high-tier purchase order for the cfo',
     );
@@ -321,7 +320,8 @@ describe('approving with edits', () => {
     // The finance director, reached by escalation, may lower the amount: she is on the new classification's route.
     const escalated = { ...open(), step: 1 };
     expect(
-      decide(escalated, approve('priya.natarajan', { edits: { 'amount.value': 3000 } }), policy, LATER).decided,
+      decide(escalated, approve('priya.natarajan', { edits: { 'amount.value': 3000 } }), policy, LATER).kind ===
+        'decided',
     ).toBe(true);
     const err = refusal(() =>
       decide(escalated, approve('priya.natarajan', { edits: { 'amount.value': 10000.01 } }), policy, LATER),
@@ -352,7 +352,8 @@ describe('approving with edits', () => {
     ] as const) {
       const err = refusal(() => decide(open(), approve('mira.okafor', { edits: { [path]: value } }), policy, LATER));
       expect(err).toBeInstanceOf(FieldNotEditable);
-      expect(err).toMatchObject({ path, status: 422 });
+      expect(err).toMatchObject({ path });
+      expect(statusOf(err)).toBe(422);
       expect((err as Error).message).toContain(path);
     }
     expect(
@@ -438,7 +439,7 @@ describe('approving with edits', () => {
     // daniel approves the proposal; mira then edits it, so daniel's approval no longer covers what would run.
     const a = step(r, approve('daniel.reyes'));
     const b = step(a.review, approve('mira.okafor', { edits: { 'amount.value': 4200 } }));
-    expect(b.decided).toBe(false);
+    expect(b.kind).toBe('recorded');
     expect(b.entries[0]?.note).toBe(
       '1 of 2 approvals; changed amount.value from 5000 to 4200; earlier approvals covered the unedited action and no longer count',
     );
@@ -457,7 +458,7 @@ describe('approving with edits', () => {
     // mira cannot approve twice, but daniel may approve again, this time the edited action.
     expect(refusal(() => decide(b.review, approve('mira.okafor'), policy, LATER))).toBeInstanceOf(DuplicateApproval);
     const c = step(b.review, approve('daniel.reyes'));
-    expect(c.decided).toBe(true);
+    expect(c.kind).toBe('decided');
     expect(c.review.decision).toEqual({
       outcome: 'approved',
       by: [
@@ -480,7 +481,7 @@ describe('approving with edits', () => {
     const r = twoManagerPo();
     const a = step(r, approve('mira.okafor', { edits: { 'amount.value': 4200 } }));
     const b = step(a.review, approve('daniel.reyes', { edits: { summary: 'Laptops (4 instead of 5)' } }));
-    expect(b.decided).toBe(false);
+    expect(b.kind).toBe('recorded');
     expect(b.review.approvals.map((x) => x.approverId)).toEqual(['daniel.reyes']);
     const c = step(b.review, approve('raj.patel'));
     expect(c.review.decision).toMatchObject({
@@ -577,9 +578,9 @@ describe('any sequence of decisions', () => {
               const result = step(review, cmd);
               expect(wasDecided).toBe(false);
               expect(result.review.version).toBe(review.version + 1);
-              expect(result.decided).toBe(result.review.status !== 'PENDING');
-              expect(result.review.decision === undefined).toBe(!result.decided);
-              if (result.decided) decisions++;
+              expect(result.kind === 'decided').toBe(result.review.status !== 'PENDING');
+              expect(result.review.decision === undefined).toBe(result.kind !== 'decided');
+              if (result.kind === 'decided') decisions++;
               review = result.review;
             } catch (err) {
               if (wasDecided) expect(err).toBeInstanceOf(AlreadyDecided);

@@ -9,6 +9,7 @@ import {
   completed,
   intakeNext,
   newReview,
+  unchanged,
   REDRIVE_AFTER_MS,
 } from '../../functions/domain/review.ts';
 import { approvalRequested, outcomeEvent } from '../../functions/domain/review-events.ts';
@@ -139,8 +140,8 @@ describe('what intake does with a review it tried to open', () => {
     const auto = open(purchaseOrder(500));
     expect(intakeNext(auto, true, auto.actionHash)).toBe('resume');
     const claim = claimNotification(pending, 'exec-1', NOW);
-    if (typeof claim === 'string') throw new Error('expected a claim');
-    const notified = { ...claim.next, history: [...pending.history, claim.entry] };
+    if (claim.kind === 'unchanged') throw new Error('expected a claim');
+    const notified = { ...claim.next, history: [...pending.history, ...claim.entries] };
     expect(intakeNext(notified, false, pending.actionHash)).toBe('duplicate');
     expect(intakeNext(completed(auto, NOW).next, false, auto.actionHash)).toBe('duplicate');
   });
@@ -153,10 +154,10 @@ describe('what intake does with a review it tried to open', () => {
   it('lets only the claiming execution send the notification again', () => {
     const r = open();
     const claim = claimNotification(r, 'exec-1', NOW);
-    if (typeof claim === 'string') throw new Error('expected a claim');
-    const claimed = { ...claim.next, history: [...r.history, claim.entry] };
-    expect(claimNotification(claimed, 'exec-1', NOW)).toBe('mine');
-    expect(claimNotification(claimed, 'exec-2', NOW)).toBe('taken');
+    if (claim.kind === 'unchanged') throw new Error('expected a claim');
+    const claimed = { ...claim.next, history: [...r.history, ...claim.entries] };
+    expect(claimNotification(claimed, 'exec-1', NOW)).toEqual(unchanged('mine'));
+    expect(claimNotification(claimed, 'exec-2', NOW)).toEqual(unchanged('taken'));
   });
 });
 

@@ -1,0 +1,77 @@
+// The use cases' ports, built once per container from the function's settings, each when first used
+// (a function that never publishes never needs EVENT_BUS_NAME).
+import { config } from '../config.ts';
+import { now } from '../adapters/clock.ts';
+import { eventBus } from '../adapters/event-bus.ts';
+import { sesMailer } from '../adapters/mail.ts';
+import { policy } from '../adapters/policy-files.ts';
+import { documentClient, ReviewsTable } from '../adapters/reviews-table.ts';
+import { stepFunctions } from '../adapters/workflows.ts';
+import type { Policy } from '../domain/policy.ts';
+import type { Bus, Clock, Mailer, ReviewStore, Workflows } from './ports.ts';
+
+export interface Deps {
+  readonly store: ReviewStore;
+  readonly bus: Bus;
+  readonly mailer: Mailer;
+  readonly workflows: Workflows;
+  readonly clock: Clock;
+  /** The stage's risk policy and people directory. */
+  readonly policy: Policy;
+  /** Base URL of the HTTP API, for the links in emails. */
+  readonly publicUrl: string;
+}
+
+function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  let built = false;
+  return () => {
+    if (!built) {
+      value = build();
+      built = true;
+    }
+    return value as T;
+  };
+}
+
+const store = once(
+  () => new ReviewsTable(documentClient(), config().REVIEWS_TABLE, { retentionDays: () => config().RETENTION_DAYS }),
+);
+const bus = once(() => eventBus(() => config().EVENT_BUS_NAME));
+const mailer = once(() => sesMailer(() => config().MAIL_FROM));
+const workflows = once(() => stepFunctions(() => config().RESUME_STATE_MACHINE_ARN));
+const clock: Clock = { now };
+
+let override: Deps | undefined;
+
+/** The ports on AWS (or on local mode's endpoints: the SDK reads AWS_ENDPOINT_URL), built once per container. */
+const real: Deps = {
+  get store() {
+    return store();
+  },
+  get bus() {
+    return bus();
+  },
+  get mailer() {
+    return mailer();
+  },
+  get workflows() {
+    return workflows();
+  },
+  clock,
+  get policy() {
+    return policy();
+  },
+  get publicUrl() {
+    return config().PUBLIC_URL;
+  },
+};
+
+export function deps(): Deps {
+  return override ?? real;
+}
+
+/** For tests of the handlers only: the ports the handlers use instead (undefined: the real ones again). */
+export function useDeps(replacement: Deps | undefined): void {
+  override = replacement;
+}

@@ -1,0 +1,68 @@
+// What the use cases need from the world, as interfaces: the adapters implement them on AWS (DynamoDB,
+// EventBridge, SES v2, Step Functions), and tests give in-memory ones. Types only, plus the store's two
+// conflict errors, which are part of its contract.
+import type { HistoryEntry, Review } from '../domain/model.ts';
+import type { BusEvent } from '../domain/review-events.ts';
+import type { Callback } from '../domain/review.ts';
+
+/** A conditional write lost a race; carries the review as it is now, when the store returned it. */
+export class StaleReview extends Error {
+  override readonly name: string = 'StaleReview';
+  readonly current: Review | undefined;
+  constructor(message: string, current?: Review) {
+    super(message);
+    this.current = current;
+  }
+}
+
+/** The single-use link's nonce was claimed already (by this write's race or an earlier one). */
+export class LinkAlreadyUsed extends StaleReview {
+  override readonly name = 'LinkAlreadyUsed';
+}
+
+export interface SaveOptions {
+  /** A single-use link's nonce, claimed in the same conditional write as the decision it carries. */
+  consumeLink?: string;
+}
+
+/** Where reviews live. Every change is `save`: conditional on the version read, so concurrent writers get one winner. */
+export interface ReviewStore {
+  get(id: string): Promise<Review | undefined>;
+  /** Creates the review unless one with its id exists; a duplicate gets the existing one. */
+  open(review: Review): Promise<{ review: Review; created: boolean }>;
+  /** Ids of reviews whose attention time has come (never a scan), and how many items that read. */
+  due(now: Date, limitPerShard?: number): Promise<{ ids: string[]; itemsRead: number }>;
+  /**
+   * Writes `next` over `prev` with `entries` appended to its history, if nobody wrote in between; throws
+   * StaleReview (LinkAlreadyUsed for a claimed nonce) carrying the current review otherwise.
+   */
+  save(prev: Review, next: Review, entries: HistoryEntry[], options?: SaveOptions): Promise<Review>;
+}
+
+/** hitl-gate's own events on the bus; a partial failure throws. Returns the bus's event ids. */
+export interface Bus {
+  publish(events: BusEvent[]): Promise<string[]>;
+}
+
+export interface Email {
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Sends one email (SES v2); returns its message id. */
+export interface Mailer {
+  send(email: Email): Promise<string>;
+}
+
+export interface Workflows {
+  /** Starts a restart (an execution of the resume workflow) for a decided review; returns its execution ARN. */
+  restart(reviewId: string): Promise<string>;
+  /** Answers a caller paused on .waitForTaskToken; a caller no longer waiting is `delivered: false`, not an error. */
+  answerCaller(callback: Callback): Promise<{ delivered: boolean; reason?: string }>;
+}
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,62 @@
+// A ReviewStore in memory, for the use-case tests: the same contract as the DynamoDB adapter (conditional
+// saves on the version, single-use nonces, only the mutable fields written, the history appended, the due
+// index from attentionAt), proven by running test/support/store-contract.ts on both.
+import { LinkAlreadyUsed, type ReviewStore, type SaveOptions, StaleReview } from '../../functions/app/ports.ts';
+import { attentionAt, type HistoryEntry, MUTABLE_FIELDS, type Review } from '../../functions/domain/review.ts';
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+export class MemoryReviewStore implements ReviewStore {
+  readonly #items = new Map<string, Review>();
+  /** Runs before each save's condition is checked: a test's way to let someone else write first. */
+  beforeSave: ((prev: Review) => Promise<void> | void) | undefined;
+  /** Every save attempted, won or lost. */
+  saves = 0;
+
+  async open(review: Review): Promise<{ review: Review; created: boolean }> {
+    const existing = this.#items.get(review.id);
+    if (existing) return { review: copy(existing), created: false };
+    this.#items.set(review.id, copy(review));
+    return { review: copy(review), created: true };
+  }
+
+  async get(id: string): Promise<Review | undefined> {
+    const item = this.#items.get(id);
+    return item ? copy(item) : undefined;
+  }
+
+  async due(now: Date, limitPerShard = 100): Promise<{ ids: string[]; itemsRead: number }> {
+    const due = [...this.#items.values()]
+      .map((r) => ({ id: r.id, at: attentionAt(r) }))
+      .filter((r): r is { id: string; at: string } => r.at !== undefined && r.at <= now.toISOString())
+      .sort((a, b) => a.at.localeCompare(b.at))
+      .slice(0, limitPerShard * 4);
+    return { ids: due.map((r) => r.id), itemsRead: due.length };
+  }
+
+  async save(prev: Review, next: Review, entries: HistoryEntry[], options: SaveOptions = {}): Promise<Review> {
+    if (next.version !== prev.version + 1) throw new Error('a saved review must advance its version by one');
+    this.saves++;
+    await this.beforeSave?.(prev);
+    const stored = this.#items.get(prev.id);
+    const link = options.consumeLink;
+    if (!stored || stored.version !== prev.version || (link && stored.usedLinks?.includes(link))) {
+      const current = stored ? copy(stored) : undefined;
+      if (link && current?.usedLinks?.includes(link))
+        throw new LinkAlreadyUsed(`link ${link} was used already`, current);
+      throw new StaleReview(`review ${prev.id} changed since version ${prev.version}`, current);
+    }
+    const written: Record<string, unknown> = { ...stored };
+    for (const field of MUTABLE_FIELDS) {
+      if (next[field] === undefined) delete written[field];
+      else written[field] = copy(next[field]);
+    }
+    const saved = {
+      ...(written as unknown as Review),
+      history: [...stored.history, ...copy(entries)],
+      ...(link ? { usedLinks: [...(stored.usedLinks ?? []), link] } : {}),
+    };
+    this.#items.set(prev.id, saved);
+    return copy(saved);
+  }
+}

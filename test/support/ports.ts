@@ -1,0 +1,75 @@
+// The other ports, in memory, for the use-case tests: what was published, emailed and restarted is kept
+// to be asserted on; any port can be told to fail the next calls.
+import type { Deps } from '../../functions/app/deps.ts';
+import type { Bus, Clock, Email, Mailer, Workflows } from '../../functions/app/ports.ts';
+import type { BusEvent } from '../../functions/domain/review-events.ts';
+import type { Callback } from '../../functions/domain/review.ts';
+import type { Policy } from '../../functions/domain/policy.ts';
+import { MemoryReviewStore } from './memory-store.ts';
+
+export class RecordingBus implements Bus {
+  readonly published: BusEvent[] = [];
+  failures = 0;
+  async publish(events: BusEvent[]): Promise<string[]> {
+    if (this.failures > 0 && this.failures--) throw new Error('PutEvents failed (injected)');
+    this.published.push(...structuredClone(events));
+    return events.map((_, i) => `event-${this.published.length - events.length + i}`);
+  }
+}
+
+export class RecordingMailer implements Mailer {
+  readonly sent: Email[] = [];
+  async send(email: Email): Promise<string> {
+    this.sent.push(email);
+    return `message-${this.sent.length}`;
+  }
+}
+
+export class RecordingWorkflows implements Workflows {
+  readonly restarted: string[] = [];
+  readonly answered: Callback[] = [];
+  failures = 0;
+  async restart(reviewId: string): Promise<string> {
+    if (this.failures > 0 && this.failures--) throw new Error('StartExecution failed (injected)');
+    this.restarted.push(reviewId);
+    return `arn:aws:states:eu-west-1:000000000000:express:hitl-gate-dev-resume:${this.restarted.length}`;
+  }
+  async answerCaller(callback: Callback): Promise<{ delivered: boolean; reason?: string }> {
+    this.answered.push(callback);
+    return { delivered: true };
+  }
+}
+
+export class TestClock implements Clock {
+  #at: number;
+  constructor(at: Date) {
+    this.#at = at.getTime();
+  }
+  now(): Date {
+    return new Date(this.#at);
+  }
+  advance(ms: number): Date {
+    this.#at += ms;
+    return this.now();
+  }
+}
+
+export type TestDeps = Deps & {
+  store: MemoryReviewStore;
+  bus: RecordingBus;
+  mailer: RecordingMailer;
+  workflows: RecordingWorkflows;
+  clock: TestClock;
+};
+
+export function testDeps(policy: Policy, now: Date): TestDeps {
+  return {
+    store: new MemoryReviewStore(),
+    bus: new RecordingBus(),
+    mailer: new RecordingMailer(),
+    workflows: new RecordingWorkflows(),
+    clock: new TestClock(now),
+    policy,
+    publicUrl: 'https://hitl.example.com/',
+  };
+}

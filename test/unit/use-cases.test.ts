@@ -1,0 +1,243 @@
+// The use cases in app/, on in-memory ports (test/support/memory-store.ts, ports.ts): the lifecycle's
+// races, redeliveries and lost restarts, without local mode. The same paths run end to end in
+// test/integration and test/e2e; here they run in milliseconds, with the races forced.
+import { decideReview } from '../../functions/app/decide.ts';
+import { escalateReview } from '../../functions/app/escalate.ts';
+import { MAX_ATTEMPTS } from '../../functions/app/mutate.ts';
+import { notifyStep } from '../../functions/app/notify.ts';
+import { completeReview, executeAction, loadOutcome } from '../../functions/app/restart.ts';
+import { sweep } from '../../functions/app/sweep.ts';
+import { cancelReview } from '../../functions/app/cancel.ts';
+import { AlreadyDecided, ReviewBusy, TokenUsed } from '../../functions/domain/errors.ts';
+import { newReview, REDRIVE_AFTER_MS, type Review } from '../../functions/domain/review.ts';
+import { verifyDecisionToken } from '../../functions/domain/tokens.ts';
+import { statusOf } from '../support/errors.ts';
+import { shippedPolicy } from '../support/policy.ts';
+import { proposal, purchaseOrder } from '../support/proposals.ts';
+import { type TestDeps, testDeps } from '../support/ports.ts';
+import type { ActionProposed } from '../../events/index.ts';
+
+const NOW = new Date('2026-11-24T09:00:00.000Z');
+const HOUR = 3600_000;
+const KEY = new TextEncoder().encode('a-test-link-signing-key-of-32-characters');
+const LINK = /Open the review to approve, edit or reject: (\S+)/;
+
+let deps: TestDeps;
+beforeEach(() => {
+  deps = testDeps(shippedPolicy, NOW);
+});
+
+async function opened(p: ActionProposed = purchaseOrder(5000)): Promise<Review> {
+  const { review } = await deps.store.open(newReview(p, shippedPolicy.classify(p.action, p), deps.clock.now()));
+  await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' }, KEY);
+  return (await deps.store.get(review.id)) as Review;
+}
+
+/** The links emailed so far, with their verified claims. */
+async function links() {
+  return Promise.all(
+    deps.mailer.sent.flatMap((m) => {
+      const url = LINK.exec(m.text)?.[1];
+      if (!url) return [];
+      const u = new URL(url);
+      const reviewId = decodeURIComponent(u.pathname.split('/').at(-1) ?? '');
+      return [verifyDecisionToken(KEY, u.searchParams.get('t') ?? '', { reviewId }, deps.clock.now())];
+    }),
+  );
+}
+
+const approve = async (reviewId: string, claims: { approverId: string; nonce: string }) =>
+  decideReview(deps, { reviewId, approverId: claims.approverId, nonce: claims.nonce, decision: 'approve' });
+
+describe('notifying a step', () => {
+  it('emails each approver once per step: the claiming execution may send again, another may not', async () => {
+    const review = await opened();
+    const first = deps.mailer.sent.length;
+    expect(first).toBe(review.route[0]?.approvers.length);
+    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-2' }, KEY)).toEqual({ notified: [] });
+    expect(deps.mailer.sent).toHaveLength(first);
+    const retry = await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' }, KEY);
+    expect(retry.notified).toHaveLength(first);
+    expect(retry.event?.detailType).toBe('Approval Requested');
+  });
+});
+
+describe('deciding', () => {
+  it('records an approval, restarts the review, and refuses the same link again with the review as it is', async () => {
+    const review = await opened();
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    const { review: decided, decided: ended } = await approve(review.id, link);
+    expect(ended).toBe(true);
+    expect(decided.status).toBe('APPROVED');
+    expect(deps.workflows.restarted).toEqual([review.id]);
+    const again = await approve(review.id, link).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(AlreadyDecided);
+    expect(again).toMatchObject({ current: { id: review.id, status: 'APPROVED' } });
+    expect(statusOf(again)).toBe(409);
+  });
+
+  it('ends concurrent approvals by two approvers in one decision: the loser is told it was already decided', async () => {
+    const review = await opened();
+    const [a, b] = await links();
+    if (!a || !b) throw new Error('expected two approvers at the manager step');
+    const results = await Promise.allSettled([approve(review.id, a), approve(review.id, b)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(AlreadyDecided);
+    const saved = (await deps.store.get(review.id)) as Review;
+    expect(saved.history.filter((h) => h.what === 'approved')).toHaveLength(1);
+    expect(deps.workflows.restarted).toEqual([review.id]);
+  });
+
+  it('refuses a link used twice at once as used, whichever write lands first', async () => {
+    const p = proposal({ action: { type: 'purchase_order', amount: { value: 50_000, currency: 'USD' } } });
+    const review = await opened(p);
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    const both = await Promise.allSettled([approve(review.id, link), approve(review.id, link)]);
+    const reasons = both.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0] instanceof TokenUsed || reasons[0] instanceof AlreadyDecided).toBe(true);
+  });
+
+  it('answers ReviewBusy (409) with the review as it is after MAX_ATTEMPTS lost races, never a raw conflict', async () => {
+    const review = await opened();
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    // Someone else writes before every save: a reminder claim that changes nothing a decision cares about.
+    deps.store.beforeSave = async (prev) => {
+      const current = (await deps.store.get(prev.id)) as Review;
+      deps.store.beforeSave = undefined;
+      await deps.store.save(current, { ...current, version: current.version + 1 }, []);
+      deps.store.beforeSave = busy;
+    };
+    const busy = deps.store.beforeSave;
+    deps.store.saves = 0;
+    const err = await approve(review.id, link).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReviewBusy);
+    expect(err).toMatchObject({ current: { id: review.id, status: 'PENDING' } });
+    expect(statusOf(err)).toBe(409);
+    expect(deps.store.saves).toBe(2 * MAX_ATTEMPTS);
+  });
+
+  it('keeps a decision whose restart could not be started, and the sweep re-drives it', async () => {
+    const review = await opened();
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    deps.workflows.failures = 1;
+    const { review: decided } = await approve(review.id, link);
+    expect(decided.status).toBe('APPROVED');
+    expect(deps.workflows.restarted).toEqual([]);
+    deps.clock.advance(REDRIVE_AFTER_MS);
+    expect((await sweep(deps, KEY)).redriven).toEqual([review.id]);
+    expect(deps.workflows.restarted).toEqual([review.id]);
+    // Re-driven once: the next sweep waits longer before trying again.
+    expect((await sweep(deps, KEY)).redriven).toEqual([]);
+  });
+
+  it('lets a cancellation and an approval racing end in exactly one outcome', async () => {
+    const review = await opened();
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    const by = { id: 'arn:aws:iam::000000000000:role/agent', kind: 'system' as const };
+    const both = await Promise.allSettled([
+      approve(review.id, link),
+      cancelReview(deps, { reviewId: review.id, by, reason: 'withdrawn by the agent' }),
+    ]);
+    expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const saved = (await deps.store.get(review.id)) as Review;
+    expect(['APPROVED', 'CANCELLED']).toContain(saved.status);
+    expect(deps.workflows.restarted).toEqual([review.id]);
+  });
+});
+
+describe('time: breaches, escalation, reminders', () => {
+  it('publishes a breach once when two sweeps overlap, and escalates once when the breach is delivered twice', async () => {
+    const review = await opened();
+    deps.clock.advance(4 * HOUR);
+    const [one, two] = await Promise.all([sweep(deps, KEY), sweep(deps, KEY)]);
+    expect([...(one?.breached ?? []), ...(two?.breached ?? [])]).toEqual([review.id]);
+    expect(deps.bus.published.map((e) => e.detailType)).toEqual(['Review SLA Breached']);
+
+    const breach = { eventId: 'event-1', reviewId: review.id, step: 0 };
+    const mailed = deps.mailer.sent.length;
+    expect(await escalateReview(deps, breach, KEY)).toEqual({ result: 'escalated' });
+    const escalated = (await deps.store.get(review.id)) as Review;
+    expect(escalated.step).toBe(1);
+    const cfoEmails = deps.mailer.sent.length - mailed;
+    expect(cfoEmails).toBe(escalated.route[1]?.approvers.length);
+
+    // The same event again (EventBridge is at-least-once): no second change, the follow-up sent again.
+    expect(await escalateReview(deps, breach, KEY)).toEqual({ result: 'stale' });
+    const after = (await deps.store.get(review.id)) as Review;
+    expect(after.version).toBe(escalated.version);
+    expect(deps.bus.published.filter((e) => e.detailType === 'Review Escalated')).toHaveLength(2);
+    expect(
+      new Set(
+        deps.bus.published.filter((e) => e.detailType === 'Review Escalated').map((e) => JSON.stringify(e.detail)),
+      ).size,
+    ).toBe(1);
+  });
+
+  it('reminds at 50% once, however many sweeps run', async () => {
+    const review = await opened();
+    const mailed = deps.mailer.sent.length;
+    deps.clock.advance(2 * HOUR);
+    const sweeps = await Promise.all([sweep(deps, KEY), sweep(deps, KEY), sweep(deps, KEY)]);
+    expect(sweeps.flatMap((s) => s.reminded)).toEqual([review.id]);
+    expect(deps.mailer.sent.length - mailed).toBe(review.route[0]?.approvers.length);
+  });
+});
+
+describe('the restart', () => {
+  it('lets one restart at a time finish a review, takes over a dead one after the lease, and completes once', async () => {
+    const review = await opened();
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    await approve(review.id, link);
+    const first = await loadOutcome(deps, { reviewId: review.id, executionRef: 'exec-1' });
+    expect(first).toMatchObject({ done: false, event: { detailType: 'Approval Granted' } });
+    expect(await loadOutcome(deps, { reviewId: review.id, executionRef: 'exec-1' })).toMatchObject({ done: false });
+    expect(await loadOutcome(deps, { reviewId: review.id, executionRef: 'exec-2' })).toEqual({
+      reviewId: review.id,
+      done: true,
+    });
+    deps.clock.advance(2 * 60_000);
+    expect(await loadOutcome(deps, { reviewId: review.id, executionRef: 'exec-2' })).toMatchObject({ done: false });
+    const done = await Promise.all([
+      completeReview(deps, { reviewId: review.id }),
+      completeReview(deps, { reviewId: review.id }),
+    ]);
+    expect(done.map((d) => d.completed).sort()).toEqual([false, true]);
+    expect(await loadOutcome(deps, { reviewId: review.id, executionRef: 'exec-3' })).toMatchObject({ done: true });
+  });
+
+  it('performs an approved customer email once, however many restarts ask', async () => {
+    const p = proposal({
+      action: {
+        type: 'customer_email',
+        summary: 'Apology for the late delivery',
+        target: 'ana.costa@example.com',
+        payload: { subject: 'Your order', body: 'We are sorry.' },
+      },
+    });
+    const review = await opened(p);
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    await approve(review.id, link);
+    const before = deps.mailer.sent.length;
+    const runs = await Promise.all([
+      executeAction(deps, { reviewId: review.id }),
+      executeAction(deps, { reviewId: review.id }),
+    ]);
+    expect(runs.every((r) => r.executed)).toBe(true);
+    // Two concurrent first runs may both send (the record comes after the send); a later one never does.
+    const afterConcurrent = deps.mailer.sent.length - before;
+    expect(afterConcurrent).toBeGreaterThanOrEqual(1);
+    expect(await executeAction(deps, { reviewId: review.id })).toMatchObject({ executed: true });
+    expect(deps.mailer.sent.length - before).toBe(afterConcurrent);
+    const saved = (await deps.store.get(review.id)) as Review;
+    expect(saved.history.filter((h) => h.what === 'executed')).toHaveLength(1);
+  });
+});
