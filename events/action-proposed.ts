@@ -15,30 +15,61 @@ export const Money = z.strictObject({
 });
 export type Money = z.infer<typeof Money>;
 
+/**
+ * Paths of the text in `value` (strings and object keys) that is not well-formed Unicode: a lone UTF-16
+ * surrogate cannot be canonicalized (RFC 8785) or hashed, so it is refused as invalid, never an error later.
+ */
+export function illFormedText(value: unknown, path: (string | number)[] = [], found: (string | number)[][] = []) {
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) found.push(path);
+  } else if (Array.isArray(value))
+    value.forEach((v, i) => {
+      illFormedText(v, [...path, i], found);
+    });
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      if (!k.isWellFormed()) found.push([...path, k.toWellFormed()]);
+      else illFormedText(v, [...path, k], found);
+    }
+  return found;
+}
+
+function refuseIllFormedText(value: unknown, ctx: z.RefinementCtx) {
+  for (const path of illFormedText(value))
+    ctx.addIssue({ code: 'custom', path, message: 'must be valid Unicode text (it holds a lone UTF-16 surrogate)' });
+}
+
 const Id = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 
-export const Action = z.strictObject({
-  /** e.g. purchase_order, refund, customer_email, ticket_priority, db_schema_change */
-  type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be snake_case, e.g. "purchase_order"'),
-  summary: z.string().trim().min(1, 'must not be empty').max(2000),
-  amount: Money.optional(),
-  /** What the action touches, e.g. "production/orders-db" or a customer id. */
-  target: z.string().min(1).max(512).optional(),
-  payload: z.record(z.string(), z.unknown()).optional(),
-});
+export const Action = z
+  .strictObject({
+    /** e.g. purchase_order, refund, customer_email, ticket_priority, db_schema_change */
+    type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be snake_case, e.g. "purchase_order"'),
+    summary: z.string().trim().min(1, 'must not be empty').max(2000),
+    amount: Money.optional(),
+    /** What the action touches, e.g. "production/orders-db" or a customer id. */
+    target: z.string().min(1).max(512).optional(),
+    payload: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine(refuseIllFormedText);
 export type Action = z.infer<typeof Action>;
 
-export const ActionProposed = z.strictObject({
-  /** The caller's idempotency key: the same proposalId never opens a second review. */
-  proposalId: Id,
-  agentId: Id,
-  /** The human on whose behalf the agent acts; never allowed to approve it. */
-  requestedBy: Id,
-  action: Action,
-  /** A Standard workflow's $$.Task.Token, answered with SendTaskSuccess/SendTaskFailure. */
-  taskToken: z.string().min(1).max(8192).optional(),
-  context: z.record(z.string(), z.unknown()).optional(),
-});
+export const ActionProposed = z
+  .strictObject({
+    /** The caller's idempotency key: the same proposalId never opens a second review. */
+    proposalId: Id,
+    agentId: Id,
+    /** The human on whose behalf the agent acts; never allowed to approve it. */
+    requestedBy: Id,
+    action: Action,
+    /** A Standard workflow's $$.Task.Token, answered with SendTaskSuccess/SendTaskFailure. */
+    taskToken: z.string().min(1).max(8192).optional(),
+    context: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((value, ctx) => {
+    // The action checks its own text; the rest of the proposal (ids, context) is checked here.
+    refuseIllFormedText({ ...value, action: undefined }, ctx);
+  });
 export type ActionProposed = z.infer<typeof ActionProposed>;
 
 /** One line per problem, with the path into the event: `action.amount.value: must not be negative`. */

@@ -8,7 +8,7 @@ import { observability } from '../adapters/observability.ts';
 import { cancelReview } from '../app/cancel.ts';
 import { deps } from '../app/deps.ts';
 import { BadRequest, httpErrors } from '../http/errors.ts';
-import { type HttpResult, json } from '../http/responses.ts';
+import { type HttpResult, json, reviewIdOf } from '../http/responses.ts';
 import { reviewView } from '../http/review-view.ts';
 
 const CancelRequest = z.object({
@@ -24,7 +24,7 @@ export async function cancel(event: APIGatewayProxyEventV2WithIAMAuthorizer): Pr
   if (!parsed.success) throw new BadRequest(describeIssues(parsed.error).join('; '));
   const by = { id: event.requestContext.authorizer.iam.userArn, kind: 'system' as const };
   const review = await cancelReview(deps(), {
-    reviewId: event.pathParameters?.id ?? '',
+    reviewId: reviewIdOf(event),
     by,
     reason: parsed.data.reason,
   });

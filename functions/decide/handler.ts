@@ -11,7 +11,7 @@ import { type DomainError, TokenUsed } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
 import { parseDecisionRequest, typedEdits } from '../http/decision-request.ts';
 import { httpErrors } from '../http/errors.ts';
-import { type HttpResult, json, securityHeaders, seeOther, wantsHtml } from '../http/responses.ts';
+import { type HttpResult, json, securityHeaders, seeOther, wantsHtml, reviewIdOf } from '../http/responses.ts';
 import { reviewView } from '../http/review-view.ts';
 
 const pageOf = (reviewId: string, token: string, done: string) =>
@@ -20,7 +20,7 @@ const pageOf = (reviewId: string, token: string, done: string) =>
 /** POST /reviews/{id}/decision with the link's token: approve (with edits) or reject. A page's form is answered with a 303 to the page. */
 export async function decide(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> {
   const request = parseDecisionRequest(event);
-  const reviewId = event.pathParameters?.id ?? '';
+  const reviewId = reviewIdOf(event);
   const claims = await verifyDecisionToken(linkKeyFrom(context), request.token, { reviewId }, deps().clock.now());
   const fromForm = (event.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   const { edits } = request;

@@ -47,7 +47,8 @@ export function isDomainError(err: unknown): err is DomainError {
 export class ReviewNotFound extends DomainError {
   readonly reviewId: string;
   constructor(reviewId: string) {
-    super('ReviewNotFound', `There is no review ${reviewId}.`);
+    const shown = reviewId.length > 80 ? `${reviewId.slice(0, 80)}… (${reviewId.length} characters)` : reviewId;
+    super('ReviewNotFound', `There is no review ${shown}.`);
     this.reviewId = reviewId;
   }
 }

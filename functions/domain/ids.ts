@@ -7,3 +7,10 @@ import { createHash } from 'node:crypto';
 export function reviewIdFor(agentId: string, proposalId: string): string {
   return `rv-${createHash('sha256').update(`${agentId}\n${proposalId}`, 'utf8').digest('hex').slice(0, 32)}`;
 }
+
+const REVIEW_ID = /^rv-[0-9a-f]{32}$/;
+
+/** Whether `id` has the shape reviewIdFor gives: anything else names no review, and is refused before any lookup. */
+export function isReviewId(id: unknown): id is string {
+  return typeof id === 'string' && REVIEW_ID.test(id);
+}

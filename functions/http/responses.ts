@@ -1,6 +1,8 @@
 // HTTP concerns shared by the API handlers: negotiation, responses and security headers (errors: errors.ts).
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ReviewNotFound } from '../domain/errors.ts';
+import { isReviewId } from '../domain/ids.ts';
 import { STYLE_CSP_HASH } from './html.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -45,4 +47,11 @@ export function securityHeaders() {
       'report-to': false as unknown as string,
     },
   });
+}
+
+/** The review id of a /reviews/{id} route, checked for shape before any lookup: anything else is a 404. */
+export function reviewIdOf(event: Pick<APIGatewayProxyEventV2, 'pathParameters'>): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!isReviewId(id)) throw new ReviewNotFound(id);
+  return id;
 }

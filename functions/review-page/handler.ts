@@ -7,14 +7,14 @@ import { deps } from '../app/deps.ts';
 import { ReviewNotFound, TokenInvalid } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
 import { httpErrors } from '../http/errors.ts';
-import { html, json, securityHeaders, wantsHtml, type HttpResult } from '../http/responses.ts';
+import { html, json, securityHeaders, wantsHtml, reviewIdOf, type HttpResult } from '../http/responses.ts';
 import { blockedFor, DONE } from '../http/page-state.ts';
 import { reviewPage } from '../http/review-page.ts';
 import { reviewView } from '../http/review-view.ts';
 
 /** GET /reviews/{id}?t=<token>: the decision page (HTML), or the review's status and history (JSON). Changes nothing. */
 export async function showReview(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> {
-  const reviewId = event.pathParameters?.id ?? '';
+  const reviewId = reviewIdOf(event);
   const token =
     event.queryStringParameters?.t ?? (event.headers.authorization?.replace(/^Bearer\s+/i, '') || undefined);
   if (!token) throw new TokenInvalid('This page needs the link from your email (its token is missing).');

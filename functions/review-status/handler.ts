@@ -7,14 +7,14 @@ import { deps } from '../app/deps.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { reviewView } from '../http/review-view.ts';
 import { httpErrors } from '../http/errors.ts';
-import { json, type HttpResult } from '../http/responses.ts';
+import { json, reviewIdOf, type HttpResult } from '../http/responses.ts';
 
 /**
  * GET /reviews/{id}/status, IAM-authorized: a review's status and full history for the agent (or any
  * service allowed by its IAM policy), which holds no decision link. Read-only, like the page.
  */
 export async function reviewStatus(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<HttpResult> {
-  const reviewId = event.pathParameters?.id ?? '';
+  const reviewId = reviewIdOf(event);
   const review = await deps().store.get(reviewId);
   if (!review) throw new ReviewNotFound(reviewId);
   logger.info('status read', { reviewId, caller: event.requestContext.authorizer.iam.userArn });

@@ -89,5 +89,21 @@ describe('status for agents', () => {
       status: 404,
       body: { error: 'ReviewNotFound' },
     });
+    // Ids of any other shape, however long, are refused before the table is asked (its key limit is 2,048 bytes).
+    for (const id of [
+      'x'.repeat(3000),
+      'rv-',
+      `rv-${'0'.repeat(31)}g`,
+      encodeURIComponent('rv-ü'),
+      '%F0%9F%98%80'.repeat(300),
+    ]) {
+      const status = await signed('GET', `/reviews/${id}/status`);
+      expect(status).toMatchObject({ status: 404, body: { error: 'ReviewNotFound' } });
+      expect(JSON.stringify(status.body).length).toBeLessThan(400);
+      expect(await signed('POST', `/reviews/${id}/cancel`, { reason: 'withdrawn' })).toMatchObject({
+        status: 404,
+        body: { error: 'ReviewNotFound' },
+      });
+    }
   });
 });

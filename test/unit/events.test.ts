@@ -75,3 +75,30 @@ describe('JSON Schema export', () => {
     }
   });
 });
+
+describe('text that is not valid Unicode', () => {
+  const lone = fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff');
+  it('refuses a lone surrogate anywhere in a proposal as invalid, with its path, and never throws', () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        lone,
+        fc.string(),
+        fc.constantFrom('summary', 'target', 'payload', 'payloadKey', 'context', 'requestedBy'),
+        (before, surrogate, after, where) => {
+          const text = `${before}${surrogate}${after}`;
+          const action: Record<string, unknown> = { type: 'purchase_order', summary: 'Laptops' };
+          const detail: Record<string, unknown> = { proposalId: 'p-1', agentId: 'agent', requestedBy: 'sam', action };
+          if (where === 'summary' || where === 'target') action[where] = `x${text}`;
+          else if (where === 'payload') action.payload = { lines: [{ note: text }] };
+          else if (where === 'payloadKey') action.payload = { [`k${text}`]: 1 };
+          else if (where === 'context') detail.context = { note: text };
+          else detail.requestedBy = `x${text}`;
+          const parsed = ActionProposed.safeParse(detail);
+          expect(parsed.success).toBe(false);
+          expect(describeIssues(parsed.error as never).join('\n')).toMatch(/must be valid Unicode text/);
+        },
+      ),
+    );
+  });
+});

@@ -241,3 +241,27 @@ describe('the restart', () => {
     expect(saved.history.filter((h) => h.what === 'executed')).toHaveLength(1);
   });
 });
+
+describe('text that is not valid Unicode', () => {
+  it('refuses an edit holding a lone surrogate as an invalid edit (422), changing nothing', async () => {
+    const review = await opened();
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    for (const edits of [
+      { summary: 'Laptops \ud800' },
+      { summary: '\udc00' },
+      { 'amount.value': 4000, summary: 'a\ud83d' },
+    ]) {
+      const err = await decideReview(deps, {
+        reviewId: review.id,
+        approverId: link.approverId,
+        nonce: link.nonce,
+        decision: 'approve',
+        edits: () => edits,
+      }).catch((e: unknown) => e);
+      expect(statusOf(err)).toBe(422);
+      expect(String((err as Error).message)).toMatch(/summary: must be valid Unicode text/);
+    }
+    expect((await deps.store.get(review.id))?.version).toBe(review.version);
+  });
+});
