@@ -4,6 +4,7 @@
 import { appendFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../errors.ts';
+import { parseJsonText } from '../protocol.ts';
 import { ACCOUNT, type RuleWiring } from '../wiring.ts';
 import { compileEventPattern, type EventPattern } from './pattern.ts';
 import type { PutEventsEntry, PutEventsOutput } from '../stepfunctions.ts';
@@ -141,12 +142,11 @@ export class LocalBus {
     if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
       return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter(s) Source, DetailType, or Detail are missing.' };
     }
-    try {
-      const detail = JSON.parse(entry.Detail) as unknown;
-      if (!detail || typeof detail !== 'object' || Array.isArray(detail)) throw new Error();
-    } catch {
+    const detail = parseJsonText(entry.Detail);
+    if ('problem' in detail)
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: `Detail is malformed: ${detail.problem}.` };
+    if (!detail.value || typeof detail.value !== 'object' || Array.isArray(detail.value))
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed: it must be a JSON object.' };
-    }
     if (!this.#buses.has(busName(entry.EventBusName))) {
       return {
         ErrorCode: 'NotAuthorizedForSourceException',
@@ -231,15 +231,15 @@ export class LocalBus {
         "1 validation error detected: Value null at 'eventPattern' failed to satisfy constraint: Member must not be null",
       );
     const pattern = compileEventPattern(patternText);
-    let event: Record<string, unknown>;
-    try {
-      event = JSON.parse(eventText ?? '') as Record<string, unknown>;
-    } catch {
-      throw new AwsError('ValidationException', 'Parameter Event is not valid.');
-    }
+    const parsed = parseJsonText(eventText ?? '');
+    if ('problem' in parsed)
+      throw new AwsError('ValidationException', `Parameter Event is not valid: ${parsed.problem}.`);
+    if (!parsed.value || typeof parsed.value !== 'object' || Array.isArray(parsed.value))
+      throw new AwsError('ValidationException', 'Parameter Event is not valid: it must be a JSON object.');
+    const event = parsed.value as Record<string, unknown>;
     // AWS checks the envelope fields every event carries.
-    const missing = ['id', 'account', 'source', 'time', 'region', 'detail-type'].filter(
-      (k) => event?.[k] === undefined,
+    const missing = ['id', 'account', 'source', 'time', 'region', 'resources', 'detail-type'].filter(
+      (k) => event[k] === undefined,
     );
     if (missing.length)
       throw new AwsError('ValidationException', `Parameter Event is not valid: missing ${missing.join(', ')}.`);
