@@ -17,7 +17,8 @@ export interface PutEventsEntry {
   Detail?: string;
   EventBusName?: string;
   Resources?: string[];
-  Time?: string | number;
+  /** Seconds since the epoch, as the AWS JSON protocols carry a timestamp. */
+  Time?: number;
 }
 export interface PutEventsOutput {
   FailedEntryCount: number;
@@ -204,6 +205,8 @@ export class LocalStepFunctions {
   }
 
   startExecution(req: { stateMachineArn?: string; input?: string; name?: string }): Execution {
+    // Whoever starts it (a client, a bus rule, a Task), an input over 256 KB is refused, as Step Functions refuses it.
+    checkInput('AWSStepFunctions.StartExecution', req, 'awsJson');
     const entry = this.#machines.get(String(req.stateMachineArn));
     if (!entry)
       throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${req.stateMachineArn}'`);
