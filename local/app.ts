@@ -6,13 +6,14 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './errors.ts';
+import { INPUTS, readRequest, type Protocol } from './protocol.ts';
 import { ACCOUNT, printServerlessConfig, wiringFrom, type RuleWiring, type Wiring } from './wiring.ts';
 import { LambdaHost } from './lambda.ts';
 import { LocalStepFunctions } from './stepfunctions.ts';
 import { LocalBus } from './eventbridge/bus.ts';
 import { InvalidEventPatternError } from './eventbridge/pattern.ts';
 import { dynamoHandler, ensureTables } from './dynamodb.ts';
-import { LocalMail } from './ses.ts';
+import { LocalMail, type SendEmailRequest } from './ses.ts';
 import { LocalParameters } from './parameters.ts';
 import { LocalSchedules } from './schedules.ts';
 import { LocalClock } from './clock.ts';
@@ -24,7 +25,7 @@ import { AccessDenied, LocalIam, type Principal } from './iam/access.ts';
 import type { Request as IamRequest } from './iam/evaluate.ts';
 import { packagedTemplate, TemplateResolver } from './iam/template.ts';
 import { requestsOf, serviceOfTarget, sesSendEmail } from './iam/requests.ts';
-import { apiGatewayEvent, httpResponse, routesFrom, type Route } from './http-api.ts';
+import { apiGatewayEvent, httpResponse, MalformedPath, routesFrom, type Route } from './http-api.ts';
 import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
 
 /**
@@ -76,9 +77,21 @@ export interface LocalApp {
   close(): Promise<void>;
 }
 
+/** The largest body local mode reads, as API Gateway's payload quota (10 MB); every AWS operation served allows less. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** A request body over MAX_BODY_BYTES: answered 413, as AWS's front ends answer it. */
+class BodyTooLarge extends Error {}
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
+  let size = 0;
+  // Read to the end either way, so the connection stays usable for the answer.
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size <= MAX_BODY_BYTES) chunks.push(c as Buffer);
+  }
+  if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
   return Buffer.concat(chunks);
 }
 
@@ -91,13 +104,24 @@ function sendJson(res: ServerResponse, contentType: string, value: unknown, stat
   send(res, status, { 'content-type': contentType, 'x-amzn-requestid': crypto.randomUUID() }, JSON.stringify(value));
 }
 
-function sendAwsError(res: ServerResponse, contentType: string, err: AwsError): void {
+/** An AWS error on the wire: `{ __type, message }` in the AWS JSON protocols, `{ message }` in REST-JSON; the name also in X-Amzn-ErrorType. */
+function sendAwsError(res: ServerResponse, contentType: string, err: AwsError, protocol: Protocol = 'awsJson'): void {
   send(
     res,
     err.status,
     { 'content-type': contentType, 'x-amzn-errortype': err.name, 'x-amzn-requestid': crypto.randomUUID() },
-    JSON.stringify({ __type: err.name, message: err.message }),
+    JSON.stringify(protocol === 'awsJson' ? { __type: err.name, message: err.message } : { message: err.message }),
   );
+}
+
+/** A body read as JSON for IAM's checks only: what is not a JSON object reads as `{}` (the service answers the rest). */
+function lenientJson(body: Buffer): Record<string, unknown> {
+  try {
+    const value = JSON.parse(body.toString()) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 function html(res: ServerResponse, body: string, status = 200): void {
@@ -266,89 +290,71 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
 
     const requests = new Map<string, number>();
     const count = (op: string) => requests.set(op, (requests.get(op) ?? 0) + 1);
-    /** Who signed an AWS request, or the AWS error to answer; then whether their policies allow each check. */
-    async function authorized(
+    /** Who signed an AWS request for `service`; an AwsError (with `status`) when the signature is refused. */
+    async function signer(
       req: IncomingMessage,
       reqUrl: URL,
       body: Buffer,
       service: string,
-      checks: () => IamRequest[],
       status: number,
-    ): Promise<AwsError | undefined> {
+    ): Promise<Principal> {
       try {
-        const principal = iam.principalOf(
-          await verifySigV4(req, reqUrl, body, iam.secretOf, { region: wiring.region, service }),
-        );
-        for (const check of checks()) iam.authorize(principal, check);
-        return undefined;
+        return iam.principalOf(await verifySigV4(req, reqUrl, body, iam.secretOf, { region: wiring.region, service }));
       } catch (err) {
-        if (err instanceof SignatureRejected) return new AwsError(err.code, err.message, status);
-        if (err instanceof AccessDenied) {
-          log(`AccessDeniedException: ${err.message}`);
-          return new AwsError(err.name, err.message, status);
-        }
+        if (err instanceof SignatureRejected) throw new AwsError(err.code, err.message, status);
         throw err;
       }
     }
+    /** Whether the signer's policies allow each check; AccessDeniedException (with `status`) when one is not. */
+    function allow(principal: Principal, checks: IamRequest[], status: number): void {
+      try {
+        for (const check of checks) iam.authorize(principal, check);
+      } catch (err) {
+        if (!(err instanceof AccessDenied)) throw err;
+        log(`AccessDeniedException: ${err.message}`);
+        throw new AwsError(err.name, err.message, status);
+      }
+    }
+    /** What an operation's own failures are on the wire: AWS errors as they are, a refused pattern as AWS names it. */
+    function asAwsError(err: unknown): AwsError | undefined {
+      if (err instanceof AwsError) return err;
+      if (err instanceof InvalidEventPatternError)
+        return new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`);
+      return undefined;
+    }
 
     router = async (req, res) => {
-      const target = req.headers['x-amz-target'];
-      const reqUrl = new URL(req.url ?? '/', url);
-      if (typeof target === 'string' && req.method === 'POST') {
-        count(target);
-        const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.1');
-        const body = await readBody(req);
-        const service = serviceOfTarget(target);
-        if (!service)
-          return sendAwsError(
-            res,
-            contentType,
-            new AwsError('UnknownOperationException', `local mode does not implement ${target}`),
-          );
-        let input: Record<string, unknown>;
-        try {
-          input = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
-        } catch {
-          input = {};
-        }
-        const denied = await authorized(
-          req,
-          reqUrl,
-          body,
-          service,
-          () => requestsOf(target, input, wiring.region),
+      let reqUrl: URL;
+      try {
+        reqUrl = new URL(req.url ?? '/', url);
+      } catch {
+        return sendJson(
+          res,
+          'application/json',
+          { message: 'Bad Request: the request target is not a valid URL' },
           400,
         );
-        if (denied) return sendAwsError(res, contentType, denied);
-        if (service === 'dynamodb')
-          return dynamo(
-            Object.assign(Readable.from([body]), {
-              headers: req.headers,
-              method: req.method,
-              url: req.url,
-            }) as unknown as IncomingMessage,
-            res,
-          );
-        return awsJson(target, body, contentType, res);
+      }
+      try {
+        return await route(req, reqUrl, res);
+      } catch (err) {
+        // A client's mistake in any route, never local mode's: answered as AWS's front ends answer it.
+        if (err instanceof BodyTooLarge)
+          return sendJson(res, 'application/json', { message: 'Request Entity Too Large' }, 413);
+        if (err instanceof MalformedPath) return sendJson(res, 'application/json', { message: err.message }, 400);
+        throw err;
+      }
+    };
+
+    async function route(req: IncomingMessage, reqUrl: URL, res: ServerResponse): Promise<void> {
+      const target = req.headers['x-amz-target'];
+      if (typeof target === 'string' && req.method === 'POST') {
+        count(target);
+        return awsJson(target, req, reqUrl, res);
       }
       if (req.method === 'POST' && reqUrl.pathname === '/v2/email/outbound-emails') {
         count('SES.SendEmail');
-        const body = await readBody(req);
-        try {
-          const input = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
-          const denied = await authorized(req, reqUrl, body, 'ses', () => [sesSendEmail(input, wiring.region)], 403);
-          if (denied) return sendAwsError(res, 'application/json', denied);
-          return sendJson(res, 'application/json', await mail.sendEmail(input as never));
-        } catch (err) {
-          if (err instanceof AwsError) return sendAwsError(res, 'application/json', err);
-          if (err instanceof SyntaxError)
-            return sendAwsError(
-              res,
-              'application/json',
-              new AwsError('BadRequestException', 'request body is not valid JSON'),
-            );
-          throw err;
-        }
+        return sesSendEmailRoute(req, reqUrl, res);
       }
       for (const route of routes) {
         const params = route.match(req.method ?? 'GET', reqUrl.pathname);
@@ -360,9 +366,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       if (req.method === 'POST' && reqUrl.pathname === '/_local/clock') {
         // Demos and tests: {"advanceMs": 14400000} moves simulated time on by four hours.
         try {
-          const body = JSON.parse((await readBody(req)).toString() || '{}') as { advanceMs?: unknown };
-          clock.advance(Number(body.advanceMs));
+          const body = JSON.parse((await readBody(req)).toString() || '{}') as unknown;
+          if (!body || typeof body !== 'object' || Array.isArray(body))
+            throw new Error('the body must be a JSON object such as {"advanceMs": 14400000}');
+          clock.advance((body as { advanceMs?: number }).advanceMs as number);
         } catch (err) {
+          if (err instanceof BodyTooLarge) throw err;
           return sendJson(res, 'application/json', { message: (err as Error).message }, 400);
         }
         // What falls due in the jump runs now (e.g. the sweeper), before the answer.
@@ -371,25 +380,49 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       }
       if (req.method === 'GET') return pages(reqUrl, res);
       return sendJson(res, 'application/json', { message: 'Not Found' }, 404);
-    };
+    }
 
-    async function awsJson(target: string, body: Buffer, contentType: string, res: ServerResponse): Promise<void> {
-      let input: Record<string, unknown>;
+    /** The AWS JSON protocols (X-Amz-Target): signature, then the body against the operation's shape, then IAM. */
+    async function awsJson(target: string, req: IncomingMessage, reqUrl: URL, res: ServerResponse): Promise<void> {
+      const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.1');
+      const body = await readBody(req);
+      const service = serviceOfTarget(target);
       try {
-        input = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
-      } catch {
-        return sendAwsError(res, contentType, new AwsError('SerializationException', 'request body is not valid JSON'));
-      }
-      try {
+        if (!service) throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
+        const principal = await signer(req, reqUrl, body, service, 400);
+        if (service === 'dynamodb') {
+          // IAM reads the tables a call names; dynalite answers, as DynamoDB does, what it cannot read.
+          allow(principal, requestsOf(target, lenientJson(body), wiring.region), 400);
+          return dynamo(
+            Object.assign(Readable.from([body]), {
+              headers: req.headers,
+              method: req.method,
+              url: req.url,
+            }) as unknown as IncomingMessage,
+            res,
+          );
+        }
+        if (!INPUTS[target]) throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
+        const input = readRequest(target, body, 'awsJson');
+        allow(principal, requestsOf(target, input, wiring.region), 400);
         return sendJson(res, contentType, await dispatch(target, input));
       } catch (err) {
-        if (err instanceof AwsError) return sendAwsError(res, contentType, err);
-        if (err instanceof InvalidEventPatternError)
-          return sendAwsError(
-            res,
-            contentType,
-            new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`),
-          );
+        const answer = asAwsError(err);
+        if (answer) return sendAwsError(res, contentType, answer);
+        throw err;
+      }
+    }
+
+    /** SES v2 (REST-JSON): the same steps, with REST-JSON's errors (403 for who may call, BadRequestException for the body). */
+    async function sesSendEmailRoute(req: IncomingMessage, reqUrl: URL, res: ServerResponse): Promise<void> {
+      const body = await readBody(req);
+      try {
+        const principal = await signer(req, reqUrl, body, 'ses', 403);
+        const input = readRequest('SES.SendEmail', body, 'restJson');
+        allow(principal, [sesSendEmail(input, wiring.region)], 403);
+        return sendJson(res, 'application/json', await mail.sendEmail(input as SendEmailRequest));
+      } catch (err) {
+        if (err instanceof AwsError) return sendAwsError(res, 'application/json', err, 'restJson');
         throw err;
       }
     }

@@ -5,6 +5,22 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { FunctionWiring } from './wiring.ts';
 
+/** A path whose percent-encoding does not decode (`/reviews/%ZZ/decision`): API Gateway answers 400, whatever the route. */
+export class MalformedPath extends Error {
+  constructor(segment: string) {
+    super(`Bad Request: the path segment "${segment}" is not valid percent-encoding`);
+    this.name = 'MalformedPath';
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new MalformedPath(segment);
+  }
+}
+
 export interface Route {
   method: string;
   path: string;
@@ -32,11 +48,12 @@ export function routesFrom(functions: FunctionWiring[]): Route[] {
         path: h.path,
         ...(h.authorizer ? { authorizer: h.authorizer } : {}),
         functionArn: f.arn,
+        /** The route's path parameters, decoded; throws MalformedPath when one does not decode. */
         match(method: string, path: string) {
           if (h.method !== '*' && h.method !== method) return undefined;
           const m = re.exec(path);
           if (!m) return undefined;
-          return Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+          return Object.fromEntries(names.map((n, i) => [n, decodeSegment(m[i + 1]!)]));
         },
       };
     }),

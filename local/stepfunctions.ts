@@ -6,6 +6,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { LambdaHost } from './lambda.ts';
 import type { StateMachineWiring } from './wiring.ts';
 import { AwsError } from './errors.ts';
+import { checkInput } from './protocol.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -16,7 +17,8 @@ export interface PutEventsEntry {
   Detail?: string;
   EventBusName?: string;
   Resources?: string[];
-  Time?: string | number;
+  /** Seconds since the epoch, as the AWS JSON protocols carry a timestamp. */
+  Time?: number;
 }
 export interface PutEventsOutput {
   FailedEntryCount: number;
@@ -154,15 +156,24 @@ export class LocalStepFunctions {
                 context: { 'events:source': String(e.Source ?? ''), 'events:detail-type': String(e.DetailType ?? '') },
               });
             }
-            const out = await this.#putEvents(
-              entries.map(
-                (e) =>
-                  ({
+            // Step Functions serializes the parameters into the PutEvents call, which EventBridge reads as from any caller.
+            let out: PutEventsOutput;
+            try {
+              const request = checkInput(
+                'AWSEvents.PutEvents',
+                {
+                  Entries: entries.map((e) => ({
                     ...(e as object),
                     Detail: typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail ?? {}),
-                  }) as PutEventsEntry,
-              ),
-            );
+                  })),
+                },
+                'awsJson',
+              );
+              out = await this.#putEvents(request.Entries as PutEventsEntry[]);
+            } catch (err) {
+              if (!(err instanceof AwsError)) throw err;
+              throw new StatesError('EventBridge.AmazonEventBridgeException', `${err.name}: ${err.message}`);
+            }
             if (out.FailedEntryCount > 0) throw new StatesError('EventBridge.FailedEntry', JSON.stringify(out.Entries));
             return out as unknown as Json;
           }
@@ -194,6 +205,8 @@ export class LocalStepFunctions {
   }
 
   startExecution(req: { stateMachineArn?: string; input?: string; name?: string }): Execution {
+    // Whoever starts it (a client, a bus rule, a Task), an input over 256 KB is refused, as Step Functions refuses it.
+    checkInput('AWSStepFunctions.StartExecution', req, 'awsJson');
     const entry = this.#machines.get(String(req.stateMachineArn));
     if (!entry)
       throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${req.stateMachineArn}'`);

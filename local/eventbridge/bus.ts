@@ -4,6 +4,7 @@
 import { appendFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../errors.ts';
+import { parseJsonText } from '../protocol.ts';
 import { ACCOUNT, type RuleWiring } from '../wiring.ts';
 import { compileEventPattern, type EventPattern } from './pattern.ts';
 import type { PutEventsEntry, PutEventsOutput } from '../stepfunctions.ts';
@@ -37,8 +38,34 @@ export interface Targets {
   invokeFunction(arn: string, event: unknown, rule: RuleWiring): Promise<unknown>;
 }
 
-const MAX_ENTRIES = 10;
 const MAX_KEPT = 50_000;
+
+/**
+ * PutEvents' own rules for each entry and for the whole call, from the EventBridge API reference and user guide:
+ * - "the total entry size must be less than 256KB", the size computed as "Calculating PutEvents event entry
+ *   size" says: Time 14 bytes when given, Source, DetailType, Detail and each of Resources by their UTF-8 bytes;
+ * - Detail, DetailType and Source are required: an entry without them fails, and "if you submit a request in
+ *   which none of the entries have each of these properties, EventBridge fails the entire request"
+ *   (PutEventsRequestEntry);
+ * - DetailType is "a free-form string, with a maximum of 128 characters"; Source at most 256 characters, and
+ *   "the aws. value prefix is service-reserved"; Detail "a valid JSON object" no deeper than 1000 levels;
+ *   a resource ARN at most 2048 characters.
+ * Per entry the error codes are PutEventsResultEntry's: InvalidArgument, MalformedDetail, NotAuthorizedForSourceException.
+ */
+export const MAX_REQUEST_ENTRY_BYTES = 256 * 1024;
+const REQUIRED = ['Source', 'DetailType', 'Detail'] as const;
+
+/** An entry's size as EventBridge counts it against MAX_REQUEST_ENTRY_BYTES. */
+export function entrySize(entry: PutEventsEntry): number {
+  const bytes = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text, 'utf8'));
+  return (
+    (entry.Time !== undefined ? 14 : 0) +
+    bytes(entry.Source) +
+    bytes(entry.DetailType) +
+    bytes(entry.Detail) +
+    (entry.Resources ?? []).reduce((sum, r) => sum + bytes(r), 0)
+  );
+}
 
 export class LocalBus {
   readonly #rules: { wiring: RuleWiring; pattern: EventPattern }[];
@@ -93,16 +120,18 @@ export class LocalBus {
     return () => this.#listeners.delete(listener);
   }
 
-  async putEvents(entries: PutEventsEntry[] | undefined): Promise<PutEventsOutput> {
-    if (!Array.isArray(entries) || entries.length === 0)
+  /** Entries as the PutEvents shape reads them (local/protocol.ts): 1 to 10, each member of its type. */
+  async putEvents(entries: PutEventsEntry[]): Promise<PutEventsOutput> {
+    const size = entries.reduce((sum, e) => sum + entrySize(e), 0);
+    if (size >= MAX_REQUEST_ENTRY_BYTES)
       throw new AwsError(
         'ValidationException',
-        "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        `Total size of the entries in the request is over the limit: ${size} bytes, as EventBridge counts them, where it must be less than ${MAX_REQUEST_ENTRY_BYTES}.`,
       );
-    if (entries.length > MAX_ENTRIES)
+    if (!entries.some((e) => REQUIRED.every((k) => e[k] !== undefined && e[k] !== '')))
       throw new AwsError(
         'ValidationException',
-        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES}`,
+        'None of the entries has all of Source, DetailType and Detail, which every entry needs: the request fails as a whole.',
       );
     const results: PutEventsOutput['Entries'] = [];
     const accepted: ArchivedEvent[] = [];
@@ -113,10 +142,7 @@ export class LocalBus {
         continue;
       }
       const id = randomUUID();
-      const time =
-        entry.Time !== undefined
-          ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString()
-          : new Date(this.#now()).toISOString();
+      const time = new Date(entry.Time !== undefined ? entry.Time * 1000 : this.#now()).toISOString();
       const archived: ArchivedEvent = {
         id,
         time,
@@ -138,15 +164,27 @@ export class LocalBus {
   }
 
   #check(entry: PutEventsEntry): PutEventsOutput['Entries'][number] | undefined {
-    if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
-      return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter(s) Source, DetailType, or Detail are missing.' };
-    }
-    try {
-      const detail = JSON.parse(entry.Detail) as unknown;
-      if (!detail || typeof detail !== 'object' || Array.isArray(detail)) throw new Error();
-    } catch {
+    const invalid = (parameter: string, reason: string) => ({
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: `Parameter ${parameter} is not valid. Reason: ${reason}`,
+    });
+    for (const k of REQUIRED) if (!entry[k]) return invalid(k, `${k} is a required argument.`);
+    const { Source, DetailType, Detail } = entry as Required<PutEventsEntry>;
+    if (Source.length > 256) return invalid('Source', `Source is ${Source.length} characters long; at most 256.`);
+    if (DetailType.length > 128)
+      return invalid('DetailType', `DetailType is ${DetailType.length} characters long; at most 128.`);
+    const long = entry.Resources?.findIndex((r) => r.length > 2048) ?? -1;
+    if (long >= 0) return invalid('Resources', `Resources[${long}] is longer than 2048 characters.`);
+    if (Source.startsWith('aws.'))
+      return {
+        ErrorCode: 'NotAuthorizedForSourceException',
+        ErrorMessage: `Not authorized for the source: "${Source}"; the aws. prefix is reserved for AWS services.`,
+      };
+    const detail = parseJsonText(Detail);
+    if ('problem' in detail)
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: `Detail is malformed: ${detail.problem}.` };
+    if (!detail.value || typeof detail.value !== 'object' || Array.isArray(detail.value))
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed: it must be a JSON object.' };
-    }
     if (!this.#buses.has(busName(entry.EventBusName))) {
       return {
         ErrorCode: 'NotAuthorizedForSourceException',
@@ -231,15 +269,15 @@ export class LocalBus {
         "1 validation error detected: Value null at 'eventPattern' failed to satisfy constraint: Member must not be null",
       );
     const pattern = compileEventPattern(patternText);
-    let event: Record<string, unknown>;
-    try {
-      event = JSON.parse(eventText ?? '') as Record<string, unknown>;
-    } catch {
-      throw new AwsError('ValidationException', 'Parameter Event is not valid.');
-    }
+    const parsed = parseJsonText(eventText ?? '');
+    if ('problem' in parsed)
+      throw new AwsError('ValidationException', `Parameter Event is not valid: ${parsed.problem}.`);
+    if (!parsed.value || typeof parsed.value !== 'object' || Array.isArray(parsed.value))
+      throw new AwsError('ValidationException', 'Parameter Event is not valid: it must be a JSON object.');
+    const event = parsed.value as Record<string, unknown>;
     // AWS checks the envelope fields every event carries.
-    const missing = ['id', 'account', 'source', 'time', 'region', 'detail-type'].filter(
-      (k) => event?.[k] === undefined,
+    const missing = ['id', 'account', 'source', 'time', 'region', 'resources', 'detail-type'].filter(
+      (k) => event[k] === undefined,
     );
     if (missing.length)
       throw new AwsError('ValidationException', `Parameter Event is not valid: missing ${missing.join(', ')}.`);

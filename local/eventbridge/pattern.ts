@@ -60,6 +60,9 @@ interface Field {
 /** One alternative of the pattern after `$or` expansion, keyed by dotted path: every field must match. */
 type Branch = Map<string, Field>;
 
+/** How many alternatives the `$or`s of one pattern may expand to (a bound of local mode's, named in its error). */
+const MAX_BRANCHES = 1000;
+
 /** What `{ "exists": false }` compiles to: it is a property of the field, not a test on a value. */
 const ABSENT = Symbol('absent');
 type OperatorCompiler = (operand: unknown, path: string) => ValueTest | typeof ABSENT;
@@ -87,6 +90,9 @@ function compileObject(
   for (const [key, value] of entries) {
     if (key === '$or') {
       branches = compileOr(value, path, branches);
+      // Each $or multiplies the alternatives: a bound keeps a short pattern from expanding without end.
+      if (branches.length > MAX_BRANCHES)
+        fail(join(path, '$or'), `the pattern expands to more than ${MAX_BRANCHES} alternatives; it is too complex`);
       continue;
     }
     const fieldPath = join(path, key);
