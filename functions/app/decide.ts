@@ -2,8 +2,9 @@
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, measure } from '../adapters/observability.ts';
 import { type DecideCommand, decide } from '../domain/decision.ts';
-import { AlreadyDecided, ReviewNotFound, TokenUsed } from '../domain/errors.ts';
-import type { Review } from '../domain/review.ts';
+import { AlreadyDecided, ReviewNotFound, TokenUsed, TokenWrongStep } from '../domain/errors.ts';
+import { names } from '../domain/people.ts';
+import { currentApprovers, type Review } from '../domain/review.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
 import { restartDecided } from './restart.ts';
@@ -14,6 +15,8 @@ export interface DecisionInput {
   approverId: string;
   /** The single-use link's nonce: claimed in the same write as the decision, so a link decides once. */
   nonce: string;
+  /** The route step the link was sent for: it decides only while the review is at that step. */
+  step: number;
   decision: DecideCommand['decision'];
   reason?: string;
   /** The edits as the approver gave them, read against the review as it is when the decision is made. */
@@ -35,6 +38,13 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
         if (current.status !== 'PENDING') throw new AlreadyDecided(current.id, current.decision).about(current);
         throw new TokenUsed().about(current);
       }
+      // Someone who is no approver now is told so by decide(); one who is, holding an earlier step's link, is told this.
+      if (
+        current.status === 'PENDING' &&
+        current.step !== input.step &&
+        currentApprovers(current).some((a) => names(a, input.approverId))
+      )
+        throw new TokenWrongStep(input.step, current.step).about(current);
       try {
         const edits = input.edits?.(current);
         return decide(

@@ -28,6 +28,7 @@ export async function decide(event: APIGatewayProxyEventV2, context: Context): P
     reviewId,
     approverId: claims.approverId,
     nonce: claims.nonce,
+    step: claims.step,
     decision: request.decision,
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
     ...(edits ? { edits: (current) => typedEdits(current, edits, fromForm) } : {}),

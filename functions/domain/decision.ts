@@ -14,7 +14,7 @@ import {
   ReasonRequired,
   SelfApproval,
 } from './errors.ts';
-import { isRequester } from './people.ts';
+import { isRequester, names } from './people.ts';
 import { formatMoney, isEditable, PolicyError, tierRank, toMinorUnits } from './policy.ts';
 import type { Classification, Policy } from './policy.ts';
 import type { Actor, Approval, Change, Decision, HistoryEntry, Review, RouteStep, Transition } from './review.ts';
@@ -63,10 +63,7 @@ function decidesOwnProposal(review: Review, approverId: string, policy: Policy):
 
 function currentApprover(step: RouteStep | undefined, approverId: string): RouteStep['approvers'][number] | undefined {
   if (!step || !approverId) return undefined;
-  return (
-    step.approvers.find((a) => a.id === approverId) ??
-    step.approvers.find((a) => a.email.toLowerCase() === approverId.toLowerCase())
-  );
+  return step.approvers.find((a) => a.id === approverId) ?? step.approvers.find((a) => names(a, approverId));
 }
 
 function cleanReason(reason: unknown, required: boolean): string | undefined {

@@ -10,6 +10,7 @@ export type DomainErrorCode =
   | 'TokenExpired'
   | 'TokenWrongReview'
   | 'TokenUsed'
+  | 'TokenWrongStep'
   | 'NotCurrentApprover'
   | 'SelfApproval'
   | 'AlreadyDecided'
@@ -69,6 +70,16 @@ export class TokenExpired extends DomainError {
 export class TokenWrongReview extends DomainError {
   constructor(message = 'This link belongs to another review.') {
     super('TokenWrongReview', message);
+  }
+}
+
+/** A link sent for an earlier step of the route: it decides only for the step it was sent for. */
+export class TokenWrongStep extends DomainError {
+  constructor(linkStep: number, currentStep: number) {
+    super(
+      'TokenWrongStep',
+      `This link was sent for step ${linkStep + 1}; the review has moved on to step ${currentStep + 1}. Use the link from your most recent email.`,
+    );
   }
 }
 

@@ -24,6 +24,7 @@ export const STATUS: Record<DomainErrorCode, number> = {
   TokenInvalid: 401,
   TokenExpired: 401,
   TokenWrongReview: 403,
+  TokenWrongStep: 403,
   NotCurrentApprover: 403,
   SelfApproval: 403,
   ReviewNotFound: 404,

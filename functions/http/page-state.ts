@@ -32,6 +32,12 @@ export function blockedFor(review: Review, claims: DecisionClaims): PageState['b
       message: `This review has moved on to ${current.map((a) => a.name).join(', ') || 'other approvers'}; your link can no longer decide it.`,
     };
   }
+  if (claims.step !== review.step) {
+    return {
+      tone: 'warn',
+      message: `This link was sent for step ${claims.step + 1}; the review has moved on to step ${review.step + 1}. Use the link from your most recent email.`,
+    };
+  }
   if (approvalsCounted(review).some((a) => a.approverId === claims.approverId)) {
     return {
       tone: 'info',

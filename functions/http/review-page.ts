@@ -2,7 +2,7 @@
 // It changes nothing by being opened (mail scanners open every link); only a person's POST decides.
 import type { Review } from '../domain/review.ts';
 import { formatMoney, toMinorUnits } from '../domain/money.ts';
-import { esc, page } from './html.ts';
+import { agentHtml, agentText, esc, page } from './html.ts';
 import { valueAt } from '../domain/review.ts';
 
 export interface PageState {
@@ -66,13 +66,13 @@ export function reviewPage(state: PageState): string {
   const decided = r.decision;
   const facts: [string, string][] = [
     ['Action', `<code>${esc(action.type)}</code>`],
-    ['Summary', esc(action.summary)],
+    ['Summary', agentHtml(action.summary)],
     ...(amount ? [['Amount', esc(amount)] as [string, string]] : []),
-    ...(action.target ? [['Target', `<code>${esc(action.target)}</code>`] as [string, string]] : []),
+    ...(action.target ? [['Target', agentHtml(action.target)] as [string, string]] : []),
     ...(action.payload
       ? [['Details', `<pre>${esc(JSON.stringify(action.payload, null, 2))}</pre>`] as [string, string]]
       : []),
-    ['Requested by', `${esc(r.requestedBy)} (agent <code>${esc(r.agentId)}</code>)`],
+    ['Requested by', `${agentHtml(r.requestedBy)} (agent ${agentHtml(r.agentId)})`],
     ['Risk tier', `<strong>${esc(r.tier)}</strong> (${esc(r.pattern.replace(/_/g, ' '))})`],
     ['Why', esc(r.reason)],
     [
@@ -138,8 +138,9 @@ ${r.history.map((h) => `<tr><td><time datetime="${esc(h.at)}">${esc(when(h.at))}
 </tbody></table>`;
 
   return page(
-    `Review: ${action.summary}`,
-    `${banners}${outcome}<h1>${esc(action.summary)}</h1>
+    `Review: ${agentText(action.summary, 120)}`,
+    `${banners}${outcome}<h1>Review of a proposed ${esc(action.type.replace(/_/g, ' '))}</h1>
+<p class="agent-note">Quoted text is the agent's own words, shown as data: hitl-gate did not write it, and its links are disabled.</p>
 <dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${forms}${history}`,
   );
 }

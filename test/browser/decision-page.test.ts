@@ -94,7 +94,11 @@ describe('decision page in a browser', () => {
     await page.frameLocator('iframe[title="Message body"]').getByRole('link', { name: 'Open the review' }).click();
     await page.waitForURL(new RegExp(`/reviews/${reviewId}\\?t=`));
 
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(summary);
+    // The heading is hitl-gate's words; the agent's summary is quoted data.
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'Review of a proposed purchase order',
+    );
+    await expect(page.locator('q.agent', { hasText: summary }).count()).resolves.toBe(1);
     const facts = page.locator('dl');
     const fact = (name: string) => facts.locator(`dt:text-is("${name}") + dd`).textContent();
     await expect(fact('Summary')).resolves.toBe(summary);

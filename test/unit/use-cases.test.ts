@@ -8,7 +8,7 @@ import { notifyStep } from '../../functions/app/notify.ts';
 import { completeReview, executeAction, loadOutcome } from '../../functions/app/restart.ts';
 import { sweep } from '../../functions/app/sweep.ts';
 import { cancelReview } from '../../functions/app/cancel.ts';
-import { AlreadyDecided, ReviewBusy, TokenUsed } from '../../functions/domain/errors.ts';
+import { AlreadyDecided, ReviewBusy, TokenUsed, TokenWrongStep } from '../../functions/domain/errors.ts';
 import { newReview, REDRIVE_AFTER_MS, type Review } from '../../functions/domain/review.ts';
 import { verifyDecisionToken } from '../../functions/domain/tokens.ts';
 import { statusOf } from '../support/errors.ts';
@@ -46,8 +46,14 @@ async function links() {
   );
 }
 
-const approve = async (reviewId: string, claims: { approverId: string; nonce: string }) =>
-  decideReview(deps, { reviewId, approverId: claims.approverId, nonce: claims.nonce, decision: 'approve' });
+const approve = async (reviewId: string, claims: { approverId: string; nonce: string; step: number }) =>
+  decideReview(deps, {
+    reviewId,
+    approverId: claims.approverId,
+    nonce: claims.nonce,
+    step: claims.step,
+    decision: 'approve',
+  });
 
 describe('notifying a step', () => {
   it('emails each approver once per step: the claiming execution may send again, another may not', async () => {
@@ -256,6 +262,7 @@ describe('text that is not valid Unicode', () => {
         reviewId: review.id,
         approverId: link.approverId,
         nonce: link.nonce,
+        step: link.step,
         decision: 'approve',
         edits: () => edits,
       }).catch((e: unknown) => e);
@@ -263,5 +270,32 @@ describe('text that is not valid Unicode', () => {
       expect(String((err as Error).message)).toMatch(/summary: must be valid Unicode text/);
     }
     expect((await deps.store.get(review.id))?.version).toBe(review.version);
+  });
+});
+
+describe('a link decides only for its step', () => {
+  it('refuses a step-1 link after escalation even when its approver sits in step 2 too (403), and takes the new one', async () => {
+    const p = purchaseOrder(5000);
+    const draft = newReview(p, shippedPolicy.classify(p.action, p), deps.clock.now());
+    const [first, second] = draft.route;
+    if (!first || !second) throw new Error('expected a two-step route');
+    // The same person approves at both steps.
+    const both = { ...second, approvers: [...second.approvers, ...first.approvers] };
+    const { review } = await deps.store.open({ ...draft, route: [first, both] });
+    await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' }, KEY);
+    const [old] = await links();
+    if (!old) throw new Error('no link emailed');
+    deps.clock.advance(4 * HOUR);
+    await sweep(deps, KEY);
+    expect(await escalateReview(deps, { eventId: 'breach-1', reviewId: review.id, step: 0 }, KEY)).toEqual({
+      result: 'escalated',
+    });
+    const err = await approve(review.id, old).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenWrongStep);
+    expect(statusOf(err)).toBe(403);
+    expect((await deps.store.get(review.id))?.status).toBe('PENDING');
+    const fresh = (await links()).find((l) => l.step === 1 && l.approverId === old.approverId);
+    if (!fresh) throw new Error('no step-2 link for the same approver');
+    expect((await approve(review.id, fresh)).review.status).toBe('APPROVED');
   });
 });

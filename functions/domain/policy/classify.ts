@@ -1,7 +1,7 @@
 // Classifying an action by the compiled rules, and explaining why a rule matched or none did.
 import type { Action, Tier } from '../../../events/index.ts';
 import type { Calendar } from '../calendar.ts';
-import { isRequester } from '../people.ts';
+import { isRequester, names } from '../people.ts';
 import { formatMoney, toMinorUnits } from '../money.ts';
 import { PATTERN, PATTERN_TEXT, PolicyError, TIERS, tierRank } from './model.ts';
 import type { Classification, Person, Policy, ReviewStep, TierSettings } from './model.ts';
@@ -171,8 +171,7 @@ export function buildPolicy(
     classify,
     people: () => people.map(copyPerson),
     person: (idOrEmail) => {
-      const p =
-        people.find((q) => q.id === idOrEmail) ?? people.find((q) => q.email.toLowerCase() === idOrEmail.toLowerCase());
+      const p = people.find((q) => q.id === idOrEmail) ?? people.find((q) => names(q, idOrEmail));
       return p ? copyPerson(p) : undefined;
     },
     calendar: (name) => calendars.get(name),

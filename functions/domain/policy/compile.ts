@@ -31,6 +31,7 @@ import { globToRegExp, plural } from './compiled.ts';
 import type { Bounds, CompiledMatch, CompiledRule, CompiledStep } from './compiled.ts';
 import { buildPolicy } from './classify.ts';
 import { formatMoney } from '../money.ts';
+import { identityKey } from '../people.ts';
 
 export type ReadFile = { value: unknown } | undefined;
 
@@ -74,10 +75,12 @@ export function compilePolicy(
     if (!entry) return;
     const here = (key: string, what: string) =>
       problems.push(`${directoryFile}: ${formatPath(['people', i, key])}: ${what}`);
-    const firstId = seenIds.get(entry.id);
+    // Compared as identities (identityKey): two entries that cannot be told apart would defeat separation of duties.
+    const id = identityKey(entry.id);
+    const firstId = seenIds.get(id);
     if (firstId !== undefined) here('id', `duplicate person id "${entry.id}" (also people[${firstId}])`);
-    else seenIds.set(entry.id, i);
-    const email = entry.email.toLowerCase();
+    else seenIds.set(id, i);
+    const email = identityKey(entry.email);
     const firstEmail = seenEmails.get(email);
     if (firstEmail !== undefined) here('email', `duplicate email "${entry.email}" (also people[${firstEmail}])`);
     else seenEmails.set(email, i);
