@@ -16,6 +16,12 @@ const ReviewRef = {
   actionHash: z.string().regex(/^[0-9a-f]{64}$/),
 };
 
+/**
+ * The outcome's own id: the same on every publication of this outcome (a restart after a crash publishes it
+ * again; EventBridge delivers at least once). Consumers keep the ids they have acted on and skip repeats.
+ */
+const OutcomeId = z.string().regex(/^out-[0-9a-f]{32}$/);
+
 const Decider = z.strictObject({
   /** A person's id, or "policy" for an automatic decision. */
   id: z.string(),
@@ -35,6 +41,7 @@ export const ApprovalRequested = z.strictObject({
 
 export const ApprovalGranted = z.strictObject({
   ...ReviewRef,
+  outcomeId: OutcomeId,
   /** The exact action approved; its hash is actionHash. Perform this, not the original proposal. */
   action: Action,
   decidedBy: z.array(Decider).min(1),
@@ -49,6 +56,7 @@ export const ApprovalGranted = z.strictObject({
 
 export const ApprovalRejected = z.strictObject({
   ...ReviewRef,
+  outcomeId: OutcomeId,
   decidedBy: z.array(Decider).min(1),
   decidedAt: z.iso.datetime(),
   reason: z.string(),

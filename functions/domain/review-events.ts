@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   ActionRejectedAsInvalid,
   ApprovalGranted,
@@ -43,10 +44,19 @@ export function approvalRequested(review: Review, now: Date): BusEvent {
 }
 
 /** The outcome event of a decided review; the granted one carries the exact approved action and its hash. */
+/** The outcome's stable id: derived from the review and its decision, which is written once. */
+export function outcomeIdOf(review: Review): string {
+  const d = review.decision;
+  if (!d) throw new Error(`review ${review.id} has no decision`);
+  const hash = createHash('sha256').update(`${review.id}\n${d.outcome}\n${d.at}`, 'utf8').digest('hex');
+  return `out-${hash.slice(0, 32)}`;
+}
+
 export function outcomeEvent(review: Review): BusEvent {
   const d = review.decision;
   if (!d) throw new Error(`review ${review.id} has no decision`);
   const decided = {
+    outcomeId: outcomeIdOf(review),
     decidedBy: d.by.map((a) => ({ id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' })),
     decidedAt: d.at,
     reason: d.reason,

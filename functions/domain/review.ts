@@ -236,6 +236,7 @@ export function callbackFor(review: Review, outcomeDetail: Record<string, unknow
   const cause = JSON.stringify({
     reviewId: review.id,
     proposalId: review.proposalId,
+    outcomeId: outcomeDetail.outcomeId,
     decidedBy: d.by.map((a) => a.id),
     reason: d.reason,
     decidedAt: d.at,

@@ -108,4 +108,38 @@ describe('re-drive of a lost restart', () => {
     // Concurrent restarts: one claims the review and publishes; the others end at once.
     expect(outcomes(decided.id)).toHaveLength(1);
   });
+
+  it('publishes the outcome again with the same outcomeId after a crash between publishing and completing', async () => {
+    const decided = await decideWithoutRestart(5000, 0);
+    const resume = h.app.wiring.stateMachines.find((m) => m.key === 'resume')!.arn;
+    await h.app.stepFunctions.startExecution({
+      stateMachineArn: resume,
+      input: JSON.stringify({ reviewId: decided.id }),
+    }).done;
+    await h.app.idle();
+    // The crash: the outcome is out, the completion never landed (the review as MarkCompleted found it),
+    // and the restart's claim is long gone.
+    const completed = (await table.get(decided.id))!;
+    expect(completed.status).toBe('COMPLETED');
+    const long = new Date(Date.now() - 2 * REDRIVE_AFTER_MS).toISOString();
+    await table.save(
+      completed,
+      {
+        ...completed,
+        status: 'APPROVED',
+        version: completed.version + 1,
+        restart: { ref: 'crashed', at: long },
+        lastRedriveAt: long,
+      },
+      [],
+    );
+    const result = (await h.app.schedules.fire('sweep')) as SweepResult;
+    await h.app.idle();
+    expect(result.redriven).toContain(decided.id);
+    const published = outcomes(decided.id).map((e) => JSON.parse(e.Detail).outcomeId as string);
+    expect(published).toHaveLength(2);
+    expect(published[0]).toMatch(/^out-[0-9a-f]{32}$/);
+    expect(new Set(published).size).toBe(1);
+    expect((await table.get(decided.id))!.status).toBe('COMPLETED');
+  });
 });

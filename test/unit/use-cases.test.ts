@@ -210,7 +210,12 @@ describe('the restart', () => {
       done: true,
     });
     deps.clock.advance(2 * 60_000);
-    expect(await loadOutcome(deps, { reviewId: review.id, executionRef: 'exec-2' })).toMatchObject({ done: false });
+    const takeover = await loadOutcome(deps, { reviewId: review.id, executionRef: 'exec-2' });
+    expect(takeover).toMatchObject({ done: false });
+    // The outcome published again by the restart that took over carries the same outcomeId.
+    const idOf = (r: typeof first) => (r.done ? undefined : r.event.detail.outcomeId);
+    expect(idOf(takeover)).toMatch(/^out-[0-9a-f]{32}$/);
+    expect(idOf(takeover)).toBe(idOf(first));
     const done = await Promise.all([
       completeReview(deps, { reviewId: review.id }),
       completeReview(deps, { reviewId: review.id }),
