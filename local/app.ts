@@ -243,7 +243,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       deadLetterFile: join(dataDir, 'dead-letters.jsonl'),
       region: wiring.region,
       now: () => clock.now(),
+      ...(opts.persist ? { journalFile: join(dataDir, 'bus-journal.jsonl') } : {}),
     });
+    await bus.open();
     const stepFunctions = new LocalStepFunctions(
       wiring.stateMachines,
       lambdas,
@@ -585,6 +587,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
 
     await ensureTables(url, wiring.tables, wiring.region);
     await lambdas.loadAll();
+    // What an earlier run accepted and had not delivered when it stopped (HITL_PERSIST=1) is delivered now.
+    const owed = bus.resume();
+    if (owed) log(`delivering ${owed} event(s) accepted before the last stop and not yet delivered to every rule`);
     if (opts.schedules !== false) schedules.start(() => clock.now());
 
     return {
@@ -606,6 +611,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       },
       async close() {
         schedules.stop();
+        await bus.close();
         await lambdas.close();
         useTimeSource(Date.now);
         await new Promise<void>((ok) => {
