@@ -12,14 +12,13 @@ import { LambdaHost } from './lambda.ts';
 import { LocalStepFunctions } from './stepfunctions.ts';
 import { LocalBus } from './eventbridge/bus.ts';
 import { InvalidEventPatternError } from './eventbridge/pattern.ts';
-import { dynamoHandler, ensureTables } from './dynamodb.ts';
+import { dynamoStore, ensureTables } from './dynamodb.ts';
 import { LocalMail, type SendEmailRequest } from './ses.ts';
 import { LocalParameters } from './parameters.ts';
 import { LocalSchedules } from './schedules.ts';
 import { LocalClock } from './clock.ts';
 import { useTimeSource } from '../functions/adapters/clock.ts';
 import { checkPolicyFiles, compilePolicyFiles } from './policy-sources.ts';
-import { Readable } from 'node:stream';
 import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam/sigv4.ts';
 import { AccessDenied, LocalIam, type Principal } from './iam/access.ts';
 import type { Request as IamRequest } from './iam/evaluate.ts';
@@ -79,6 +78,11 @@ export interface LocalApp {
 
 /** The largest body local mode reads, as API Gateway's payload quota (10 MB); every AWS operation served allows less. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** Reads what is left of a request's body, unread: an answer sent before it is in would reset the connection. */
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _ of req);
+}
 
 /** A request body over MAX_BODY_BYTES: answered 413, as AWS's front ends answer it. */
 class BodyTooLarge extends Error {}
@@ -161,6 +165,18 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       else res.destroy();
     });
   });
+  // A request Node's parser cannot read (a malformed target or header) still gets an answer that names it.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    log(`unreadable request (${err.code}): ${err.message}`);
+    // Once a response has gone out on the socket, nothing more may follow it (as Node's own handler does).
+    const answered = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (!socket.writable || err.code === 'ECONNRESET' || answered) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = JSON.stringify({ message: `Bad Request: the request cannot be read (${err.code}: ${err.message})` });
+    socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => ok());
@@ -210,7 +226,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       ]),
     );
 
-    const dynamo = dynamoHandler(opts.persist ? join(dataDir, 'dynamodb') : undefined);
+    const dynamo = dynamoStore(opts.persist ? join(dataDir, 'dynamodb') : undefined, log);
     const mail = new LocalMail(join(dataDir, 'outbox'));
     await mail.init();
     const parameters = new LocalParameters(wiring.region);
@@ -227,7 +243,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       deadLetterFile: join(dataDir, 'dead-letters.jsonl'),
       region: wiring.region,
       now: () => clock.now(),
+      ...(opts.persist ? { journalFile: join(dataDir, 'bus-journal.jsonl') } : {}),
     });
+    await bus.open();
     const stepFunctions = new LocalStepFunctions(
       wiring.stateMachines,
       lambdas,
@@ -328,10 +346,11 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       try {
         reqUrl = new URL(req.url ?? '/', url);
       } catch {
+        await drain(req);
         return sendJson(
           res,
           'application/json',
-          { message: 'Bad Request: the request target is not a valid URL' },
+          { message: `Bad Request: the request target ${JSON.stringify(req.url)} is not a valid URL path` },
           400,
         );
       }
@@ -341,7 +360,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         // A client's mistake in any route, never local mode's: answered as AWS's front ends answer it.
         if (err instanceof BodyTooLarge)
           return sendJson(res, 'application/json', { message: 'Request Entity Too Large' }, 413);
-        if (err instanceof MalformedPath) return sendJson(res, 'application/json', { message: err.message }, 400);
+        if (err instanceof MalformedPath) {
+          await drain(req);
+          return sendJson(res, 'application/json', { message: err.message }, 400);
+        }
         throw err;
       }
     };
@@ -378,6 +400,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         if (opts.schedules !== false) await schedules.tick();
         return sendJson(res, 'application/json', { now: new Date(clock.now()).toISOString(), scale: clock.scale });
       }
+      await drain(req);
       if (req.method === 'GET') return pages(reqUrl, res);
       return sendJson(res, 'application/json', { message: 'Not Found' }, 404);
     }
@@ -393,14 +416,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         if (service === 'dynamodb') {
           // IAM reads the tables a call names; dynalite answers, as DynamoDB does, what it cannot read.
           allow(principal, requestsOf(target, lenientJson(body), wiring.region), 400);
-          return dynamo(
-            Object.assign(Readable.from([body]), {
-              headers: req.headers,
-              method: req.method,
-              url: req.url,
-            }) as unknown as IncomingMessage,
-            res,
-          );
+          return dynamo(req, body, res);
         }
         if (!INPUTS[target]) throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
         const input = readRequest(target, body, 'awsJson');
@@ -571,6 +587,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
 
     await ensureTables(url, wiring.tables, wiring.region);
     await lambdas.loadAll();
+    // What an earlier run accepted and had not delivered when it stopped (HITL_PERSIST=1) is delivered now.
+    const owed = bus.resume();
+    if (owed) log(`delivering ${owed} event(s) accepted before the last stop and not yet delivered to every rule`);
     if (opts.schedules !== false) schedules.start(() => clock.now());
 
     return {
@@ -592,6 +611,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       },
       async close() {
         schedules.stop();
+        await bus.close();
         await lambdas.close();
         useTimeSource(Date.now);
         await new Promise<void>((ok) => {

@@ -1,6 +1,7 @@
 // Local DynamoDB: dynalite (in memory, or on disk with a path) served on local mode's own port.
 // Tables are created from the same AWS::DynamoDB::Table definitions as serverless.yml, through the real SDK.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
   CreateTableCommand,
@@ -20,12 +21,45 @@ const dynalite = require('dynalite') as (opts: {
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** dynalite's HTTP handler, without its own server: local mode routes DynamoDB requests to it. */
-export function dynamoHandler(path?: string): RequestListener {
+/** Serves one DynamoDB request whose body local mode has read already. */
+export type DynamoHandler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
+
+/**
+ * dynalite's HTTP handler, without its own server: local mode routes DynamoDB requests to it. The body is handed
+ * over in this call stack, so that what dynalite throws while it reads a request is an answer, not a crash of the
+ * process (it reads a JSON `null` body as an object, for one; DynamoDB reads a null as an absent input).
+ */
+export function dynamoStore(path?: string, log: (line: string) => void = () => undefined): DynamoHandler {
   const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
   const [listener] = server.listeners('request') as RequestListener[];
   if (!listener) throw new Error('dynalite exposes no request handler');
-  return listener;
+  return (req, body, res) => {
+    const read = Object.assign(new EventEmitter(), { headers: req.headers, method: req.method, url: req.url });
+    listener(read as unknown as IncomingMessage, res);
+    try {
+      read.emit('data', body.toString().trim() === 'null' ? Buffer.from('{}') : body);
+      read.emit('end');
+    } catch (err) {
+      log(`dynalite failed on a ${req.headers['x-amz-target']} request: ${(err as Error).stack ?? err}`);
+      if (res.headersSent) return void res.destroy();
+      const answer = JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+        message: `local mode's DynamoDB (dynalite) failed on this request: ${(err as Error).message}`,
+      });
+      res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    }
+  };
+}
+
+/** The same as a plain request listener, which reads the body itself (a server of its own, as the store tests use). */
+export function dynamoHandler(path?: string): RequestListener {
+  const serve = dynamoStore(path);
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => serve(req, Buffer.concat(chunks), res));
+  };
 }
 
 type Obj = Record<string, unknown>;

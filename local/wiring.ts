@@ -40,6 +40,8 @@ export interface RuleTarget {
   /** Where undeliverable events go (SQS ARN in AWS; a file locally). */
   deadLetter?: string;
   maxRetries: number;
+  /** How long EventBridge keeps trying to deliver an event to the target (retryPolicy.maximumEventAge; 24 h by default). */
+  maxEventAgeSeconds: number;
 }
 
 export interface RuleWiring {
@@ -266,7 +268,11 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
   const buses = [...refs.entries()]
     .filter(([id]) => obj(resources[id]).Type === 'AWS::Events::EventBus')
     .map(([, r]) => r.ref);
-  const ruleFrom = (e: Obj, where: string, target: Omit<RuleTarget, 'deadLetter' | 'maxRetries'>) => {
+  const ruleFrom = (
+    e: Obj,
+    where: string,
+    target: Omit<RuleTarget, 'deadLetter' | 'maxRetries' | 'maxEventAgeSeconds'>,
+  ) => {
     const busName = e.eventBus ?? e.eventBusName;
     if (busName === undefined)
       throw new Error(
@@ -284,6 +290,11 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
           typeof obj(e.retryPolicy).maximumRetryAttempts === 'number'
             ? (obj(e.retryPolicy).maximumRetryAttempts as number)
             : 185,
+        // serverless-step-functions spells it maximumEventAgeInSeconds, the framework's own events maximumEventAge.
+        maxEventAgeSeconds:
+          [obj(e.retryPolicy).maximumEventAgeInSeconds, obj(e.retryPolicy).maximumEventAge].find(
+            (v): v is number => typeof v === 'number',
+          ) ?? 86_400,
       },
     });
   };

@@ -5,6 +5,7 @@ import { appendFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../errors.ts';
 import { parseJsonText } from '../protocol.ts';
+import { EventJournal, type Undelivered } from './journal.ts';
 import { ACCOUNT, type RuleWiring } from '../wiring.ts';
 import { compileEventPattern, type EventPattern } from './pattern.ts';
 import type { PutEventsEntry, PutEventsOutput } from '../stepfunctions.ts';
@@ -33,8 +34,11 @@ export interface ArchivedEvent {
 }
 
 export interface Targets {
-  /** The rule is passed so the target's permissions (its role, a Lambda permission) can be checked. */
-  startExecution(arn: string, input: string, rule: RuleWiring): unknown;
+  /**
+   * The rule is passed so the target's permissions (its role, a Lambda permission) can be checked. The execution
+   * started is done when `done` settles.
+   */
+  startExecution(arn: string, input: string, rule: RuleWiring): { done: Promise<unknown> };
   invokeFunction(arn: string, event: unknown, rule: RuleWiring): Promise<unknown>;
 }
 
@@ -77,6 +81,9 @@ export class LocalBus {
   #write: Promise<void> = Promise.resolve();
   readonly #pending = new Set<Promise<unknown>>();
   readonly #listeners = new Set<(e: ArchivedEvent) => void>();
+  readonly #journal: EventJournal<ArchivedEvent> | undefined;
+  /** What the journal of an earlier run still owes, until resume() delivers it. */
+  #owed: Undelivered<ArchivedEvent>[] = [];
   /** Recent events, newest last (the archive file keeps them all). */
   readonly events: ArchivedEvent[] = [];
 
@@ -89,7 +96,10 @@ export class LocalBus {
     deadLetterFile: string;
     region: string;
     now?: () => number;
+    /** Journal accepted events there (on disk, synced) and deliver at least once across restarts; see journal.ts. */
+    journalFile?: string;
   }) {
+    this.#journal = opts.journalFile ? new EventJournal(opts.journalFile) : undefined;
     this.#now = opts.now ?? Date.now;
     this.#buses = new Set(['default', ...opts.buses]);
     this.#archive = opts.archiveFile;
@@ -105,6 +115,38 @@ export class LocalBus {
         throw new Error(`rule ${wiring.name}: invalid event pattern: ${(err as Error).message}`);
       }
     });
+  }
+
+  /** Reads the journal (with one), before PutEvents is served: what an earlier run accepted and did not deliver. */
+  async open(): Promise<void> {
+    this.#owed = (await this.#journal?.open()) ?? [];
+  }
+
+  /**
+   * Delivers what the journal owed at open() to each rule that has not had it, once the targets are connected.
+   * An event older than a rule's maximum event age goes to its dead letters instead, as EventBridge's retry
+   * policy says. Resolves with how many events were owed.
+   */
+  resume(): number {
+    const owed = this.#owed;
+    this.#owed = [];
+    for (const { event, rules, receivedAt } of owed) {
+      const known = this.#rules.map((r) => r.wiring).filter((r) => rules.includes(r.name));
+      const envelope = this.envelope(event);
+      for (const rule of known.filter((r) => this.#now() - receivedAt > r.target.maxEventAgeSeconds * 1000))
+        this.#track(
+          this.#deadLetter(
+            rule,
+            envelope,
+            `older than the rule's maximum event age (${rule.target.maxEventAgeSeconds} s)`,
+          ),
+        );
+      this.#deliver(
+        event,
+        known.filter((r) => this.#now() - receivedAt <= r.target.maxEventAgeSeconds * 1000),
+      );
+    }
+    return owed.length;
   }
 
   get rules(): RuleWiring[] {
@@ -156,9 +198,14 @@ export class LocalBus {
       results.push({ EventId: id });
     }
     if (accepted.length) {
-      // The archive is written before PutEvents answers: an accepted event is never lost.
+      // The rules an event matches are found as EventBridge finds them, when it is received.
+      const routed = accepted.map((e) => ({ event: e, rules: this.#matching(e) }));
+      // The archive is written, and the journal (with one) synced, before PutEvents answers.
       await this.#append(this.#archive, accepted);
-      for (const e of accepted) this.#deliver(e);
+      await this.#journal?.accepted(
+        routed.map(({ event, rules }) => ({ event, rules: rules.map((r) => r.name), receivedAt: this.#now() })),
+      );
+      for (const { event, rules } of routed) this.#deliver(event, rules);
     }
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
   }
@@ -208,19 +255,36 @@ export class LocalBus {
     };
   }
 
-  #deliver(e: ArchivedEvent): void {
+  #matching(e: ArchivedEvent): RuleWiring[] {
+    const envelope = this.envelope(e);
+    return this.#rules
+      .filter(({ wiring, pattern }) => wiring.busName === e.EventBusName && pattern.matches(envelope))
+      .map((r) => r.wiring);
+  }
+
+  #deliver(e: ArchivedEvent, rules: RuleWiring[]): void {
     this.events.push(e);
     if (this.events.length > MAX_KEPT) this.events.splice(0, this.events.length - MAX_KEPT);
     for (const l of this.#listeners) l(e);
     const envelope = this.envelope(e);
-    for (const { wiring, pattern } of this.#rules) {
-      if (wiring.busName !== e.EventBusName || !pattern.matches(envelope)) continue;
-      const delivery = this.#send(wiring, envelope);
-      this.#pending.add(delivery);
-      void delivery.finally(() => this.#pending.delete(delivery));
-    }
+    for (const rule of rules) this.#track(this.#send(rule, envelope));
   }
 
+  #track(delivery: Promise<unknown>): void {
+    this.#pending.add(delivery);
+    void delivery.finally(() => this.#pending.delete(delivery));
+  }
+
+  /** That `rule` is done with the event: in the journal, so a restart does not deliver it again. */
+  #done(rule: RuleWiring, envelope: BusEnvelope): void {
+    this.#journal?.delivered(envelope.id, rule.name).catch(() => undefined);
+  }
+
+  /**
+   * Hands the event to the rule's target, retrying as the rule's policy says, then to its dead letters. The
+   * delivery is done when a function target has returned, or when the execution a state machine target
+   * started has ended: an execution local mode runs is no more durable than its memory, where AWS's is.
+   */
   async #send(rule: RuleWiring, envelope: BusEnvelope): Promise<void> {
     const targets = this.#targets;
     // Lambda's asynchronous invocation retries twice; a state machine start is retried per the rule's policy.
@@ -229,25 +293,40 @@ export class LocalBus {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         if (!targets) throw new Error('no targets connected');
-        if (rule.target.kind === 'stateMachine')
-          targets.startExecution(rule.target.arn, JSON.stringify(envelope), rule);
-        else await targets.invokeFunction(rule.target.arn, envelope, rule);
+        if (rule.target.kind === 'stateMachine') {
+          const execution = targets.startExecution(rule.target.arn, JSON.stringify(envelope), rule);
+          void execution.done.finally(() => this.#done(rule, envelope));
+        } else {
+          await targets.invokeFunction(rule.target.arn, envelope, rule);
+          this.#done(rule, envelope);
+        }
         return;
       } catch (err) {
         lastError = err;
         if (attempt < attempts) await new Promise((r) => setTimeout(r, 100 * attempt));
       }
     }
+    await this.#deadLetter(rule, envelope, String((lastError as Error)?.message ?? lastError));
+  }
+
+  async #deadLetter(rule: RuleWiring, envelope: BusEnvelope, error: string): Promise<void> {
     await this.#append(this.#deadLetters, [
       {
         time: new Date(this.#now()).toISOString(),
         rule: rule.name,
         target: rule.target.arn,
         deadLetterQueue: rule.target.deadLetter ?? null,
-        error: String((lastError as Error)?.message ?? lastError),
+        error,
         event: envelope,
       },
     ]);
+    this.#done(rule, envelope);
+  }
+
+  /** Closes the journal, once what is being written is written. */
+  async close(): Promise<void> {
+    await this.#write;
+    await this.#journal?.close();
   }
 
   #append(file: string, records: unknown[]): Promise<void> {

@@ -194,5 +194,26 @@ describe('paths and local endpoints', () => {
     expect((await wire(h.app.url, { path: '/reviews/r/decision', body: huge })).status).toBe(413);
   });
 
+  it('answers a request target that is not a URL path with 400, once, whatever its body', async () => {
+    for (const body of ['{}', 'x'.repeat(1_000_000)]) {
+      const a = await wire(h.app.url, { method: 'OPTIONS', path: '//', body });
+      expect(a.status).toBe(400);
+      expect(a.json.message).toContain('"//" is not a valid URL path');
+    }
+  });
+
+  it("reads a null DynamoDB body as an empty input, as DynamoDB does, instead of failing dynalite's reader", async () => {
+    for (const op of ['GetItem', 'Query', 'DescribeTable', 'PutItem']) {
+      const a = await wire(h.app.url, {
+        service: 'dynamodb',
+        headers: { 'x-amz-target': `DynamoDB_20120810.${op}`, 'content-type': 'application/x-amz-json-1.0' },
+        body: 'null',
+      });
+      expect({ op, status: a.status }).toEqual({ op, status: 400 });
+      expect(a.json.__type).toMatch(/ValidationException$/);
+      expect(a.json.message).toMatch(/tableName|TableName/);
+    }
+  });
+
   it('is healthy after all of it', stillHealthy);
 });

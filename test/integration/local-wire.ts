@@ -1,9 +1,13 @@
 // Raw requests to local mode, signed with SigV4 as an SDK signs them, carrying bodies no SDK would send
 // (null, the wrong types, not JSON): what a hostile client puts on the wire.
+import { request } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../local/iam/sigv4.ts';
 import { serviceOfTarget } from '../../local/iam/requests.ts';
-import { INPUTS } from '../../local/protocol.ts';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { INPUTS, PUT_EVENTS_MAX_ENTRIES } from '../../local/protocol.ts';
+import { clients } from '../support/local.ts';
+import type { ActionProposed } from '../../events/index.ts';
 
 export interface WireAnswer {
   status: number;
@@ -18,18 +22,31 @@ export interface WireRequest {
   /** Path and query, e.g. `/reviews/x/status?a=1`. */
   path?: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Uint8Array;
   /** The signing service; unsigned when undefined. */
   service?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
+/** Sends `r` with node:http, so the request target goes out exactly as given (`//`, `%ZZ`, `..`). */
 export async function wire(base: string, r: WireRequest): Promise<WireAnswer> {
-  const url = new URL(r.path ?? '/', base);
+  const origin = new URL(base);
+  const target = r.path ?? '/';
   const method = r.method ?? 'POST';
   const body = method === 'GET' || method === 'HEAD' ? undefined : (r.body ?? '');
-  let headers: Record<string, string> = { ...r.headers };
+  // Framed by its length whatever the method (Node frames only some methods' bodies by itself).
+  let headers: Record<string, string> = {
+    ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+    ...r.headers,
+  };
   if (r.service) {
+    // Signed for the path and query as the server reads them from the target.
+    let url: URL;
+    try {
+      url = new URL(target, origin);
+    } catch {
+      url = origin;
+    }
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
     const signed = await new SignatureV4({
@@ -40,25 +57,41 @@ export async function wire(base: string, r: WireRequest): Promise<WireAnswer> {
     }).sign({
       method,
       protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      // As sent: the signer escapes the path as the server will read it.
+      hostname: origin.hostname,
+      port: Number(origin.port),
       path: url.pathname,
       query,
-      headers: { host: url.host, ...headers },
+      headers: { host: origin.host, ...headers },
       ...(body !== undefined ? { body } : {}),
     });
     headers = signed.headers as Record<string, string>;
   }
-  const res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
-  const text = await res.text();
+  const answer = await new Promise<{ status: number; headers: Record<string, string>; text: string }>((ok, fail) => {
+    const req = request(
+      { host: origin.hostname, port: origin.port, path: target, method, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          ok({
+            status: res.statusCode ?? 0,
+            headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)])),
+            text: Buffer.concat(chunks).toString(),
+          }),
+        );
+        res.on('error', fail);
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(answer.text);
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: Object.fromEntries(res.headers), text, json };
+  return { ...answer, json };
 }
 
 /** The AWS JSON operations local mode serves, with their signing service and content type. */
@@ -94,4 +127,24 @@ export function sesSendEmailCall(base: string, body: string): Promise<WireAnswer
 /** The error name an SDK reads from an answer: X-Amzn-ErrorType's first part, else the body's __type. */
 export function errorName(a: WireAnswer): string | undefined {
   return a.headers['x-amzn-errortype']?.split(':')[0] ?? a.json?.__type;
+}
+
+/** "Action Proposed" on the bus with the real EventBridge client, as an agent puts it; the entries' ids, in order. */
+export async function putProposals(base: string, proposals: ActionProposed[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < proposals.length; i += PUT_EVENTS_MAX_ENTRIES) {
+    const out = await clients(base).eventBridge.send(
+      new PutEventsCommand({
+        Entries: proposals.slice(i, i + PUT_EVENTS_MAX_ENTRIES).map((p) => ({
+          EventBusName: 'hitl-dev',
+          Source: 'agent.procurement',
+          DetailType: 'Action Proposed',
+          Detail: JSON.stringify(p),
+        })),
+      }),
+    );
+    if (out.FailedEntryCount) throw new Error(`PutEvents refused proposals: ${JSON.stringify(out.Entries)}`);
+    ids.push(...out.Entries!.map((e) => e.EventId!));
+  }
+  return ids;
 }
