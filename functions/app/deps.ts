@@ -7,7 +7,7 @@ import { sesMailer } from '../adapters/mail.ts';
 import { policy } from '../adapters/policy-files.ts';
 import { documentClient, ReviewsTable } from '../adapters/reviews-table.ts';
 import { stepFunctions } from '../adapters/workflows.ts';
-import type { Policy } from '../domain/policy.ts';
+import type { Directory, Policy } from '../domain/policy.ts';
 import type { Bus, Clock, Mailer, ReviewStore, Workflows } from './ports.ts';
 
 export interface Deps {
@@ -16,8 +16,10 @@ export interface Deps {
   readonly mailer: Mailer;
   readonly workflows: Workflows;
   readonly clock: Clock;
-  /** The stage's risk policy and people directory. */
+  /** The stage's risk policy. */
   readonly policy: Policy;
+  /** The stage's people directory (the one the policy's routes were resolved against). */
+  readonly directory: Directory;
   /** Base URL of the HTTP API, for the links in emails. */
   readonly publicUrl: string;
 }
@@ -61,6 +63,9 @@ const real: Deps = {
   clock,
   get policy() {
     return policy();
+  },
+  get directory() {
+    return policy().directory;
   },
   get publicUrl() {
     return config().PUBLIC_URL;

@@ -1,6 +1,6 @@
 // The emails of a review step: one signed, single-use decision link per approver; and a plain notice for
 // the watchers, the people the policy's `notify` list names (e.g. security on a critical change).
-import type { Policy } from '../domain/policy.ts';
+import type { Directory } from '../domain/policy.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { approvalRequested, type BusEvent } from '../domain/review-events.ts';
 import { claimNotification, currentApprovers, type Review, unchanged } from '../domain/review.ts';
@@ -53,11 +53,11 @@ export async function emailCurrentApprovers(
 
 /** Tells the review's watchers (no decision link: they are informed, they do not decide); returns who was told. */
 export async function emailWatchers(
-  deps: Pick<Deps, 'mailer' | 'policy'>,
+  deps: Pick<Deps, 'mailer' | 'directory'>,
   review: Review,
   why: string,
 ): Promise<string[]> {
-  const watchers = watchersOf(deps.policy, review);
+  const watchers = watchersOf(deps.directory, review);
   for (const w of watchers) {
     const messageId = await deps.mailer.send(noticeEmail(review, w, why));
     logger.info('watcher notified', { reviewId: review.id, watcher: w.id, messageId });
@@ -66,9 +66,9 @@ export async function emailWatchers(
 }
 
 /** A review's watchers, from the directory (someone since removed is skipped). */
-function watchersOf(policy: Policy, review: Review): { id: string; name: string; email: string }[] {
+function watchersOf(directory: Directory, review: Review): { id: string; name: string; email: string }[] {
   return review.notify.flatMap((id) => {
-    const p = policy.person(id);
+    const p = directory.person(id);
     return p ? [{ id: p.id, name: p.name, email: p.email }] : [];
   });
 }

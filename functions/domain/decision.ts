@@ -56,8 +56,8 @@ export function decide(review: Review, command: DecideCommand, policy: Policy, n
 
 /** The requester, by id or email, directly or through the directory: they never decide their own proposal. */
 function decidesOwnProposal(review: Review, approverId: string, policy: Policy): boolean {
-  const person = policy.person(approverId) ?? { id: approverId };
-  const requester = policy.person(review.requestedBy);
+  const person = policy.directory.person(approverId) ?? { id: approverId };
+  const requester = policy.directory.person(review.requestedBy);
   return isRequester(person, review.requestedBy) || (requester !== undefined && requester.id === person.id);
 }
 

@@ -70,6 +70,7 @@ export function testDeps(policy: Policy, now: Date): TestDeps {
     workflows: new RecordingWorkflows(),
     clock: new TestClock(now),
     policy,
+    directory: policy.directory,
     publicUrl: 'https://hitl.example.com/',
   };
 }

@@ -33,7 +33,7 @@ describe('the shipped policy files', () => {
   it('parse and validate', () => {
     expect(policy.version).toBe('2026-11-24.3');
     expect(policy.rules).toContain('default');
-    expect(policy.people().length).toBeGreaterThanOrEqual(10);
+    expect(policy.directory.people().length).toBeGreaterThanOrEqual(10);
   });
 
   it('fix the review pattern by tier', () => {
@@ -46,9 +46,9 @@ describe('the shipped policy files', () => {
   });
 
   it('finds a person by id or by email', () => {
-    expect(policy.person('helen.cho')?.roles).toContain('cfo');
-    expect(policy.person('HELEN.CHO@example.com')?.id).toBe('helen.cho');
-    expect(policy.person('nobody')).toBeUndefined();
+    expect(policy.directory.person('helen.cho')?.roles).toContain('cfo');
+    expect(policy.directory.person('HELEN.CHO@example.com')?.id).toBe('helen.cho');
+    expect(policy.directory.person('nobody')).toBeUndefined();
   });
 });
 

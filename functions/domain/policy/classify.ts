@@ -1,10 +1,10 @@
 // Classifying an action by the compiled rules, and explaining why a rule matched or none did.
 import type { Action, Tier } from '../../../events/index.ts';
 import type { Calendar } from '../calendar.ts';
-import { isRequester, names } from '../people.ts';
+import { isRequester } from '../people.ts';
 import { formatMoney, toMinorUnits } from '../money.ts';
 import { PATTERN, PATTERN_TEXT, PolicyError, TIERS, tierRank } from './model.ts';
-import type { Classification, Person, Policy, ReviewStep, TierSettings } from './model.ts';
+import type { Classification, Directory, Policy, ReviewStep, TierSettings } from './model.ts';
 import { copyPerson, describeRange, inRange } from './compiled.ts';
 import type { CompiledMatch, CompiledRule } from './compiled.ts';
 
@@ -82,7 +82,7 @@ export function buildPolicy(
   version: string,
   rules: CompiledRule[],
   fallback: CompiledRule,
-  people: Person[],
+  directory: Directory,
   tiers: Record<Tier, TierSettings>,
   calendars: ReadonlyMap<string, Calendar>,
 ): Policy {
@@ -169,11 +169,7 @@ export function buildPolicy(
     rules: Object.freeze([...rules.map((r) => r.name), fallback.name]),
     tiers: frozenTiers,
     classify,
-    people: () => people.map(copyPerson),
-    person: (idOrEmail) => {
-      const p = people.find((q) => q.id === idOrEmail) ?? people.find((q) => names(q, idOrEmail));
-      return p ? copyPerson(p) : undefined;
-    },
+    directory,
     calendar: (name) => calendars.get(name),
   };
 }

@@ -12,17 +12,14 @@ import {
 import type { Calendar, Weekday, WorkingInterval } from '../calendar.ts';
 import { parseDuration } from '../duration.ts';
 import { BUILT_IN_TIERS, PATTERN, PolicyError } from './model.ts';
-import type { OnTimeout, Person, Policy, TierSettings } from './model.ts';
+import type { OnTimeout, Person, Policy, ReadFile, TierSettings } from './model.ts';
 import {
   CALENDAR_NAME,
-  DirectoryFile,
   type Match,
-  PersonEntry,
   PolicyFile,
   checkShape,
   formatPath,
   isMapping,
-  piece,
   salvagePolicy,
   withRuleName,
 } from './schema.ts';
@@ -31,9 +28,9 @@ import { globToRegExp, plural } from './compiled.ts';
 import type { Bounds, CompiledMatch, CompiledRule, CompiledStep } from './compiled.ts';
 import { buildPolicy } from './classify.ts';
 import { formatMoney } from '../money.ts';
-import { identityKey } from '../people.ts';
+import { compileDirectory } from './directory.ts';
 
-export type ReadFile = { value: unknown } | undefined;
+export type { ReadFile } from './model.ts';
 
 /**
  * The policy from its files' values (read from YAML by policy-yaml.ts at the edges, or from the JSON
@@ -49,50 +46,18 @@ export function compilePolicy(
   const policyFile = files?.policy ?? 'policy.yml';
   const directoryFile = files?.directory ?? 'directory.yml';
   const full = policyYaml && checkShape(PolicyFile, policyYaml.value, policyFile, problems);
-  const dir = directoryYaml && checkShape(DirectoryFile, directoryYaml.value, directoryFile, problems);
   // A shape problem does not hide the cross-reference problems of the parts that are fine.
   const raw: PolicyParts | undefined = full
     ? { ...full, calendars: full.calendars ?? {} }
     : policyYaml && isMapping(policyYaml.value)
       ? salvagePolicy(policyYaml.value)
       : undefined;
-  const entries: unknown[] =
-    directoryYaml && isMapping(directoryYaml.value) && Array.isArray(directoryYaml.value.people)
-      ? directoryYaml.value.people
-      : [];
-  const personEntries = dir ? dir.people : entries.map((e) => piece(PersonEntry, e));
+  const directory = compileDirectory(directoryYaml, directoryFile, problems);
   /** Roles are checked against the directory only when every person in it could be read. */
-  const rolesKnown = dir !== undefined;
+  const rolesKnown = directory.complete;
 
   const at = (path: Path, what: string) => problems.push(`${policyFile}: ${formatPath(path)}: ${what}`);
 
-  // The directory: unique ids and emails, people by role.
-  const people: Person[] = [];
-  const byRole = new Map<string, Person[]>();
-  const seenIds = new Map<string, number>();
-  const seenEmails = new Map<string, number>();
-  personEntries.forEach((entry, i) => {
-    if (!entry) return;
-    const here = (key: string, what: string) =>
-      problems.push(`${directoryFile}: ${formatPath(['people', i, key])}: ${what}`);
-    // Compared as identities (identityKey): two entries that cannot be told apart would defeat separation of duties.
-    const id = identityKey(entry.id);
-    const firstId = seenIds.get(id);
-    if (firstId !== undefined) here('id', `duplicate person id "${entry.id}" (also people[${firstId}])`);
-    else seenIds.set(id, i);
-    const email = identityKey(entry.email);
-    const firstEmail = seenEmails.get(email);
-    if (firstEmail !== undefined) here('email', `duplicate email "${entry.email}" (also people[${firstEmail}])`);
-    else seenEmails.set(email, i);
-    const person: Person = Object.freeze({
-      id: entry.id,
-      name: entry.name,
-      email: entry.email,
-      roles: Object.freeze([...new Set(entry.roles)]) as string[],
-    });
-    people.push(person);
-    for (const role of person.roles) byRole.set(role, [...(byRole.get(role) ?? []), person]);
-  });
   if (!raw) throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
 
   const currencies = new Set<string>();
@@ -185,11 +150,11 @@ export function compilePolicy(
   function resolveRoles(roles: readonly string[], path: Path): Person[] {
     const found = new Set<Person>();
     roles.forEach((role, k) => {
-      const holders = byRole.get(role);
+      const holders = directory.withRole(role);
       if (!holders && rolesKnown) at([...path, k], `role "${role}" resolves to nobody in ${directoryFile}`);
       for (const p of holders ?? []) found.add(p);
     });
-    return people.filter((p) => found.has(p));
+    return directory.people().filter((p) => [...found].some((f) => f.id === p.id));
   }
 
   function compileMatch(m: z.infer<typeof Match>, path: Path): CompiledMatch {
@@ -293,5 +258,5 @@ export function compilePolicy(
 
   if (problems.length > 0 || !full || !fallback)
     throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
-  return buildPolicy(full.version, rules, fallback, people, tiers, calendars);
+  return buildPolicy(full.version, rules, fallback, directory, tiers, calendars);
 }

@@ -14,6 +14,21 @@ export interface Person {
   roles: string[];
 }
 
+/** A policy or directory file as read: its value, or undefined when it could not be read. */
+export type ReadFile = { value: unknown } | undefined;
+
+/** The people directory: who exists, their emails and roles (compiled by policy/directory.ts). */
+export interface Directory {
+  /** Everyone, in file order. */
+  people(): Person[];
+  /** A person by id, or by an id or email that cannot be told apart from theirs (identityKey). */
+  person(idOrEmail: string): Person | undefined;
+  /** The people holding a role, in file order (none: undefined). */
+  withRole(role: string): readonly Person[] | undefined;
+  /** Whether every entry could be read, so a role nobody holds is a problem of the policy. */
+  readonly complete: boolean;
+}
+
 export interface ReviewStep {
   roles: string[];
   approvers: Person[];
@@ -54,10 +69,8 @@ export interface Policy {
   rules: readonly string[];
   tiers: Readonly<Record<Tier, Readonly<TierSettings>>>;
   classify(action: Action, ctx: { agentId: string; requestedBy: string }): Classification;
-  /** Everyone in the directory, in file order. */
-  people(): Person[];
-  /** A person by id or (case-insensitive) email. */
-  person(idOrEmail: string): Person | undefined;
+  /** The people directory the routes were resolved against (policy/directory.ts). */
+  directory: Directory;
   /** A business-hours calendar by name, for deadlineFor (calendar.ts). */
   calendar(name: string): Calendar | undefined;
 }

@@ -1,0 +1,55 @@
+// The people directory: who exists, their emails and roles. Its own module and its own object: the policy
+// resolves its routes' roles through it, and separation of duties and the watchers look people up in it.
+import { identityKey, names } from '../people.ts';
+import type { Directory, Person, ReadFile } from './model.ts';
+import { DirectoryFile, PersonEntry, checkShape, formatPath, isMapping, piece } from './schema.ts';
+import { copyPerson } from './compiled.ts';
+
+/**
+ * The directory from its file's value, its problems added to `problems` as `<file>: <path>: <what>`. Ids and
+ * emails are unique as identities: two entries that cannot be told apart would defeat separation of duties.
+ */
+export function compileDirectory(directoryYaml: ReadFile, directoryFile: string, problems: string[]): Directory {
+  const dir = directoryYaml && checkShape(DirectoryFile, directoryYaml.value, directoryFile, problems);
+  const entries: unknown[] =
+    directoryYaml && isMapping(directoryYaml.value) && Array.isArray(directoryYaml.value.people)
+      ? directoryYaml.value.people
+      : [];
+  const personEntries = dir ? dir.people : entries.map((e) => piece(PersonEntry, e));
+
+  const people: Person[] = [];
+  const byRole = new Map<string, Person[]>();
+  const seenIds = new Map<string, number>();
+  const seenEmails = new Map<string, number>();
+  personEntries.forEach((entry, i) => {
+    if (!entry) return;
+    const here = (key: string, what: string) =>
+      problems.push(`${directoryFile}: ${formatPath(['people', i, key])}: ${what}`);
+    const id = identityKey(entry.id);
+    const firstId = seenIds.get(id);
+    if (firstId !== undefined) here('id', `duplicate person id "${entry.id}" (also people[${firstId}])`);
+    else seenIds.set(id, i);
+    const email = identityKey(entry.email);
+    const firstEmail = seenEmails.get(email);
+    if (firstEmail !== undefined) here('email', `duplicate email "${entry.email}" (also people[${firstEmail}])`);
+    else seenEmails.set(email, i);
+    const person: Person = Object.freeze({
+      id: entry.id,
+      name: entry.name,
+      email: entry.email,
+      roles: Object.freeze([...new Set(entry.roles)]) as string[],
+    });
+    people.push(person);
+    for (const role of person.roles) byRole.set(role, [...(byRole.get(role) ?? []), person]);
+  });
+
+  return {
+    complete: dir !== undefined,
+    people: () => people.map(copyPerson),
+    person: (idOrEmail) => {
+      const p = people.find((q) => q.id === idOrEmail) ?? people.find((q) => names(q, idOrEmail));
+      return p ? copyPerson(p) : undefined;
+    },
+    withRole: (role) => byRole.get(role),
+  };
+}
