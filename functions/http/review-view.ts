@@ -1,21 +1,44 @@
+import { outcomeIdOf } from '../domain/review-events.ts';
 import { actionUnderApproval, approvalsCounted, type Review } from '../domain/review.ts';
 
-/** A review as the status API shows it: everything a caller may see, never the task token or used links. */
+/** What an agent relies on: `pending` until a decision, then how it ended (stays so once the review completes). */
+export type ReviewOutcome = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+/**
+ * A review as the status API shows it: everything a caller may see, never the task token or used links.
+ * `outcome`, `action` and `actionHash` are what an agent acts on: once approved, `action` is the approved
+ * one (edited or not, `edited` says which), bound to `actionHash`; the proposal as sent is `proposed`.
+ */
 export function reviewView(r: Review) {
   const underApproval = actionUnderApproval(r);
+  const d = r.decision;
+  const current = d
+    ? { action: d.action, actionHash: d.actionHash, edited: d.edited }
+    : { ...underApproval, edited: false };
   return {
     reviewId: r.id,
     proposalId: r.proposalId,
     agentId: r.agentId,
     requestedBy: r.requestedBy,
+    outcome: (d ? d.outcome : 'pending') satisfies ReviewOutcome,
+    action: current.action,
+    actionHash: current.actionHash,
+    edited: current.edited,
+    ...(d
+      ? {
+          outcomeId: outcomeIdOf(r),
+          decidedBy: d.by.map((a) => ({ id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' })),
+          decidedAt: d.at,
+          decisionReason: d.reason,
+        }
+      : {}),
+    proposed: { action: r.action, actionHash: r.actionHash },
     status: r.status,
     tier: r.tier,
     pattern: r.pattern,
     rule: r.rule,
     reason: r.reason,
     policyVersion: r.policyVersion,
-    action: r.action,
-    actionHash: r.actionHash,
     ...(r.proposedEdit
       ? {
           proposedEdit: {

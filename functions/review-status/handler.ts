@@ -5,16 +5,27 @@ import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
 import { deps } from '../app/deps.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
-import { reviewView } from '../http/review-view.ts';
+import { reviewIdFor } from '../domain/ids.ts';
 import { httpErrors } from '../http/errors.ts';
-import { json, reviewIdOf, type HttpResult } from '../http/responses.ts';
+import { type HttpResult, json, reviewIdOf } from '../http/responses.ts';
+import { reviewView } from '../http/review-view.ts';
+
+/** An id of the proposal contract: 1 to 256 characters, not only whitespace. */
+const isProposalPart = (s: string | undefined): s is string => !!s && s.length <= 256 && s.trim() !== '';
 
 /**
- * GET /reviews/{id}/status, IAM-authorized: a review's status and full history for the agent (or any
+ * GET /reviews/{id}/status, or GET /agents/{agentId}/proposals/{proposalId}/status (no id to compute),
+ * IAM-authorized: a review's outcome, the action that may run and its full history, for the agent (or any
  * service allowed by its IAM policy), which holds no decision link. Read-only, like the page.
  */
 export async function reviewStatus(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<HttpResult> {
-  const reviewId = reviewIdOf(event);
+  const { agentId, proposalId } = event.pathParameters ?? {};
+  let reviewId: string;
+  if (agentId !== undefined || proposalId !== undefined) {
+    if (!isProposalPart(agentId) || !isProposalPart(proposalId))
+      throw new ReviewNotFound(`for agent ${agentId ?? ''} and proposal ${proposalId ?? ''}`);
+    reviewId = reviewIdFor(agentId, proposalId);
+  } else reviewId = reviewIdOf(event);
   const review = await deps().store.get(reviewId);
   if (!review) throw new ReviewNotFound(reviewId);
   logger.info('status read', { reviewId, caller: event.requestContext.authorizer.iam.userArn });

@@ -4,6 +4,7 @@
 import { signedFetch } from '../support/local.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
+import { actionHash } from '../../functions/domain/action-hash.ts';
 
 const local = useLocalReviews();
 
@@ -80,6 +81,50 @@ describe('status for agents', () => {
       'completed',
     ]);
     expect(JSON.stringify(res.body)).not.toMatch(/caller-token-secret|taskToken|usedLinks/);
+  });
+
+  it('says what an agent acts on: the outcome, the approved (edited) action and its hash, who decided, and the outcomeId', async () => {
+    const opened = await local.reviews.open(purchaseOrder(5000));
+    const pending = await signed(
+      'GET',
+      `/agents/${opened.proposal.agentId}/proposals/${opened.proposal.proposalId}/status`,
+    );
+    expect(pending).toMatchObject({
+      status: 200,
+      body: { reviewId: opened.id, outcome: 'pending', edited: false, actionHash: opened.review.actionHash },
+    });
+    expect(pending.body.outcomeId).toBeUndefined();
+    await local.reviews.decide(opened.id, {
+      token: opened.links[0]!.token,
+      decision: 'approve',
+      edits: { 'amount.value': 4000 },
+    });
+    await local.h.app.idle();
+    const byId = await signed('GET', `/reviews/${opened.id}/status`);
+    const byProposal = await signed(
+      'GET',
+      `/agents/${encodeURIComponent(opened.proposal.agentId)}/proposals/${encodeURIComponent(opened.proposal.proposalId)}/status`,
+    );
+    expect(byProposal.body).toEqual(byId.body);
+    expect(byId.body).toMatchObject({
+      outcome: 'approved',
+      status: 'COMPLETED',
+      edited: true,
+      action: { amount: { value: 4000, currency: 'USD' } },
+      proposed: { action: { amount: { value: 5000 } }, actionHash: opened.review.actionHash },
+      decidedBy: [{ id: opened.links[0]!.approverId, kind: 'person' }],
+    });
+    expect(byId.body.actionHash).toBe(actionHash(byId.body.action));
+    const granted = local.h.app.bus.events.find(
+      (e) => e.DetailType === 'Approval Granted' && JSON.parse(e.Detail).reviewId === opened.id,
+    );
+    expect(byId.body.outcomeId).toBe(JSON.parse(granted!.Detail).outcomeId);
+    // Ids that cannot name a proposal are a 404 before any lookup.
+    expect(await signed('GET', `/agents/${'a'.repeat(300)}/proposals/p/status`)).toMatchObject({ status: 404 });
+    expect(await signed('GET', `/agents/agent/proposals/never-sent/status`)).toMatchObject({
+      status: 404,
+      body: { error: 'ReviewNotFound' },
+    });
   });
 
   it('refuses an unsigned request with 403 and answers an unknown review with 404', async () => {

@@ -9,7 +9,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SignatureV4 } from '@smithy/signature-v4';
 import { QUIET_FUNCTIONS, startLocal, type LocalApp } from '../../local/app.ts';
 import { Sha256 } from '../../local/iam/sigv4.ts';
-import { clients, ROOT } from '../support/local.ts';
+import { clients, ROOT, signedFetch } from '../support/local.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
 
@@ -145,6 +145,17 @@ describe('local IAM with the shipped roles', () => {
 
     it('may propose an action', async () => {
       await expect(put('agent.procurement', 'Action Proposed')).resolves.toMatchObject({ FailedEntryCount: 0 });
+    });
+
+    it("may read a review's status by its id or by its proposal (AgentPolicy's execute-api grants)", async () => {
+      const asAgent = (path: string) => signedFetch(app.url, 'GET', path, undefined, 'agent', 'agent');
+      // Unknown reviews: a 404 from the function shows the request got past IAM.
+      expect((await asAgent('/agents/agent.procurement/proposals/nothing-yet/status')).status).toBe(404);
+      expect((await asAgent(`/reviews/rv-${'0'.repeat(32)}/status`)).status).toBe(404);
+      // The same key with a wrong secret is refused before IAM.
+      expect(
+        (await signedFetch(app.url, 'GET', '/agents/a/proposals/p/status', undefined, 'nope', 'agent')).status,
+      ).toBe(403);
     });
 
     it('may not publish an outcome, nor anything as hitl-gate', async () => {

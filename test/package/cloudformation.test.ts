@@ -297,6 +297,7 @@ describe('SLAs and escalation', () => {
       'POST /reviews/{id}/decision': 'NONE',
       'POST /reviews/{id}/cancel': 'AWS_IAM',
       'GET /reviews/{id}/status': 'AWS_IAM',
+      'GET /agents/{agentId}/proposals/{proposalId}/status': 'AWS_IAM',
     });
   });
 });
@@ -521,6 +522,7 @@ describe('agents', () => {
         action: 'execute-api:Invoke',
         resource: [
           'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/GET/reviews/*/status',
+          'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/GET/agents/*/proposals/*/status',
           'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/reviews/*/cancel',
         ],
         condition: undefined,

@@ -59,10 +59,11 @@ export async function signedFetch(
   path: string,
   body?: object,
   secretAccessKey = 'local',
+  accessKeyId = 'local',
 ): Promise<Response> {
   const url = new URL(`${base}${path}`);
   const signer = new SignatureV4({
-    credentials: { accessKeyId: 'local', secretAccessKey },
+    credentials: { accessKeyId, secretAccessKey },
     region: 'eu-west-1',
     service: 'execute-api',
     sha256: Sha256,
