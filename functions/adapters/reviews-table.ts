@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { InvalidProposal } from '../domain/model.ts';
 import { attentionAt, MUTABLE_FIELDS, type HistoryEntry, type Review } from '../domain/review.ts';
 import { LinkAlreadyUsed, type ReviewStore, type SaveOptions, StaleReview } from '../app/ports.ts';
 import { tracer } from './observability.ts';
@@ -11,6 +12,8 @@ export const DUE_SHARDS = 4;
 // The only module that knows the table's key design.
 export const keys = {
   review: (id: string) => ({ pk: `REVIEW#${id}`, sk: 'META' }),
+  /** Beside the review it would have been: the latest refusal of its proposal as invalid. */
+  invalid: (id: string) => ({ pk: `REVIEW#${id}`, sk: 'INVALID' }),
   /** The review id a review item's partition key holds. */
   reviewId: (pk: string) => pk.slice('REVIEW#'.length),
   /** The due-index partition of shard `n` (0 to DUE_SHARDS - 1). */
@@ -105,6 +108,25 @@ export class ReviewsTable implements ReviewStore {
       } while (startKey && left > 0);
     }
     return { ids, itemsRead };
+  }
+
+  async recordInvalid(record: InvalidProposal): Promise<void> {
+    const expires = Math.floor(Date.parse(record.rejectedAt) / 1000) + this.#retentionDays() * 86_400;
+    await this.#doc.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { ...keys.invalid(record.reviewId), entity: 'invalid-proposal', ...record, expiresAt: expires },
+      }),
+    );
+  }
+
+  async getInvalid(reviewId: string): Promise<InvalidProposal | undefined> {
+    const { Item } = await this.#doc.send(
+      new GetCommand({ TableName: this.#table, Key: keys.invalid(reviewId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const { reviewId: id, agentId, proposalId, errors, rejectedAt } = Item as InvalidProposal;
+    return { reviewId: id, agentId, proposalId, errors, rejectedAt };
   }
 
   async get(id: string): Promise<Review | undefined> {

@@ -1,7 +1,7 @@
 // What the use cases need from the world, as interfaces: the adapters implement them on AWS (DynamoDB,
 // EventBridge, SES v2, Step Functions), and tests give in-memory ones. Types only, plus the store's two
 // conflict errors, which are part of its contract.
-import type { HistoryEntry, Review } from '../domain/model.ts';
+import type { HistoryEntry, InvalidProposal, Review } from '../domain/model.ts';
 import type { BusEvent } from '../domain/review-events.ts';
 import type { Callback } from '../domain/review.ts';
 
@@ -37,6 +37,9 @@ export interface ReviewStore {
    * StaleReview (LinkAlreadyUsed for a claimed nonce) carrying the current review otherwise.
    */
   save(prev: Review, next: Review, entries: HistoryEntry[], options?: SaveOptions): Promise<Review>;
+  /** Keeps the latest refusal of a proposal as invalid, under the review id it would have had. */
+  recordInvalid(record: InvalidProposal): Promise<void>;
+  getInvalid(reviewId: string): Promise<InvalidProposal | undefined>;
 }
 
 /** hitl-gate's own events on the bus; a partial failure throws. Returns the bus's event ids. */

@@ -14,3 +14,8 @@ const REVIEW_ID = /^rv-[0-9a-f]{32}$/;
 export function isReviewId(id: unknown): id is string {
   return typeof id === 'string' && REVIEW_ID.test(id);
 }
+
+/** Whether `s` can be an agentId or proposalId of the proposal contract: 1 to 256 characters, not only whitespace. */
+export function isProposalKey(s: unknown): s is string {
+  return typeof s === 'string' && s.length <= 256 && s.trim() !== '';
+}

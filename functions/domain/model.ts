@@ -161,3 +161,16 @@ export interface Unchanged<R extends string = string> {
   kind: 'unchanged';
   reason: R;
 }
+
+/**
+ * A proposal refused as invalid, kept under the review id its agent and proposalId would have had, so the
+ * agent's status lookup says `invalid` (with the problems) instead of "not found" for ever.
+ */
+export interface InvalidProposal {
+  reviewId: string;
+  agentId: string;
+  proposalId: string;
+  /** One line per problem: `action.amount.value: must not be negative`. */
+  errors: string[];
+  rejectedAt: string;
+}

@@ -1,8 +1,9 @@
 import { outcomeIdOf } from '../domain/review-events.ts';
+import type { InvalidProposal } from '../domain/model.ts';
 import { actionUnderApproval, approvalsCounted, type Review } from '../domain/review.ts';
 
 /** What an agent relies on: `pending` until a decision, then how it ended (stays so once the review completes). */
-export type ReviewOutcome = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+export type ReviewOutcome = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'invalid';
 
 /**
  * A review as the status API shows it: everything a caller may see, never the task token or used links.
@@ -58,5 +59,17 @@ export function reviewView(r: Review) {
     history: r.history,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
+  };
+}
+
+/** A proposal refused as invalid, as the status API shows it: never a review, so no action to run. */
+export function invalidView(r: InvalidProposal) {
+  return {
+    reviewId: r.reviewId,
+    proposalId: r.proposalId,
+    agentId: r.agentId,
+    outcome: 'invalid' satisfies ReviewOutcome,
+    errors: r.errors,
+    rejectedAt: r.rejectedAt,
   };
 }

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, observability } from '../adapters/observability.ts';
 import { deps } from '../app/deps.ts';
+import { isProposalKey, reviewIdFor } from '../domain/ids.ts';
 import { intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
 
@@ -12,8 +13,38 @@ export interface OpenReviewResult {
   event?: BusEvent;
 }
 
-/** Persists the review with a conditional put: a duplicate proposal finds the review it already opened. */
-export async function openReview(input: { review: Review }): Promise<OpenReviewResult> {
+/** What intake's refusal of a proposal says (the "Action Rejected As Invalid" detail). */
+export interface Refusal {
+  agentId?: string;
+  proposalId?: string;
+  errors: string[];
+  rejectedAt: string;
+}
+
+/**
+ * Persists the review with a conditional put: a duplicate proposal finds the review it already opened.
+ * Given `invalid` instead, keeps the refusal where the review would have been, so the agent's status lookup
+ * answers `invalid` with the problems (a proposal without a usable agentId and proposalId cannot be looked up).
+ */
+export async function openReview(input: { review: Review }): Promise<OpenReviewResult>;
+export async function openReview(input: { invalid: Refusal }): Promise<{ recorded: boolean }>;
+export async function openReview(
+  input: { review: Review } | { invalid: Refusal },
+): Promise<OpenReviewResult | { recorded: boolean }> {
+  if ('invalid' in input) return recordRefusal(input.invalid);
+  return open(input.review);
+}
+
+async function recordRefusal({ agentId, proposalId, errors, rejectedAt }: Refusal): Promise<{ recorded: boolean }> {
+  if (!isProposalKey(agentId) || !isProposalKey(proposalId)) return { recorded: false };
+  const reviewId = reviewIdFor(agentId, proposalId);
+  await deps().store.recordInvalid({ reviewId, agentId, proposalId, errors, rejectedAt });
+  logger.info('invalid proposal recorded', { reviewId, problems: errors.length });
+  return { recorded: true };
+}
+
+async function open(review: Review): Promise<OpenReviewResult> {
+  const input = { review };
   const { review: existing, created } = await deps().store.open(input.review);
   const next = intakeNext(existing, created, input.review.actionHash);
   // Counted here, not in classify: intake's retries and a duplicate proposal classify again, but create once.

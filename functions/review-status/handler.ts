@@ -5,13 +5,10 @@ import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
 import { deps } from '../app/deps.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
-import { reviewIdFor } from '../domain/ids.ts';
+import { isProposalKey, reviewIdFor } from '../domain/ids.ts';
 import { httpErrors } from '../http/errors.ts';
 import { type HttpResult, json, reviewIdOf } from '../http/responses.ts';
-import { reviewView } from '../http/review-view.ts';
-
-/** An id of the proposal contract: 1 to 256 characters, not only whitespace. */
-const isProposalPart = (s: string | undefined): s is string => !!s && s.length <= 256 && s.trim() !== '';
+import { invalidView, reviewView } from '../http/review-view.ts';
 
 /**
  * GET /reviews/{id}/status, or GET /agents/{agentId}/proposals/{proposalId}/status (no id to compute),
@@ -22,14 +19,21 @@ export async function reviewStatus(event: APIGatewayProxyEventV2WithIAMAuthorize
   const { agentId, proposalId } = event.pathParameters ?? {};
   let reviewId: string;
   if (agentId !== undefined || proposalId !== undefined) {
-    if (!isProposalPart(agentId) || !isProposalPart(proposalId))
+    if (!isProposalKey(agentId) || !isProposalKey(proposalId))
       throw new ReviewNotFound(`for agent ${agentId ?? ''} and proposal ${proposalId ?? ''}`);
     reviewId = reviewIdFor(agentId, proposalId);
   } else reviewId = reviewIdOf(event);
+  const caller = event.requestContext.authorizer.iam.userArn;
   const review = await deps().store.get(reviewId);
-  if (!review) throw new ReviewNotFound(reviewId);
-  logger.info('status read', { reviewId, caller: event.requestContext.authorizer.iam.userArn });
-  return json(200, reviewView(review));
+  if (review) {
+    logger.info('status read', { reviewId, caller });
+    return json(200, reviewView(review));
+  }
+  // Never opened because it was invalid: say so, with its problems, rather than "not found".
+  const invalid = await deps().store.getInvalid(reviewId);
+  if (!invalid) throw new ReviewNotFound(reviewId);
+  logger.info('status read', { reviewId, caller, outcome: 'invalid' });
+  return json(200, invalidView(invalid));
 }
 
 export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, HttpResult>(reviewStatus)

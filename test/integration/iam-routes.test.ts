@@ -1,10 +1,11 @@
 // The IAM-authorized routes for agents and services: withdrawing a pending review (POST /reviews/{id}/cancel)
 // and reading its status (GET /reviews/{id}/status), signed with SigV4 as API Gateway's aws_iam authorizer
 // requires (local mode verifies the signature with its own key).
-import { signedFetch } from '../support/local.ts';
+import { clients, signedFetch } from '../support/local.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 import { actionHash } from '../../functions/domain/action-hash.ts';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 
 const local = useLocalReviews();
 
@@ -125,6 +126,36 @@ describe('status for agents', () => {
       status: 404,
       body: { error: 'ReviewNotFound' },
     });
+  });
+
+  it('answers "invalid" with the problems for a proposal intake refused, instead of 404 for ever', async () => {
+    const { eventBridge } = clients(local.h.app.url);
+    const bad = purchaseOrder(-5);
+    await eventBridge.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'hitl-dev',
+            Source: 'agent.test',
+            DetailType: 'Action Proposed',
+            Detail: JSON.stringify(bad),
+          },
+        ],
+      }),
+    );
+    await local.h.app.idle();
+    const status = await signed('GET', `/agents/${bad.agentId}/proposals/${bad.proposalId}/status`);
+    expect(status).toMatchObject({
+      status: 200,
+      body: { outcome: 'invalid', agentId: bad.agentId, proposalId: bad.proposalId },
+    });
+    expect(status.body.errors).toEqual(['action.amount.value: must not be negative']);
+    // The same proposalId sent again, valid this time, opens the review, and the status shows it.
+    const fixed = await local.reviews.open({
+      ...bad,
+      action: { ...bad.action, amount: { value: 5, currency: 'USD' } },
+    });
+    expect(await signed('GET', `/reviews/${fixed.id}/status`)).toMatchObject({ body: { outcome: 'approved' } });
   });
 
   it('refuses an unsigned request with 403 and answers an unknown review with 404', async () => {

@@ -2,12 +2,14 @@
 // saves on the version, single-use nonces, only the mutable fields written, the history appended, the due
 // index from attentionAt), proven by running test/support/store-contract.ts on both.
 import { LinkAlreadyUsed, type ReviewStore, type SaveOptions, StaleReview } from '../../functions/app/ports.ts';
+import type { InvalidProposal } from '../../functions/domain/model.ts';
 import { attentionAt, type HistoryEntry, MUTABLE_FIELDS, type Review } from '../../functions/domain/review.ts';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
 export class MemoryReviewStore implements ReviewStore {
   readonly #items = new Map<string, Review>();
+  readonly #invalid = new Map<string, InvalidProposal>();
   /** Runs before each save's condition is checked: a test's way to let someone else write first. */
   beforeSave: ((prev: Review) => Promise<void> | void) | undefined;
   /** Every save attempted, won or lost. */
@@ -18,6 +20,15 @@ export class MemoryReviewStore implements ReviewStore {
     if (existing) return { review: copy(existing), created: false };
     this.#items.set(review.id, copy(review));
     return { review: copy(review), created: true };
+  }
+
+  async recordInvalid(record: InvalidProposal): Promise<void> {
+    this.#invalid.set(record.reviewId, copy(record));
+  }
+
+  async getInvalid(reviewId: string): Promise<InvalidProposal | undefined> {
+    const record = this.#invalid.get(reviewId);
+    return record ? copy(record) : undefined;
   }
 
   async get(id: string): Promise<Review | undefined> {
