@@ -1,0 +1,242 @@
+// @hitl-gate/client: an agent asks hitl-gate for approval in one call. It puts "Action Proposed" on the
+// stage's bus with the AWS SDK, then reads the review's status from the HTTP API (SigV4 with the SDK's own
+// signer and credentials), backing off from 1 s to 60 s, until a person (or the policy) has decided.
+import { EventBridgeClient, type EventBridgeClientConfig, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export interface Action {
+  type: string;
+  summary: string;
+  amount?: { value: number; currency: string };
+  target?: string;
+  payload?: Record<string, unknown>;
+}
+
+export interface Proposal {
+  /** Your idempotency key: the same proposalId never opens a second review. */
+  proposalId: string;
+  agentId: string;
+  /** The person on whose behalf the agent acts; they never approve it themselves. */
+  requestedBy: string;
+  action: Action;
+  context?: Record<string, unknown>;
+}
+
+export interface Decided {
+  outcome: 'approved' | 'rejected' | 'expired' | 'cancelled';
+  reviewId: string;
+  /** The same on every publication of this outcome: dedupe on it. */
+  outcomeId: string;
+  /** The action that may run (approved: the approved one, edited or not), bound to actionHash. */
+  action: Action;
+  actionHash: string;
+  edited: boolean;
+  decidedBy: { id: string; kind: 'person' | 'policy' }[];
+  decidedAt: string;
+  decisionReason: string;
+}
+
+export interface HitlGateOptions {
+  /** The stage's bus name (the stack's BusName output). */
+  busName: string;
+  /** The stage's HTTP API URL (the stack's HttpApiUrl output). */
+  apiUrl: string;
+  region?: string;
+  /** Another endpoint for EventBridge, e.g. local mode's `http://localhost:3000`. */
+  endpoint?: string;
+  /** Credentials, if not the SDK's default chain (environment, profile, role). */
+  credentials?: EventBridgeClientConfig['credentials'];
+  /** The event source the proposals carry (default `agent.<agentId>`); never `hitl.*`. */
+  source?: string;
+  /** The status backoff: first wait, longest wait (default 1 s, 60 s). */
+  poll?: { firstMs?: number; maxMs?: number };
+}
+
+/** A refusal that carries the decision: `reason` is the approver's (or the policy's) reason. */
+export class ApprovalDenied extends Error {
+  readonly outcome: Decided;
+  constructor(outcome: Decided) {
+    super(`review ${outcome.reviewId} was ${outcome.outcome}: ${outcome.decisionReason}`);
+    this.name = 'ApprovalDenied';
+    this.outcome = outcome;
+  }
+}
+export class ApprovalRejected extends ApprovalDenied {
+  override readonly name = 'ApprovalRejected';
+}
+export class ApprovalExpired extends ApprovalDenied {
+  override readonly name = 'ApprovalExpired';
+}
+export class ApprovalCancelled extends ApprovalDenied {
+  override readonly name = 'ApprovalCancelled';
+}
+
+/** hitl-gate refused the proposal itself: every problem, `path: what is wrong`. */
+export class ProposalInvalid extends Error {
+  readonly errors: readonly string[];
+  constructor(proposalId: string, errors: readonly string[]) {
+    super(`proposal ${proposalId} is invalid: ${errors.join('; ')}`);
+    this.name = 'ProposalInvalid';
+    this.errors = errors;
+  }
+}
+
+/** No decision within the caller's timeout. The review goes on; ask again with the same proposalId to wait more. */
+export class ApprovalTimeout extends Error {
+  constructor(proposalId: string, ms: number) {
+    super(`no decision on proposal ${proposalId} within ${ms} ms; it is still waiting`);
+    this.name = 'ApprovalTimeout';
+  }
+}
+
+type Status = Record<string, unknown> & { outcome: Decided['outcome'] | 'pending' | 'invalid' };
+
+export class HitlGate {
+  readonly #events: EventBridgeClient;
+  readonly #options: HitlGateOptions;
+  readonly #signer: SignatureV4;
+  /** Outcomes a guarded function has run for: never twice for one outcomeId. */
+  readonly #ran = new Set<string>();
+
+  constructor(options: HitlGateOptions) {
+    this.#options = options;
+    this.#events = new EventBridgeClient({
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
+    const config = this.#events.config;
+    this.#signer = new SignatureV4({
+      credentials: config.credentials,
+      region: config.region,
+      service: 'execute-api',
+      sha256: config.sha256,
+    });
+  }
+
+  /** Puts the proposal on the bus (idempotent on its proposalId). */
+  async propose(proposal: Proposal): Promise<void> {
+    const out = await this.#events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: this.#options.busName,
+            Source: this.#options.source ?? `agent.${proposal.agentId}`,
+            DetailType: 'Action Proposed',
+            Detail: JSON.stringify(proposal),
+          },
+        ],
+      }),
+    );
+    const failed = out.Entries?.find((e) => e.ErrorCode);
+    if (out.FailedEntryCount || failed)
+      throw new Error(`the bus refused the proposal: ${failed?.ErrorCode}: ${failed?.ErrorMessage}`);
+  }
+
+  /** The review's status, found by agent and proposal; undefined while intake has not opened it yet. */
+  async status(agentId: string, proposalId: string): Promise<Status | undefined> {
+    const url = new URL(
+      `agents/${encodeURIComponent(agentId)}/proposals/${encodeURIComponent(proposalId)}/status`,
+      this.#options.apiUrl.endsWith('/') ? this.#options.apiUrl : `${this.#options.apiUrl}/`,
+    );
+    const signed = await this.#signer.sign({
+      method: 'GET',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: url.pathname,
+      query: {},
+      headers: { host: url.host },
+    });
+    const res = await fetch(url, { headers: signed.headers as Record<string, string> });
+    if (res.status === 404) return undefined;
+    const body = (await res.json()) as Status & { message?: string };
+    if (!res.ok) throw new Error(`hitl-gate answered ${res.status}: ${body.message ?? JSON.stringify(body)}`);
+    return body;
+  }
+
+  /**
+   * Proposes the action and resolves once it is decided, with the decision (approved or not). Throws
+   * ProposalInvalid when hitl-gate refused the proposal, ApprovalTimeout after `timeoutMs` (default: none).
+   */
+  async requestApproval(
+    proposal: Proposal,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Decided> {
+    await this.propose(proposal);
+    return this.waitFor(proposal.agentId, proposal.proposalId, options);
+  }
+
+  /** Waits for a proposal put on the bus before (by this process or another) to be decided. */
+  async waitFor(
+    agentId: string,
+    proposalId: string,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Decided> {
+    const start = Date.now();
+    let wait = this.#options.poll?.firstMs ?? 1000;
+    const max = this.#options.poll?.maxMs ?? 60_000;
+    for (;;) {
+      const status = await this.status(agentId, proposalId);
+      if (status?.outcome === 'invalid') throw new ProposalInvalid(proposalId, status.errors as string[]);
+      if (status && status.outcome !== 'pending') return status as unknown as Decided;
+      const left = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : start + options.timeoutMs - Date.now();
+      if (left <= 0) throw new ApprovalTimeout(proposalId, options.timeoutMs ?? 0);
+      await sleep(Math.min(wait, left), options.signal);
+      wait = Math.min(wait * 2, max);
+    }
+  }
+
+  /**
+   * Wraps `fn` so it runs only once a person approved it, once per approval, with the approved (possibly
+   * edited) arguments: `toAction` says what to ask for, `fromAction` turns the approved action back into
+   * arguments. Otherwise it throws ApprovalRejected, ApprovalExpired or ApprovalCancelled.
+   */
+  guard<A extends unknown[], R>(
+    fn: (...args: A) => Promise<R> | R,
+    how: {
+      agentId: string;
+      requestedBy: string | ((...args: A) => string);
+      toAction: (...args: A) => Action;
+      fromAction: (action: Action, args: A) => A;
+      /** The proposal's idempotency key for these arguments (default: a new one per call). */
+      proposalId?: (...args: A) => string;
+      timeoutMs?: number;
+    },
+  ): (...args: A) => Promise<R> {
+    return async (...args: A) => {
+      const proposal: Proposal = {
+        proposalId: how.proposalId?.(...args) ?? crypto.randomUUID(),
+        agentId: how.agentId,
+        requestedBy: typeof how.requestedBy === 'function' ? how.requestedBy(...args) : how.requestedBy,
+        action: how.toAction(...args),
+      };
+      const decided = await this.requestApproval(
+        proposal,
+        how.timeoutMs === undefined ? {} : { timeoutMs: how.timeoutMs },
+      );
+      if (decided.outcome === 'rejected') throw new ApprovalRejected(decided);
+      if (decided.outcome === 'expired') throw new ApprovalExpired(decided);
+      if (decided.outcome === 'cancelled') throw new ApprovalCancelled(decided);
+      if (this.#ran.has(decided.outcomeId))
+        throw new Error(`approval ${decided.outcomeId} was used already; propose again to run it again`);
+      this.#ran.add(decided.outcomeId);
+      return fn(...how.fromAction(decided.action, args));
+    };
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
