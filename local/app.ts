@@ -26,6 +26,7 @@ import { packagedTemplate, TemplateResolver } from './iam/template.ts';
 import { requestsOf, serviceOfTarget, sesSendEmail } from './iam/requests.ts';
 import { apiGatewayEvent, httpResponse, MalformedPath, routesFrom, type Route } from './http-api.ts';
 import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
+import { crashAt } from './crash.ts';
 
 /**
  * The functions' settings for runs whose output is their own (tests, benchmarks, the story): errors only,
@@ -55,6 +56,8 @@ export interface LocalOptions {
   credentials?: LocalCredentials;
   /** Overrides of the functions' environment from serverless.yml (e.g. POWERTOOLS_LOG_LEVEL). */
   environment?: Record<string, string>;
+  /** Crash tests only: SIGKILL at this point (local/crash.ts). main.ts alone sets it, from HITL_CRASH_AT. */
+  crashAt?: string;
   log?: (line: string) => void;
 }
 
@@ -187,6 +190,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
   try {
     const config = await printServerlessConfig(root, opts.stage);
     const wiring = wiringFrom(config, { environment: { ...opts.environment, PUBLIC_URL: url } });
+    const crash = crashAt(opts.crashAt, wiring, log);
     // A broken policy stops the start, with its own errors, as it stops `sls package`.
     const policyProblems = checkPolicyFiles(root, wiring.functions);
     if (policyProblems.length) throw new Error(`the risk policy does not load:\n${policyProblems.join('\n')}`);
@@ -235,6 +239,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       root,
       { endpoint: url, region: wiring.region, credentials: (key) => iam.credentialsFor(key), clock: clock.shared },
       wiring.functions,
+      crash,
     );
     const bus = new LocalBus({
       buses: wiring.buses,
@@ -256,6 +261,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         if (!role) throw new AccessDenied(`state machine ${machineArn} has no role in the template`);
         iam.authorize(role, req);
       },
+      crash,
     );
     // A rule reaches its target only with the target's permission: its role (a state machine target)
     // or a Lambda permission for events.amazonaws.com (a function target), as in the template.
@@ -421,7 +427,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         if (!INPUTS[target]) throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
         const input = readRequest(target, body, 'awsJson');
         allow(principal, requestsOf(target, input, wiring.region), 400);
-        return sendJson(res, contentType, await dispatch(target, input));
+        const output = await dispatch(target, input);
+        res.once('finish', () => crash(`answered.${target}`));
+        return sendJson(res, contentType, output);
       } catch (err) {
         const answer = asAwsError(err);
         if (answer) return sendAwsError(res, contentType, answer);

@@ -138,10 +138,18 @@ export class LambdaHost {
   readonly #containers = new Map<string, Container>();
   readonly #region: string;
   readonly #env: FunctionEnvironment;
+  /** Told `function.<key>` when a handler has returned, before its result is handed on (local/crash.ts). */
+  readonly #returned: (point: string) => void;
   invocations = 0;
 
-  constructor(root: string, env: FunctionEnvironment, functions: FunctionWiring[]) {
+  constructor(
+    root: string,
+    env: FunctionEnvironment,
+    functions: FunctionWiring[],
+    returned: (point: string) => void = () => undefined,
+  ) {
     this.#root = root;
+    this.#returned = returned;
     this.#region = env.region;
     this.#env = env;
     for (const f of functions) this.#byArn.set(f.arn, f);
@@ -175,7 +183,7 @@ export class LambdaHost {
     if (!f) throw new FunctionNotFound(`Function not found: ${arn}`);
     this.invocations++;
     const requestId = randomUUID();
-    return this.#container(f).invoke(event, {
+    const result = await this.#container(f).invoke(event, {
       callbackWaitsForEmptyEventLoop: false,
       functionName: f.name,
       functionVersion: '$LATEST',
@@ -185,6 +193,8 @@ export class LambdaHost {
       logGroupName: `/aws/lambda/${f.name}`,
       logStreamName: `local/${requestId}`,
     });
+    this.#returned(`function.${f.key}`);
+    return result;
   }
 
   async close(): Promise<void> {

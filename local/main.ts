@@ -41,6 +41,8 @@ app = await startLocal({
       process.env[k] ? [[k, process.env[k]]] : [],
     ),
   ),
+  // Crash tests only (local/crash.ts): read here, from this process's own environment, and nowhere else.
+  ...(process.env.HITL_CRASH_AT ? { crashAt: process.env.HITL_CRASH_AT } : {}),
   log,
 }).catch((err: Error) => {
   log(`local mode failed to start: ${err.message}`);

@@ -70,6 +70,8 @@ export class LocalStepFunctions {
   transitions = 0;
 
   readonly #authorize: AuthorizeTask;
+  /** Told `<machine key>.<state>` when a Task state's work has returned (local/crash.ts). */
+  readonly #completed: (point: string) => void;
 
   constructor(
     machines: StateMachineWiring[],
@@ -77,8 +79,10 @@ export class LocalStepFunctions {
     putEvents: PutEvents,
     region: string,
     authorize: AuthorizeTask = () => undefined,
+    completed: (point: string) => void = () => undefined,
   ) {
     this.#authorize = authorize;
+    this.#completed = completed;
     this.#lambdas = lambdas;
     this.#putEvents = putEvents;
     this.#region = region;
@@ -193,13 +197,18 @@ export class LocalStepFunctions {
         }
         throw new StatesError('States.Runtime', `no local binding for ${resource}`);
       };
-      handlers[name] = waits
-        ? async (input) => {
+      const work = waits
+        ? async (input: Json) => {
             const released = new Promise<Json>((resolve, reject) => this.#waiting.set(token, { resolve, reject }));
             await run(input);
             return released;
           }
         : run;
+      handlers[name] = async (input) => {
+        const output = await work(input);
+        this.#completed(`${wiring.key}.${name}`);
+        return output;
+      };
     }
     return handlers;
   }
@@ -323,7 +332,7 @@ export class LocalStepFunctions {
 }
 
 /** Every Task state of a definition, nested Parallel branches and Map processors included. */
-function* tasks(definition: Obj): Generator<[string, Obj]> {
+export function* tasks(definition: Obj): Generator<[string, Obj]> {
   for (const [name, s] of Object.entries((definition.States ?? {}) as Record<string, Obj>)) {
     if (s.Type === 'Task') yield [name, s];
     if (s.Type === 'Parallel') for (const b of (s.Branches ?? []) as Obj[]) yield* tasks(b);

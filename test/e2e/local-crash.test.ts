@@ -1,6 +1,7 @@
 // EventBridge does not lose an event it accepted: with HITL_PERSIST=1, local mode neither. Proposals whose
 // PutEvents answered 200 become reviews even when local mode is killed (SIGKILL) right after the answers and
 // started again on the same data folder (issue 13, item 7).
+import { rm } from 'node:fs/promises';
 import { signedFetch } from '../support/local.ts';
 import { startLocalProcess, type LocalProcess } from '../support/process.ts';
 import { purchaseOrder } from '../support/proposals.ts';
@@ -15,6 +16,8 @@ let second: LocalProcess | undefined;
 afterAll(async () => {
   if (first?.child.exitCode === null) first.child.kill('SIGKILL');
   await second?.stop();
+  // The data folder both runs used: the killed one never removes it, and the second was given it, not made for it.
+  if (first) await rm(first.dataDir, { recursive: true, force: true });
 });
 
 /** The review's status as an agent reads it: GET /reviews/{id}/status, signed for execute-api. */
