@@ -57,9 +57,11 @@ export class EventJournal<E extends Identified> {
       } catch {
         continue;
       }
-      if ('accepted' in line)
-        owed.set(line.accepted.id, { event: line.accepted, rules: line.rules, receivedAt: line.receivedAt });
-      else {
+      // An event no rule matched is owed to nobody: nothing to deliver after a restart.
+      if ('accepted' in line) {
+        if (line.rules.length > 0)
+          owed.set(line.accepted.id, { event: line.accepted, rules: line.rules, receivedAt: line.receivedAt });
+      } else {
         const entry = owed.get(line.delivered);
         if (!entry) continue;
         entry.rules = entry.rules.filter((r) => r !== line.rule);

@@ -113,6 +113,20 @@ describe('the bus journal', () => {
     await finishAll(second, now);
   });
 
+  it('owes nothing, after a restart, for an event no rule matched', async () => {
+    const now = { ms: Date.now() };
+    const first = await busOn(now);
+    await first.bus.putEvents([entry('Nothing Listens', 1)]);
+    await first.bus.idle();
+    expect(first.got).toEqual([]);
+    await first.bus.close();
+    for (let start = 0; start < 2; start++) {
+      const again = await busOn(now);
+      expect(again.bus.resume()).toBe(0);
+      await again.bus.close();
+    }
+  });
+
   it("dead-letters what is owed past a rule's maximum event age, and delivers the rest", async () => {
     const now = { ms: Date.now() };
     const first = await busOn(now);
