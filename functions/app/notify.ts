@@ -3,7 +3,7 @@
 import type { Directory } from '../domain/policy.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { approvalRequested, type BusEvent } from '../domain/review-events.ts';
-import { claimNotification, currentApprovers, type Review, unchanged } from '../domain/review.ts';
+import { claimNotification, currentApprovers, notificationSent, type Review, unchanged } from '../domain/review.ts';
 import { newNonce, signDecisionToken } from '../domain/tokens.ts';
 import { logger } from '../adapters/logger.ts';
 import type { Deps } from './deps.ts';
@@ -75,8 +75,9 @@ function watchersOf(directory: Directory, review: Review): { id: string; name: s
 
 /**
  * Intake's notification of the current step: claimed once per step (a lost race is decided again, and another
- * execution's claim means it emails), then each approver gets a link, and at the first step the watchers a notice.
- * Returns the "Approval Requested" event to publish.
+ * execution's claim means it emails, unless it has not done so within NOTIFY_LEASE_MS), then each approver gets
+ * a link, and at the first step the watchers a notice, and the claim is marked sent. Returns the "Approval
+ * Requested" event to publish. The sweeper calls it too, for a claim whose emails never went out.
  */
 export async function notifyStep(
   deps: Deps,
@@ -96,5 +97,10 @@ export async function notifyStep(
   const notified = await emailCurrentApprovers(deps, review, linkKey);
   if (review.step === 0 && review.notify.length)
     await emailWatchers(deps, review, `A ${review.tier}-tier action is waiting for review`);
+  // The claim is done: nobody takes it over. A crash before this line has the sweeper send again, after the lease.
+  await mutate(deps.store, review.id, (current) => {
+    if (!current || current.status !== 'PENDING' || current.step !== review.step) return unchanged('moved-on');
+    return notificationSent(current, deps.clock.now());
+  });
   return { notified, event: approvalRequested(review, now) };
 }

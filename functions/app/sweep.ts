@@ -3,10 +3,10 @@ import { logger } from '../adapters/logger.ts';
 import { count, Metric } from '../adapters/observability.ts';
 import { markBreached, markReminded, reminderDue } from '../domain/escalation.ts';
 import { slaBreached } from '../domain/review-events.ts';
-import { attentionAt, isDecided, redriven, unchanged } from '../domain/review.ts';
+import { attentionAt, isDecided, NOTIFY_LEASE_MS, redriven, unchanged, unsentNotification } from '../domain/review.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
-import { emailCurrentApprovers } from './notify.ts';
+import { emailCurrentApprovers, notifyStep } from './notify.ts';
 
 export interface SweepResult {
   /** Items the due-index queries returned: what this sweep cost, whatever the backlog. */
@@ -14,6 +14,8 @@ export interface SweepResult {
   breached: string[];
   /** Pending reviews whose approvers were reminded before the deadline (policy `remindAt`). */
   reminded: string[];
+  /** Pending reviews whose first emails never went out (intake died after claiming them): sent now. */
+  notified: string[];
   redriven: string[];
 }
 
@@ -26,7 +28,7 @@ export interface SweepResult {
 export async function sweep(deps: Deps, linkKey: Uint8Array): Promise<SweepResult> {
   const now = deps.clock.now();
   const { ids, itemsRead } = await deps.store.due(now);
-  const result: SweepResult = { itemsRead, breached: [], reminded: [], redriven: [] };
+  const result: SweepResult = { itemsRead, breached: [], reminded: [], notified: [], redriven: [] };
   const failed: string[] = [];
   for (const id of ids) {
     try {
@@ -42,12 +44,13 @@ export async function sweep(deps: Deps, linkKey: Uint8Array): Promise<SweepResul
   if (failed.length && failed.length === ids.length)
     throw new Error(`sweep failed for all ${failed.length} due reviews`);
   if (ids.length) {
-    const { breached, reminded, redriven } = result;
+    const { breached, reminded, notified, redriven } = result;
     logger.info('sweep done', {
       itemsRead,
       due: ids.length,
       breached: breached.length,
       reminded: reminded.length,
+      notified: notified.length,
       redriven: redriven.length,
     });
   }
@@ -65,7 +68,7 @@ async function handleDue(
   id: string,
   now: Date,
   linkKey: Uint8Array,
-): Promise<'breached' | 'reminded' | 'redriven' | undefined> {
+): Promise<'breached' | 'reminded' | 'notified' | 'redriven' | undefined> {
   let percent: number | undefined;
   const { step, before, review } = await mutate(deps.store, id, (current) => {
     // Read again: what the index listed may have changed since (a decision, a completed restart).
@@ -73,11 +76,20 @@ async function handleDue(
     if (!current || !at || at > now.toISOString()) return unchanged('not-due');
     if (isDecided(current.status)) return redriven(current, now);
     if (current.status !== 'PENDING') return unchanged('not-due');
+    const claim = unsentNotification(current);
+    if (claim && Date.parse(claim.at) + NOTIFY_LEASE_MS <= now.getTime()) return unchanged('unsent');
     const breach = markBreached(current, now);
     if (breach.kind !== 'unchanged') return breach;
     percent = reminderDue(current, now);
     return percent === undefined ? unchanged('not-due') : markReminded(current, percent, now);
   });
+  if (step.kind === 'unchanged' && step.reason === 'unsent') {
+    // notifyStep takes the dead execution's claim over, sends, marks it sent; its event is intake's to publish.
+    const sent = await notifyStep(deps, { reviewId: id, executionRef: `sweep:${now.toISOString()}` }, linkKey);
+    if (sent.event) await deps.bus.publish([sent.event]);
+    logger.warn('sent the emails of a notification claim that never sent them', { reviewId: id, to: sent.notified });
+    return sent.notified.length ? 'notified' : undefined;
+  }
   if (step.kind === 'unchanged' || !before || !review) return undefined;
   if (step.kind === 'breached') {
     await deps.bus.publish([slaBreached(before, now)]);

@@ -131,6 +131,8 @@ export interface Review {
   reminders?: Reminder[];
   /** Percentages of the current step's SLA whose reminder was claimed; reset when a step starts. */
   remindersSent?: number[];
+  /** The step whose approvers' emails went out (after the claim): a claim without it may be taken over. */
+  notifiedStep?: number;
   /** Optimistic concurrency: every status change is conditional on it. */
   version: number;
   createdAt: string;

@@ -54,6 +54,7 @@ export const MUTABLE_FIELDS = [
   'stepStartedAt',
   'reminders',
   'remindersSent',
+  'notifiedStep',
   'restart',
   'redrives',
   'lastRedriveAt',
@@ -194,7 +195,10 @@ export function claimNotification(
   now: Date,
 ): Transition<'notification-claimed'> | Unchanged<'mine' | 'taken'> {
   const existing = notificationOf(review);
-  if (existing) return unchanged(existing.ref === executionRef ? 'mine' : 'taken');
+  if (existing?.ref === executionRef) return unchanged('mine');
+  // Another execution claimed it: it sends, unless it died before its emails went out (then, after the lease, take it over).
+  const sent = review.notifiedStep === review.step;
+  if (existing && (sent || Date.parse(existing.at) + NOTIFY_LEASE_MS > now.getTime())) return unchanged('taken');
   const at = now.toISOString();
   const ids = currentApprovers(review).map((a) => a.id);
   const entry: HistoryEntry = {
@@ -205,6 +209,25 @@ export function claimNotification(
     ref: executionRef,
   };
   return { kind: 'notification-claimed', next: advance(review, {}, at), entries: [entry] };
+}
+
+/** How long a notification claim waits for its emails before the sweeper takes it over and sends them. */
+export const NOTIFY_LEASE_MS = 2 * 60_000;
+
+/** The claim on notifying a step whose emails went out; unsent after NOTIFY_LEASE_MS, the sweeper sends them. */
+export function unsentNotification(review: Review): HistoryEntry | undefined {
+  if (review.status !== 'PENDING' || review.notifiedStep === review.step) return undefined;
+  return notificationOf(review);
+}
+
+/** The current step's approvers were emailed: the claim is done. */
+export function notificationSent(
+  review: Review,
+  now: Date,
+): Transition<'notification-sent'> | Unchanged<'sent-before'> {
+  if (review.notifiedStep === review.step) return unchanged('sent-before');
+  const at = now.toISOString();
+  return { kind: 'notification-sent', next: advance(review, { notifiedStep: review.step }, at), entries: [] };
 }
 
 /** The restart finished: the outcome was published and the caller answered. */
@@ -257,18 +280,27 @@ const REDRIVE_MAX_MS = 60 * 60_000;
  */
 export function attentionAt(review: Review): string | undefined {
   if (review.status === 'PENDING') {
-    const breach = review.breach;
-    // The next reminder always falls before the deadline.
-    if (!breach || breach.step !== review.step || !review.deadline) return nextReminderAt(review) ?? review.deadline;
-    // Breach claimed: look again only once the escalation should have happened, to publish it again if it did not.
-    const republish = new Date(Date.parse(breach.at) + BREACH_REPUBLISH_MS).toISOString();
-    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings; Math.max would make numbers of them.
-    return republish > review.deadline ? republish : review.deadline;
+    const claim = unsentNotification(review);
+    const unsent = claim ? new Date(Date.parse(claim.at) + NOTIFY_LEASE_MS).toISOString() : undefined;
+    const usual = pendingAttention(review);
+    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings; Math.min would make numbers of them.
+    return unsent && (!usual || unsent < usual) ? unsent : usual;
   }
   if (!isDecided(review.status) || !review.decision) return undefined;
   const since = Date.parse(review.lastRedriveAt ?? review.decision.at);
   const wait = Math.min(REDRIVE_AFTER_MS * 2 ** (review.redrives ?? 0), REDRIVE_MAX_MS);
   return new Date(since + wait).toISOString();
+}
+
+/** A pending review's attention time: its next reminder, its deadline, or after a claimed breach the republish time. */
+function pendingAttention(review: Review): string | undefined {
+  const breach = review.breach;
+  // The next reminder always falls before the deadline.
+  if (!breach || breach.step !== review.step || !review.deadline) return nextReminderAt(review) ?? review.deadline;
+  // Breach claimed: look again only once the escalation should have happened, to publish it again if it did not.
+  const republish = new Date(Date.parse(breach.at) + BREACH_REPUBLISH_MS).toISOString();
+  // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings; Math.max would make numbers of them.
+  return republish > review.deadline ? republish : review.deadline;
 }
 
 /** The sweeper's claim on restarting a decided review whose restart did not complete (conditional, like every change). */

@@ -3,13 +3,19 @@
 // test/integration and test/e2e; here they run in milliseconds, with the races forced.
 import { decideReview } from '../../functions/app/decide.ts';
 import { escalateReview } from '../../functions/app/escalate.ts';
-import { MAX_ATTEMPTS } from '../../functions/app/mutate.ts';
+import { MAX_ATTEMPTS, mutate } from '../../functions/app/mutate.ts';
 import { notifyStep } from '../../functions/app/notify.ts';
 import { completeReview, executeAction, loadOutcome } from '../../functions/app/restart.ts';
 import { sweep } from '../../functions/app/sweep.ts';
 import { cancelReview } from '../../functions/app/cancel.ts';
 import { AlreadyDecided, ReviewBusy, TokenUsed, TokenWrongStep } from '../../functions/domain/errors.ts';
-import { newReview, REDRIVE_AFTER_MS, type Review } from '../../functions/domain/review.ts';
+import {
+  claimNotification,
+  NOTIFY_LEASE_MS,
+  newReview,
+  REDRIVE_AFTER_MS,
+  type Review,
+} from '../../functions/domain/review.ts';
 import { verifyDecisionToken } from '../../functions/domain/tokens.ts';
 import { statusOf } from '../support/errors.ts';
 import { shippedPolicy } from '../support/policy.ts';
@@ -302,5 +308,30 @@ describe('a link decides only for its step', () => {
     const fresh = (await links()).find((l) => l.step === 1 && l.approverId === old.approverId);
     if (!fresh) throw new Error('no step-2 link for the same approver');
     expect((await approve(review.id, fresh)).review.status).toBe('APPROVED');
+  });
+});
+
+describe('a notification whose emails never went out', () => {
+  it('is sent by the sweeper once the claim is older than the lease, and only then', async () => {
+    const p = purchaseOrder(5000);
+    const { review } = await deps.store.open(newReview(p, shippedPolicy.classify(p.action, p), deps.clock.now()));
+    // Intake claimed the notification, then died before any email went out.
+    await mutate(deps.store, review.id, (current) =>
+      claimNotification(current as Review, 'intake-dead', deps.clock.now()),
+    );
+    // Its redelivery is another execution: within the lease it must not send (the first one may still).
+    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-2' }, KEY)).toEqual({ notified: [] });
+    expect((await sweep(deps, KEY)).notified).toEqual([]);
+    expect(deps.mailer.sent).toHaveLength(0);
+    deps.clock.advance(NOTIFY_LEASE_MS);
+    const swept = await sweep(deps, KEY);
+    expect(swept.notified).toEqual([review.id]);
+    expect(deps.mailer.sent.map((m) => m.to[0]).sort()).toEqual(review.route[0]?.approvers.map((a) => a.email).sort());
+    expect(deps.bus.published.map((e) => e.detailType)).toEqual(['Approval Requested']);
+    // Marked sent: later sweeps and redeliveries leave it alone.
+    deps.clock.advance(NOTIFY_LEASE_MS);
+    expect((await sweep(deps, KEY)).notified).toEqual([]);
+    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-3' }, KEY)).toEqual({ notified: [] });
+    expect(deps.mailer.sent).toHaveLength(review.route[0]?.approvers.length ?? 0);
   });
 });
