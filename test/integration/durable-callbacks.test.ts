@@ -10,7 +10,9 @@ import {
   SendDurableExecutionCallbackSuccessCommand,
 } from '@aws-sdk/client-lambda';
 import { CALLBACK_CLOSED } from '../../local/durable-callbacks.ts';
+import { reviewIdFor } from '../../functions/domain/ids.ts';
 import { signedFetch } from '../support/local.ts';
+import { putProposals } from './local-wire.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 
@@ -103,6 +105,20 @@ describe('a durable function waiting on a review', () => {
         by: 'reportToCaller',
       },
     ]);
+  });
+
+  it('refuses a proposal with both a task token and a callback: Action Rejected As Invalid, no review', async () => {
+    const both = purchaseOrder(5000, { taskToken: 'caller-token', callback: { durableCallbackId: newCallbackId() } });
+    await putProposals(local.h.app.url, [both]);
+    await local.h.app.idle();
+    const rejected = local.h.app.bus.events
+      .filter((e) => e.DetailType === 'Action Rejected As Invalid')
+      .map((e) => JSON.parse(e.Detail) as { proposalId: string; errors: string[] })
+      .find((d) => d.proposalId === both.proposalId);
+    expect(rejected?.errors).toEqual([
+      'callback: give either taskToken (a Standard workflow) or callback.durableCallbackId (a durable function), not both: one caller waits for a review',
+    ]);
+    expect(await local.reviews.get(reviewIdFor(both.agentId, both.proposalId))).toBeUndefined();
   });
 
   it('shows every answer on the local page and as JSON', async () => {
