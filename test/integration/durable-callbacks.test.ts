@@ -121,6 +121,19 @@ describe('a durable function waiting on a review', () => {
     expect(await local.reviews.get(reviewIdFor(both.agentId, both.proposalId))).toBeUndefined();
   });
 
+  it("never shows the callback id in a review's status or JSON view", async () => {
+    const { opened, durableCallbackId } = await decided(5200, 'approve', 'Fine');
+    expect((await local.reviews.get(opened.id))?.durableCallbackId).toBe(durableCallbackId);
+    const status = await signedFetch(local.h.app.url, 'GET', `/reviews/${opened.id}/status`);
+    expect(status.status).toBe(200);
+    const view = await fetch(opened.links[0]!.url, { headers: { accept: 'application/json' } });
+    for (const text of [await status.text(), await view.text()]) {
+      expect(text).toContain(opened.id);
+      expect(text).not.toMatch(/durableCallbackId|callback/);
+      expect(text).not.toContain(durableCallbackId);
+    }
+  });
+
   it('shows every answer on the local page and as JSON', async () => {
     const { durableCallbackId } = await decided(5500, 'approve', 'Fine');
     const page = await (await fetch(`${local.h.app.url}/_local/durable-callbacks`)).text();
