@@ -54,6 +54,20 @@ export const Action = z
   .superRefine(refuseIllFormedText);
 export type Action = z.infer<typeof Action>;
 
+/**
+ * A durable function's callback: the id `context.waitForCallback` hands its submitter, answered with
+ * SendDurableExecutionCallbackSuccess/Failure. Its shape is the Lambda API's CallbackId (1 to 1024
+ * characters of base64).
+ */
+export const DurableCallback = z.strictObject({
+  durableCallbackId: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(1024, 'must be at most 1024 characters')
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be the callback id context.waitForCallback gave, unchanged (base64)'),
+});
+export type DurableCallback = z.infer<typeof DurableCallback>;
+
 export const ActionProposed = z
   .strictObject({
     /** The caller's idempotency key: the same proposalId never opens a second review. */
@@ -64,11 +78,22 @@ export const ActionProposed = z
     action: Action,
     /** A Standard workflow's $$.Task.Token, answered with SendTaskSuccess/SendTaskFailure. */
     taskToken: z.string().min(1).max(8192).optional(),
+    /** Who else waits for the outcome: a Lambda durable function paused on context.waitForCallback. */
+    callback: DurableCallback.describe(
+      'a Lambda durable function waiting on context.waitForCallback; not together with taskToken',
+    ).optional(),
     context: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((value, ctx) => {
     // The action checks its own text; the rest of the proposal (ids, context) is checked here.
     refuseIllFormedText({ ...value, action: undefined }, ctx);
+    if (value.taskToken !== undefined && value.callback !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['callback'],
+        message:
+          'give either taskToken (a Standard workflow) or callback.durableCallbackId (a durable function), not both: one caller waits for a review',
+      });
   });
 export type ActionProposed = z.infer<typeof ActionProposed>;
 

@@ -1,12 +1,12 @@
 // Local mode: the whole app on one machine, as a small AWS on one port. EventBridge, Step Functions,
-// DynamoDB and SES v2 speak their own wire protocols here, so the functions' adapters (and any agent)
-// use the real AWS SDK clients with only the endpoint changed.
+// DynamoDB, SES v2 and Lambda's durable execution callbacks speak their own wire protocols here, so the
+// functions' adapters (and any agent) use the real AWS SDK clients with only the endpoint changed.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './errors.ts';
-import { INPUTS, readRequest, type Protocol } from './protocol.ts';
+import { checkInput, INPUTS, parseBody, readRequest, type Protocol } from './protocol.ts';
 import { ACCOUNT, printServerlessConfig, wiringFrom, type RuleWiring, type Wiring } from './wiring.ts';
 import { LambdaHost } from './lambda.ts';
 import { LocalStepFunctions } from './stepfunctions.ts';
@@ -14,6 +14,7 @@ import { LocalBus } from './eventbridge/bus.ts';
 import { InvalidEventPatternError } from './eventbridge/pattern.ts';
 import { dynamoStore, ensureTables } from './dynamodb.ts';
 import { LocalMail, type SendEmailRequest } from './ses.ts';
+import { LocalDurableCallbacks, type CallbackError } from './durable-callbacks.ts';
 import { LocalParameters } from './parameters.ts';
 import { LocalSchedules } from './schedules.ts';
 import { LocalClock } from './clock.ts';
@@ -23,9 +24,9 @@ import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam/sig
 import { AccessDenied, LocalIam, type Principal } from './iam/access.ts';
 import type { Request as IamRequest } from './iam/evaluate.ts';
 import { packagedTemplate, TemplateResolver } from './iam/template.ts';
-import { requestsOf, serviceOfTarget, sesSendEmail } from './iam/requests.ts';
+import { durableCallback, requestsOf, serviceOfTarget, sesSendEmail } from './iam/requests.ts';
 import { apiGatewayEvent, httpResponse, MalformedPath, routesFrom, type Route } from './http-api.ts';
-import { eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
+import { durableCallbacksPage, eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
 import { crashAt } from './crash.ts';
 
 /**
@@ -68,6 +69,8 @@ export interface LocalApp {
   stepFunctions: LocalStepFunctions;
   lambdas: LambdaHost;
   mail: LocalMail;
+  /** Lambda's durable execution callbacks: every answer to a durable function, each callback closed once answered. */
+  durableCallbacks: LocalDurableCallbacks;
   schedules: LocalSchedules;
   clock: LocalClock;
   /** Local IAM: each function's role from the packaged template, enforced on every call. */
@@ -111,15 +114,29 @@ function sendJson(res: ServerResponse, contentType: string, value: unknown, stat
   send(res, status, { 'content-type': contentType, 'x-amzn-requestid': crypto.randomUUID() }, JSON.stringify(value));
 }
 
-/** An AWS error on the wire: `{ __type, message }` in the AWS JSON protocols, `{ message }` in REST-JSON; the name also in X-Amzn-ErrorType. */
+/** The error body of each protocol: `{ __type, message }` in the AWS JSON protocols, `{ message }` in SES v2's REST-JSON, `{ Type, Message }` in Lambda's. */
+const ERROR_BODY: Record<Protocol, (err: AwsError) => object> = {
+  awsJson: (err) => ({ __type: err.name, message: err.message }),
+  restJson: (err) => ({ message: err.message }),
+  lambdaRestJson: (err) => ({ Type: err.status >= 500 ? 'Service' : 'User', Message: err.message }),
+};
+
+/** An AWS error on the wire, in the protocol's body; the name also in X-Amzn-ErrorType. */
 function sendAwsError(res: ServerResponse, contentType: string, err: AwsError, protocol: Protocol = 'awsJson'): void {
   send(
     res,
     err.status,
     { 'content-type': contentType, 'x-amzn-errortype': err.name, 'x-amzn-requestid': crypto.randomUUID() },
-    JSON.stringify(protocol === 'awsJson' ? { __type: err.name, message: err.message } : { message: err.message }),
+    JSON.stringify(ERROR_BODY[protocol](err)),
   );
 }
+
+/** Lambda's durable execution callbacks (REST-JSON): the callback id is the path's label. */
+const DURABLE_CALLBACK = /^\/2025-12-01\/durable-execution-callbacks\/([^/]*)\/(succeed|fail)$/;
+const CALLBACK_OPERATIONS = {
+  succeed: 'SendDurableExecutionCallbackSuccess',
+  fail: 'SendDurableExecutionCallbackFailure',
+} as const;
 
 /** A body read as JSON for IAM's checks only: what is not a JSON object reads as `{}` (the service answers the rest). */
 function lenientJson(body: Buffer): Record<string, unknown> {
@@ -233,6 +250,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const dynamo = dynamoStore(opts.persist ? join(dataDir, 'dynamodb') : undefined, log);
     const mail = new LocalMail(join(dataDir, 'outbox'));
     await mail.init();
+    const durableCallbacks = new LocalDurableCallbacks(join(dataDir, 'durable-callbacks.jsonl'), () => clock.now());
+    await durableCallbacks.open();
     const parameters = new LocalParameters(wiring.region);
     await parameters.init(wiring.secrets, join(dataDir, 'secrets.json'));
     const lambdas = new LambdaHost(
@@ -384,6 +403,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         count('SES.SendEmail');
         return sesSendEmailRoute(req, reqUrl, res);
       }
+      const callback = req.method === 'POST' ? DURABLE_CALLBACK.exec(reqUrl.pathname) : null;
+      if (callback) {
+        const operation = CALLBACK_OPERATIONS[callback[2] as keyof typeof CALLBACK_OPERATIONS];
+        count(`Lambda.${operation}`);
+        return durableCallbackRoute(operation, callback[1]!, req, reqUrl, res);
+      }
       for (const route of routes) {
         const params = route.match(req.method ?? 'GET', reqUrl.pathname);
         if (params) {
@@ -447,6 +472,44 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         return sendJson(res, 'application/json', await mail.sendEmail(input as SendEmailRequest));
       } catch (err) {
         if (err instanceof AwsError) return sendAwsError(res, 'application/json', err, 'restJson');
+        throw err;
+      }
+    }
+
+    /**
+     * SendDurableExecutionCallbackSuccess / Failure (Lambda's REST-JSON): signature, the callback id and the
+     * payload against the operation's shape, IAM on the callback's durable execution, then the answer, once.
+     */
+    async function durableCallbackRoute(
+      operation: (typeof CALLBACK_OPERATIONS)[keyof typeof CALLBACK_OPERATIONS],
+      label: string,
+      req: IncomingMessage,
+      reqUrl: URL,
+      res: ServerResponse,
+    ): Promise<void> {
+      const body = await readBody(req);
+      try {
+        const principal = await signer(req, reqUrl, body, 'lambda', 403);
+        let callbackId: string;
+        try {
+          callbackId = decodeURIComponent(label);
+        } catch {
+          throw new AwsError(
+            'ValidationException',
+            `The callback id in the path is not valid percent-encoding: ${label}`,
+          );
+        }
+        const shape = `Lambda.${operation}`;
+        const success = operation === 'SendDurableExecutionCallbackSuccess';
+        const input = success
+          ? checkInput(shape, { CallbackId: callbackId, Result: body.toString('latin1') }, 'lambdaRestJson')
+          : checkInput(shape, { CallbackId: callbackId, Error: parseBody(body, 'lambdaRestJson') }, 'lambdaRestJson');
+        allow(principal, [durableCallback(operation, callbackId, wiring.region)], 403);
+        if (success) await durableCallbacks.succeed(callbackId, body, principal.name);
+        else await durableCallbacks.fail(callbackId, input.Error as CallbackError | undefined, principal.name);
+        return send(res, 200, { 'content-type': 'application/json', 'x-amzn-requestid': crypto.randomUUID() }, '');
+      } catch (err) {
+        if (err instanceof AwsError) return sendAwsError(res, 'application/json', err, 'lambdaRestJson');
         throw err;
       }
     }
@@ -587,6 +650,13 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         }
       }
       if (path === '/_local/events') return html(res, eventsPage(bus.events));
+      if (path === '/_local/durable-callbacks')
+        return html(res, durableCallbacksPage(durableCallbacks.answers, durableCallbacks.refused));
+      if (path === '/_local/durable-callbacks.json')
+        return sendJson(res, 'application/json', {
+          answers: durableCallbacks.answers,
+          refused: durableCallbacks.refused,
+        });
       if (path === '/_local/clock')
         return sendJson(res, 'application/json', { now: new Date(clock.now()).toISOString(), scale: clock.scale });
       if (path === '/_local/events.json') return sendJson(res, 'application/json', bus.events);
@@ -607,6 +677,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       stepFunctions,
       lambdas,
       mail,
+      durableCallbacks,
       schedules,
       clock,
       iam,

@@ -1,6 +1,7 @@
-// Local mode's own pages: what a person opens to see what the system did (outbox, events).
+// Local mode's own pages: what a person opens to see what the system did (outbox, events, durable callbacks).
 import type { OutboxMessage } from './ses.ts';
 import type { ArchivedEvent } from './eventbridge/bus.ts';
+import type { DurableCallbackAnswer, RefusedAnswer } from './durable-callbacks.ts';
 import { esc } from '../functions/http/html.ts';
 
 function layout(title: string, body: string): string {
@@ -15,7 +16,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 th{background:#eef0f3}code,pre{font:13px ui-monospace,monospace}pre{white-space:pre-wrap;word-break:break-word;margin:0}
 .empty{color:#667;padding:1rem;background:#fff}iframe{width:100%;height:32rem;border:1px solid #ccd;background:#fff}
 </style></head>
-<body><header><strong>hitl-gate · local</strong><nav><a href="/_local/outbox">Outbox</a> · <a href="/_local/events">Events</a></nav></header>
+<body><header><strong>hitl-gate · local</strong><nav><a href="/_local/outbox">Outbox</a> · <a href="/_local/events">Events</a> · <a href="/_local/durable-callbacks">Durable callbacks</a></nav></header>
 <main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }
 
@@ -67,11 +68,54 @@ export function eventsPage(events: ArchivedEvent[]): string {
   );
 }
 
+/** JSON text shown indented when it is JSON, as it came otherwise. */
+function pretty(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+export function durableCallbacksPage(answers: DurableCallbackAnswer[], refused: RefusedAnswer[]): string {
+  if (answers.length === 0 && refused.length === 0)
+    return layout('Durable callbacks', '<p class="empty">No durable function answered yet.</p>');
+  const rows = [...answers]
+    .reverse()
+    .map((a) => {
+      const payload =
+        a.outcome === 'succeeded'
+          ? `Result<pre>${esc(pretty(a.result ?? ''))}</pre>`
+          : `${esc(a.error?.ErrorType ?? '')}: ${esc(a.error?.ErrorMessage ?? '')}<pre>${esc(pretty(a.error?.ErrorData ?? ''))}</pre>`;
+      return `<tr><td>${esc(a.at)}</td><td><code>${esc(a.callbackId)}</code></td><td>${esc(a.outcome)}</td><td>${esc(a.by)}</td><td>${payload}</td></tr>`;
+    })
+    .join('\n');
+  const refusedRows = [...refused]
+    .reverse()
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.at)}</td><td><code>${esc(r.callbackId)}</code></td><td>${esc(r.outcome)}</td><td>${esc(r.by)}</td><td>${esc(r.error)}</td></tr>`,
+    )
+    .join('\n');
+  const head = (last: string) =>
+    `<thead><tr><th scope="col">Time</th><th scope="col">Callback id</th><th scope="col">Answer</th><th scope="col">By</th><th scope="col">${last}</th></tr></thead>`;
+  return layout(
+    'Durable callbacks',
+    `<p>${answers.length} answer(s) to durable functions, newest first (all of them in <code>durable-callbacks.jsonl</code>). Each callback takes one answer.</p>
+<table>${head('Payload')}<tbody>${rows}</tbody></table>${
+      refused.length
+        ? `<h2>Refused: the callback was closed</h2><table>${head('Error')}<tbody>${refusedRows}</tbody></table>`
+        : ''
+    }`,
+  );
+}
+
 export function homePage(url: string, info: { functions: string[]; stateMachines: string[]; rules: string[] }): string {
   return layout(
     'Local mode',
     `<p>A small AWS on one port: point any AWS SDK client at <code>${esc(url)}</code>.</p>
-<ul><li><a href="/_local/outbox">Outbox</a>: the emails approvers receive.</li><li><a href="/_local/events">Events</a>: everything put on the bus.</li></ul>
+<ul><li><a href="/_local/outbox">Outbox</a>: the emails approvers receive.</li><li><a href="/_local/events">Events</a>: everything put on the bus.</li>
+<li><a href="/_local/durable-callbacks">Durable callbacks</a>: the answers to agents written as Lambda durable functions.</li></ul>
 <h2>Wiring (from serverless.yml)</h2>
 <table><tr><th scope="row">Functions</th><td>${info.functions.map(esc).join(', ')}</td></tr>
 <tr><th scope="row">State machines</th><td>${info.stateMachines.map(esc).join(', ')}</td></tr>

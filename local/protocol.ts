@@ -8,7 +8,8 @@
 //
 // The shapes and their constraints are the API references' (EventBridge PutEvents, PutEventsRequestEntry,
 // TestEventPattern; Step Functions StartExecution, DescribeExecution, SendTaskSuccess, SendTaskFailure,
-// ListStateMachines; SSM GetParameter(s); SES v2 SendEmail), limited to the members they document.
+// ListStateMachines; SSM GetParameter(s); SES v2 SendEmail; Lambda SendDurableExecutionCallbackSuccess,
+// SendDurableExecutionCallbackFailure, ErrorObject), limited to the members they document.
 import { AwsError } from './errors.ts';
 
 type Constraints = { min?: number; max?: number };
@@ -36,10 +37,22 @@ const structure = (members: Record<string, Shape>, required: string[] = []): Sha
   required,
 });
 
-/** The protocols local mode speaks, and the error each names a body it cannot read. */
-export type Protocol = 'awsJson' | 'restJson';
-const UNREADABLE: Record<Protocol, string> = { awsJson: 'SerializationException', restJson: 'BadRequestException' };
-const INVALID: Record<Protocol, string> = { awsJson: 'ValidationException', restJson: 'BadRequestException' };
+/**
+ * The protocols local mode speaks, and the error each names a body it cannot read or an invalid input:
+ * REST-JSON as SES v2 answers it, and as Lambda does (InvalidRequestContentException for a body that is not
+ * JSON, ValidationException with Coral's words for a constraint).
+ */
+export type Protocol = 'awsJson' | 'restJson' | 'lambdaRestJson';
+const UNREADABLE: Record<Protocol, string> = {
+  awsJson: 'SerializationException',
+  restJson: 'BadRequestException',
+  lambdaRestJson: 'InvalidRequestContentException',
+};
+const INVALID: Record<Protocol, string> = {
+  awsJson: 'ValidationException',
+  restJson: 'BadRequestException',
+  lambdaRestJson: 'ValidationException',
+};
 
 /** PutEvents' own limits (API reference, PutEvents): a request holds 1 to 10 entries. */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
@@ -61,6 +74,9 @@ const sesContent = structure({ Data: string(), Charset: string() }, ['Data']);
 const sesHeaders = list(
   structure({ Name: string({ min: 1, max: 126 }), Value: string({ max: 870 }) }, ['Name', 'Value']),
 );
+
+/** A durable execution's callback id (URI label CallbackId). */
+const callbackId = string({ min: 1, max: 1024, pattern: /^[A-Za-z0-9+/]+={0,2}$/ });
 
 /** The input shape of each operation, by its X-Amz-Target (or, for REST-JSON, `<service>.<Operation>`). */
 export const INPUTS: Readonly<Record<string, Shape>> = {
@@ -105,6 +121,23 @@ export const INPUTS: Readonly<Record<string, Shape>> = {
     ['Names'],
   ),
   'AmazonSSM.GetParameter': structure({ Name: string({ min: 1, max: 2048 }), WithDecryption: boolean }, ['Name']),
+  // The Result payload is raw bytes: read as a string of one character per byte, so its length is its size.
+  'Lambda.SendDurableExecutionCallbackSuccess': structure(
+    { CallbackId: callbackId, Result: string({ max: 262_144 }) },
+    ['CallbackId'],
+  ),
+  'Lambda.SendDurableExecutionCallbackFailure': structure(
+    {
+      CallbackId: callbackId,
+      Error: structure({
+        ErrorMessage: string(),
+        ErrorType: string(),
+        ErrorData: string(),
+        StackTrace: list(string()),
+      }),
+    },
+    ['CallbackId'],
+  ),
   'SES.SendEmail': structure(
     {
       FromEmailAddress: string(),
@@ -174,14 +207,18 @@ export function parseJsonText(text: string): { value: unknown } | { problem: str
  * Returns the input with the absent (null) members left out; throws AwsError naming every problem.
  */
 export function readRequest(operation: string, body: Buffer | string, protocol: Protocol): Record<string, unknown> {
+  return checkInput(operation, parseBody(body, protocol) ?? {}, protocol);
+}
+
+/** A request body as JSON: undefined when empty; the protocol's error when it is not JSON. */
+export function parseBody(body: Buffer | string, protocol: Protocol): unknown {
   const text = body.toString();
-  let parsed: unknown;
+  if (text.trim() === '') return undefined;
   try {
-    parsed = text.trim() === '' ? {} : JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new AwsError(UNREADABLE[protocol], `The request body is not valid JSON: ${(err as Error).message}`);
   }
-  return checkInput(operation, parsed, protocol);
 }
 
 /** An operation's input already parsed (a Step Functions Task's parameters), checked as readRequest checks a body. */

@@ -7,8 +7,8 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import type { Callback } from '../domain/review.ts';
-import type { Workflows } from '../app/ports.ts';
+import type { TaskTokenCallback } from '../domain/review.ts';
+import type { Delivery, Workflows } from '../app/ports.ts';
 import { tracer } from './observability.ts';
 
 /** Workflows on Step Functions: a restart is a fresh Express execution of the resume state machine. */
@@ -29,7 +29,7 @@ async function restart(client: SFNClient, stateMachineArn: string, reviewId: str
  * Answers a caller paused on .waitForTaskToken. A token the caller no longer waits on (answered
  * already, timed out, or its execution gone) is reported as not delivered instead of failing the restart.
  */
-async function answerCaller(client: SFNClient, callback: Callback): Promise<{ delivered: boolean; reason?: string }> {
+async function answerCaller(client: SFNClient, callback: TaskTokenCallback): Promise<Delivery> {
   try {
     if (callback.success)
       await client.send(new SendTaskSuccessCommand({ taskToken: callback.taskToken, output: callback.output }));

@@ -2,19 +2,21 @@
 // (a function that never publishes never needs EVENT_BUS_NAME).
 import { config } from '../config.ts';
 import { now } from '../adapters/clock.ts';
+import { lambdaDurableFunctions } from '../adapters/durable-functions.ts';
 import { eventBus } from '../adapters/event-bus.ts';
 import { sesMailer } from '../adapters/mail.ts';
 import { policy } from '../adapters/policy-files.ts';
 import { documentClient, ReviewsTable } from '../adapters/reviews-table.ts';
 import { stepFunctions } from '../adapters/workflows.ts';
 import type { Directory, Policy } from '../domain/policy.ts';
-import type { Bus, Clock, Mailer, ReviewStore, Workflows } from './ports.ts';
+import type { Bus, Clock, DurableFunctions, Mailer, ReviewStore, Workflows } from './ports.ts';
 
 export interface Deps {
   readonly store: ReviewStore;
   readonly bus: Bus;
   readonly mailer: Mailer;
   readonly workflows: Workflows;
+  readonly durableFunctions: DurableFunctions;
   readonly clock: Clock;
   /** The stage's risk policy. */
   readonly policy: Policy;
@@ -42,6 +44,7 @@ const store = once(
 const bus = once(() => eventBus(() => config().EVENT_BUS_NAME));
 const mailer = once(() => sesMailer(() => config().MAIL_FROM));
 const workflows = once(() => stepFunctions(() => config().RESUME_STATE_MACHINE_ARN));
+const durableFunctions = once(lambdaDurableFunctions);
 const clock: Clock = { now };
 
 let override: Deps | undefined;
@@ -59,6 +62,9 @@ const real: Deps = {
   },
   get workflows() {
     return workflows();
+  },
+  get durableFunctions() {
+    return durableFunctions();
   },
   clock,
   get policy() {

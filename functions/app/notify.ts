@@ -99,7 +99,7 @@ export async function notifyStep(
     await emailWatchers(deps, review, `A ${review.tier}-tier action is waiting for review`);
   // The claim is done: nobody takes it over. A crash before this line has the sweeper send again, after the lease.
   await mutate(deps.store, review.id, (current) => {
-    if (!current || current.status !== 'PENDING' || current.step !== review.step) return unchanged('moved-on');
+    if (current?.status !== 'PENDING' || current.step !== review.step) return unchanged('moved-on');
     return notificationSent(current, deps.clock.now());
   });
   return { notified, event: approvalRequested(review, now) };

@@ -1,9 +1,9 @@
 // What the use cases need from the world, as interfaces: the adapters implement them on AWS (DynamoDB,
-// EventBridge, SES v2, Step Functions), and tests give in-memory ones. Types only, plus the store's two
+// EventBridge, SES v2, Step Functions, Lambda), and tests give in-memory ones. Types only, plus the store's two
 // conflict errors, which are part of its contract.
 import type { HistoryEntry, InvalidProposal, Review } from '../domain/model.ts';
 import type { BusEvent } from '../domain/review-events.ts';
-import type { Callback } from '../domain/review.ts';
+import type { DurableFunctionCallback, TaskTokenCallback } from '../domain/review.ts';
 
 /** A conditional write lost a race; carries the review as it is now, when the store returned it. */
 export class StaleReview extends Error {
@@ -59,11 +59,23 @@ export interface Mailer {
   send(email: Email): Promise<string>;
 }
 
+/** Whether a waiting caller got its answer: one no longer waiting is `delivered: false` (and why), not an error. */
+export interface Delivery {
+  delivered: boolean;
+  reason?: string;
+}
+
 export interface Workflows {
   /** Starts a restart (an execution of the resume workflow) for a decided review; returns its execution ARN. */
   restart(reviewId: string): Promise<string>;
-  /** Answers a caller paused on .waitForTaskToken; a caller no longer waiting is `delivered: false`, not an error. */
-  answerCaller(callback: Callback): Promise<{ delivered: boolean; reason?: string }>;
+  /** Answers a caller paused on .waitForTaskToken (SendTaskSuccess / SendTaskFailure). */
+  answerCaller(callback: TaskTokenCallback): Promise<Delivery>;
+}
+
+/** Agents written as Lambda durable functions. */
+export interface DurableFunctions {
+  /** Answers one paused on context.waitForCallback (SendDurableExecutionCallbackSuccess / Failure). */
+  answerCallback(callback: DurableFunctionCallback): Promise<Delivery>;
 }
 
 export interface Clock {

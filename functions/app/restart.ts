@@ -17,6 +17,7 @@ import {
 import { EXECUTORS, performedByHitlGate } from '../executors/registry.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
+import type { Delivery } from './ports.ts';
 
 /** Starts the restart of a review just decided. If that fails, the review stays decided and the sweeper re-drives it. */
 export async function restartDecided(deps: Pick<Deps, 'workflows'>, reviewId: string): Promise<void> {
@@ -119,14 +120,22 @@ export async function completeReview(
   return { completed: step.kind === 'completed' };
 }
 
-/** SendTaskSuccess / SendTaskFailure for a proposal that carried a task token. */
+/**
+ * Answers the caller a proposal named: SendTaskSuccess / SendTaskFailure for a task token, or
+ * SendDurableExecutionCallbackSuccess / Failure for a durable function's callback.
+ */
 export async function reportToCaller(
-  deps: Pick<Deps, 'workflows'>,
+  deps: Pick<Deps, 'workflows' | 'durableFunctions'>,
   input: { reviewId: string; callback: Callback },
-): Promise<{ delivered: boolean; reason?: string }> {
-  const result = await deps.workflows.answerCaller(input.callback);
+): Promise<Delivery> {
+  const { callback } = input;
+  const result =
+    'taskToken' in callback
+      ? await deps.workflows.answerCaller(callback)
+      : await deps.durableFunctions.answerCallback(callback);
   logger.info(result.delivered ? 'caller answered' : 'caller no longer waiting', {
     reviewId: input.reviewId,
+    caller: 'taskToken' in callback ? 'task token' : 'durable function',
     ...result,
   });
   return result;

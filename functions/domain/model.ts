@@ -92,7 +92,9 @@ export interface Review {
   requestedBy: string;
   action: Action;
   actionHash: string;
+  /** A Standard workflow's task token, or a Lambda durable function's callback id: the caller waiting for the outcome (at most one). */
   taskToken?: string;
+  durableCallbackId?: string;
   context?: Record<string, unknown>;
   tier: Tier;
   pattern: ReviewPattern;

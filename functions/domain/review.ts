@@ -69,6 +69,7 @@ export const WRITTEN_ONCE_FIELDS = [
   'action',
   'actionHash',
   'taskToken',
+  'durableCallbackId',
   'context',
   'tier',
   'pattern',
@@ -121,6 +122,7 @@ export function newReview(proposal: ActionProposed, classification: Classificati
     action: proposal.action,
     actionHash: hash,
     ...(proposal.taskToken ? { taskToken: proposal.taskToken } : {}),
+    ...(proposal.callback ? { durableCallbackId: proposal.callback.durableCallbackId } : {}),
     ...(proposal.context ? { context: proposal.context } : {}),
     tier: classification.tier,
     pattern: classification.pattern,
@@ -243,16 +245,31 @@ export function completed(review: Review, now: Date): Transition<'completed'> {
   return { kind: 'completed', next: advance(review, { status: 'COMPLETED' }, at), entries: [entry] };
 }
 
-/** What a caller paused on .waitForTaskToken receives: success with the approved action, or a named failure. */
-export type Callback =
-  | { taskToken: string; success: true; output: string }
-  | { taskToken: string; success: false; error: 'HumanRejected' | 'ReviewExpired' | 'ReviewCancelled'; cause: string };
+/** The named failure a waiting caller receives when the review did not end in an approval. */
+export type CallerFailure = 'HumanRejected' | 'ReviewExpired' | 'ReviewCancelled';
+
+/** What the waiting caller receives: success with the outcome event's detail as JSON, or a named failure with a JSON cause. */
+export type Answer = { success: true; output: string } | { success: false; error: CallerFailure; cause: string };
+
+/** The answer to a Standard workflow paused on .waitForTaskToken. */
+export type TaskTokenCallback = { taskToken: string } & Answer;
+/** The answer to a Lambda durable function paused on context.waitForCallback. */
+export type DurableFunctionCallback = { durableCallbackId: string } & Answer;
+export type Callback = TaskTokenCallback | DurableFunctionCallback;
+
+type Caller = { taskToken: string } | { durableCallbackId: string };
+
+function callerOf(review: Review): Caller | undefined {
+  if (review.taskToken) return { taskToken: review.taskToken };
+  if (review.durableCallbackId) return { durableCallbackId: review.durableCallbackId };
+  return undefined;
+}
 
 export function callbackFor(review: Review, outcomeDetail: Record<string, unknown>): Callback | undefined {
   const d = review.decision;
-  if (!review.taskToken || !d) return undefined;
-  if (d.outcome === 'approved')
-    return { taskToken: review.taskToken, success: true, output: JSON.stringify(outcomeDetail) };
+  const caller = callerOf(review);
+  if (!caller || !d) return undefined;
+  if (d.outcome === 'approved') return { ...caller, success: true, output: JSON.stringify(outcomeDetail) };
   const error = ({ rejected: 'HumanRejected', expired: 'ReviewExpired', cancelled: 'ReviewCancelled' } as const)[
     d.outcome
   ];
@@ -264,7 +281,7 @@ export function callbackFor(review: Review, outcomeDetail: Record<string, unknow
     reason: d.reason,
     decidedAt: d.at,
   });
-  return { taskToken: review.taskToken, success: false, error, cause };
+  return { ...caller, success: false, error, cause };
 }
 
 /** How long a claimed SLA breach waits for its escalation before the sweeper publishes the breach again. */
@@ -283,7 +300,6 @@ export function attentionAt(review: Review): string | undefined {
     const claim = unsentNotification(review);
     const unsent = claim ? new Date(Date.parse(claim.at) + NOTIFY_LEASE_MS).toISOString() : undefined;
     const usual = pendingAttention(review);
-    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings; Math.min would make numbers of them.
     return unsent && (!usual || unsent < usual) ? unsent : usual;
   }
   if (!isDecided(review.status) || !review.decision) return undefined;

@@ -4,7 +4,7 @@ import { deps } from '../app/deps.ts';
 import { reportToCaller as report } from '../app/restart.ts';
 import type { Callback } from '../domain/review.ts';
 
-/** SendTaskSuccess / SendTaskFailure for a proposal that carried a task token. */
+/** Answers the caller waiting on a review: a task token's workflow or a durable function's callback. */
 export async function reportToCaller(input: { reviewId: string; callback: Callback }) {
   return report(deps(), input);
 }

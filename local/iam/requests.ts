@@ -1,6 +1,7 @@
 // What IAM sees of a call: its action, the resource ARN and the condition keys AWS sets for it, per
 // service, from the request's body. One call can need several checks (a BatchWriteItem's tables, a
 // PutEvents entry per bus, a Parameter Store reference to a secret).
+import { createHash } from 'node:crypto';
 import { ACCOUNT } from '../wiring.ts';
 import type { Request } from './evaluate.ts';
 
@@ -76,5 +77,19 @@ export function sesSendEmail(body: Body, region: string): Request {
     action: 'ses:SendEmail',
     resource: `arn:aws:ses:${region}:${ACCOUNT}:identity/${address}`,
     context: { 'ses:FromAddress': address },
+  };
+}
+
+/**
+ * Lambda's durable execution callbacks. IAM checks them against the durable execution the callback belongs to
+ * (`function:<name>:<version>/durable-execution/<execution name>/<execution id>`), which Lambda reads from the
+ * callback id. Local mode hosts no durable execution to read, so it names one of this account and region,
+ * the same for every call with that id.
+ */
+export function durableCallback(operation: string, callbackId: string, region: string): Request {
+  const execution = createHash('sha256').update(callbackId).digest('hex').slice(0, 32);
+  return {
+    action: `lambda:${operation}`,
+    resource: `arn:aws:lambda:${region}:${ACCOUNT}:function:durable-function:$LATEST/durable-execution/local/${execution}`,
   };
 }

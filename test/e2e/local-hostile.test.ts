@@ -1,6 +1,7 @@
 // Property-based, against `npm start`'s process: arbitrary bodies (arbitrary JSON, values of each operation's
 // shape with the wrong types mixed in, non-JSON bytes, null, deep nesting, huge strings), arbitrary paths and
-// headers, at every AWS endpoint local mode serves (each X-Amz-Target action, SES v2, SSM) and every HTTP API
+// headers, at every AWS endpoint local mode serves (each X-Amz-Target action, SES v2, SSM, Lambda's durable
+// execution callbacks) and every HTTP API
 // route, signed where signing is required so they get past SigV4. Whatever comes in: no 5xx, an error body that
 // names the problem, and local mode still healthy after the run.
 import { readdir, readFile } from 'node:fs/promises';
@@ -284,7 +285,16 @@ const namesIt = (body: any) =>
   typeof (body?.message ?? body?.Message) === 'string' && (body.message ?? body.Message).length > 0;
 const problemsOf = (endpoint: string) => problems.filter((p) => p.endpoint === endpoint);
 
-const RUNS = { awsJson: 220, dynamo: 40, unknownTarget: 100, ses: 250, route: 150, clock: 100, anyPath: 300 };
+const RUNS = {
+  awsJson: 220,
+  dynamo: 40,
+  unknownTarget: 100,
+  ses: 250,
+  durableCallback: 200,
+  route: 150,
+  clock: 100,
+  anyPath: 300,
+};
 
 /** Runs `send` on `runs` inputs; then the endpoint's problems, if any, fail the test with every input that made one. */
 async function property<T>(endpoint: string, arb: fc.Arbitrary<T>, runs: number, send: (input: T) => Promise<true>) {
@@ -366,6 +376,30 @@ describe('local mode under hostile input', () => {
     );
   });
 
+  it.each(['succeed', 'fail'])(
+    'Lambda POST /2025-12-01/durable-execution-callbacks/{id}/%s answers any id and body without a 5xx, as REST-JSON errors',
+    async (verb) => {
+      const endpoint = `Lambda durable callback ${verb}`;
+      const failure = INPUTS['Lambda.SendDurableExecutionCallbackFailure'] as Extract<Shape, { type: 'structure' }>;
+      // A dot segment is no id: the URL resolves it to another path, which "any method and path" covers.
+      const id = fc.oneof(
+        segment.filter((x) => x !== '.' && x !== '..'),
+        fc.base64String({ minLength: 4, maxLength: 1100 }).map(encodeURIComponent),
+        fc.constant(''),
+      );
+      const body = verb === 'fail' ? bodyFor(failure.members.Error) : bodyFor(undefined);
+      await property(endpoint, fc.tuple(id, extraHeaders, body), RUNS.durableCallback, async ([i, headers, b]) => {
+        const request = {
+          service: 'lambda',
+          path: `/2025-12-01/durable-execution-callbacks/${i}/${verb}`,
+          headers,
+          body: b,
+        };
+        return judge(endpoint, request, await wire(local.url, request), 'restJson');
+      });
+    },
+  );
+
   // The HTTP API routes of serverless.yml, {id} filled in by each input.
   const ROUTES = [
     { route: 'GET /reviews/{id}', signed: false },
@@ -441,7 +475,7 @@ describe('local mode under hostile input', () => {
       .tuple(fc.array(segment, { maxLength: 5 }), fc.option(fc.string(), { nil: undefined }))
       .map(([segments, q]) => `/${segments.join('/')}${q === undefined ? '' : `?${encodeURIComponent(q)}`}`);
     const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS');
-    const service = fc.constantFrom(undefined, 'execute-api', 'events', 'ses');
+    const service = fc.constantFrom(undefined, 'execute-api', 'events', 'ses', 'lambda');
     await property(
       'any method and path',
       fc.tuple(method, path, service, extraHeaders, bodyFor(undefined)),
@@ -478,7 +512,7 @@ describe('local mode under hostile input', () => {
       20_000,
     );
     expect(review.status).toBe('PENDING');
-    for (const page of ['/_local/events', '/_local/outbox', '/_local/clock', '/'])
+    for (const page of ['/_local/events', '/_local/outbox', '/_local/durable-callbacks', '/_local/clock', '/'])
       expect((await fetch(`${local.url}${page}`)).status).toBe(200);
     // The figures of the run, for the record (npm test prints them).
     const total = [...tried.values()].reduce((a, b) => a + b, 0);

@@ -73,6 +73,18 @@ it('uses every grant of every role across the product flows, or says why not', a
   const [link] = await reviews.linksFor(desks);
   expect((await reviews.decide(desks.id, { token: link!.token, decision: 'approve', reason: 'Yes' })).status).toBe(200);
   await h.app.idle();
+  // Agents written as durable functions, waiting on callbacks: one approved, one rejected.
+  for (const [decision, n] of [
+    ['approve', 1],
+    ['reject', 2],
+  ] as const) {
+    const durableCallbackId = Buffer.from(`durable-agent-callback-${n}-${Date.now()}`).toString('base64');
+    const durable = await reviews.open(purchaseOrder(5000, { callback: { durableCallbackId } }));
+    expect(
+      (await reviews.decide(durable.id, { token: durable.links[0]!.token, decision, reason: 'Decided' })).status,
+    ).toBe(200);
+  }
+  await h.app.idle();
   // A manager's review escalates to the next step after its 4 h SLA, then the CFO's expires.
   await reviews.open(purchaseOrder(7000));
   h.app.clock.advance(4 * HOUR + 60_000);

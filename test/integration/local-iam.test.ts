@@ -9,7 +9,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SignatureV4 } from '@smithy/signature-v4';
 import { QUIET_FUNCTIONS, startLocal, type LocalApp } from '../../local/app.ts';
 import { Sha256 } from '../../local/iam/sigv4.ts';
-import { clients, ROOT, signedFetch } from '../support/local.ts';
+import { ROOT, signedFetch } from '../support/local.ts';
+import { putProposals } from './local-wire.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
 
@@ -148,13 +149,14 @@ describe('local IAM with the shipped roles', () => {
     });
 
     it("may read a review's status by its id or by its proposal (AgentPolicy's execute-api grants)", async () => {
-      const asAgent = (path: string) => signedFetch(app.url, 'GET', path, undefined, 'agent', 'agent');
+      const asAgent = (path: string) => signedFetch(app.url, 'GET', path, undefined, 'agent', 'execute-api', 'agent');
       // Unknown reviews: a 404 from the function shows the request got past IAM.
       expect((await asAgent('/agents/agent.procurement/proposals/nothing-yet/status')).status).toBe(404);
       expect((await asAgent(`/reviews/rv-${'0'.repeat(32)}/status`)).status).toBe(404);
       // The same key with a wrong secret is refused before IAM.
       expect(
-        (await signedFetch(app.url, 'GET', '/agents/a/proposals/p/status', undefined, 'nope', 'agent')).status,
+        (await signedFetch(app.url, 'GET', '/agents/a/proposals/p/status', undefined, 'nope', 'execute-api', 'agent'))
+          .status,
       ).toBe(403);
     });
 
@@ -288,50 +290,89 @@ describe('local IAM with the shipped roles', () => {
   });
 });
 
-describe('a grant removed from serverless.yml', () => {
-  let app: LocalApp;
+/** Local mode for one describe, on a copy of the project whose serverless.yml `edit` changes; its log lines kept. */
+function localModeWith(edit: (yml: string) => string) {
+  const ctx = { log: [] as string[] } as { app: LocalApp; log: string[] };
   let root: string;
   let dataDir: string;
   beforeAll(async () => {
-    // openReview without createReviews: the conditional put that opens a review is no longer allowed.
-    root = await projectWith((yml) =>
-      yml.replace('iamRoleStatements: [*readReviews, *createReviews]', 'iamRoleStatements: [*readReviews]'),
-    );
+    root = await projectWith(edit);
     dataDir = await mkdtemp(join(tmpdir(), 'hitl-iam-'));
-    app = await startLocal({ root, port: 0, dataDir, schedules: false, environment: QUIET_FUNCTIONS });
+    ctx.app = await startLocal({
+      root,
+      port: 0,
+      dataDir,
+      schedules: false,
+      environment: QUIET_FUNCTIONS,
+      log: (line) => ctx.log.push(line),
+    });
   }, 120_000);
   afterAll(async () => {
-    await app?.idle();
-    await app?.close();
+    await ctx.app?.idle();
+    await ctx.app?.close();
     await rm(dataDir, { recursive: true, force: true });
     await rm(root, { recursive: true, force: true });
   });
+  return ctx;
+}
+
+/** A review as the table holds it, read with the developer's key. */
+async function storedReview(app: LocalApp, reviewId: string) {
+  const { Item } = await new DynamoDBClient({ endpoint: app.url, region: app.wiring.region }).send(
+    new GetItemCommand({
+      TableName: app.wiring.environment.REVIEWS_TABLE!,
+      Key: { pk: { S: `REVIEW#${reviewId}` }, sk: { S: 'META' } },
+    }),
+  );
+  return Item;
+}
+
+describe('a grant removed from serverless.yml', () => {
+  // openReview without createReviews: the conditional put that opens a review is no longer allowed.
+  const local = localModeWith((yml) =>
+    yml.replace('iamRoleStatements: [*readReviews, *createReviews]', 'iamRoleStatements: [*readReviews]'),
+  );
 
   it('makes the flow that needs it fail with AccessDeniedException, visibly, as it would in AWS', async () => {
+    const { app } = local;
     const proposal = purchaseOrder(5000);
-    await clients(app.url).eventBridge.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: 'hitl-dev',
-            Source: 'agent.test',
-            DetailType: 'Action Proposed',
-            Detail: JSON.stringify(proposal),
-          },
-        ],
-      }),
-    );
+    await putProposals(app.url, [proposal]);
     await app.idle();
     const failed = app.bus.events.find((e) => e.DetailType === 'Intake Failed');
     expect(failed).toBeDefined();
     expect(failed!.Detail).toContain('AccessDeniedException');
     expect(failed!.Detail).toContain('is not authorized to perform: dynamodb:PutItem');
-    const review = await new DynamoDBClient({ endpoint: app.url, region: app.wiring.region }).send(
-      new GetItemCommand({
-        TableName: app.wiring.environment.REVIEWS_TABLE!,
-        Key: { pk: { S: `REVIEW#${reviewIdFor(proposal.agentId, proposal.proposalId)}` }, sk: { S: 'META' } },
-      }),
+    expect(await storedReview(app, reviewIdFor(proposal.agentId, proposal.proposalId))).toBeUndefined();
+  });
+});
+
+describe("the durable functions' grant removed from serverless.yml", () => {
+  // reportToCaller keeps the task tokens' grant and loses the durable callbacks' one.
+  const local = localModeWith((yml) =>
+    yml.replace('iamRoleStatements: [*answerCallers, *answerDurableCallers]', 'iamRoleStatements: [*answerCallers]'),
+  );
+
+  it('denies the restart its SendDurableExecutionCallbackSuccess: the review stays decided, the agent unanswered', async () => {
+    const { app, log } = local;
+    // $500 is approved by the policy at once, so intake starts the restart itself.
+    const durableCallbackId = Buffer.from(`{"executionId":"${crypto.randomUUID()}"}`).toString('base64');
+    const proposal = purchaseOrder(500, { callback: { durableCallbackId } });
+    const denials = app.iam.denials;
+    await putProposals(app.url, [proposal]);
+    await app.idle();
+    const reviewId = reviewIdFor(proposal.agentId, proposal.proposalId);
+    const resume = app.wiring.stateMachines.find((m) => m.key === 'resume')!.arn;
+    const restarts = app.stepFunctions.executions.filter(
+      (e) => e.stateMachineArn === resume && (JSON.parse(e.input) as { reviewId?: string }).reviewId === reviewId,
     );
-    expect(review.Item).toBeUndefined();
+    expect(restarts.map((e) => [e.status, e.error])).toEqual([['FAILED', 'RestartFailed']]);
+    expect(app.iam.denials).toBe(denials + 1);
+    expect(log.filter((l) => l.startsWith('AccessDeniedException'))).toEqual([
+      expect.stringMatching(
+        /assumed-role\/hitl-gate-dev-reportToCaller-eu-west-1-lambdaRole\/hitl-gate-dev-reportToCaller is not authorized to perform: lambda:SendDurableExecutionCallbackSuccess on resource: arn:aws:lambda:eu-west-1:000000000000:function:durable-function:\$LATEST\/durable-execution\/local\/[0-9a-f]{32} because no identity-based policy allows/,
+      ),
+    ]);
+    expect(app.durableCallbacks.of(durableCallbackId)).toEqual([]);
+    expect((await storedReview(app, reviewId))?.status).toEqual({ S: 'APPROVED' });
   });
 });

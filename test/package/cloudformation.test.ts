@@ -606,7 +606,12 @@ describe('least privilege', () => {
       OpenReviewLambdaFunction: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       NotifyApproversLambdaFunction: [...update, 'ses:SendEmail', ...linkKey],
       LoadOutcomeLambdaFunction: update,
-      ReportToCallerLambdaFunction: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
+      ReportToCallerLambdaFunction: [
+        'lambda:SendDurableExecutionCallbackFailure',
+        'lambda:SendDurableExecutionCallbackSuccess',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
+      ],
       ExecuteActionLambdaFunction: [...update, 'ses:SendEmail'],
       CompleteReviewLambdaFunction: update,
       SweepLambdaFunction: [
@@ -665,6 +670,15 @@ describe('least privilege', () => {
           .map((r) => `${at}: ${r}`),
       ),
     ).toEqual([]);
+  });
+
+  it("scopes durable functions' callbacks to durable executions in the stack's account and region, never a function", () => {
+    const statements = allows().filter(({ statement }) =>
+      actionsOf(statement).some((a) => a.startsWith('lambda:SendDurableExecutionCallback')),
+    );
+    expect(statements.map(({ statement }) => asList(statement.Resource).map(render))).toEqual([
+      ['arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*:*/durable-execution/*/*'],
+    ]);
   });
 
   it("scopes events:PutEvents to the gate's bus", () => {

@@ -52,23 +52,27 @@ export function clients(url: string) {
   };
 }
 
-/** A request signed with SigV4 for execute-api, as an agent's HTTP client makes it for the IAM routes. */
+/**
+ * A request signed with SigV4 for execute-api, as an agent's HTTP client makes it for the IAM routes (or for
+ * another service's REST API); a string body is sent as it is, an object as JSON.
+ */
 export async function signedFetch(
   base: string,
   method: 'GET' | 'POST',
   path: string,
-  body?: object,
+  body?: object | string,
   secretAccessKey = 'local',
+  service = 'execute-api',
   accessKeyId = 'local',
 ): Promise<Response> {
   const url = new URL(`${base}${path}`);
   const signer = new SignatureV4({
     credentials: { accessKeyId, secretAccessKey },
     region: 'eu-west-1',
-    service: 'execute-api',
+    service,
     sha256: Sha256,
   });
-  const text = body === undefined ? undefined : JSON.stringify(body);
+  const text = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
   const headers: Record<string, string> = {
     host: url.host,
     ...(text !== undefined ? { 'content-type': 'application/json' } : {}),

@@ -1,9 +1,9 @@
 // The other ports, in memory, for the use-case tests: what was published, emailed and restarted is kept
 // to be asserted on; any port can be told to fail the next calls.
 import type { Deps } from '../../functions/app/deps.ts';
-import type { Bus, Clock, Email, Mailer, Workflows } from '../../functions/app/ports.ts';
+import type { Bus, Clock, Delivery, DurableFunctions, Email, Mailer, Workflows } from '../../functions/app/ports.ts';
 import type { BusEvent } from '../../functions/domain/review-events.ts';
-import type { Callback } from '../../functions/domain/review.ts';
+import type { DurableFunctionCallback, TaskTokenCallback } from '../../functions/domain/review.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
 import { MemoryReviewStore } from './memory-store.ts';
 
@@ -27,14 +27,25 @@ export class RecordingMailer implements Mailer {
 
 export class RecordingWorkflows implements Workflows {
   readonly restarted: string[] = [];
-  readonly answered: Callback[] = [];
+  readonly answered: TaskTokenCallback[] = [];
   failures = 0;
   async restart(reviewId: string): Promise<string> {
     if (this.failures > 0 && this.failures--) throw new Error('StartExecution failed (injected)');
     this.restarted.push(reviewId);
     return `arn:aws:states:eu-west-1:000000000000:express:hitl-gate-dev-resume:${this.restarted.length}`;
   }
-  async answerCaller(callback: Callback): Promise<{ delivered: boolean; reason?: string }> {
+  async answerCaller(callback: TaskTokenCallback): Promise<Delivery> {
+    this.answered.push(callback);
+    return { delivered: true };
+  }
+}
+
+/** Durable functions' callbacks, answered once each, as Lambda does: a second answer finds the callback closed. */
+export class RecordingDurableFunctions implements DurableFunctions {
+  readonly answered: DurableFunctionCallback[] = [];
+  async answerCallback(callback: DurableFunctionCallback): Promise<Delivery> {
+    if (this.answered.some((a) => a.durableCallbackId === callback.durableCallbackId))
+      return { delivered: false, reason: 'CallbackTimeoutException' };
     this.answered.push(callback);
     return { delivered: true };
   }
@@ -59,6 +70,7 @@ export type TestDeps = Deps & {
   bus: RecordingBus;
   mailer: RecordingMailer;
   workflows: RecordingWorkflows;
+  durableFunctions: RecordingDurableFunctions;
   clock: TestClock;
 };
 
@@ -68,6 +80,7 @@ export function testDeps(policy: Policy, now: Date): TestDeps {
     bus: new RecordingBus(),
     mailer: new RecordingMailer(),
     workflows: new RecordingWorkflows(),
+    durableFunctions: new RecordingDurableFunctions(),
     clock: new TestClock(now),
     policy,
     directory: policy.directory,

@@ -50,6 +50,24 @@ describe('Action Proposed contract', () => {
     expect(problems({ ...proposal(), approvedBy: 'me' })).toEqual([expect.stringContaining('approvedBy')]);
   });
 
+  it("accepts a durable function's callback id, and refuses one that is not Lambda's shape or comes with a task token", () => {
+    const durableCallbackId = Buffer.from('{"executionId":"e","operationId":"o"}').toString('base64');
+    expect(problems(proposal({ callback: { durableCallbackId } }))).toEqual([]);
+    expect(problems(proposal({ callback: { durableCallbackId: 'not base64!' } }))).toEqual([
+      'callback.durableCallbackId: must be the callback id context.waitForCallback gave, unchanged (base64)',
+    ]);
+    expect(problems(proposal({ callback: { durableCallbackId: 'A'.repeat(1025) } }))).toEqual([
+      'callback.durableCallbackId: must be at most 1024 characters',
+    ]);
+    expect(problems({ ...proposal(), callback: { taskToken: 't' } })).toEqual([
+      'callback.durableCallbackId: Invalid input: expected string, received undefined',
+      'callback: Unrecognized key: "taskToken"',
+    ]);
+    expect(problems(proposal({ taskToken: 'token-1', callback: { durableCallbackId } }))).toEqual([
+      'callback: give either taskToken (a Standard workflow) or callback.durableCallbackId (a durable function), not both: one caller waits for a review',
+    ]);
+  });
+
   it('accepts every amount in whole cents up to the limit', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 100_000_000_000_000 }), (cents) => {

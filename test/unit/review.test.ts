@@ -213,4 +213,53 @@ describe('events and callbacks of a review', () => {
     const r = open(purchaseOrder(500));
     expect(callbackFor(r, outcomeEvent(r).detail)).toBeUndefined();
   });
+
+  const DURABLE_ID = Buffer.from('{"executionId":"e-1","operationId":"op-1"}').toString('base64');
+
+  it("keeps a durable function's callback id on the review and answers it with the granted outcome", () => {
+    const r = open(purchaseOrder(500, { callback: { durableCallbackId: DURABLE_ID } }));
+    expect(r.durableCallbackId).toBe(DURABLE_ID);
+    expect(r.taskToken).toBeUndefined();
+    const e = outcomeEvent(r);
+    expect(callbackFor(r, e.detail)).toEqual({
+      durableCallbackId: DURABLE_ID,
+      success: true,
+      output: JSON.stringify(e.detail),
+    });
+  });
+
+  it.each([
+    ['rejected', 'HumanRejected'],
+    ['expired', 'ReviewExpired'],
+    ['cancelled', 'ReviewCancelled'],
+  ] as const)('fails a durable function a review %s with %s and the same cause as a task token', (outcome, error) => {
+    const r = open(proposal({ callback: { durableCallbackId: DURABLE_ID } }));
+    const decided = {
+      ...r,
+      status: outcome.toUpperCase() as 'REJECTED' | 'EXPIRED' | 'CANCELLED',
+      decision: {
+        outcome,
+        by: [{ id: 'raj.patel', kind: 'person' as const }],
+        at: NOW.toISOString(),
+        reason: 'not now',
+        action: r.action,
+        actionHash: r.actionHash,
+        edited: false,
+      },
+    };
+    const detail = outcomeEvent(decided).detail;
+    const cb = callbackFor(decided, detail);
+    expect(cb).toMatchObject({ durableCallbackId: DURABLE_ID, success: false, error });
+    expect(cb).not.toHaveProperty('taskToken');
+    expect(JSON.parse((cb as { cause: string }).cause)).toEqual({
+      reviewId: r.id,
+      proposalId: r.proposalId,
+      outcomeId: detail.outcomeId,
+      decidedBy: ['raj.patel'],
+      reason: 'not now',
+      decidedAt: NOW.toISOString(),
+    });
+    const asTaskToken = callbackFor({ ...decided, durableCallbackId: undefined, taskToken: 't' }, detail);
+    expect((asTaskToken as { cause: string }).cause).toBe((cb as { cause: string }).cause);
+  });
 });

@@ -5,7 +5,7 @@ import { decideReview } from '../../functions/app/decide.ts';
 import { escalateReview } from '../../functions/app/escalate.ts';
 import { MAX_ATTEMPTS, mutate } from '../../functions/app/mutate.ts';
 import { notifyStep } from '../../functions/app/notify.ts';
-import { completeReview, executeAction, loadOutcome } from '../../functions/app/restart.ts';
+import { completeReview, executeAction, loadOutcome, reportToCaller } from '../../functions/app/restart.ts';
 import { sweep } from '../../functions/app/sweep.ts';
 import { cancelReview } from '../../functions/app/cancel.ts';
 import { AlreadyDecided, ReviewBusy, TokenUsed, TokenWrongStep } from '../../functions/domain/errors.ts';
@@ -256,6 +256,48 @@ describe('the restart', () => {
     expect(deps.mailer.sent.length - before).toBe(afterConcurrent);
     const saved = (await deps.store.get(review.id)) as Review;
     expect(saved.history.filter((h) => h.what === 'executed')).toHaveLength(1);
+  });
+});
+
+describe('answering the caller', () => {
+  const DURABLE_ID = Buffer.from('{"executionId":"e-2","operationId":"op-7"}').toString('base64');
+
+  it("answers a durable function's callback through the durable functions port, once, and a task token through Step Functions", async () => {
+    const review = await opened(purchaseOrder(5000, { callback: { durableCallbackId: DURABLE_ID } }));
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    await approve(review.id, link);
+    const loaded = await loadOutcome(deps, { reviewId: review.id, executionRef: 'exec-1' });
+    if (loaded.done || !loaded.callback) throw new Error('expected a callback to answer');
+    expect(loaded.callback).toEqual({
+      durableCallbackId: DURABLE_ID,
+      success: true,
+      output: JSON.stringify(loaded.event.detail),
+    });
+    expect(await reportToCaller(deps, { reviewId: review.id, callback: loaded.callback })).toEqual({
+      delivered: true,
+    });
+    expect(deps.durableFunctions.answered).toEqual([loaded.callback]);
+    expect(deps.workflows.answered).toEqual([]);
+
+    const taskToken = { taskToken: 'token-9', success: true as const, output: '{}' };
+    await reportToCaller(deps, { reviewId: review.id, callback: taskToken });
+    expect(deps.workflows.answered).toEqual([taskToken]);
+    expect(deps.durableFunctions.answered).toHaveLength(1);
+  });
+
+  it('reports a durable function no longer waiting as not delivered, without failing the restart', async () => {
+    const callback = {
+      durableCallbackId: DURABLE_ID,
+      success: false as const,
+      error: 'HumanRejected' as const,
+      cause: '{}',
+    };
+    expect(await reportToCaller(deps, { reviewId: 'rv-1', callback })).toEqual({ delivered: true });
+    expect(await reportToCaller(deps, { reviewId: 'rv-1', callback })).toEqual({
+      delivered: false,
+      reason: 'CallbackTimeoutException',
+    });
   });
 });
 
