@@ -34,7 +34,12 @@ function indexAttributes(review: Review): Record<string, string> {
 /** Epoch seconds when DynamoDB's TTL may remove a completed review: its completion plus the retention. */
 function expiresAt(review: Review, retentionDays: () => number): number | undefined {
   if (review.status !== 'COMPLETED') return undefined;
-  return Math.floor(Date.parse(review.updatedAt) / 1000) + retentionDays() * 86_400;
+  return ttlFrom(review.updatedAt, retentionDays);
+}
+
+/** Epoch seconds, the retention after `at` (an ISO time): what the table's TTL attribute holds. */
+function ttlFrom(at: string, retentionDays: () => number): number {
+  return Math.floor(Date.parse(at) / 1000) + retentionDays() * 86_400;
 }
 
 function toReview(item: Record<string, unknown>): Review {
@@ -111,7 +116,7 @@ export class ReviewsTable implements ReviewStore {
   }
 
   async recordInvalid(record: InvalidProposal): Promise<void> {
-    const expires = Math.floor(Date.parse(record.rejectedAt) / 1000) + this.#retentionDays() * 86_400;
+    const expires = ttlFrom(record.rejectedAt, this.#retentionDays);
     await this.#doc.send(
       new PutCommand({
         TableName: this.#table,

@@ -16,6 +16,11 @@ export function isReviewId(id: unknown): id is string {
 }
 
 /** Whether `s` can be an agentId or proposalId of the proposal contract: 1 to 256 characters, not only whitespace. */
-export function isProposalKey(s: unknown): s is string {
+function isProposalKey(s: unknown): s is string {
   return typeof s === 'string' && s.length <= 256 && s.trim() !== '';
+}
+
+/** The review id of an agent's proposal, when both can be ids of the proposal contract (else undefined). */
+export function reviewIdOfProposal(agentId: unknown, proposalId: unknown): string | undefined {
+  return isProposalKey(agentId) && isProposalKey(proposalId) ? reviewIdFor(agentId, proposalId) : undefined;
 }

@@ -17,20 +17,8 @@ import type {
   Unchanged,
 } from './model.ts';
 
-export type {
-  Actor,
-  Approval,
-  Change,
-  Decision,
-  HistoryEntry,
-  Outcome,
-  ProposedEdit,
-  Review,
-  ReviewStatus,
-  RouteStep,
-  Transition,
-  Unchanged,
-} from './model.ts';
+// The model's types, for callers of the review's rules.
+export type * from './model.ts';
 
 /** A lifecycle step that changes nothing, and why. */
 export function unchanged<R extends string>(reason: R): Unchanged<R> {

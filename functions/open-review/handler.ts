@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, observability } from '../adapters/observability.ts';
 import { deps } from '../app/deps.ts';
-import { isProposalKey, reviewIdFor } from '../domain/ids.ts';
+import { type Refusal, recordRefusal } from '../app/status.ts';
 import { intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
 
@@ -11,14 +11,6 @@ export interface OpenReviewResult {
   next: IntakeNext;
   /** For `conflict`: the rejection to publish. */
   event?: BusEvent;
-}
-
-/** What intake's refusal of a proposal says (the "Action Rejected As Invalid" detail). */
-export interface Refusal {
-  agentId?: string;
-  proposalId?: string;
-  errors: string[];
-  rejectedAt: string;
 }
 
 /**
@@ -31,16 +23,8 @@ export async function openReview(input: { invalid: Refusal }): Promise<{ recorde
 export async function openReview(
   input: { review: Review } | { invalid: Refusal },
 ): Promise<OpenReviewResult | { recorded: boolean }> {
-  if ('invalid' in input) return recordRefusal(input.invalid);
+  if ('invalid' in input) return recordRefusal(deps(), input.invalid);
   return open(input.review);
-}
-
-async function recordRefusal({ agentId, proposalId, errors, rejectedAt }: Refusal): Promise<{ recorded: boolean }> {
-  if (!isProposalKey(agentId) || !isProposalKey(proposalId)) return { recorded: false };
-  const reviewId = reviewIdFor(agentId, proposalId);
-  await deps().store.recordInvalid({ reviewId, agentId, proposalId, errors, rejectedAt });
-  logger.info('invalid proposal recorded', { reviewId, problems: errors.length });
-  return { recorded: true };
 }
 
 async function open(review: Review): Promise<OpenReviewResult> {

@@ -5,7 +5,8 @@ import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
 import { deps } from '../app/deps.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
-import { isProposalKey, reviewIdFor } from '../domain/ids.ts';
+import { reviewIdOfProposal } from '../domain/ids.ts';
+import { findStatus } from '../app/status.ts';
 import { httpErrors } from '../http/errors.ts';
 import { type HttpResult, json, reviewIdOf } from '../http/responses.ts';
 import { invalidView, reviewView } from '../http/review-view.ts';
@@ -17,23 +18,14 @@ import { invalidView, reviewView } from '../http/review-view.ts';
  */
 export async function reviewStatus(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<HttpResult> {
   const { agentId, proposalId } = event.pathParameters ?? {};
-  let reviewId: string;
-  if (agentId !== undefined || proposalId !== undefined) {
-    if (!isProposalKey(agentId) || !isProposalKey(proposalId))
-      throw new ReviewNotFound(`for agent ${agentId ?? ''} and proposal ${proposalId ?? ''}`);
-    reviewId = reviewIdFor(agentId, proposalId);
-  } else reviewId = reviewIdOf(event);
-  const caller = event.requestContext.authorizer.iam.userArn;
-  const review = await deps().store.get(reviewId);
-  if (review) {
-    logger.info('status read', { reviewId, caller });
-    return json(200, reviewView(review));
-  }
+  const byProposal = agentId !== undefined || proposalId !== undefined;
+  const reviewId = byProposal ? reviewIdOfProposal(agentId, proposalId) : reviewIdOf(event);
+  if (!reviewId) throw new ReviewNotFound(`for agent ${agentId ?? ''} and proposal ${proposalId ?? ''}`);
+  const found = await findStatus(deps(), reviewId);
+  if (!found) throw new ReviewNotFound(reviewId);
+  logger.info('status read', { reviewId, caller: event.requestContext.authorizer.iam.userArn });
   // Never opened because it was invalid: say so, with its problems, rather than "not found".
-  const invalid = await deps().store.getInvalid(reviewId);
-  if (!invalid) throw new ReviewNotFound(reviewId);
-  logger.info('status read', { reviewId, caller, outcome: 'invalid' });
-  return json(200, invalidView(invalid));
+  return json(200, 'review' in found ? reviewView(found.review) : invalidView(found.invalid));
 }
 
 export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, HttpResult>(reviewStatus)
