@@ -12,13 +12,7 @@ const HOUR = 60 * MINUTE;
 const REMINDER = /Reminder: (\d+)% of the time to decide has passed \(due ([^)]+)\)/;
 const LINK = /Open the review to approve, edit or reject: (\S+)/;
 
-/** Moves simulated time on, runs the scheduled sweep as its timer would, and waits for what follows. */
-async function sweepAfter(ms: number): Promise<SweepResult> {
-  local.h.app.clock.advance(ms);
-  const result = (await local.h.app.schedules.fire('sweep')) as SweepResult;
-  await local.h.app.idle();
-  return result;
-}
+const sweepAfter = (ms: number) => local.reviews.sweepAfter(ms);
 /** Moves time on and runs two sweeps at once, as a slow sweep overlapping the next minute's would. */
 async function afterTwoSweeps(ms: number): Promise<SweepResult[]> {
   local.h.app.clock.advance(ms);

@@ -11,13 +11,7 @@ import type { SweepResult } from '../../functions/sweep/handler.ts';
 const local = useLocalReviews();
 
 const HOUR = 3600_000;
-/** Moves simulated time on, runs the scheduled sweep as its timer would, and waits for what follows. */
-async function sweepAfter(ms: number): Promise<SweepResult> {
-  local.h.app.clock.advance(ms);
-  const result = (await local.h.app.schedules.fire('sweep')) as SweepResult;
-  await local.h.app.idle();
-  return result;
-}
+const sweepAfter = (ms: number) => local.reviews.sweepAfter(ms);
 const eventsOf = (id: string) =>
   local.h.app.bus.events
     .filter((e) => e.Source === 'hitl.gate' && JSON.parse(e.Detail).reviewId === id)

@@ -6,6 +6,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { clients, startHarness, type Harness } from './local.ts';
 import type { ActionProposed } from '../../events/index.ts';
 import type { Review } from '../../functions/domain/review.ts';
+import type { SweepResult } from '../../functions/sweep/handler.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
 import { newNonce, signDecisionToken } from '../../functions/domain/tokens.ts';
 
@@ -148,6 +149,14 @@ export function reviewsOf(h: Harness) {
       });
       const text = await res.text();
       return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+    },
+
+    /** Moves simulated time on, runs the scheduled sweep as its timer would, and waits for what follows. */
+    async sweepAfter(ms: number): Promise<SweepResult> {
+      h.app.clock.advance(ms);
+      const result = (await h.app.schedules.fire('sweep')) as SweepResult;
+      await h.app.idle();
+      return result;
     },
 
     /** Every message the outbox holds about one review. */
