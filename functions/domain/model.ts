@@ -1,6 +1,6 @@
 // The review's model: its types only, shared by the rules in domain/ (no logic, no imports of rules).
 import type { Action, Tier } from '../../events/index.ts';
-import type { Classification, ReviewPattern } from './policy.ts';
+import type { Classification, ReviewPattern, StandIn } from './policy.ts';
 
 /** PENDING -> APPROVED | REJECTED | EXPIRED | CANCELLED -> COMPLETED (the restart finished). */
 export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'COMPLETED';
@@ -23,6 +23,7 @@ export interface HistoryEntry {
     | 'cancelled'
     | 'escalated'
     | 'redriven'
+    | 'delegated'
     | 'executed'
     | 'execution_failed'
     | 'execution_unknown'
@@ -48,10 +49,18 @@ export type Execution =
   | { by: 'hitl-gate'; result: 'performed'; at: string; claim: string; ref: string }
   | { by: 'hitl-gate'; result: 'failed' | 'unknown'; at: string; claim: string; error: string };
 
+/** One approver of a step; a delegate carries whom they stand in for while that person is away. */
+export interface RouteApprover {
+  id: string;
+  name: string;
+  email: string;
+  onBehalfOf?: StandIn;
+}
+
 /** The approver route, frozen on the review when it opens: a later policy change does not move it. */
 export interface RouteStep {
   roles: string[];
-  approvers: { id: string; name: string; email: string }[];
+  approvers: RouteApprover[];
   sla: { ms: number; text: string; calendar?: string };
   /** Percentages of the SLA at which the step's approvers are reminded (policy `remindAt`); absent: none. */
   remindAt?: number[];

@@ -92,13 +92,36 @@ export function isDecided(status: ReviewStatus): boolean {
   return status === 'APPROVED' || status === 'REJECTED' || status === 'EXPIRED' || status === 'CANCELLED';
 }
 
+/** A history entry for each delegate standing in for someone away when the route was resolved. */
+function delegations(route: readonly RouteStep[], at: string): HistoryEntry[] {
+  return route.flatMap((step, i) =>
+    step.approvers.flatMap((a) =>
+      a.onBehalfOf
+        ? [
+            {
+              at,
+              what: 'delegated' as const,
+              by: { id: 'hitl-gate', kind: 'system' as const },
+              note: `step ${i + 1}: ${a.name} reviews on behalf of ${a.onBehalfOf.name}, away until ${a.onBehalfOf.until}`,
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
 /** The review a classified proposal opens: decided at once by the policy for the auto pattern, PENDING otherwise. */
 export function newReview(proposal: ActionProposed, classification: Classification, now: Date): Review {
   const at = now.toISOString();
   const hash = actionHash(proposal.action);
   const route: RouteStep[] = classification.steps.map((s) => ({
     roles: s.roles,
-    approvers: s.approvers.map(({ id, name, email }) => ({ id, name, email })),
+    approvers: s.approvers.map(({ id, name, email, onBehalfOf }) => ({
+      id,
+      name,
+      email,
+      ...(onBehalfOf ? { onBehalfOf: { ...onBehalfOf } } : {}),
+    })),
     sla: s.sla,
     ...(s.remindAt?.length ? { remindAt: [...s.remindAt] } : {}),
   }));
@@ -125,7 +148,10 @@ export function newReview(proposal: ActionProposed, classification: Classificati
     status: 'PENDING',
     step: 0,
     approvals: [],
-    history: [{ at, what: 'opened', by: { id: proposal.agentId, kind: 'system' }, note: classification.reason }],
+    history: [
+      { at, what: 'opened', by: { id: proposal.agentId, kind: 'system' }, note: classification.reason },
+      ...delegations(route, at),
+    ],
     version: 1,
     createdAt: at,
     updatedAt: at,
