@@ -185,8 +185,12 @@ export function currentApprovers(review: Review): RouteStep['approvers'] {
   return review.route[review.step]?.approvers ?? [];
 }
 
-/** What intake does next with a review it tried to open (a duplicate event may find it half-way). */
-export type IntakeNext = 'notify' | 'resume' | 'duplicate' | 'conflict';
+/**
+ * What intake does next with a review it tried to open (a duplicate event may find it half-way). `publish`: the
+ * policy approved it and nothing waits on it, so intake itself publishes the outcome and completes the review
+ * (one Express run); `resume`: a decided review with a caller to answer (or an action to perform) restarts.
+ */
+export type IntakeNext = 'notify' | 'resume' | 'publish' | 'duplicate' | 'conflict';
 
 export function intakeNext(review: Review, created: boolean, proposedHash: string): IntakeNext {
   if (!created && review.actionHash !== proposedHash) return 'conflict';
@@ -277,6 +281,11 @@ function callerOf(review: Review): Caller | undefined {
   if (review.taskToken) return { taskToken: review.taskToken };
   if (review.durableCallbackId) return { durableCallbackId: review.durableCallbackId };
   return undefined;
+}
+
+/** Whether a caller waits for this review's outcome (a task token or a durable function's callback). */
+export function hasCaller(review: Review): boolean {
+  return callerOf(review) !== undefined;
 }
 
 export function callbackFor(review: Review, outcomeDetail: Record<string, unknown>): Callback | undefined {
