@@ -1,7 +1,9 @@
-// Serverless plugin: least privilege for the state machines' roles. serverless-step-functions grants
-// every Task that starts an execution what the .sync pattern needs as well (describe and stop the child
-// execution, the events rule Step Functions watches it with); a machine with no .sync Task never uses
-// those, so they are removed from its role before the template is written.
+// Serverless plugin: least privilege for the roles the plugins leave behind.
+// - serverless-step-functions grants every Task that starts an execution what the .sync pattern needs as
+//   well (describe and stop the child execution, the events rule Step Functions watches it with); a machine
+//   with no .sync Task never uses those, so they are removed from its role before the template is written.
+// - The framework's shared Lambda role (IamRoleLambdaExecution) stays in the template even when
+//   serverless-iam-roles-per-function gave every function its own: a role nothing uses is removed.
 const SYNC_ONLY = new Set([
   'states:DescribeExecution',
   'states:StopExecution',
@@ -13,7 +15,26 @@ const SYNC_ONLY = new Set([
 class MachineRoles {
   constructor(serverless) {
     this.serverless = serverless;
-    this.hooks = { 'before:package:finalize': () => this.trim() };
+    this.hooks = {
+      'before:package:finalize': () => {
+        this.trim();
+        this.dropUnusedSharedRole();
+      },
+    };
+  }
+
+  dropUnusedSharedRole() {
+    const template = this.serverless.service.provider.compiledCloudFormationTemplate;
+    const id = 'IamRoleLambdaExecution';
+    if (!template.Resources[id]) return;
+    const { [id]: _shared, ...others } = template.Resources;
+    const rest = JSON.stringify({ others, outputs: template.Outputs ?? {} });
+    const used =
+      rest.includes(`{"Ref":"${id}"}`) ||
+      rest.includes(`["${id}",`) ||
+      rest.includes(`"${id}"]`) ||
+      rest.includes(`"DependsOn":"${id}"`);
+    if (!used) delete template.Resources[id];
   }
 
   trim() {

@@ -591,6 +591,26 @@ describe('agents', () => {
 describe('least privilege', () => {
   const allows = () => policyStatements(template).filter(({ statement }) => statement.Effect === 'Allow');
 
+  it("creates no IAM role that nothing assumes: every role is a function's or a state machine's", () => {
+    const roles = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .map(([id]) => id);
+    // Assumed where a resource names it as its role: a function's Role, a machine's or a rule target's RoleArn.
+    const assumed = new Set<string>();
+    const walk = (node: Json): void => {
+      if (Array.isArray(node)) return node.forEach(walk);
+      if (!isObject(node)) return;
+      for (const [key, value] of Object.entries(node)) {
+        const getAtt = isObject(value) ? value['Fn::GetAtt'] : undefined;
+        if ((key === 'Role' || key === 'RoleArn') && Array.isArray(getAtt)) assumed.add(String(getAtt[0]));
+        walk(value);
+      }
+    };
+    walk(template.Resources as unknown as Json);
+    expect(roles.filter((id) => !assumed.has(id))).toEqual([]);
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
   it('gives every function a role of its own with only the actions it needs (besides its logs and its traces)', () => {
     const granted = each('AWS::Lambda::Function', (fn) => {
       return statementsOfRole(functionRoleOf(fn))
