@@ -22,8 +22,14 @@ const JUSTIFIED: Record<string, string> = {
 
 it('uses every grant of every role across the product flows, or says why not', async () => {
   const { reviews, h } = local;
-  // Auto-approved, then a manager approves through the emailed link (the page first, as a person does).
+  // Auto-approved (intake publishes it), and auto-approved with a durable function waiting (intake starts resume);
+  // then a manager approves through the emailed link (the page first, as a person does).
   await reviews.open(purchaseOrder(500));
+  await reviews.open(
+    purchaseOrder(400, {
+      callback: { durableCallbackId: Buffer.from(`durable-agent-auto-${Date.now()}`).toString('base64') },
+    }),
+  );
   const po = await reviews.open(purchaseOrder(5000));
   await reviews.open(po.proposal); // a duplicate event finds the review it opened
   await fetch(po.links[0]!.url, { headers: { accept: 'text/html' } });
