@@ -4,7 +4,7 @@ import type { Calendar } from '../calendar.ts';
 import { isRequester } from '../people.ts';
 import { formatMoney, toMinorUnits } from '../money.ts';
 import { PATTERN, PATTERN_TEXT, PolicyError, TIERS, tierRank } from './model.ts';
-import type { Classification, Directory, Policy, ReviewStep, TierSettings } from './model.ts';
+import type { Classification, Directory, Policy, ReviewStep, TierSettings, ToolMapping } from './model.ts';
 import { copyPerson, describeRange, inRange } from './compiled.ts';
 import type { CompiledMatch, CompiledRule } from './compiled.ts';
 
@@ -85,6 +85,7 @@ export function buildPolicy(
   directory: Directory,
   tiers: Record<Tier, TierSettings>,
   calendars: ReadonlyMap<string, Calendar>,
+  tools: Record<string, ToolMapping> = {},
 ): Policy {
   /** The approver chain without the requester; a step left unable to reach the quorum is skipped. */
   function stepsFor(rule: CompiledRule, quorum: number, requestedBy: string): ReviewStep[] {
@@ -171,5 +172,6 @@ export function buildPolicy(
     classify,
     directory,
     calendar: (name) => calendars.get(name),
+    tools: Object.freeze(Object.fromEntries(Object.entries(tools).map(([name, t]) => [name, Object.freeze({ ...t })]))),
   };
 }
