@@ -1,6 +1,10 @@
 // The MCP gate and task token examples run as a developer runs them: a child process against local mode,
 // decided from the emailed link (the client and durable examples have their own tests).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { decideExample } from '../support/examples.ts';
+import { clients, ROOT } from '../support/local.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 
 const local = useLocalReviews();
@@ -59,4 +63,33 @@ describe('examples/task-token', () => {
     expect(code).toBe(2);
     expect(out).toContain('not ordered: HumanRejected: Not this quarter');
   }, 90_000);
+});
+
+describe('docs/events.md', () => {
+  it("shows a rule pattern that matches an agent's outcome events and nothing else", async () => {
+    const doc = readFileSync(join(ROOT, 'docs/events.md'), 'utf8');
+    const pattern = /```json\n([\s\S]*?)```/.exec(doc)?.[1] as string;
+    expect(JSON.parse(pattern)).toMatchObject({ detail: { agentId: ['procurement-agent'] } });
+    // The outcomes the examples above ended with, as the bus carried them.
+    const events = local.h.app.bus.events.filter((e) => e.Source === 'hitl.gate');
+    const matches = async (e: (typeof events)[number], agentId: string) => {
+      const detail = { ...(JSON.parse(e.Detail) as Record<string, unknown>), agentId };
+      const event = { id: '1', account: '000000000000', region: 'eu-west-1', time: '2026-12-01T10:00:00Z' };
+      const { Result } = await clients(local.h.app.url).eventBridge.send(
+        new TestEventPatternCommand({
+          EventPattern: pattern,
+          Event: JSON.stringify({ ...event, resources: [], source: e.Source, 'detail-type': e.DetailType, detail }),
+        }),
+      );
+      return Result;
+    };
+    const granted = events.find((e) => e.DetailType === 'Approval Granted');
+    const rejected = events.find((e) => e.DetailType === 'Approval Rejected');
+    const requested = events.find((e) => e.DetailType === 'Approval Requested');
+    if (!granted || !rejected || !requested) throw new Error('the examples left no outcome events');
+    expect(await matches(granted, 'procurement-agent')).toBe(true);
+    expect(await matches(rejected, 'procurement-agent')).toBe(true);
+    expect(await matches(granted, 'mcp-gate')).toBe(false);
+    expect(await matches(requested, 'procurement-agent')).toBe(false);
+  });
 });
