@@ -39,12 +39,18 @@ function refuseIllFormedText(value: unknown, ctx: z.RefinementCtx) {
     ctx.addIssue({ code: 'custom', path, message: 'must be valid Unicode text (it holds a lone UTF-16 surrogate)' });
 }
 
+/**
+ * snake_case, or `mcp:` and an MCP tool's name (letters, digits, `_ - .`, up to 128, as MCP names tools):
+ * the type the MCP gate gives a tool call the policy maps to no other type.
+ */
+export const ACTION_TYPE = /^(?:[a-z][a-z0-9_]{0,63}|mcp:[A-Za-z0-9_.-]{1,128})$/;
+
 const Id = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 
 export const Action = z
   .strictObject({
     /** e.g. purchase_order, refund, customer_email, ticket_priority, db_schema_change */
-    type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be snake_case, e.g. "purchase_order"'),
+    type: z.string().regex(ACTION_TYPE, 'must be snake_case, e.g. "purchase_order", or mcp:<tool name>'),
     summary: z.string().trim().min(1, 'must not be empty').max(2000),
     amount: Money.optional(),
     /** What the action touches, e.g. "production/orders-db" or a customer id. */

@@ -7,7 +7,10 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'mcp-gate': () => import('./mcp-gate.ts').then((m) => m.command),
+  mcp: () => import('./mcp.ts').then((m) => m.command),
+};
 
 function usage(): string {
   const lines = Object.keys(COMMANDS).map((name) => `  hitl-gate ${name}`);

@@ -32,7 +32,7 @@ describe('Action Proposed contract', () => {
       }),
     ).toEqual([
       'proposalId: must not be empty',
-      'action.type: must be snake_case, e.g. "purchase_order"',
+      'action.type: must be snake_case, e.g. "purchase_order", or mcp:<tool name>',
       'action.amount.currency: must be a three-letter ISO 4217 code such as "USD"',
     ]);
   });

@@ -102,7 +102,7 @@ describe('policy validation', () => {
     expect(problems).toEqual([
       'policy/stage.yml: rules[1].match.typ: unknown key; expected one of type, amount, hasAmount, agent, target, hasTarget',
       'policy/stage.yml: rules[1].steps[0].approver: unknown key; expected one of roles, sla, calendar, remindAt',
-      'policy/stage.yml: owner: unknown key; expected one of version, currencies, calendars, tiers, rules, default',
+      'policy/stage.yml: owner: unknown key; expected one of version, currencies, calendars, tiers, rules, default, tools',
     ]);
   });
 
@@ -432,7 +432,7 @@ describe('policy validation', () => {
 
   it('refuses an action type that is not snake_case', () => {
     expect(problemsOf(withPolicy((p) => (p.rules[1].match.type = ['purchase_order', 'Refund'])))).toEqual([
-      'policy/stage.yml: rules[1].match.type[1]: "Refund" is not an action type; use snake_case such as purchase_order',
+      'policy/stage.yml: rules[1].match.type[1]: "Refund" is not an action type; use snake_case such as purchase_order, or mcp:<tool name>',
     ]);
   });
 

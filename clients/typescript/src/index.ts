@@ -89,7 +89,15 @@ export class ApprovalTimeout extends Error {
   }
 }
 
-type Status = Record<string, unknown> & { outcome: Decided['outcome'] | 'pending' | 'invalid' };
+export type Status = Record<string, unknown> & { outcome: Decided['outcome'] | 'pending' | 'invalid' };
+
+export interface WaitOptions {
+  /** Give up after this long with ApprovalTimeout (default: wait until the review is decided). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Told after each status read that found no decision yet (undefined: intake has not opened the review yet). */
+  onPending?: (status: Status | undefined, nextReadInMs: number) => void;
+}
 
 export class HitlGate {
   readonly #events: EventBridgeClient;
@@ -135,10 +143,25 @@ export class HitlGate {
 
   /** The review's status, found by agent and proposal; undefined while intake has not opened it yet. */
   async status(agentId: string, proposalId: string): Promise<Status | undefined> {
-    const url = new URL(
-      `agents/${encodeURIComponent(agentId)}/proposals/${encodeURIComponent(proposalId)}/status`,
-      this.#options.apiUrl.endsWith('/') ? this.#options.apiUrl : `${this.#options.apiUrl}/`,
-    );
+    return this.#read(`agents/${encodeURIComponent(agentId)}/proposals/${encodeURIComponent(proposalId)}/status`);
+  }
+
+  /** The review's status by its id; undefined when there is no such review. */
+  async reviewStatus(reviewId: string): Promise<Status | undefined> {
+    return this.#read(`reviews/${encodeURIComponent(reviewId)}/status`);
+  }
+
+  /** The status route's URL for a proposal, for a person to look at (signed with SigV4, it needs the agent's IAM). */
+  statusUrl(agentId: string, proposalId: string): string {
+    return this.#url(`agents/${encodeURIComponent(agentId)}/proposals/${encodeURIComponent(proposalId)}/status`).href;
+  }
+
+  #url(path: string): URL {
+    return new URL(path, this.#options.apiUrl.endsWith('/') ? this.#options.apiUrl : `${this.#options.apiUrl}/`);
+  }
+
+  async #read(path: string): Promise<Status | undefined> {
+    const url = this.#url(path);
     const signed = await this.#signer.sign({
       method: 'GET',
       protocol: url.protocol,
@@ -159,20 +182,13 @@ export class HitlGate {
    * Proposes the action and resolves once it is decided, with the decision (approved or not). Throws
    * ProposalInvalid when hitl-gate refused the proposal, ApprovalTimeout after `timeoutMs` (default: none).
    */
-  async requestApproval(
-    proposal: Proposal,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<Decided> {
+  async requestApproval(proposal: Proposal, options: WaitOptions = {}): Promise<Decided> {
     await this.propose(proposal);
     return this.waitFor(proposal.agentId, proposal.proposalId, options);
   }
 
   /** Waits for a proposal put on the bus before (by this process or another) to be decided. */
-  async waitFor(
-    agentId: string,
-    proposalId: string,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<Decided> {
+  async waitFor(agentId: string, proposalId: string, options: WaitOptions = {}): Promise<Decided> {
     const start = Date.now();
     let wait = this.#options.poll?.firstMs ?? 1000;
     const max = this.#options.poll?.maxMs ?? 60_000;
@@ -182,6 +198,7 @@ export class HitlGate {
       if (status && status.outcome !== 'pending') return status as unknown as Decided;
       const left = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : start + options.timeoutMs - Date.now();
       if (left <= 0) throw new ApprovalTimeout(proposalId, options.timeoutMs ?? 0);
+      options.onPending?.(status, Math.min(wait, left));
       await sleep(Math.min(wait, left), options.signal);
       wait = Math.min(wait * 2, max);
     }

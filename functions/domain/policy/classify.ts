@@ -4,7 +4,16 @@ import type { Calendar } from '../calendar.ts';
 import { isRequester } from '../people.ts';
 import { formatMoney, toMinorUnits } from '../money.ts';
 import { PATTERN, PATTERN_TEXT, PolicyError, TIERS, tierRank } from './model.ts';
-import type { Classification, ClassifyContext, Directory, Person, Policy, ReviewStep, TierSettings } from './model.ts';
+import type {
+  Classification,
+  ClassifyContext,
+  Directory,
+  Person,
+  Policy,
+  ReviewStep,
+  TierSettings,
+  ToolMapping,
+} from './model.ts';
 import { copyPerson, describeRange, inRange } from './compiled.ts';
 import type { CompiledMatch, CompiledRule } from './compiled.ts';
 
@@ -85,6 +94,7 @@ export function buildPolicy(
   directory: Directory,
   tiers: Record<Tier, TierSettings>,
   calendars: ReadonlyMap<string, Calendar>,
+  tools: Record<string, ToolMapping> = {},
 ): Policy {
   /**
    * The approver chain without the requester, each person away at `at` replaced by their delegate where the
@@ -197,6 +207,7 @@ export function buildPolicy(
     classify,
     directory,
     calendar: (name) => calendars.get(name),
+    tools: Object.freeze(Object.fromEntries(Object.entries(tools).map(([name, t]) => [name, Object.freeze({ ...t })]))),
   };
 }
 

@@ -12,11 +12,12 @@ import {
 import type { Calendar, Weekday, WorkingInterval } from '../calendar.ts';
 import { parseDuration } from '../duration.ts';
 import { BUILT_IN_TIERS, PATTERN, PolicyError } from './model.ts';
-import type { OnTimeout, Person, Policy, ReadFile, TierSettings } from './model.ts';
+import type { OnTimeout, Person, Policy, ReadFile, TierSettings, ToolMapping } from './model.ts';
 import {
   CALENDAR_NAME,
   type Match,
   PolicyFile,
+  TOOL_NAME,
   checkShape,
   formatPath,
   isMapping,
@@ -66,6 +67,25 @@ export function compilePolicy(
     if (currencies.has(c)) at(['currencies', i], `"${c}" is listed twice`);
     currencies.add(c);
   });
+
+  // MCP tool mappings: a name MCP allows, an amount with its currency, a currency the policy knows.
+  const tools: Record<string, ToolMapping> = {};
+  for (const [name, tool] of Object.entries(raw.tools ?? {})) {
+    const path = ['tools', name];
+    if (!TOOL_NAME.test(name))
+      at(path, `${JSON.stringify(name)} is not an MCP tool name; use letters, digits, _ - . (up to 128)`);
+    if (!tool) continue;
+    if (tool.amount !== undefined && tool.currency === undefined)
+      at([...path, 'currency'], 'is required with amount: say the currency of the amount, e.g. currency: USD');
+    if (tool.currency !== undefined && tool.amount === undefined)
+      at([...path, 'amount'], 'is required with currency: name the argument that holds the amount, e.g. amount: total');
+    if (tool.currency !== undefined && currenciesKnown && !currencies.has(tool.currency))
+      at(
+        [...path, 'currency'],
+        `unknown currency "${tool.currency}"; the policy knows ${[...currencies].join(', ')} (add it to currencies)`,
+      );
+    tools[name] = { ...tool };
+  }
 
   // Calendars: intervals that do not overlap, some working time in the week, each holiday once.
   const calendars = new Map<string, Calendar>();
@@ -258,5 +278,5 @@ export function compilePolicy(
 
   if (problems.length > 0 || !full || !fallback)
     throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
-  return buildPolicy(full.version, rules, fallback, directory, tiers, calendars);
+  return buildPolicy(full.version, rules, fallback, directory, tiers, calendars, tools);
 }

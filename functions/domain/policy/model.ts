@@ -99,6 +99,19 @@ export interface Policy {
   directory: Directory;
   /** A business-hours calendar by name, for deadlineFor (calendar.ts). */
   calendar(name: string): Calendar | undefined;
+  /** How the MCP gate turns a call of each named tool into an action (the policy's `tools`); none: the defaults. */
+  tools: Readonly<Record<string, Readonly<ToolMapping>>>;
+}
+
+/** The policy's mapping of one MCP tool: action type, summary, and the arguments holding the amount and target. */
+export interface ToolMapping {
+  type?: string;
+  summary?: string;
+  /** Path into the arguments of the amount's value, in `currency`. */
+  amount?: string;
+  currency?: string;
+  /** Path into the arguments of the action's target. */
+  target?: string;
 }
 
 /** Every problem of a policy or directory file, one per line: `<file>: <path>: <what is wrong>`. */

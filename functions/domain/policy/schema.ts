@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { isLocalDate, isTimeZone, parseWorkingInterval } from '../calendar.ts';
 import { parseDuration } from '../duration.ts';
 import { toMinorUnits } from '../money.ts';
+import { ACTION_TYPE } from '../../../events/index.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // File shapes (zod). Structure is checked here; cross-references (roles, currencies, quorum) after both files parse.
@@ -37,8 +38,9 @@ export const RoleName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, {
 export const Currency = z.string().regex(/^[A-Z]{3}$/, {
   error: (iss) => `${JSON.stringify(iss.input)} is not a currency; use an ISO 4217 code such as USD`,
 });
-export const ActionType = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, {
-  error: (iss) => `${JSON.stringify(iss.input)} is not an action type; use snake_case such as purchase_order`,
+export const ActionType = z.string().regex(ACTION_TYPE, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not an action type; use snake_case such as purchase_order, or mcp:<tool name>`,
 });
 export const Bound = z
   .union([z.number(), z.string()], { error: 'must be an amount such as 1000 or 999.99' })
@@ -151,6 +153,20 @@ export const RuleName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
 });
 export const Rule = strict({ name: RuleName, match: Match, tier: TierName, ...route });
 export const DefaultRule = strict({ tier: TierName, ...route });
+/** A path into an MCP tool call's arguments: `total`, `order.vendor`. */
+export const ArgumentPath = z.string().regex(/^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a path into the tool's arguments; write a name or dotted names such as order.total`,
+});
+/** How the MCP gate turns a call of one tool into an action; every key is optional. */
+export const ToolMapping = strict({
+  type: ActionType.optional(),
+  summary: z.string({ error: 'must be text' }).trim().min(1, 'must not be empty').max(2000).optional(),
+  amount: ArgumentPath.optional(),
+  currency: Currency.optional(),
+  target: ArgumentPath.optional(),
+});
+export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 export const TierDefaults = strict({ onTimeout: OnTimeoutName.optional(), quorum: Quorum.optional() });
 export const PolicyFile = strict({
   version: z
@@ -167,6 +183,7 @@ export const PolicyFile = strict({
   }).optional(),
   rules: z.array(Rule),
   default: DefaultRule,
+  tools: z.record(z.string(), ToolMapping).optional(),
 });
 export type PolicyFile = z.infer<typeof PolicyFile>;
 export type RawRule = z.infer<typeof DefaultRule> & { name?: string; match?: z.infer<typeof Match> };
@@ -277,6 +294,7 @@ export interface PolicyParts {
   tiers?: PolicyFile['tiers'];
   rules: (z.infer<typeof Rule> | undefined)[];
   default?: z.infer<typeof DefaultRule>;
+  tools?: Record<string, z.infer<typeof ToolMapping> | undefined>;
 }
 
 export function salvagePolicy(raw: Record<string, unknown>): PolicyParts {
@@ -293,5 +311,8 @@ export function salvagePolicy(raw: Record<string, unknown>): PolicyParts {
     tiers: piece(shape.tiers, raw.tiers),
     rules: Array.isArray(raw.rules) ? raw.rules.map((r) => piece(Rule, r)) : [],
     default: piece(DefaultRule, raw.default),
+    tools: isMapping(raw.tools)
+      ? Object.fromEntries(Object.entries(raw.tools).map(([name, t]) => [name, piece(ToolMapping, t)]))
+      : undefined,
   };
 }
