@@ -421,8 +421,9 @@ export function parseCostFlags(argv: string[]): CostFlags {
 }
 
 /**
- * How many proposals of each tier a run of `n` makes for a mix: at least one of every tier the mix names (the
- * model prices each tier from its own runs), the rest by largest remainders, so they add up to n.
+ * How many proposals of each tier a run of `n` makes for a mix: by largest remainders, so they add up to n,
+ * then at least one of every tier the mix names (the model prices each tier from its own runs), taken from
+ * the largest tier.
  */
 export function proposalsPerTier(n: number, mix: Record<Tier, number>): Record<Tier, number> {
   const named = TIERS.filter((t) => mix[t] > 0);
@@ -430,14 +431,17 @@ export function proposalsPerTier(n: number, mix: Record<Tier, number>): Record<T
     throw new CostFlagError(
       `--proposals must be at least ${named.length} for this mix (one proposal of each tier it names), got ${n}.`,
     );
-  const out = Object.fromEntries(TIERS.map((t) => [t, mix[t] > 0 ? 1 : 0])) as Record<Tier, number>;
-  const rest = n - named.length;
-  const exact = named.map((t) => ({ t, x: (rest * mix[t]) / 100 }));
-  for (const { t, x } of exact) out[t] += Math.floor(x);
+  const exact = TIERS.map((t) => ({ t, x: (n * mix[t]) / 100 }));
+  const out = Object.fromEntries(exact.map(({ t, x }) => [t, Math.floor(x)])) as Record<Tier, number>;
   let left = n - TIERS.reduce((s, t) => s + out[t], 0);
   for (const { t } of [...exact].sort((a, b) => (b.x % 1) - (a.x % 1))) {
     if (left-- <= 0) break;
     out[t]++;
+  }
+  for (const t of named.filter((t) => out[t] === 0)) {
+    const largest = TIERS.reduce((a, b) => (out[b] > out[a] ? b : a));
+    out[largest]--;
+    out[t] = 1;
   }
   return out;
 }
