@@ -32,6 +32,8 @@ export interface TableRecord {
   index?: string;
   /** Write request units: the item's larger size before or after, per 1 KB, plus each index write. */
   writeUnits: number;
+  /** Of those, the units of the index writes. */
+  indexUnits: number;
   /** Read request units: per 4 KB read, half for an eventually consistent read. */
   readUnits: number;
   conditionFailed: boolean;
@@ -329,6 +331,7 @@ export class LocalMeter {
         table: table.TableName,
         ...(index ? { index } : {}),
         writeUnits: 0,
+        indexUnits: 0,
         readUnits: readUnitsFor(bytes, consistent),
         conditionFailed: false,
         itemBytes: bytes,
@@ -354,11 +357,13 @@ export class LocalMeter {
       if (status !== 200 && !failed) return;
       const after = failed ? before : await this.#read(serve, req, table.TableName, key);
       const bytes = Math.max(itemSize(before), itemSize(after));
+      // A failed condition still consumes the write units of the item as it is; it changes no index.
+      const indexUnits = failed ? 0 : indexWriteUnits(table, before, after);
       this.usage.table.push({
         operation,
         table: table.TableName,
-        // A failed condition still consumes the write units of the item as it is; it changes no index.
-        writeUnits: writeUnitsFor(bytes) + (failed ? 0 : indexWriteUnits(table, before, after)),
+        writeUnits: writeUnitsFor(bytes) + indexUnits,
+        indexUnits,
         readUnits: 0,
         conditionFailed: failed,
         itemBytes: bytes,

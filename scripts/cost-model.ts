@@ -130,6 +130,8 @@ export interface Counts {
   /** What a durable function would checkpoint: each workflow step's result and each outcome a callback carries. */
   checkpointBytes: number;
   writeUnits: number;
+  /** Of the write units, those of index writes. */
+  indexWriteUnits: number;
   readUnits: number;
   conditionFailedWrites: number;
   tableWrites: number;
@@ -195,6 +197,7 @@ export function countUsage(usage: Usage, ctx: CountContext): Counts {
         (e) => e.entryBytes,
       ),
     writeUnits: sum(usage.table, (t) => t.writeUnits),
+    indexWriteUnits: sum(usage.table, (t) => t.indexUnits),
     readUnits: sum(usage.table, (t) => t.readUnits),
     conditionFailedWrites: usage.table.filter((t) => t.conditionFailed).length,
     tableWrites: usage.table.filter((t) => t.writeUnits > 0).length,
@@ -241,8 +244,12 @@ export type Design = 'hitl-gate' | 'standard-workflow' | 'durable-functions';
 
 /** Days a durable execution's data is kept after it closes (Lambda's default retention). */
 export const DURABLE_RETENTION_DAYS = 14;
-/** Durable operations one `waitForCallback` takes: the callback, and the step that submits the proposal. */
-export const OPERATIONS_PER_CALLBACK = 2;
+/**
+ * Durable operations one `waitForCallback` takes: its context, the callback and the step that submits the
+ * proposal (as AWS's durable execution test runner records them; test/integration/meter-durable.test.ts).
+ * A step is one operation.
+ */
+export const OPERATIONS_PER_CALLBACK = 3;
 /** Transitions a Standard workflow takes per human decision: the `.waitForTaskToken` Task and a Choice on the answer. */
 export const TRANSITIONS_PER_DECISION = 2;
 
@@ -338,6 +345,48 @@ export const emailLine = (c: Counts, prices: Prices): Line => ({
 });
 
 export const total = (lines: Line[]) => lines.reduce((n, l) => n + l.usd, 0);
+
+// The cuts the figures point to (issue 16, item 4), projected from the measured counts.
+
+/** The restart's work a low-tier proposal would no longer do, per proposal: its functions' requests and GB-seconds. */
+export interface RestartShare {
+  lambdaRequests: number;
+  lambdaGbSeconds: number;
+  platformLogBytes: number;
+  functionLogBytes: number;
+}
+
+/**
+ * A low-tier proposal decided in the intake execution itself: one Express run (the restart's gone, and with it
+ * its functions), one write of the finished review (which never enters the due index), no reads; the same
+ * events (the agent's proposal and the outcome). Projected from the measured low tier.
+ */
+export function lowTierInOneRun(low: Counts, restart: RestartShare): Counts {
+  return {
+    ...low,
+    expressRequests: low.expressRequests / 2,
+    expressGbSeconds: low.expressGbSeconds / 2,
+    transitions: low.transitions,
+    lambdaRequests: low.lambdaRequests - restart.lambdaRequests,
+    lambdaGbSeconds: low.lambdaGbSeconds - restart.lambdaGbSeconds,
+    workflowLambdaRequests: low.workflowLambdaRequests - restart.lambdaRequests,
+    workflowLambdaGbSeconds: low.workflowLambdaGbSeconds - restart.lambdaGbSeconds,
+    writeUnits: writeUnitsOf(low.largestItemBytes),
+    indexWriteUnits: 0,
+    tableWrites: 1,
+    readUnits: 0,
+    tableReads: 0,
+    platformLogBytes: low.platformLogBytes - restart.platformLogBytes,
+    functionLogBytes: low.functionLogBytes - restart.functionLogBytes,
+  };
+}
+
+const writeUnitsOf = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/** The most a smaller review item saves: every write of it within 1 KB (one unit, and its index writes). */
+export function reviewItemWithin1Kb(c: Counts): Counts {
+  return { ...c, writeUnits: c.tableWrites + c.indexWriteUnits };
+}
 
 // Flags of `npm run cost`.
 

@@ -96,6 +96,7 @@ test('a low-tier proposal runs two Express executions, four Lambda invocations a
   // The review enters the due index when it opens and leaves it when it completes: one index write each.
   const [opened, , completed] = writes;
   expect(opened!.writeUnits).toBe(writeUnitsFor(opened!.itemBytes) + 1);
+  expect(writes.map((w) => w.indexUnits)).toEqual([1, 0, 1]);
   const stored = await storedReview(reviewIdFor(p.agentId, p.proposalId));
   expect(completed!.itemBytes).toBe(itemSize(stored));
   expect(completed!.writeUnits).toBe(writeUnitsFor(itemSize(stored)) + 1);
@@ -125,6 +126,7 @@ test('the same proposal again is a conditional put that fails, billed at the siz
       operation: 'PutItem',
       table: app.wiring.environment.REVIEWS_TABLE,
       writeUnits: writeUnitsFor(itemSize(stored)),
+      indexUnits: 0,
       readUnits: 0,
       conditionFailed: true,
       itemBytes: itemSize(stored),
