@@ -23,8 +23,13 @@ import {
   type Design,
   emailLine,
   type Line,
+  lambdaGbSeconds,
   loadPrices,
+  lowTierInOneRun,
   parseCostFlags,
+  platformLogBytes,
+  type RestartShare,
+  reviewItemWithin1Kb,
   proposalsPerTier,
   scaleCounts,
   TIERS,
@@ -48,7 +53,7 @@ async function main(flags: CostFlags): Promise<void> {
   try {
     const context = await contextOf(app);
     const perTier = proposalsPerTier(flags.proposals, flags.mix);
-    const tiers: Partial<Record<Tier, { proposals: number; perProposal: Counts }>> = {};
+    const tiers: Partial<Record<Tier, { proposals: number; perProposal: Counts; restart: RestartShare }>> = {};
     let sequence = 0;
     for (const tier of TIERS) {
       const n = perTier[tier];
@@ -62,8 +67,23 @@ async function main(flags: CostFlags): Promise<void> {
       // The last states' log entries arrive a turn after their executions end.
       await new Promise((r) => setTimeout(r, 20));
       checkOutcomes(app, proposals);
-      const counts = countUsage(meter.since(mark), { ...context, proposals: n, humanDecisions });
-      tiers[tier] = { proposals: n, perProposal: scaleCounts(counts, 1 / n) };
+      const usage = meter.since(mark);
+      const counts = countUsage(usage, { ...context, proposals: n, humanDecisions });
+      // What the restart's functions did, per proposal: the part a low-tier proposal decided in intake drops.
+      const restart = usage.invocations.filter((i) => context.restartFunctions.has(i.function));
+      const restartFns = new Set(restart.map((i) => i.function));
+      tiers[tier] = {
+        proposals: n,
+        perProposal: scaleCounts(counts, 1 / n),
+        restart: {
+          lambdaRequests: restart.length / n,
+          lambdaGbSeconds:
+            restart.reduce((g, i) => g + lambdaGbSeconds(i.durationMs, context.memoryMb[i.function]!), 0) / n,
+          platformLogBytes:
+            restart.reduce((b, i) => b + platformLogBytes(i.durationMs, context.memoryMb[i.function]!), 0) / n,
+          functionLogBytes: usage.logs.filter((l) => restartFns.has(l.function)).reduce((b, l) => b + l.bytes, 0) / n,
+        },
+      };
     }
 
     // The sweeper runs every minute whatever the traffic: one run with nothing due, times a 30-day month.
@@ -74,13 +94,23 @@ async function main(flags: CostFlags): Promise<void> {
     const sweepsPerMonth = 30 * 24 * 60;
 
     const MILLION = 1_000_000;
-    let mix: Counts | undefined;
-    for (const tier of TIERS) {
-      const t = tiers[tier];
-      if (!t) continue;
-      const share = scaleCounts(t.perProposal, (MILLION * flags.mix[tier]) / 100);
-      mix = mix ? addCounts(mix, share) : share;
-    }
+    const mixOf = (perTier: (tier: Tier, c: Counts) => Counts) => {
+      let mix: Counts | undefined;
+      for (const tier of TIERS) {
+        const t = tiers[tier];
+        if (!t) continue;
+        const share = scaleCounts(perTier(tier, t.perProposal), (MILLION * flags.mix[tier]) / 100);
+        mix = mix ? addCounts(mix, share) : share;
+      }
+      return mix;
+    };
+    const mix = mixOf((_, c) => c);
+    const lowCut = (tier: Tier, c: Counts) => (tier === 'low' ? lowTierInOneRun(c, tiers.low!.restart) : c);
+    const cutMixes = mix && {
+      'low tier decided in the intake run': mixOf(lowCut)!,
+      'every review item write within 1 KB (the most a smaller item saves)': mixOf((_, c) => reviewItemWithin1Kb(c))!,
+      both: mixOf((tier, c) => reviewItemWithin1Kb(lowCut(tier, c)))!,
+    };
     const designs: Design[] = ['hitl-gate', 'standard-workflow', 'durable-functions'];
     const report = {
       region: prices.region,
@@ -109,6 +139,9 @@ async function main(flags: CostFlags): Promise<void> {
           }),
         ) as Record<Design, { usd: number; lines: Line[] }>,
         emails: emailLine(mix, prices),
+        projectedCuts: Object.fromEntries(
+          Object.entries(cutMixes!).map(([cut, c]) => [cut, { usd: total(billOf('hitl-gate', c, prices)) }]),
+        ),
       },
       fixedPerMonth: {
         sweeps: sweepsPerMonth,
@@ -125,7 +158,9 @@ async function main(flags: CostFlags): Promise<void> {
 }
 
 /** What the model needs to know of the deployment: memory per function, what the workflows invoke, the access-log format. */
-async function contextOf(app: LocalApp): Promise<Omit<CountContext, 'proposals' | 'humanDecisions'>> {
+async function contextOf(
+  app: LocalApp,
+): Promise<Omit<CountContext, 'proposals' | 'humanDecisions'> & { restartFunctions: Set<string> }> {
   const config = (await printServerlessConfig(root, app.wiring.stage)) as {
     provider?: { memorySize?: number };
     functions?: Record<string, { memorySize?: number }>;
@@ -150,7 +185,20 @@ async function contextOf(app: LocalApp): Promise<Omit<CountContext, 'proposals' 
   const template = await packagedTemplate(root, app.wiring.stage);
   const stage = Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
   const format = (stage?.Properties?.AccessLogSettings as { Format?: string } | undefined)?.Format;
-  return { memoryMb, workflowFunctions, handOffStates, taskStates, ...(format ? { accessLogFormat: format } : {}) };
+  const restartFunctions = new Set<string>();
+  for (const machine of app.wiring.stateMachines.filter((m) => m.key === 'resume'))
+    for (const [, state] of tasks(machine.definition)) {
+      const key = keyOfArn.get(String(state.Resource));
+      if (key) restartFunctions.add(key);
+    }
+  return {
+    memoryMb,
+    workflowFunctions,
+    handOffStates,
+    taskStates,
+    restartFunctions,
+    ...(format ? { accessLogFormat: format } : {}),
+  };
 }
 
 interface Proposal {
@@ -299,7 +347,12 @@ function table(lines: Line[]): string {
 function text(r: {
   flags: { proposals: number; mix: Record<Tier, number>; decide: string };
   perProposal: Record<string, { proposals: number; counts: Counts; usd: Record<Design, number>; emailsUsd: number }>;
-  perMillionProposals?: { designs: Record<Design, { usd: number; lines: Line[] }>; emails: Line; counts: Counts };
+  perMillionProposals?: {
+    designs: Record<Design, { usd: number; lines: Line[] }>;
+    emails: Line;
+    counts: Counts;
+    projectedCuts: Record<string, { usd: number }>;
+  };
   fixedPerMonth: { sweeps: number; usd: number; lines: Line[] };
 }): string {
   const out: string[] = [];
@@ -316,6 +369,17 @@ function text(r: {
       `  ${tier.padEnd(9)}${String(t.proposals).padStart(5)}  ${qty(c.expressRequests).padStart(8)} ${qty(c.lambdaRequests).padStart(7)} ${qty(c.writeUnits).padStart(6)} ${qty(c.readUnits).padStart(6)} ${qty(c.events).padStart(7)} ${qty(c.apiRequests).padStart(5)} ${qty(c.emails).padStart(7)} ${qty((c.functionLogBytes + c.platformLogBytes + c.accessLogBytes) / 1024).padStart(7)}  ${money(t.usd['hitl-gate']).padStart(11)} ${money(t.usd['standard-workflow']).padStart(11)} ${money(t.usd['durable-functions']).padStart(11)} ${money(t.emailsUsd).padStart(11)}`,
     );
   }
+  out.push(
+    '',
+    'What one proposal does, by tier',
+    `  ${'tier'.padEnd(9)}${'transitions'.padStart(12)}${'hand-offs'.padStart(10)}${'Tasks'.padStart(7)}${'decisions'.padStart(10)}${'writes'.padStart(8)}${'index WRU'.padStart(10)}${'failed'.padStart(8)}${'reads'.padStart(7)}${'item KB'.padStart(9)}${'Lambda GB-s'.padStart(13)}${'Express GB-s'.padStart(14)}`,
+  );
+  for (const [tier, t] of Object.entries(r.perProposal)) {
+    const c = t.counts;
+    out.push(
+      `  ${tier.padEnd(9)}${qty(c.transitions).padStart(12)}${qty(c.handOffs).padStart(10)}${qty(c.taskStates).padStart(7)}${qty(c.humanDecisions).padStart(10)}${qty(c.tableWrites).padStart(8)}${qty(c.indexWriteUnits).padStart(10)}${qty(c.conditionFailedWrites).padStart(8)}${qty(c.tableReads).padStart(7)}${qty(c.largestItemBytes / 1024).padStart(9)}${qty(c.lambdaGbSeconds).padStart(13)}${qty(c.expressGbSeconds).padStart(14)}`,
+    );
+  }
   if (r.perMillionProposals) {
     const d = r.perMillionProposals.designs;
     out.push('', 'Per 1,000,000 proposals of the mix');
@@ -328,6 +392,12 @@ function text(r: {
       out.push(`  ${names[design]}: ${money(d[design].usd)}`, table(d[design].lines));
     out.push(
       `  emails, the same in every design: ${money(r.perMillionProposals.emails.usd)} (${qty(r.perMillionProposals.emails.quantity)} emails)`,
+      '',
+      'hitl-gate per 1,000,000 proposals after the cuts (projected from the measured counts; emails apart)',
+      ...Object.entries(r.perMillionProposals.projectedCuts).map(
+        ([cut, p]) =>
+          `  ${cut}: ${money(p.usd)} (saves ${money(d['hitl-gate'].usd - p.usd)}, ${(((d['hitl-gate'].usd - p.usd) / d['hitl-gate'].usd) * 100).toFixed(0)}%)`,
+      ),
     );
   }
   out.push(
