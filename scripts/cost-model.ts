@@ -257,7 +257,7 @@ export const TRANSITIONS_PER_DECISION = 2;
  * The bill of one design, emails apart, from the same counts. hitl-gate: as measured. The seed's design: one
  * Standard workflow per proposal running the same states in one execution (no hand-off between executions),
  * and per human decision a Task waiting on a token and a Choice on the answer. Durable functions: one durable
- * function per proposal running the workflow functions' work as steps, resumed by each human decision.
+ * function per proposal running the workflows' Tasks as steps (but the hand-offs), resumed by each human decision.
  * Everything else (the API, the table, the bus, the functions' logs) is the same in the three.
  */
 export function billOf(design: Design, c: Counts, prices: Prices): Line[] {
@@ -311,7 +311,7 @@ export function billOf(design: Design, c: Counts, prices: Prices): Line[] {
     line(
       'Lambda durable functions',
       'durable operations',
-      c.taskStates + OPERATIONS_PER_CALLBACK * c.humanDecisions,
+      c.taskStates - c.handOffs + OPERATIONS_PER_CALLBACK * c.humanDecisions,
       'durableOperation',
       'estimated',
     ),

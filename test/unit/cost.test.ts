@@ -174,11 +174,11 @@ describe('prices', () => {
     expect(standard.usd).toBeCloseTo(21 * 25e-6, 15);
   });
 
-  test('durable functions pay per operation: each Task state a step, each decision a callback with its context and submitter', () => {
+  test('durable functions pay per operation: each Task state but a hand-off is a step, each decision a callback with its context and submitter', () => {
     const prices = loadPrices();
-    const c = counts({ taskStates: 7, humanDecisions: 2, lambdaRequests: 9, workflowLambdaRequests: 7 });
+    const c = counts({ taskStates: 7, handOffs: 1, humanDecisions: 2, lambdaRequests: 9, workflowLambdaRequests: 7 });
     const lines = billOf('durable-functions', c, prices);
-    expect(lines.find((l) => l.item === 'durable operations')!.quantity).toBe(7 + 2 * 3);
+    expect(lines.find((l) => l.item === 'durable operations')!.quantity).toBe(7 - 1 + 2 * 3);
     // The API's functions stay; the workflow's seven become one invocation and one per decision.
     expect(lines.find((l) => l.service === 'Lambda' && l.item === 'requests')!.quantity).toBe(2 + 1 + 2);
   });
