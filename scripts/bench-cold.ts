@@ -75,7 +75,7 @@ const median = (xs: number[]) => {
 // The child loads the bundle as Lambda's runtime does (require of the handler file) and reports the wall time
 // and the CPU time it took: on a machine shared with other work the CPU time is the steadier figure.
 const PROBE = [
-  'const c=process.cpuUsage(),t=performance.now();require(process.env.BENCH_HANDLER);',
+  'const c=process.cpuUsage(),t=performance.now();for(const m of process.env.BENCH_REQUIRE.split(",").filter(Boolean))require(m);',
   'const w=performance.now()-t,u=process.cpuUsage(c);',
   'process.stdout.write(JSON.stringify({wall:w,cpu:(u.user+u.system)/1000}))',
 ].join('');
@@ -112,13 +112,26 @@ try {
       LAMBDA_TASK_ROOT: dir,
       // The AWS SDK is left out of the bundles (Lambda's runtime provides it): resolved here from the project.
       NODE_PATH: resolve(root, 'node_modules'),
-      BENCH_HANDLER: join(dir, code.name),
     };
-    const timing = async (flags: string[]) => {
+    // The AWS SDK packages the bundle requires: loading them alone is the SDK's share of the init.
+    const sdk = [
+      ...new Set(
+        [
+          ...code
+            .data()
+            .toString()
+            .matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g),
+        ].map((m) => m[1]!),
+      ),
+    ];
+    const timing = async (flags: string[], modules = [join(dir, code.name)]) => {
       const wall: number[] = [];
       const cpu: number[] = [];
       for (let i = 0; i < runs; i++) {
-        const { stdout } = await run(process.execPath, [...flags, '-e', PROBE], { cwd: dir, env });
+        const { stdout } = await run(process.execPath, [...flags, '-e', PROBE], {
+          cwd: dir,
+          env: { ...env, BENCH_REQUIRE: modules.join(',') },
+        });
         const sample = JSON.parse(stdout) as { wall: number; cpu: number };
         wall.push(sample.wall);
         cpu.push(sample.cpu);
@@ -132,7 +145,12 @@ try {
       zipBytesWithoutSourceMap: zip.length - (map?.zippedBytes ?? 0),
       codeBytes: code.bytes,
       sourceMapBytes: map?.bytes ?? 0,
-      load: { withoutSourceMaps: await timing([]), withSourceMaps: await timing(['--enable-source-maps']) },
+      sdkPackages: sdk,
+      load: {
+        withoutSourceMaps: await timing([]),
+        withSourceMaps: await timing(['--enable-source-maps']),
+        sdkAlone: await timing([], sdk),
+      },
     });
   }
   const [load] = await run('cat', ['/proc/loadavg']).then(
@@ -145,11 +163,11 @@ try {
     const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
     const lines = [
       `Bundles as sls package zips them, and module load (init) on Node ${process.version}: median of ${runs} fresh processes (load average ${load})`,
-      `  ${''.padEnd(52)}${'load, no maps'.padStart(18)}${'load, --enable-source-maps'.padStart(28)}`,
-      `  ${'function'.padEnd(16)}${'zipped'.padStart(9)}${'w/o map'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}${'CPU ms'.padStart(9)}${'wall ms'.padStart(9)}${'CPU ms'.padStart(14)}${'wall ms'.padStart(9)}`,
+      `  ${''.padEnd(52)}${'load, no maps'.padStart(18)}${'load, --enable-source-maps'.padStart(28)}${'AWS SDK alone'.padStart(20)}`,
+      `  ${'function'.padEnd(16)}${'zipped'.padStart(9)}${'w/o map'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}${'CPU ms'.padStart(9)}${'wall ms'.padStart(9)}${'CPU ms'.padStart(14)}${'wall ms'.padStart(9)}${'CPU ms'.padStart(11)}${'clients'.padStart(9)}`,
       ...functions.map(
         (f) =>
-          `  ${f.function.padEnd(16)}${kb(f.zipBytes).padStart(9)}${kb(f.zipBytesWithoutSourceMap).padStart(9)}${kb(f.codeBytes).padStart(9)}${kb(f.sourceMapBytes).padStart(9)}${String(f.load.withoutSourceMaps.cpuMs).padStart(9)}${String(f.load.withoutSourceMaps.wallMs).padStart(9)}${String(f.load.withSourceMaps.cpuMs).padStart(14)}${String(f.load.withSourceMaps.wallMs).padStart(9)}`,
+          `  ${f.function.padEnd(16)}${kb(f.zipBytes).padStart(9)}${kb(f.zipBytesWithoutSourceMap).padStart(9)}${kb(f.codeBytes).padStart(9)}${kb(f.sourceMapBytes).padStart(9)}${String(f.load.withoutSourceMaps.cpuMs).padStart(9)}${String(f.load.withoutSourceMaps.wallMs).padStart(9)}${String(f.load.withSourceMaps.cpuMs).padStart(14)}${String(f.load.withSourceMaps.wallMs).padStart(9)}${String(f.load.sdkAlone.cpuMs).padStart(11)}${String(f.sdkPackages.filter((p) => p.startsWith('@aws-sdk/client-')).length).padStart(9)}`,
       ),
       '',
     ];
