@@ -81,7 +81,6 @@ export interface LocalApp {
   iam: LocalIam;
   /** Requests served, by AWS operation (`DynamoDB_20120810.UpdateItem`, `AWSEvents.PutEvents`, `SES.SendEmail`, `HTTP POST /reviews/{id}/decision`). */
   requests: Map<string, number>;
-  meter?: LocalMeter;
   /** Resolves when nothing is in flight: deliveries, executions (except those waiting on a task token). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -714,7 +713,6 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       clock,
       iam,
       requests,
-      ...(meter ? { meter } : {}),
       async idle() {
         for (let i = 0; i < 3; i++) {
           await bus.idle();
