@@ -3,13 +3,14 @@ import { logger } from '../adapters/logger.ts';
 import { count, Metric, observability } from '../adapters/observability.ts';
 import { deps } from '../app/deps.ts';
 import { type Refusal, recordRefusal } from '../app/status.ts';
-import { intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
-import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
+import { hasCaller, intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
+import { invalidProposal, outcomeEvent, type BusEvent } from '../domain/review-events.ts';
+import { performedByHitlGate } from '../executors/registry.ts';
 
 export interface OpenReviewResult {
   reviewId: string;
   next: IntakeNext;
-  /** For `conflict`: the rejection to publish. */
+  /** For `conflict`: the rejection to publish; for `publish`: the policy's approval. */
   event?: BusEvent;
 }
 
@@ -39,6 +40,14 @@ async function open(review: Review): Promise<OpenReviewResult> {
     status: existing.status,
     next,
   });
+  // Approved by the policy with nobody to answer and nothing for hitl-gate to do: intake publishes it itself.
+  if (
+    next === 'resume' &&
+    existing.status === 'APPROVED' &&
+    !hasCaller(existing) &&
+    !performedByHitlGate(existing.action.type)
+  )
+    return { reviewId: existing.id, next: 'publish', event: outcomeEvent(existing) };
   if (next !== 'conflict') return { reviewId: existing.id, next };
   const error = `proposalId: "${existing.proposalId}" was already used by agent "${existing.agentId}" for a different action (review ${existing.id}); use a new proposalId`;
   return {

@@ -52,10 +52,17 @@ const eventsFor = (proposalId: string) =>
     .map((e) => e.DetailType);
 
 describe('intake workflow', () => {
-  it('auto-approves a $500 purchase order and completes it through resume', async () => {
+  it('auto-approves a $500 purchase order and completes it in the one intake execution (no restart)', async () => {
     const p = purchaseOrder(500);
     const execution = await intake(p);
     expect(execution.status).toBe('SUCCEEDED');
+    await h.app.idle();
+    const resumeArn = h.app.wiring.stateMachines.find((m) => m.key === 'resume')!.arn;
+    const id = reviewIdFor(p.agentId, p.proposalId);
+    const restarts = h.app.stepFunctions.executions.filter(
+      (e) => e.stateMachineArn === resumeArn && (JSON.parse(e.input) as { reviewId?: string }).reviewId === id,
+    );
+    expect(restarts).toHaveLength(0);
     const r = await review(p);
     expect(r).toMatchObject({
       status: 'COMPLETED',
