@@ -348,41 +348,6 @@ export const total = (lines: Line[]) => lines.reduce((n, l) => n + l.usd, 0);
 
 // The cuts the figures point to (issue 16, item 4), projected from the measured counts.
 
-/** The restart's work a low-tier proposal would no longer do, per proposal: its functions' requests and GB-seconds. */
-export interface RestartShare {
-  lambdaRequests: number;
-  lambdaGbSeconds: number;
-  platformLogBytes: number;
-  functionLogBytes: number;
-}
-
-/**
- * A low-tier proposal decided in the intake execution itself: one Express run (the restart's gone, and with it
- * its functions), one write of the finished review (which never enters the due index), no reads; the same
- * events (the agent's proposal and the outcome). Projected from the measured low tier.
- */
-export function lowTierInOneRun(low: Counts, restart: RestartShare): Counts {
-  return {
-    ...low,
-    expressRequests: low.expressRequests / 2,
-    expressGbSeconds: low.expressGbSeconds / 2,
-    transitions: low.transitions,
-    lambdaRequests: low.lambdaRequests - restart.lambdaRequests,
-    lambdaGbSeconds: low.lambdaGbSeconds - restart.lambdaGbSeconds,
-    workflowLambdaRequests: low.workflowLambdaRequests - restart.lambdaRequests,
-    workflowLambdaGbSeconds: low.workflowLambdaGbSeconds - restart.lambdaGbSeconds,
-    writeUnits: writeUnitsOf(low.largestItemBytes),
-    indexWriteUnits: 0,
-    tableWrites: 1,
-    readUnits: 0,
-    tableReads: 0,
-    platformLogBytes: low.platformLogBytes - restart.platformLogBytes,
-    functionLogBytes: low.functionLogBytes - restart.functionLogBytes,
-  };
-}
-
-const writeUnitsOf = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
-
 /** The most a smaller review item saves: every write of it within 1 KB (one unit, and its index writes). */
 export function reviewItemWithin1Kb(c: Counts): Counts {
   return { ...c, writeUnits: c.tableWrites + c.indexWriteUnits };

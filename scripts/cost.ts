@@ -23,12 +23,8 @@ import {
   type Design,
   emailLine,
   type Line,
-  lambdaGbSeconds,
   loadPrices,
-  lowTierInOneRun,
   parseCostFlags,
-  platformLogBytes,
-  type RestartShare,
   reviewItemWithin1Kb,
   proposalsPerTier,
   scaleCounts,
@@ -53,7 +49,7 @@ async function main(flags: CostFlags): Promise<void> {
   try {
     const context = await contextOf(app);
     const perTier = proposalsPerTier(flags.proposals, flags.mix);
-    const tiers: Partial<Record<Tier, { proposals: number; perProposal: Counts; restart: RestartShare }>> = {};
+    const tiers: Partial<Record<Tier, { proposals: number; perProposal: Counts }>> = {};
     let sequence = 0;
     for (const tier of TIERS) {
       const n = perTier[tier];
@@ -67,23 +63,8 @@ async function main(flags: CostFlags): Promise<void> {
       // The last states' log entries arrive a turn after their executions end.
       await new Promise((r) => setTimeout(r, 20));
       checkOutcomes(app, proposals);
-      const usage = meter.since(mark);
-      const counts = countUsage(usage, { ...context, proposals: n, humanDecisions });
-      // What the restart's functions did, per proposal: the part a low-tier proposal decided in intake drops.
-      const restart = usage.invocations.filter((i) => context.restartFunctions.has(i.function));
-      const restartFns = new Set(restart.map((i) => i.function));
-      tiers[tier] = {
-        proposals: n,
-        perProposal: scaleCounts(counts, 1 / n),
-        restart: {
-          lambdaRequests: restart.length / n,
-          lambdaGbSeconds:
-            restart.reduce((g, i) => g + lambdaGbSeconds(i.durationMs, context.memoryMb[i.function]!), 0) / n,
-          platformLogBytes:
-            restart.reduce((b, i) => b + platformLogBytes(i.durationMs, context.memoryMb[i.function]!), 0) / n,
-          functionLogBytes: usage.logs.filter((l) => restartFns.has(l.function)).reduce((b, l) => b + l.bytes, 0) / n,
-        },
-      };
+      const counts = countUsage(meter.since(mark), { ...context, proposals: n, humanDecisions });
+      tiers[tier] = { proposals: n, perProposal: scaleCounts(counts, 1 / n) };
     }
 
     // The sweeper runs every minute whatever the traffic: one run with nothing due, times a 30-day month.
@@ -105,11 +86,8 @@ async function main(flags: CostFlags): Promise<void> {
       return mix;
     };
     const mix = mixOf((_, c) => c);
-    const lowCut = (tier: Tier, c: Counts) => (tier === 'low' ? lowTierInOneRun(c, tiers.low!.restart) : c);
     const cutMixes = mix && {
-      'low tier decided in the intake run': mixOf(lowCut)!,
       'every review item write within 1 KB (the most a smaller item saves)': mixOf((_, c) => reviewItemWithin1Kb(c))!,
-      both: mixOf((tier, c) => reviewItemWithin1Kb(lowCut(tier, c)))!,
     };
     const designs: Design[] = ['hitl-gate', 'standard-workflow', 'durable-functions'];
     const report = {
@@ -158,9 +136,7 @@ async function main(flags: CostFlags): Promise<void> {
 }
 
 /** What the model needs to know of the deployment: memory per function, what the workflows invoke, the access-log format. */
-async function contextOf(
-  app: LocalApp,
-): Promise<Omit<CountContext, 'proposals' | 'humanDecisions'> & { restartFunctions: Set<string> }> {
+async function contextOf(app: LocalApp): Promise<Omit<CountContext, 'proposals' | 'humanDecisions'>> {
   const config = (await printServerlessConfig(root, app.wiring.stage)) as {
     provider?: { memorySize?: number };
     functions?: Record<string, { memorySize?: number }>;
@@ -185,18 +161,11 @@ async function contextOf(
   const template = await packagedTemplate(root, app.wiring.stage);
   const stage = Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
   const format = (stage?.Properties?.AccessLogSettings as { Format?: string } | undefined)?.Format;
-  const restartFunctions = new Set<string>();
-  for (const machine of app.wiring.stateMachines.filter((m) => m.key === 'resume'))
-    for (const [, state] of tasks(machine.definition)) {
-      const key = keyOfArn.get(String(state.Resource));
-      if (key) restartFunctions.add(key);
-    }
   return {
     memoryMb,
     workflowFunctions,
     handOffStates,
     taskStates,
-    restartFunctions,
     ...(format ? { accessLogFormat: format } : {}),
   };
 }
