@@ -28,6 +28,8 @@ import { durableCallback, requestsOf, serviceOfTarget, sesSendEmail } from './ia
 import { apiGatewayEvent, httpResponse, MalformedPath, routesFrom, type Route } from './http-api.ts';
 import { durableCallbacksPage, eventsPage, homePage, messagePage, outboxPage } from './pages.ts';
 import { crashAt } from './crash.ts';
+import type { LocalMeter, TableDefinition } from './meter.ts';
+import { entrySize } from './eventbridge/bus.ts';
 
 /**
  * The functions' settings for runs whose output is their own (tests, benchmarks, the story): errors only,
@@ -59,6 +61,8 @@ export interface LocalOptions {
   environment?: Record<string, string>;
   /** Crash tests only: SIGKILL at this point (local/crash.ts). main.ts alone sets it, from HITL_CRASH_AT. */
   crashAt?: string;
+  /** Records what each call would count on an AWS bill (local/meter.ts); `npm run cost` passes one. */
+  meter?: LocalMeter;
   log?: (line: string) => void;
 }
 
@@ -146,6 +150,12 @@ function lenientJson(body: Buffer): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** SES bills each recipient of a message as one email. */
+function recipientsOf(req: SendEmailRequest): number {
+  const d = req.Destination ?? {};
+  return (d.ToAddresses?.length ?? 0) + (d.CcAddresses?.length ?? 0) + (d.BccAddresses?.length ?? 0) || 1;
 }
 
 function html(res: ServerResponse, body: string, status = 200): void {
@@ -262,7 +272,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       { endpoint: url, region: wiring.region, credentials: (key) => iam.credentialsFor(key), clock: clock.shared },
       wiring.functions,
       crash,
+      opts.meter,
     );
+    opts.meter?.useTables(wiring.tables as unknown as TableDefinition[]);
     const bus = new LocalBus({
       buses: wiring.buses,
       rules: wiring.rules,
@@ -284,7 +296,23 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         iam.authorize(role, req);
       },
       crash,
+      opts.meter,
     );
+    const meter = opts.meter;
+    if (meter)
+      bus.onEvent((e) =>
+        meter.event({
+          source: e.Source,
+          detailType: e.DetailType,
+          entryBytes: entrySize({
+            Source: e.Source,
+            DetailType: e.DetailType,
+            Detail: e.Detail,
+            Resources: e.Resources,
+          }),
+          envelopeBytes: Buffer.byteLength(JSON.stringify(bus.envelope(e))),
+        }),
+      );
     // A rule reaches its target only with the target's permission: its role (a state machine target)
     // or a Lambda permission for events.amazonaws.com (a function target), as in the template.
     // Each local rule's counterpart in the template, found once: its ARN, and the role its target uses.
@@ -451,7 +479,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         if (service === 'dynamodb') {
           // IAM reads the tables a call names; dynalite answers, as DynamoDB does, what it cannot read.
           allow(principal, requestsOf(target, lenientJson(body), wiring.region), 400);
-          return dynamo(req, body, res);
+          return meter ? meter.dynamo(target, req, body, res, dynamo) : dynamo(req, body, res);
         }
         if (!INPUTS[target]) throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);
         const input = readRequest(target, body, 'awsJson');
@@ -473,7 +501,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         const principal = await signer(req, reqUrl, body, 'ses', 403);
         const input = readRequest('SES.SendEmail', body, 'restJson');
         allow(principal, [sesSendEmail(input, wiring.region)], 403);
-        return sendJson(res, 'application/json', await mail.sendEmail(input as SendEmailRequest));
+        const sent = await mail.sendEmail(input as SendEmailRequest);
+        meter?.email(recipientsOf(input as SendEmailRequest), body.length);
+        return sendJson(res, 'application/json', sent);
       } catch (err) {
         if (err instanceof AwsError) return sendAwsError(res, 'application/json', err, 'restJson');
         throw err;
@@ -614,6 +644,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       }
       try {
         const out = httpResponse(await lambdas.invoke(route.functionArn, event));
+        meter?.api(`${route.method} ${route.path}`, out.status, body.length, out.body.length);
         return send(res, out.status, out.headers, out.body);
       } catch (err) {
         // What API Gateway answers when the integration fails.

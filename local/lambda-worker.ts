@@ -31,6 +31,8 @@ if (typeof handler !== 'function') throw new Error(`${data.module} has no export
 
 parentPort!.on('message', (msg: Invocation) => {
   const started = Date.now();
+  // The handler's own time, as Lambda bills it (local mode's meter reads it; nothing else does).
+  const since = performance.now();
   const context: Context = {
     ...msg.context,
     getRemainingTimeInMillis: () => Math.max(0, data.timeoutMs - (Date.now() - started)),
@@ -46,12 +48,14 @@ parentPort!.on('message', (msg: Invocation) => {
           id: msg.id,
           ok: true,
           result: result === undefined ? 'null' : JSON.stringify(result),
+          durationMs: performance.now() - since,
         }),
       (err: Error) =>
         parentPort!.postMessage({
           id: msg.id,
           ok: false,
           error: { name: err?.name ?? 'Error', message: String(err?.message ?? err), stack: err?.stack },
+          durationMs: performance.now() - since,
         }),
     );
 });

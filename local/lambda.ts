@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import type { FunctionWiring } from './wiring.ts';
+import type { LocalMeter } from './meter.ts';
 
 export class FunctionNotFound extends Error {
   override readonly name = 'ResourceNotFoundException';
@@ -45,7 +46,7 @@ class Container {
   #next = 0;
   dead = false;
 
-  constructor(root: string, f: FunctionWiring, env: FunctionEnvironment) {
+  constructor(root: string, f: FunctionWiring, env: FunctionEnvironment, meter?: LocalMeter) {
     const credentials = env.credentials(f.key);
     this.#worker = new Worker(new URL('./lambda-worker.ts', import.meta.url), {
       workerData: {
@@ -70,9 +71,20 @@ class Container {
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
         LAMBDA_TASK_ROOT: root,
       },
-      stdout: false,
-      stderr: false,
+      // Metered, the function's output is read here to count what CloudWatch Logs would ingest.
+      stdout: meter !== undefined,
+      stderr: meter !== undefined,
     });
+    if (meter) {
+      this.#worker.stdout.on('data', (chunk: Buffer) => {
+        meter.log(f.key, chunk);
+        if (meter.echoLogs) process.stdout.write(chunk);
+      });
+      this.#worker.stderr.on('data', (chunk: Buffer) => {
+        meter.log(f.key, chunk);
+        if (meter.echoLogs) process.stderr.write(chunk);
+      });
+    }
     this.#worker.unref();
     this.ready = new Promise<void>((ok, fail) => {
       const onMessage = (m: { ready?: boolean }) => {
@@ -94,11 +106,13 @@ class Container {
         ok?: boolean;
         result?: string;
         error?: { name: string; message: string; stack?: string };
+        durationMs?: number;
       }) => {
         if (m.id === undefined) return;
         const p = this.#pending.get(m.id);
         if (!p) return;
         this.#pending.delete(m.id);
+        if (m.durationMs !== undefined) meter?.invocation(f.key, m.durationMs, Buffer.byteLength(m.result ?? ''));
         if (m.ok) p.resolve(JSON.parse(m.result ?? 'null'));
         else p.reject(new FunctionError(m.error!.name, m.error!.message, m.error!.stack));
       },
@@ -140,6 +154,7 @@ export class LambdaHost {
   readonly #env: FunctionEnvironment;
   /** Told `function.<key>` when a handler has returned, before its result is handed on (local/crash.ts). */
   readonly #returned: (point: string) => void;
+  readonly #meter: LocalMeter | undefined;
   invocations = 0;
 
   constructor(
@@ -147,8 +162,10 @@ export class LambdaHost {
     env: FunctionEnvironment,
     functions: FunctionWiring[],
     returned: (point: string) => void = () => undefined,
+    meter?: LocalMeter,
   ) {
     this.#root = root;
+    this.#meter = meter;
     this.#returned = returned;
     this.#region = env.region;
     this.#env = env;
@@ -171,7 +188,7 @@ export class LambdaHost {
   #container(f: FunctionWiring): Container {
     let c = this.#containers.get(f.arn);
     if (!c || c.dead) {
-      c = new Container(this.#root, f, this.#env);
+      c = new Container(this.#root, f, this.#env, this.#meter);
       this.#containers.set(f.arn, c);
     }
     return c;

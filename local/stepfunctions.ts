@@ -7,6 +7,7 @@ import type { LambdaHost } from './lambda.ts';
 import type { StateMachineWiring } from './wiring.ts';
 import { AwsError } from './errors.ts';
 import { checkInput } from './protocol.ts';
+import type { LocalMeter } from './meter.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -72,6 +73,7 @@ export class LocalStepFunctions {
   readonly #authorize: AuthorizeTask;
   /** Told `<machine key>.<state>` when a Task state's work has returned (local/crash.ts). */
   readonly #completed: (point: string) => void;
+  readonly #meter: LocalMeter | undefined;
 
   constructor(
     machines: StateMachineWiring[],
@@ -80,7 +82,9 @@ export class LocalStepFunctions {
     region: string,
     authorize: AuthorizeTask = () => undefined,
     completed: (point: string) => void = () => undefined,
+    meter?: LocalMeter,
   ) {
+    this.#meter = meter;
     this.#authorize = authorize;
     this.#completed = completed;
     this.#lambdas = lambdas;
@@ -257,14 +261,23 @@ export class LocalStepFunctions {
         Task: { Token: token },
       } as never,
     });
+    const metered = this.#meter?.execution(wiring.key, wiring.type);
     void (async () => {
-      for await (const log of run.eventLogs) if (log.type === 'StateEntered') this.transitions++;
+      for await (const log of run.eventLogs) {
+        if (log.type === 'StateEntered') {
+          this.transitions++;
+          metered?.entered(log.state.name);
+        }
+        if (log.type === 'StateRetried') metered?.retried();
+      }
     })().catch(() => undefined);
     execution.done = run.result.then(
       (output) => {
+        metered?.ended('SUCCEEDED');
         Object.assign(execution, { status: 'SUCCEEDED', output: JSON.stringify(output ?? null), stopDate: new Date() });
       },
       (err: Error & { cause?: unknown }) => {
+        metered?.ended('FAILED');
         const inner = (err as { cause?: Error }).cause ?? err;
         Object.assign(execution, {
           status: 'FAILED',
