@@ -598,7 +598,10 @@ describe('least privilege', () => {
     // Assumed where a resource names it as its role: a function's Role, a machine's or a rule target's RoleArn.
     const assumed = new Set<string>();
     const walk = (node: Json): void => {
-      if (Array.isArray(node)) return node.forEach(walk);
+      if (Array.isArray(node)) {
+        for (const n of node) walk(n);
+        return;
+      }
       if (!isObject(node)) return;
       for (const [key, value] of Object.entries(node)) {
         const getAtt = isObject(value) ? value['Fn::GetAtt'] : undefined;
