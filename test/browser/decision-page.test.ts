@@ -102,7 +102,7 @@ describe('decision page in a browser', () => {
     const facts = page.locator('dl');
     const fact = (name: string) => facts.locator(`dt:text-is("${name}") + dd`).textContent();
     await expect(fact('Summary')).resolves.toBe(summary);
-    await expect(fact('Amount')).resolves.toBe('USD 5,000.00');
+    await expect(fact('Amount')).resolves.toBe('$5,000.00');
     await expect(fact('Requested by')).resolves.toBe('sam.rivera (agent procurement-agent)');
     await expect(fact('Risk tier')).resolves.toMatch(/^medium \(/);
     await expect(fact('Why')).resolves.toContain('purchase-order-manager');
@@ -137,7 +137,7 @@ describe('decision page in a browser', () => {
         .filter({ hasText: /^Approved by mira\.okafor at .+ \(with edits\)$/ })
         .count(),
     ).resolves.toBe(1);
-    await expect(fact('Amount')).resolves.toBe('USD 800.00');
+    await expect(fact('Amount')).resolves.toBe('$800.00');
     await expect(
       page
         .locator('tbody tr')

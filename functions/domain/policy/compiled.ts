@@ -68,7 +68,13 @@ export function describeRange(b: Bounds): string {
 }
 
 export function copyPerson(p: Person): Person {
-  return { id: p.id, name: p.name, email: p.email, roles: [...p.roles] };
+  return {
+    id: p.id,
+    name: p.name,
+    email: p.email,
+    roles: [...p.roles],
+    ...(p.timeZone ? { timeZone: p.timeZone } : {}),
+  };
 }
 
 export function plural(n: number, one: string, many: string): string {

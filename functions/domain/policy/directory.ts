@@ -38,6 +38,7 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
       name: entry.name,
       email: entry.email,
       roles: Object.freeze([...new Set(entry.roles)]) as string[],
+      ...(entry.timeZone ? { timeZone: entry.timeZone } : {}),
     });
     people.push(person);
     for (const role of person.roles) byRole.set(role, [...(byRole.get(role) ?? []), person]);

@@ -12,6 +12,8 @@ export interface Person {
   name: string;
   email: string;
   roles: string[];
+  /** IANA zone the person reads times in (pages, emails); absent: the step's calendar's, else UTC. */
+  timeZone?: string;
 }
 
 /** A policy or directory file as read: its value, or undefined when it could not be read. */

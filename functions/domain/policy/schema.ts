@@ -179,6 +179,13 @@ export const PersonEntry = strict({
   name: z.string().trim().min(1, 'must not be empty'),
   email: z.string().regex(EMAIL, { error: (iss) => `${JSON.stringify(iss.input)} is not an email address` }),
   roles: z.array(RoleName),
+  timeZone: z
+    .string({ error: 'must be an IANA time zone such as America/New_York' })
+    .refine(isTimeZone, {
+      error: (iss) =>
+        `unknown time zone ${JSON.stringify(iss.input)}; use an IANA name such as Europe/Berlin or America/New_York`,
+    })
+    .optional(),
 });
 export const DirectoryFile = strict({ people: z.array(PersonEntry).min(1, 'must list at least one person') });
 
