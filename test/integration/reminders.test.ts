@@ -59,7 +59,7 @@ describe('reminders before the deadline', () => {
       expect(m).toMatchObject({
         percent: 50,
         due: opened.review.deadline,
-        subject: `[hitl-gate] medium review: ${opened.proposal.action.summary}`,
+        subject: expect.stringContaining(`Purchase order $5,000.00: "${opened.proposal.action.summary}" · decide by `),
       });
       // A new link, not the one of the first email.
       expect(m.link).toBeDefined();
@@ -146,7 +146,9 @@ describe('reminders before the deadline', () => {
     await sweepAfter(2 * HOUR);
     const first = await remindersOf(opened.id);
     expect(first.map((m) => m.to[0]).sort()).toEqual([...approvers].sort());
-    expect(first.every((m) => m.percent === 50 && m.subject.startsWith('[hitl-gate] critical review:'))).toBe(true);
+    expect(first.every((m) => m.percent === 50 && m.subject.startsWith('Critical: Database schema change:'))).toBe(
+      true,
+    );
     // The deadline passes: the review stays open for a new 4 h, with its reminders again.
     await sweepAfter(2 * HOUR);
     const cycled = await local.reviews.get(opened.id);
