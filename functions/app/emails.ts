@@ -82,13 +82,20 @@ export function reviewEmail(
     `What the agent wrote (its words, not hitl-gate's; links disabled):`,
     ...agentSays.map(([k, v]) => `  ${k}: "${v}"`),
   ].join('\n');
+  // The deadline keeps its exact instant for programs (and tests) in <time datetime>.
+  const htmlOf = (k: string, v: string) =>
+    k === 'If you approve'
+      ? partsHtml(will)
+      : k === 'Decide by' && review.deadline
+        ? `<time datetime="${esc(review.deadline)}">${esc(v)}</time>`
+        : esc(v);
   const factHtml = (k: string, v: string) => `<tr><th align="left" valign="top">${esc(k)}</th><td>${v}</td></tr>`;
   const html = `<!doctype html><html lang="en"><body>
 <p>Hello ${esc(approver.name)},</p>
 <p>${esc(intro)} (review <code>${esc(review.id)}</code>).</p>
 <p><a href="${esc(link)}">Open the review</a> to approve, edit or reject.</p>
 <p><small>Opening the link changes nothing; only your explicit decision on the page does.</small></p>
-<table>${facts.map(([k, v]) => factHtml(k, k === 'If you approve' ? partsHtml(will) : esc(v))).join('')}</table>
+<table>${facts.map(([k, v]) => factHtml(k, htmlOf(k, v))).join('')}</table>
 <p>What the agent wrote (its words, not hitl-gate's; links disabled):</p>
 <table>${agentSays.map(([k, v]) => `<tr><th align="left">${esc(k)}</th><td><q>${esc(v)}</q></td></tr>`).join('')}</table>
 </body></html>`;

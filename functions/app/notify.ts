@@ -98,7 +98,11 @@ export async function notifyStep(
   if (!mine || !review) return { notified: [] };
   const notified = await emailCurrentApprovers(deps, review, linkKey);
   if (review.step === 0 && review.notify.length)
-    await emailWatchers(deps, review, `A ${review.tier}-tier action is waiting for review`);
+    await emailWatchers(
+      deps,
+      review,
+      `${review.pattern === 'block_until_reviewed' ? 'A critical' : 'An'} action is waiting for review`,
+    );
   // The claim is done: nobody takes it over. A crash before this line has the sweeper send again, after the lease.
   await mutate(deps.store, review.id, (current) => {
     if (current?.status !== 'PENDING' || current.step !== review.step) return unchanged('moved-on');

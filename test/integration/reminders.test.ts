@@ -9,7 +9,9 @@ const local = useLocalReviews();
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const REMINDER = /Reminder: (\d+)% of the time to decide has passed \(due ([^)]+)\)/;
+const REMINDER = /Reminder: (\d+)% of the time to decide has passed \(review /;
+/** The deadline an approver email states, as the exact instant its HTML keeps in <time datetime>. */
+const DUE = /<th[^>]*>Decide by<\/th><td><time datetime="([^"]+)">/;
 const LINK = /Open the review to approve, edit or reject: (\S+)/;
 
 const sweepAfter = (ms: number) => local.reviews.sweepAfter(ms);
@@ -29,7 +31,8 @@ async function remindersOf(id: string) {
   return mail
     .filter((m) => m.text.includes(`(review ${id})`) && REMINDER.test(m.text))
     .map((m) => {
-      const [, percent, due] = REMINDER.exec(m.text)!;
+      const [, percent] = REMINDER.exec(m.text)!;
+      const due = DUE.exec(m.html)?.[1];
       return { to: m.to, subject: m.subject, percent: Number(percent), due, link: LINK.exec(m.text)?.[1] };
     });
 }
