@@ -39,8 +39,8 @@ export function agentText(s: unknown, max = AGENT_TEXT_MAX): string {
 }
 
 /** Agent text in a page or an email's HTML: quoted, marked as the agent's, never markup. */
-export const agentHtml = (s: unknown): string =>
-  `<q class="agent" title="Written by the agent">${esc(agentText(s))}</q>`;
+export const agentHtml = (s: unknown, max = AGENT_TEXT_MAX): string =>
+  `<q class="agent" title="Written by the agent">${esc(agentText(s, max))}</q>`;
 
 const STYLE = `
 :root{color-scheme:light}

@@ -34,15 +34,14 @@ export function wantsJson(event: Pick<APIGatewayProxyEventV2, 'headers'>): boole
 }
 
 /**
- * People get pages, programs JSON: JSON when asked for it by name; else a page for a form post or a request
- * with no body type (a link opened by a person, a mail client's preview, curl); a JSON body gets JSON.
+ * On the API's routes for programs: a page only for a browser that asks for one (Accept text/html) or a form
+ * post; JSON otherwise. The review page's link is for people instead: there, HTML unless wantsJson.
  */
 export function wantsHtml(event: Pick<APIGatewayProxyEventV2, 'headers'>): boolean {
   if (wantsJson(event)) return false;
   const accept = event.headers?.accept ?? '';
   const contentType = event.headers?.['content-type'] ?? '';
-  if (/text\/html/i.test(accept) || contentType.startsWith('application/x-www-form-urlencoded')) return true;
-  return contentType === '';
+  return /text\/html/i.test(accept) || contentType.startsWith('application/x-www-form-urlencoded');
 }
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };

@@ -44,6 +44,8 @@ export interface PageState {
 
 /** The longest summary in the first screen; the details hold all of it. */
 const HEADLINE_SUMMARY = 160;
+/** The longest agent's reference in the first screen (a proposalId may have 256 characters; the details show all). */
+const REFERENCE_MAX = 64;
 /** The longest code block shown; the page's JSON view has all of it. */
 const CODE_MAX = 20_000;
 /** Payload fields that hold SQL, shown as SQL rather than JSON. */
@@ -217,7 +219,7 @@ export function reviewPage(state: PageState): string {
   const quorum = quorumProgress(r);
 
   const key: [string, string][] = [
-    ['Reference', agentHtml(r.proposalId)],
+    ['Reference', agentHtml(r.proposalId, REFERENCE_MAX)],
     ...(r.status === 'PENDING' && r.deadline
       ? [
           [
@@ -237,6 +239,7 @@ export function reviewPage(state: PageState): string {
   const details: [string, string][] = [
     ['Why a person decides', esc(whyText(r))],
     ...(longSummary ? [['Full summary', agentHtml(shown.summary)] as [string, string]] : []),
+    ...(r.proposalId.length > REFERENCE_MAX ? [['Full reference', agentHtml(r.proposalId)] as [string, string]] : []),
     ...(shown.target ? [['Target', agentHtml(shown.target)] as [string, string]] : []),
     ['Requested by', `${agentHtml(r.requestedBy)} through the agent ${agentHtml(r.agentId)}`],
     ['Status', esc(STATUS_TEXT[r.status])],

@@ -7,19 +7,27 @@ import { actionUnderApproval, approvalsCounted, type Review } from '../domain/re
 import { localTime, spanText } from '../domain/when.ts';
 import { agentHtml, agentText, esc } from './html.ts';
 
-/** A piece of a sentence: hitl-gate's words, a value hitl-gate formatted (shown strong), or the agent's text (quoted). */
-export type Part = string | { value: string } | { data: unknown };
+/**
+ * A piece of a sentence: hitl-gate's words, a value hitl-gate formatted (shown strong), or the agent's text
+ * (quoted, cut at `max` characters so one line stays one line on a phone; the page's details show all of it).
+ */
+export type Part = string | { value: string } | { data: unknown; max?: number };
+
+/** The longest agent value inside one of hitl-gate's sentences. */
+const IN_A_SENTENCE = 80;
 
 export function partsHtml(parts: readonly Part[]): string {
   return parts
     .map((p) =>
-      typeof p === 'string' ? esc(p) : 'value' in p ? `<strong>${esc(p.value)}</strong>` : agentHtml(p.data),
+      typeof p === 'string' ? esc(p) : 'value' in p ? `<strong>${esc(p.value)}</strong>` : agentHtml(p.data, p.max),
     )
     .join('');
 }
 
 export function partsText(parts: readonly Part[]): string {
-  return parts.map((p) => (typeof p === 'string' ? p : 'value' in p ? p.value : `"${agentText(p.data)}"`)).join('');
+  return parts
+    .map((p) => (typeof p === 'string' ? p : 'value' in p ? p.value : `"${agentText(p.data, p.max)}"`))
+    .join('');
 }
 
 /** `purchase_order` as people say it: "purchase order"; `db_schema_change`: "database schema change". */
@@ -106,32 +114,36 @@ export function approvingWill(action: Action): Part[] {
       return [
         'The agent places this purchase order',
         ...(amount ? [' for ', ...money] : []),
-        ...(target ? [' with ', { data: target }] : []),
+        ...(target ? [' with ', { data: target, max: IN_A_SENTENCE }] : []),
         '.',
       ];
     case 'refund':
       return [
         'The agent refunds ',
         ...(amount ? money : ['the customer']),
-        ...(target ? [' to ', { data: target }] : []),
+        ...(target ? [' to ', { data: target, max: IN_A_SENTENCE }] : []),
         '.',
       ];
     case 'customer_email': {
       const subject = payloadText(action, 'subject');
       return [
         'hitl-gate sends this email',
-        ...(target ? [' to ', { data: target }] : []),
-        ...(subject ? [' with the subject ', { data: subject }] : []),
+        ...(target ? [' to ', { data: target, max: IN_A_SENTENCE }] : []),
+        ...(subject ? [' with the subject ', { data: subject, max: IN_A_SENTENCE }] : []),
         ', word for word as shown below.',
       ];
     }
     case 'db_schema_change':
     case 'schema_change':
-      return ['The agent runs the change below on ', target ? { data: target } : 'a database it did not name', '.'];
+      return [
+        'The agent runs the change below on ',
+        target ? { data: target, max: IN_A_SENTENCE } : 'a database it did not name',
+        '.',
+      ];
     default:
       return [
         `The agent performs this ${actionWords(action.type)}`,
-        ...(target ? [' on ', { data: target }] : []),
+        ...(target ? [' on ', { data: target, max: IN_A_SENTENCE }] : []),
         ...(amount ? [' for ', ...money] : []),
         '.',
       ];

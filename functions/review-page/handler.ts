@@ -49,4 +49,4 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>(showReview)
   .use(httpHeaderNormalizer())
   .use(linkKeyMiddleware())
   .use(securityHeaders())
-  .use(httpErrors());
+  .use(httpErrors({ forPeople: true }));

@@ -4,6 +4,7 @@
 // screenshot under test-artifacts/screenshots/ for a person to look at.
 import { request } from 'node:http';
 import type { Page } from 'playwright-core';
+import { agentText } from '../../functions/http/html.ts';
 import { browserHarness, form, linkFor, outcomes, propose, screenshot, submit } from './pages.ts';
 
 const env = browserHarness();
@@ -94,6 +95,32 @@ describe('the decision page on a phone and a desktop', () => {
       expect(outcomes(env.h, reviewId).map((e) => e.type)).toEqual(['Approval Requested']);
     },
   );
+
+  it('keeps both buttons in the first screen of a phone when the agent writes as much as it may', async () => {
+    const words = (n: number) => Array.from({ length: n }, (_, i) => `word${i}`).join(' ');
+    const { p, reviewId } = await propose(
+      env.h,
+      { summary: words(400).slice(0, 2000), target: `supplier-${'x'.repeat(500)}` },
+      { proposalId: `PO-${'9'.repeat(250)}` },
+    );
+    const page = await open(await linkFor(env.h, reviewId, MIRA), SCREENS[0]);
+    await screenshot(page, 'long-texts-phone');
+    expect(await bottomOf(approveButton(page))).toBeLessThanOrEqual(844);
+    expect(await bottomOf(rejectButton(page))).toBeLessThanOrEqual(844);
+    // What the first screen cuts short, the details show as far as agent text is ever shown (500 characters).
+    await expect(page.locator('.summary q.agent').textContent()).resolves.toMatch(/…$/);
+    await expect(page.locator('dl.facts dt:text-is("Full summary") + dd').textContent()).resolves.toBe(
+      agentText(p.action.summary),
+    );
+    await expect(page.locator('dl.facts dt:text-is("Full reference") + dd').textContent()).resolves.toBe(p.proposalId);
+    await expect(page.locator('dl.facts dt:text-is("Target") + dd').textContent()).resolves.toBe(
+      agentText(p.action.target),
+    );
+    await expect(
+      page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+    ).resolves.toBe(true);
+    await page.close();
+  });
 
   it('marks a critical review as critical, unlike a medium one, and shows its SQL as escaped code', async () => {
     const medium = await propose(env.h, { summary: 'Monitors for the support desk' });

@@ -295,7 +295,7 @@ describe('code and payloads on the page', () => {
 
 describe('what a GET of the link answers', () => {
   const event = (headers: Record<string, string>) => ({ headers });
-  it('is HTML unless JSON is asked for by name, above HTML', () => {
+  it('is HTML unless JSON is asked for by name, above HTML; other routes stay JSON', () => {
     expect(wantsJson(event({}))).toBe(false);
     expect(wantsJson(event({ accept: '*/*' }))).toBe(false);
     expect(wantsJson(event({ accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }))).toBe(false);
@@ -303,9 +303,11 @@ describe('what a GET of the link answers', () => {
     expect(wantsJson(event({ accept: 'application/json;q=0' }))).toBe(false);
     expect(wantsJson(event({ accept: 'application/json' }))).toBe(true);
     expect(wantsJson(event({ accept: 'application/json, text/html;q=0.9' }))).toBe(true);
-    expect(wantsHtml(event({}))).toBe(true);
+    // The routes for programs (status, decisions as JSON) stay JSON unless a browser asks for a page.
+    expect(wantsHtml(event({}))).toBe(false);
+    expect(wantsHtml(event({ accept: '*/*' }))).toBe(false);
+    expect(wantsHtml(event({ accept: 'text/html' }))).toBe(true);
     expect(wantsHtml(event({ 'content-type': 'application/x-www-form-urlencoded' }))).toBe(true);
-    // A program's JSON decision, with no Accept, is answered in JSON.
     expect(wantsHtml(event({ 'content-type': 'application/json' }))).toBe(false);
   });
 });
