@@ -1,38 +1,74 @@
+// The emails of a review: an approver's (the link, what the agent wants, by when in their own time zone) and a
+// watcher's notice (no link). What the agent wrote is quoted data, on one line each, its links defanged.
 import type { Review, RouteStep } from '../domain/review.ts';
+import { formatAmount } from '../domain/money.ts';
+import { actionUnderApproval } from '../domain/review.ts';
+import { deadlineText, zoneFor } from '../domain/when.ts';
 import { agentText, esc } from '../http/html.ts';
+import {
+  actionWords,
+  approvingWill,
+  emailSubject,
+  partsHtml,
+  partsText,
+  quorumProgress,
+  whyText,
+} from '../http/review-words.ts';
+import type { Deps } from './deps.ts';
 
-export function formatAmount(amount: Review['action']['amount']): string | undefined {
-  if (!amount) return undefined;
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency: amount.currency }).format(amount.value);
+/** The zone a person reads this review's times in: theirs (the directory), else the step's calendar's, else UTC. */
+export function approverZone(deps: Pick<Deps, 'directory' | 'policy'>, review: Review, personId: string): string {
+  const calendar = review.route[review.step]?.sla.calendar;
+  return zoneFor(
+    deps.directory.person(personId)?.timeZone,
+    calendar ? deps.policy.calendar(calendar)?.timeZone : undefined,
+  );
 }
 
 /** The fields an agent controls, each made safe to show as data (agentText). */
 function agentFields(review: Review): [string, string][] {
+  const { action } = actionUnderApproval(review);
   return [
-    ['Summary', agentText(review.action.summary)],
-    ...(review.action.target ? [['Target', agentText(review.action.target)] as [string, string]] : []),
+    ['Summary', agentText(action.summary)],
+    ...(action.target ? [['Target', agentText(action.target)] as [string, string]] : []),
+    ['Reference', agentText(review.proposalId)],
     ['Requested by', agentText(review.requestedBy)],
     ['Agent', agentText(review.agentId)],
   ];
 }
 
-/** The notification one approver receives: what the agent wants, why it needs a person, by when, and the link. */
+export interface ReviewEmailOptions {
+  /** The zone the approver reads times in (approverZone) and the time now, for "in 3 h 12 min". */
+  zone: string;
+  now: Date;
+  /** The first line's reason for the email: a new review, a reminder, an escalation. */
+  intro?: string;
+}
+
+/** The notification one approver receives: what the agent wants, by when, what approving does, and the link. */
 export function reviewEmail(
   review: Review,
   approver: RouteStep['approvers'][number],
   link: string,
-  intro = 'An agent asks for your approval',
+  { zone, now, intro = 'An agent asks for your approval' }: ReviewEmailOptions,
 ) {
-  const amount = formatAmount(review.action.amount);
-  // hitl-gate's own facts, then what the agent wrote: quoted, on one line each, its links defanged.
+  const { action } = actionUnderApproval(review);
+  const amount = formatAmount(action.amount);
+  const kind = actionWords(action.type);
+  const will = approvingWill(action);
+  const quorum = quorumProgress(review);
+  // hitl-gate's own facts; then what the agent wrote: quoted, on one line each, its links defanged.
   const facts: [string, string][] = [
-    ['Action', review.action.type],
-    ...(amount ? [['Amount', amount] as [string, string]] : []),
-    ['Risk tier', `${review.tier}: ${review.reason}`],
-    ...(review.deadline ? [['Decide by', review.deadline] as [string, string]] : []),
+    ...(review.pattern === 'block_until_reviewed'
+      ? [['Critical', `blocked until ${review.quorum} people approve`] as [string, string]]
+      : []),
+    ['What', `${kind.charAt(0).toUpperCase()}${kind.slice(1)}${amount ? ` of ${amount}` : ''}`],
+    ...(review.deadline ? [['Decide by', deadlineText(review.deadline, zone, now)] as [string, string]] : []),
+    ['If you approve', partsText(will)],
+    ...(quorum ? [['Approvals', quorum] as [string, string]] : []),
+    ['Why you', whyText(review)],
   ];
   const agentSays = agentFields(review);
-  const subject = `[hitl-gate] ${review.tier} review: ${agentText(review.action.summary, 120)}`;
   const text = [
     `Hello ${approver.name},`,
     '',
@@ -46,30 +82,40 @@ export function reviewEmail(
     `What the agent wrote (its words, not hitl-gate's; links disabled):`,
     ...agentSays.map(([k, v]) => `  ${k}: "${v}"`),
   ].join('\n');
+  // The deadline keeps its exact instant for programs (and tests) in <time datetime>.
+  const htmlOf = (k: string, v: string) =>
+    k === 'If you approve'
+      ? partsHtml(will)
+      : k === 'Decide by' && review.deadline
+        ? `<time datetime="${esc(review.deadline)}">${esc(v)}</time>`
+        : esc(v);
+  const factHtml = (k: string, v: string) => `<tr><th align="left" valign="top">${esc(k)}</th><td>${v}</td></tr>`;
   const html = `<!doctype html><html lang="en"><body>
 <p>Hello ${esc(approver.name)},</p>
 <p>${esc(intro)} (review <code>${esc(review.id)}</code>).</p>
 <p><a href="${esc(link)}">Open the review</a> to approve, edit or reject.</p>
 <p><small>Opening the link changes nothing; only your explicit decision on the page does.</small></p>
-<table>${facts.map(([k, v]) => `<tr><th align="left">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
+<table>${facts.map(([k, v]) => factHtml(k, htmlOf(k, v))).join('')}</table>
 <p>What the agent wrote (its words, not hitl-gate's; links disabled):</p>
 <table>${agentSays.map(([k, v]) => `<tr><th align="left">${esc(k)}</th><td><q>${esc(v)}</q></td></tr>`).join('')}</table>
 </body></html>`;
-  return { to: [approver.email], subject, text, html };
+  return { to: [approver.email], subject: emailSubject(review, zone, now), text, html };
 }
 
 /** For the people a policy says to inform: what is waiting and why they hear of it; no decision link. */
 export function noticeEmail(review: Review, person: { name: string; email: string }, why: string) {
-  const amount = formatAmount(review.action.amount);
+  const { action } = actionUnderApproval(review);
+  const amount = formatAmount(action.amount);
+  const kind = actionWords(action.type);
+  const what = `${kind.charAt(0).toUpperCase()}${kind.slice(1)}${amount ? ` of ${amount}` : ''}`;
   const lines = [
     `Hello ${person.name},`,
     '',
     `${why} (review ${review.id}).`,
     'You are informed by the policy; you do not need to act.',
     '',
-    `Action: ${review.action.type}`,
-    ...(amount ? [`Amount: ${amount}`] : []),
-    `Risk tier: ${review.tier}: ${review.reason}`,
+    `What: ${what}`,
+    `Why: ${whyText(review)}`,
     `Waiting for: ${review.route[review.step]?.approvers.map((a) => a.name).join(', ') ?? 'nobody'}`,
     '',
     `What the agent wrote (its words, not hitl-gate's; links disabled):`,
@@ -79,7 +125,7 @@ export function noticeEmail(review: Review, person: { name: string; email: strin
   const html = `<!doctype html><html lang="en"><body>${lines.map((l) => (l ? `<p>${esc(l)}</p>` : '')).join('')}</body></html>`;
   return {
     to: [person.email],
-    subject: `[hitl-gate] ${review.tier} review notice: ${agentText(review.action.summary, 120)}`,
+    subject: `For your information: ${what}: "${agentText(action.summary, 80)}"`,
     text,
     html,
   };

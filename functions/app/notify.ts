@@ -7,7 +7,7 @@ import { claimNotification, currentApprovers, notificationSent, type Review, unc
 import { newNonce, signDecisionToken } from '../domain/tokens.ts';
 import { logger } from '../adapters/logger.ts';
 import type { Deps } from './deps.ts';
-import { noticeEmail, reviewEmail } from './emails.ts';
+import { approverZone, noticeEmail, reviewEmail } from './emails.ts';
 import { mutate } from './mutate.ts';
 
 const DAY = 24 * 3600_000;
@@ -20,7 +20,7 @@ function linkExpiry(review: Review, now: Date): Date {
 
 /** Emails each current approver their own decision link (signed with `key`); returns who was emailed. */
 export async function emailCurrentApprovers(
-  deps: Pick<Deps, 'mailer' | 'clock' | 'publicUrl'>,
+  deps: Pick<Deps, 'mailer' | 'clock' | 'publicUrl' | 'directory' | 'policy'>,
   review: Review,
   key: Uint8Array,
   intro?: string,
@@ -45,7 +45,9 @@ export async function emailCurrentApprovers(
     );
     const link = new URL(base);
     link.searchParams.set('t', token);
-    const messageId = await deps.mailer.send(reviewEmail(review, approver, link.toString(), intro));
+    const zone = approverZone(deps, review, approver.id);
+    const email = reviewEmail(review, approver, link.toString(), { zone, now, ...(intro ? { intro } : {}) });
+    const messageId = await deps.mailer.send(email);
     logger.info('approver notified', { reviewId: review.id, approver: approver.id, step: review.step, messageId });
   }
   return approvers.map((a) => a.id);
@@ -96,7 +98,11 @@ export async function notifyStep(
   if (!mine || !review) return { notified: [] };
   const notified = await emailCurrentApprovers(deps, review, linkKey);
   if (review.step === 0 && review.notify.length)
-    await emailWatchers(deps, review, `A ${review.tier}-tier action is waiting for review`);
+    await emailWatchers(
+      deps,
+      review,
+      `${review.pattern === 'block_until_reviewed' ? 'A critical' : 'An'} action is waiting for review`,
+    );
   // The claim is done: nobody takes it over. A crash before this line has the sweeper send again, after the lease.
   await mutate(deps.store, review.id, (current) => {
     if (current?.status !== 'PENDING' || current.step !== review.step) return unchanged('moved-on');

@@ -98,7 +98,8 @@ async function handleDue(
     return 'breached';
   }
   if (step.kind === 'reminder-sent') {
-    const intro = `Reminder: ${percent}% of the time to decide has passed (due ${before.deadline})`;
+    // The email says the deadline itself, in each approver's own zone.
+    const intro = `Reminder: ${percent}% of the time to decide has passed`;
     await emailCurrentApprovers(deps, review, linkKey, intro);
     logger.info('approvers reminded', { reviewId: id, step: before.step, percent, deadline: before.deadline });
     return 'reminded';

@@ -4,7 +4,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { logger } from '../adapters/logger.ts';
 import { type DomainError, type DomainErrorCode, isDomainError } from '../domain/errors.ts';
-import { type HttpResult, html, json, seeOther, wantsHtml } from './responses.ts';
+import { type HttpResult, html, json, seeOther, wantsHtml, wantsJson } from './responses.ts';
 import { messagePage } from './review-page.ts';
 import { reviewView } from './review-view.ts';
 
@@ -69,6 +69,8 @@ function answerFor(err: Error & { statusCode?: number; expose?: boolean }): Answ
 export interface HttpErrorOptions<E> {
   /** For a person's browser: where a refusal sends them instead of an error page (e.g. the review's page). */
   redirect?: (err: DomainError, event: E) => string | undefined;
+  /** A route people open from a link (the review page): its refusals are pages unless JSON is asked for. */
+  forPeople?: boolean;
 }
 
 /**
@@ -89,7 +91,7 @@ export function httpErrors<E extends Pick<APIGatewayProxyEventV2, 'headers'> = A
         status < 500 && known
           ? known.message
           : 'Something went wrong on our side; nothing was changed. Please try again.';
-      const person = wantsHtml(request.event);
+      const person = options.forPeople ? !wantsJson(request.event) : wantsHtml(request.event);
       const location = person && known?.domain && options.redirect?.(known.domain, request.event);
       if (location) request.response = seeOther(location);
       else if (person)

@@ -39,33 +39,54 @@ export function agentText(s: unknown, max = AGENT_TEXT_MAX): string {
 }
 
 /** Agent text in a page or an email's HTML: quoted, marked as the agent's, never markup. */
-export const agentHtml = (s: unknown): string =>
-  `<q class="agent" title="Written by the agent">${esc(agentText(s))}</q>`;
+export const agentHtml = (s: unknown, max = AGENT_TEXT_MAX): string =>
+  `<q class="agent" title="Written by the agent">${esc(agentText(s, max))}</q>`;
 
 const STYLE = `
 :root{color-scheme:light}
-body{font:16px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;background:#f5f6f8;color:#1a1d21}
-header{background:#1a1d21;color:#fff;padding:.7rem 1.25rem}
-main{max-width:52rem;margin:0 auto;padding:1rem 1.25rem 3rem;overflow-wrap:break-word}
-h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.75rem 0 .5rem}form h3{margin:0 0 .25rem}
-dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.35rem 1rem;background:#fff;padding:1rem;border:1px solid #d9dde3;border-radius:6px}
+body{font:16px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;background:#f5f6f8;color:#1a1d21}
+header{background:#1a1d21;color:#fff;padding:.4rem 1rem;font-size:.85rem}
+main{max-width:46rem;margin:0 auto;padding:.75rem 1rem 3rem;overflow-wrap:break-word}
+h1{font-size:1.4rem;line-height:1.25;margin:0 0 .35rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+h1 .amount{white-space:nowrap}
+.ask,.decide,form.edit,dl.facts{background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:.8rem 1rem}
+.ask{margin:0 0 .75rem}.decide{margin:0 0 1rem;padding-bottom:.4rem}
+.ask.critical{border:2px solid #6b21a8;background:#faf5ff}
+.critical-label{margin:-.8rem -1rem .6rem;padding:.35rem 1rem;background:#6b21a8;color:#fff;border-radius:6px 6px 0 0;font-size:.9rem}
+.summary{margin:0 0 .6rem;font-size:1.05rem}
+dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.3rem .9rem;margin:0}
 dt{font-weight:600;color:#3b4350}dd{margin:0}
+dl.key dt{font-size:.85rem;padding-top:.1rem}
+.left{white-space:nowrap;font-weight:600}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d9dde3}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e6e9ee;vertical-align:top}
 td:last-child{overflow-wrap:anywhere}
-.banner{padding:.8rem 1rem;border-radius:6px;margin:0 0 1rem;border:1px solid}
-.info{background:#eef5ff;border-color:#9cc0f0}.ok{background:#ecf8ef;border-color:#8fd0a2}.warn{background:#fff6e5;border-color:#f0c36d}.bad{background:#fdeeee;border-color:#e99}
-form{background:#fff;border:1px solid #d9dde3;border-radius:6px;padding:1rem;margin:.75rem 0}
-label{display:block;font-weight:600;margin:.6rem 0 .25rem}
+.banner{display:flex;gap:.65rem;align-items:flex-start;padding:.65rem .9rem;border-radius:8px;margin:0 0 .75rem;border:1px solid;border-left-width:6px}
+.banner .icon{flex:none;width:1.5rem;height:1.5rem;border-radius:50%;color:#fff;font-weight:700;text-align:center;line-height:1.5rem}
+.ok{background:#e8f6ec;border-color:#1f7a3a}.ok .icon{background:#1f7a3a}
+.bad{background:#fdeceb;border-color:#b42318}.bad .icon{background:#b42318}
+.warn{background:#fff4e0;border-color:#b45309}.warn .icon{background:#b45309}
+.info{background:#eef3fb;border-color:#3b6fb6}.info .icon{background:#3b6fb6}
+form{margin:0 0 .7rem}form.edit{margin:1rem 0}
+form.edit h2{margin:0 0 .25rem}
+label{display:block;font-weight:600;margin:.5rem 0 .2rem;font-size:.95rem}
+.decide label{margin-top:0}
 input[type=text],input[type=number],textarea{width:100%;box-sizing:border-box;font:inherit;padding:.45rem;border:1px solid #9aa3af;border-radius:4px}
-textarea{min-height:6rem}
-button{font:inherit;font-weight:600;padding:.55rem 1.1rem;border-radius:4px;border:1px solid #1a1d21;cursor:pointer;margin-top:.75rem}
+textarea{min-height:6rem}.decide textarea{min-height:0}
+.row{display:flex;gap:.5rem;align-items:stretch}.row>input,.row>textarea{flex:1;min-width:0}
+button{font:inherit;font-weight:700;min-height:2.75rem;padding:.5rem 1.1rem;border-radius:6px;border:1px solid #1a1d21;cursor:pointer}
+.row button{flex:none;width:7.5rem}form.edit button{margin-top:.75rem}
 .approve{background:#1f7a3a;color:#fff;border-color:#1f7a3a}.reject{background:#b42318;color:#fff;border-color:#b42318}
+.as{margin:0 0 .35rem}.edit-link{margin:.1rem 0 .4rem;font-size:.95rem}
 :focus-visible{outline:3px solid #2563eb;outline-offset:2px}
 q.agent{background:#f1f2f5;border-left:3px solid #9aa3af;padding:0 .35rem;font-style:italic}
-pre{white-space:pre-wrap;word-break:break-word;margin:0;font:14px ui-monospace,monospace}
-.hint{color:#4b5563;font-size:.9rem;margin:.25rem 0 0}
-@media (max-width:36rem){main{padding:.75rem .75rem 2rem}dl{grid-template-columns:minmax(0,1fr);gap:0}dd{margin-bottom:.5rem}table{font-size:.875rem}th,td{padding:.4rem .3rem}td:nth-child(3){overflow-wrap:anywhere;min-width:6rem}}
+figure.code{margin:.75rem 0;background:#fff;border:1px solid #d9dde3;border-radius:8px;overflow:hidden}
+figure.code figcaption{font-weight:600;padding:.4rem .8rem;border-bottom:1px solid #e6e9ee;background:#f8f9fb}
+figure.code pre{padding:.6rem .8rem;background:#fbfbfc}
+pre{white-space:pre-wrap;word-break:break-word;margin:0;font:14px/1.45 ui-monospace,Menlo,Consolas,monospace}
+.hint{color:#4b5563;font-size:.9rem;font-weight:400;margin:.25rem 0 0}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+@media (max-width:36rem){main{padding:.6rem .6rem 2rem}.ask,.decide{padding:.7rem .75rem}.critical-label{margin:-.7rem -.75rem .5rem;padding:.35rem .75rem}dl.facts{grid-template-columns:minmax(0,1fr);gap:0}dl.facts dd{margin-bottom:.5rem}dl.key{gap:.2rem .6rem}table{font-size:.875rem}th,td{padding:.4rem .3rem}td:nth-child(3){overflow-wrap:anywhere;min-width:5rem}}
 `;
 
 /** CSP hash of the one inline stylesheet, so the pages need neither 'unsafe-inline' nor external CSS. */

@@ -7,12 +7,41 @@ import { STYLE_CSP_HASH } from './html.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-/** People (browsers, form posts) get pages; programs get JSON. */
+/** The weight an Accept header gives a media type (`q`), by its most specific range; 0 when it names none that fit. */
+function acceptWeight(accept: string, type: string): number {
+  const [major] = type.split('/');
+  let best = -1;
+  let weight = 0;
+  for (const range of accept.split(',')) {
+    const [name = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    const specificity = name === type ? 2 : name === `${major}/*` ? 1 : name === '*/*' ? 0 : -1;
+    if (specificity <= best) continue;
+    const q = params.find((p) => p.startsWith('q='));
+    best = specificity;
+    weight = q ? Number(q.slice(2)) || 0 : 1;
+  }
+  return weight;
+}
+
+/** Whether the request asks for JSON by name, above HTML: a wildcard or no Accept at all is not asking for JSON. */
+export function wantsJson(event: Pick<APIGatewayProxyEventV2, 'headers'>): boolean {
+  const accept = event.headers?.accept ?? '';
+  if (!/application\/json/i.test(accept)) return false;
+  return (
+    acceptWeight(accept, 'application/json') > 0 &&
+    acceptWeight(accept, 'application/json') >= acceptWeight(accept, 'text/html')
+  );
+}
+
+/**
+ * On the API's routes for programs: a page only for a browser that asks for one (Accept text/html) or a form
+ * post; JSON otherwise. The review page's link is for people instead: there, HTML unless wantsJson.
+ */
 export function wantsHtml(event: Pick<APIGatewayProxyEventV2, 'headers'>): boolean {
+  if (wantsJson(event)) return false;
   const accept = event.headers?.accept ?? '';
   const contentType = event.headers?.['content-type'] ?? '';
-  if (accept.includes('application/json')) return false;
-  return accept.includes('text/html') || contentType.startsWith('application/x-www-form-urlencoded');
+  return /text\/html/i.test(accept) || contentType.startsWith('application/x-www-form-urlencoded');
 }
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };

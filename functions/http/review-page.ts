@@ -1,9 +1,31 @@
-// The decision page: what the agent wants to do, why it needs a person, and the three decisions.
-// It changes nothing by being opened (mail scanners open every link); only a person's POST decides.
+// The decision page, phone first: what the agent wants, by when, what approving will do and the two buttons fit
+// the first screen; why, the code, the policy and the history follow. Opening it changes nothing (mail
+// scanners open every link); only a person's POST decides.
 import type { Review } from '../domain/review.ts';
-import { formatMoney, toMinorUnits } from '../domain/money.ts';
+import { formatAmount } from '../domain/money.ts';
+import { actionUnderApproval, valueAt } from '../domain/review.ts';
+import { localTime, relativeTime, zoneName } from '../domain/when.ts';
 import { agentHtml, agentText, esc, page } from './html.ts';
-import { valueAt } from '../domain/review.ts';
+import {
+  actionWords,
+  approvingWill,
+  nameOf,
+  outcomeBanner,
+  partsHtml,
+  quorumProgress,
+  stillWaitingFor,
+  type Tone,
+  whyText,
+} from './review-words.ts';
+
+/** A banner's message: one at most on a page. */
+export interface Notice {
+  tone: Tone;
+  message: string;
+}
+
+/** What the link's holder just did (Post/Redirect/Get), by the `done` the decision's redirect names. */
+export type Done = 'approved' | 'rejected' | 'recorded' | 'already' | 'used';
 
 export interface PageState {
   review: Review;
@@ -12,30 +34,68 @@ export interface PageState {
   /** The person the link was sent to. */
   viewer?: { id: string; name: string };
   /** Why this viewer cannot decide now, if so (decided, moved on, already approved). */
-  blocked?: { tone: 'ok' | 'info' | 'warn' | 'bad'; message: string };
-  /** A message after a decision or a refused one (Post/Redirect/Get). */
-  notice?: { tone: 'ok' | 'info' | 'warn' | 'bad'; message: string };
+  blocked?: Notice;
+  /** What the viewer just did, after a decision or a refused one. */
+  done?: Done;
+  /** The IANA zone the viewer reads times in, and the time now (for "in 3 h 12 min"). */
+  zone: string;
+  now: Date;
 }
 
-function money(amount: Review['action']['amount']): string | undefined {
-  if (!amount) return undefined;
-  const cents = toMinorUnits(amount.value);
-  return cents === undefined ? `${amount.currency} ${amount.value}` : formatMoney(cents, amount.currency);
-}
+/** The longest summary in the first screen; the details hold all of it. */
+const HEADLINE_SUMMARY = 160;
+/** The longest agent's reference in the first screen (a proposalId may have 256 characters; the details show all). */
+const REFERENCE_MAX = 64;
+/** The longest code block shown; the page's JSON view has all of it. */
+const CODE_MAX = 20_000;
+/** Payload fields that hold SQL, shown as SQL rather than JSON. */
+const SQL_FIELD = /^(sql|ddl|statements?|migration|query|up|down|rollback)$/i;
 
 const STATUS_TEXT: Record<Review['status'], string> = {
   PENDING: 'Waiting for a decision',
-  APPROVED: 'Approved',
-  REJECTED: 'Rejected',
-  EXPIRED: 'Expired',
+  APPROVED: 'Approved; the agent is being told',
+  REJECTED: 'Rejected; the agent is being told',
+  EXPIRED: 'Expired; the agent is being told',
   CANCELLED: 'Cancelled',
-  COMPLETED: 'Completed',
+  COMPLETED: 'Decided; the agent has been told',
 };
 
-/** A time as people read it (UTC, to the second); the exact instant stays in <time datetime>. */
-function when(iso: string): string {
-  const t = new Date(iso);
-  return Number.isNaN(t.getTime()) ? iso : `${t.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+/**
+ * Code an agent wrote, made safe to read: escaped (never markup), line breaks kept, invisible and bidi-override
+ * characters dropped so the text reads as it runs (no "Trojan Source"), other controls shown as spaces.
+ */
+export function codeText(s: string): string {
+  const clean = s
+    .replace(/\r\n?/g, '\n')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/[^\S\n]/gu, (c) => (c === '\t' ? '  ' : ' '))
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, (c) => (c === '\n' ? c : ' '));
+  return clean.length > CODE_MAX
+    ? `${clean.slice(0, CODE_MAX)}\n… (${clean.length - CODE_MAX} more characters; the JSON view has all of it)`
+    : clean;
+}
+
+function codeBlock(label: string, text: string, kind: 'sql' | 'json' | 'text'): string {
+  const id = `code-${label.toLowerCase().replace(/\W+/g, '-')}`;
+  return `<figure class="code ${kind}" aria-labelledby="${id}"><figcaption id="${id}">${esc(label)} <span class="hint">written by the agent</span></figcaption><pre><code>${esc(codeText(text))}</code></pre></figure>`;
+}
+
+/** The action's payload as readable code: SQL fields as SQL, an email's body as text, the rest as pretty JSON. */
+function payloadBlocks(action: Review['action']): string {
+  const payload = action.payload;
+  if (!payload || typeof payload !== 'object') return '';
+  const rest: Record<string, unknown> = {};
+  const blocks: string[] = [];
+  for (const [key, value] of Object.entries(payload)) {
+    if (typeof value === 'string' && SQL_FIELD.test(key))
+      blocks.push(codeBlock(key === 'sql' ? 'SQL' : `SQL (${key})`, value, 'sql'));
+    else if (typeof value === 'string' && key === 'body' && action.type === 'customer_email')
+      blocks.push(codeBlock('Email body', value, 'text'));
+    else rest[key] = value;
+  }
+  if (Object.keys(rest).length)
+    blocks.push(codeBlock(blocks.length ? 'Other details' : 'Details', JSON.stringify(rest, null, 2), 'json'));
+  return blocks.join('');
 }
 
 /** A field's name for people: `amount.value` is "Amount (USD)", `payload.due_date` is "Payload due date". */
@@ -58,95 +118,156 @@ function editField(action: Review['action'], path: string): string {
   return `${label}<textarea id="${id}" name="edit.${esc(path)}"${hint ? ` aria-describedby="${id}-hint" data-json="1"` : ''}>${esc(text)}</textarea>${hint}`;
 }
 
-export function reviewPage(state: PageState): string {
-  const { review: r, token, viewer, blocked, notice } = state;
-  const action = r.proposedEdit?.action ?? r.action;
-  const amount = money(action.amount);
-  const step = r.route[r.step];
-  const decided = r.decision;
-  const facts: [string, string][] = [
-    ['Action', `<code>${esc(action.type)}</code>`],
-    ['Summary', agentHtml(action.summary)],
-    ...(amount ? [['Amount', esc(amount)] as [string, string]] : []),
-    ...(action.target ? [['Target', agentHtml(action.target)] as [string, string]] : []),
-    ...(action.payload
-      ? [['Details', `<pre>${esc(JSON.stringify(action.payload, null, 2))}</pre>`] as [string, string]]
-      : []),
-    ['Requested by', `${agentHtml(r.requestedBy)} (agent ${agentHtml(r.agentId)})`],
-    ['Risk tier', `<strong>${esc(r.tier)}</strong> (${esc(r.pattern.replace(/_/g, ' '))})`],
-    ['Why', esc(r.reason)],
-    [
-      'Status',
-      esc(
-        r.status === 'COMPLETED' && decided
-          ? `${STATUS_TEXT[statusOf(decided.outcome)]}; the agent has been told`
-          : STATUS_TEXT[r.status],
-      ),
-    ],
-    ...(r.status === 'PENDING' && r.deadline
-      ? [
-          ['Decide by', `<time datetime="${esc(r.deadline)}">${esc(new Date(r.deadline).toUTCString())}</time>`] as [
-            string,
-            string,
-          ],
-        ]
-      : []),
-    ...(r.status === 'PENDING' && step
-      ? [
-          [
-            'Waiting for',
-            esc(step.approvers.map((a) => a.name).join(', ')) + (r.quorum > 1 ? ` (${r.quorum} approvals needed)` : ''),
-          ] as [string, string],
-        ]
-      : []),
-    ['Policy', `rule <code>${esc(r.rule)}</code>, version ${esc(r.policyVersion)}`],
-    ['Action hash', `<code>${esc((r.proposedEdit?.actionHash ?? r.actionHash).slice(0, 16))}…</code>`],
-  ];
+const DONE_TEXT: Record<'already' | 'used', string> = {
+  already: 'This review was already decided; nothing was changed.',
+  used: 'You already used this link; nothing was changed.',
+};
 
-  const banners = [notice, blocked]
-    .filter((b): b is NonNullable<PageState['notice']> => Boolean(b))
-    .map((b) => `<div class="banner ${b.tone}" role="status">${esc(b.message)}</div>`)
-    .join('');
-  const outcome = decided
-    ? `<div class="banner ${decided.outcome === 'approved' ? 'ok' : 'bad'}" role="status"><strong>${esc(STATUS_TEXT[r.status === 'COMPLETED' ? statusOf(decided.outcome) : r.status])}</strong> by ${esc(decided.by.map((b) => b.id).join(', '))} at <time datetime="${esc(decided.at)}">${esc(when(decided.at))}</time>${decided.reason ? `: ${esc(decided.reason)}` : ''}${decided.edited ? ' (with edits)' : ''}</div>`
+/** The one banner a page shows: how it ended, else what the viewer just did, else why they cannot decide. */
+function banner(state: PageState): string {
+  const { review: r, done, blocked, zone, now } = state;
+  const outcome = outcomeBanner(r, zone, now);
+  let tone: Tone;
+  let title: string;
+  let detail: string;
+  if (outcome) {
+    tone = outcome.tone;
+    title = outcome.title;
+    detail = `${done === 'already' || done === 'used' ? `${DONE_TEXT[done]} ` : ''}${outcome.detail}`;
+  } else if (done === 'recorded') {
+    tone = 'ok';
+    title = 'Thank you: your approval is recorded.';
+    detail = quorumProgress(r) ?? 'More approvals are needed before the action can run.';
+  } else if (blocked) {
+    tone = blocked.tone;
+    title = blocked.message;
+    detail = done === 'used' || done === 'already' ? 'Nothing was changed.' : '';
+  } else if (done === 'used' || done === 'already') {
+    tone = 'info';
+    title = DONE_TEXT[done];
+    detail = '';
+  } else return '';
+  const icon = { ok: '✓', bad: '✕', warn: '!', info: 'i' }[tone];
+  return `<div class="banner ${tone}" role="status"><span class="icon" aria-hidden="true">${icon}</span><div><strong>${esc(title)}</strong>${detail ? ` <span>${esc(detail)}</span>` : ''}</div></div>`;
+}
+
+function decisionForms(state: PageState, target: string): string {
+  const { review: r, token } = state;
+  const hidden = `<input type="hidden" name="token" value="${esc(token)}">`;
+  const action = actionUnderApproval(r).action;
+  const amount = formatAmount(action.amount);
+  const editLink = r.editable.length
+    ? `<p class="edit-link"><a href="#edit-h">Change ${esc(
+        r.editable
+          .map((p) =>
+            fieldLabel(action, p)
+              .replace(/ \(.*\)$/, '')
+              .toLowerCase(),
+          )
+          .join(' or '),
+      )}, then approve</a></p>`
     : '';
+  return `<section class="decide" aria-label="Your decision">${state.viewer ? `<p class="hint as">You decide as ${esc(state.viewer.name)}.</p>` : ''}
+<form method="post" action="${target}" aria-labelledby="approve-h"><h2 id="approve-h" class="visually-hidden">Approve</h2>${hidden}
+<label for="approve-reason">Note (optional)</label><div class="row"><input type="text" id="approve-reason" name="reason" maxlength="2000">
+<button type="submit" name="decision" value="approve" class="approve" aria-describedby="approve-what">Approve</button></div>
+<span id="approve-what" class="visually-hidden">${esc(`${actionWords(action.type)}${amount ? ` of ${amount}` : ''}`)}</span></form>
+<form method="post" action="${target}" aria-labelledby="reject-h"><h2 id="reject-h" class="visually-hidden">Reject</h2>${hidden}
+<label for="reject-reason">Reason for rejecting (required)</label><div class="row"><textarea id="reject-reason" name="reason" required maxlength="2000" rows="2"></textarea>
+<button type="submit" name="decision" value="reject" class="reject">Reject</button></div></form>
+${editLink}</section>`;
+}
 
-  const hidden = token ? `<input type="hidden" name="token" value="${esc(token)}">` : '';
-  const target = `/reviews/${encodeURIComponent(r.id)}/decision`;
-  const forms =
-    token && !blocked && r.status === 'PENDING'
-      ? `<h2>Your decision${viewer ? `, ${esc(viewer.name)}` : ''}</h2>
-<form method="post" action="${target}" aria-labelledby="approve-h"><h3 id="approve-h">Approve</h3>${hidden}
-<label for="approve-reason">Note (optional)</label><input type="text" id="approve-reason" name="reason" maxlength="2000">
-<button type="submit" name="decision" value="approve" class="approve">Approve</button></form>
-${
-  r.editable.length
-    ? `<form method="post" action="${target}" aria-labelledby="edit-h"><h3 id="edit-h">Edit and approve</h3>${hidden}
+function editForm(state: PageState, target: string): string {
+  const { review: r, token } = state;
+  if (!r.editable.length) return '';
+  const action = actionUnderApproval(r).action;
+  return `<form method="post" action="${target}" aria-labelledby="edit-h" class="edit"><h2 id="edit-h">Edit and approve</h2><input type="hidden" name="token" value="${esc(token)}">
 <p class="hint">Change what you may change; the edited action is checked against the policy again and must stay within your authority.</p>
 ${r.editable.map((p) => editField(action, p)).join('\n')}
 <label for="edit-reason">Note (optional)</label><input type="text" id="edit-reason" name="reason" maxlength="2000">
-<input type="hidden" name="decision" value="approve"><button type="submit" class="approve">Approve with these changes</button></form>`
-    : ''
+<input type="hidden" name="decision" value="approve"><button type="submit" class="approve">Approve with these changes</button></form>`;
 }
-<form method="post" action="${target}" aria-labelledby="reject-h"><h3 id="reject-h">Reject</h3>${hidden}
-<label for="reject-reason">Reason (required)</label><textarea id="reject-reason" name="reason" required maxlength="2000"></textarea>
-<button type="submit" name="decision" value="reject" class="reject">Reject</button></form>`
-      : '';
 
-  const history = `<h2>History</h2><table><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Who</th><th scope="col">Note</th></tr></thead><tbody>
-${r.history.map((h) => `<tr><td><time datetime="${esc(h.at)}">${esc(when(h.at))}</time></td><td>${esc(h.what.replace(/_/g, ' '))}</td><td>${esc(h.by.id)}</td><td>${esc(h.note ?? '')}</td></tr>`).join('\n')}
+function historyTable(state: PageState): string {
+  const { review: r, zone, now } = state;
+  const who = (h: Review['history'][number]) =>
+    h.by.kind === 'person'
+      ? esc(nameOf(r, h.by.id))
+      : h.by.kind === 'policy'
+        ? 'risk policy'
+        : h.by.id === r.agentId
+          ? agentHtml(h.by.id)
+          : esc(h.by.id);
+  return `<h2>History <span class="hint">(${esc(zoneName(zone))})</span></h2><table><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Who</th><th scope="col">Note</th></tr></thead><tbody>
+${r.history.map((h) => `<tr><td><time datetime="${esc(h.at)}">${esc(localTime(h.at, zone, now, { weekday: false }).replace(` ${zoneName(zone)}`, ''))}</time></td><td>${esc(h.what.replace(/_/g, ' '))}</td><td>${who(h)}</td><td>${esc(h.note ?? '')}</td></tr>`).join('\n')}
 </tbody></table>`;
+}
+
+export function reviewPage(state: PageState): string {
+  const { review: r, token, blocked, zone, now } = state;
+  const { action, actionHash } = actionUnderApproval(r);
+  const decided = r.decision;
+  const shown = decided?.action ?? action;
+  const amount = formatAmount(shown.amount);
+  const kind = actionWords(shown.type);
+  const critical = r.pattern === 'block_until_reviewed';
+  const target = `/reviews/${encodeURIComponent(r.id)}/decision`;
+  const canDecide = Boolean(token) && !blocked && r.status === 'PENDING';
+  const summary = agentText(shown.summary);
+  const longSummary = summary.length > HEADLINE_SUMMARY;
+  const quorum = quorumProgress(r);
+
+  const key: [string, string][] = [
+    ['Reference', agentHtml(r.proposalId, REFERENCE_MAX)],
+    ...(r.status === 'PENDING' && r.deadline
+      ? [
+          [
+            'Decide by',
+            `<time datetime="${esc(r.deadline)}">${esc(localTime(r.deadline, zone, now))}</time> <span class="left">(${esc(Date.parse(r.deadline) < now.getTime() ? `overdue: due ${relativeTime(r.deadline, now)}` : relativeTime(r.deadline, now))})</span>`,
+          ] as [string, string],
+        ]
+      : []),
+    ...(!decided
+      ? [['If you approve', partsHtml(approvingWill(shown))] as [string, string]]
+      : decided.outcome === 'approved'
+        ? [['Approved to run', partsHtml(approvingWill(shown))] as [string, string]]
+        : []),
+    ...(quorum ? [['Approvals', esc(quorum)] as [string, string]] : []),
+  ];
+  const waiting = stillWaitingFor(r);
+  const details: [string, string][] = [
+    ['Why a person decides', esc(whyText(r))],
+    ...(longSummary ? [['Full summary', agentHtml(shown.summary)] as [string, string]] : []),
+    ...(r.proposalId.length > REFERENCE_MAX ? [['Full reference', agentHtml(r.proposalId)] as [string, string]] : []),
+    ...(shown.target ? [['Target', agentHtml(shown.target)] as [string, string]] : []),
+    ['Requested by', `${agentHtml(r.requestedBy)} through the agent ${agentHtml(r.agentId)}`],
+    ['Status', esc(STATUS_TEXT[r.status])],
+    ...(r.status === 'PENDING' && waiting ? [['Waiting for', esc(waiting)] as [string, string]] : []),
+    ['Risk', `${esc(r.tier)} risk, ${esc(r.pattern.replace(/_/g, ' '))}`],
+    ['Policy', `rule <code>${esc(r.rule)}</code>, version ${esc(r.policyVersion)}`],
+    [
+      'Action hash',
+      `<code title="${esc(decided?.actionHash ?? actionHash)}">${esc((decided?.actionHash ?? actionHash).slice(0, 16))}…</code>`,
+    ],
+  ];
+  const dl = (rows: [string, string][], cls: string) =>
+    `<dl class="${cls}">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
 
   return page(
-    `Review: ${agentText(action.summary, 120)}`,
-    `${banners}${outcome}<h1>Review of a proposed ${esc(action.type.replace(/_/g, ' '))}</h1>
-<p class="agent-note">Quoted text is the agent's own words, shown as data: hitl-gate did not write it, and its links are disabled.</p>
-<dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${forms}${history}`,
+    `${kind.charAt(0).toUpperCase()}${kind.slice(1)}${amount ? ` ${amount}` : ''}: ${agentText(shown.summary, 120)}`,
+    `${banner(state)}<section class="ask${critical ? ' critical' : ''}" aria-labelledby="ask-h">
+${critical ? `<p class="critical-label"><strong>Critical</strong> · blocked until ${esc(r.quorum)} people approve</p>` : ''}<h1 id="ask-h"><span class="kind">${esc(kind.charAt(0).toUpperCase() + kind.slice(1))}</span>${amount ? ` <span class="amount">${esc(amount)}</span>` : ''}</h1>
+<p class="summary">${agentHtml(longSummary ? `${summary.slice(0, HEADLINE_SUMMARY - 1)}…` : shown.summary)}</p>
+${dl(key, 'key')}</section>
+${canDecide ? decisionForms(state, target) : ''}
+${payloadBlocks(shown)}
+<h2>Details</h2>
+<p class="hint agent-note">Quoted text is the agent's own words, shown as data: hitl-gate did not write it, and its links are disabled.</p>
+${dl(details, 'facts')}
+${canDecide ? editForm(state, target) : ''}
+${historyTable(state)}`,
   );
-}
-
-function statusOf(outcome: NonNullable<Review['decision']>['outcome']): Review['status'] {
-  return ({ approved: 'APPROVED', rejected: 'REJECTED', expired: 'EXPIRED', cancelled: 'CANCELLED' } as const)[outcome];
 }
 
 export function messagePage(title: string, message: string, tone: 'info' | 'warn' | 'bad' = 'bad'): string {

@@ -4,15 +4,19 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { observability } from '../adapters/observability.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { deps } from '../app/deps.ts';
+import { approverZone } from '../app/emails.ts';
 import { ReviewNotFound, TokenInvalid } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
 import { httpErrors } from '../http/errors.ts';
-import { html, json, securityHeaders, wantsHtml, reviewIdOf, type HttpResult } from '../http/responses.ts';
-import { blockedFor, DONE } from '../http/page-state.ts';
+import { html, json, securityHeaders, wantsJson, reviewIdOf, type HttpResult } from '../http/responses.ts';
+import { blockedFor, doneOf } from '../http/page-state.ts';
 import { reviewPage } from '../http/review-page.ts';
 import { reviewView } from '../http/review-view.ts';
 
-/** GET /reviews/{id}?t=<token>: the decision page (HTML), or the review's status and history (JSON). Changes nothing. */
+/**
+ * GET /reviews/{id}?t=<token>: the decision page (the link is for people: HTML unless JSON is asked for), or
+ * with `Accept: application/json` the review's status and history. Changes nothing.
+ */
 export async function showReview(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> {
   const reviewId = reviewIdOf(event);
   const token =
@@ -21,10 +25,10 @@ export async function showReview(event: APIGatewayProxyEventV2, context: Context
   const claims = await verifyDecisionToken(linkKeyFrom(context), token, { reviewId }, deps().clock.now());
   const review = await deps().store.get(reviewId);
   if (!review) throw new ReviewNotFound(reviewId);
-  if (!wantsHtml(event)) return json(200, reviewView(review));
+  if (wantsJson(event)) return json(200, reviewView(review));
 
   const viewer = review.route.flatMap((s) => s.approvers).find((a) => a.id === claims.approverId);
-  const done = event.queryStringParameters?.done;
+  const done = doneOf(event.queryStringParameters?.done);
   const blocked = blockedFor(review, claims);
   return html(
     200,
@@ -33,7 +37,9 @@ export async function showReview(event: APIGatewayProxyEventV2, context: Context
       token,
       ...(viewer ? { viewer: { id: viewer.id, name: viewer.name } } : {}),
       ...(blocked ? { blocked } : {}),
-      ...(done && DONE[done] ? { notice: DONE[done] } : {}),
+      ...(done ? { done } : {}),
+      zone: approverZone(deps(), review, claims.approverId),
+      now: deps().clock.now(),
     }),
   );
 }
@@ -43,4 +49,4 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>(showReview)
   .use(httpHeaderNormalizer())
   .use(linkKeyMiddleware())
   .use(securityHeaders())
-  .use(httpErrors());
+  .use(httpErrors({ forPeople: true }));

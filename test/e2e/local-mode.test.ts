@@ -235,7 +235,7 @@ describe('local mode over HTTP', () => {
   it('serves the outbox and events pages', async () => {
     const outbox = await fetch(`${local.url}/_local/outbox`);
     expect(outbox.status).toBe(200);
-    expect(await outbox.text()).toContain('[hitl-gate]');
+    expect(await outbox.text()).toContain('decide by');
     const events = await (await fetch(`${local.url}/_local/events`)).text();
     expect(events).toContain('Approval Granted');
   });

@@ -510,7 +510,9 @@ describe('form posts from the page', () => {
     expect(stored.decision!.action.amount).toEqual({ value: 900, currency: 'USD' });
 
     const page = await fetch(new URL(res.headers.get('location')!, h.app.url), { headers: { accept: 'text/html' } });
-    expect(await page.text()).toContain('Thank you: the action is approved.');
+    const html = await page.text();
+    expect(html).toMatch(/<strong>Approved by [A-Z][a-z]+ [A-Z][a-z]+, with changes<\/strong>/);
+    expect(html).toContain('<span class="amount">$900.00</span>');
     await h.app.idle();
     const [granted] = reviews.outcomesOf(opened.id);
     expect(granted!.detail.action.amount).toEqual({ value: 900, currency: 'USD' });

@@ -9,7 +9,9 @@ const local = useLocalReviews();
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const REMINDER = /Reminder: (\d+)% of the time to decide has passed \(due ([^)]+)\)/;
+const REMINDER = /Reminder: (\d+)% of the time to decide has passed \(review /;
+/** The deadline an approver email states, as the exact instant its HTML keeps in <time datetime>. */
+const DUE = /<th[^>]*>Decide by<\/th><td><time datetime="([^"]+)">/;
 const LINK = /Open the review to approve, edit or reject: (\S+)/;
 
 const sweepAfter = (ms: number) => local.reviews.sweepAfter(ms);
@@ -29,7 +31,8 @@ async function remindersOf(id: string) {
   return mail
     .filter((m) => m.text.includes(`(review ${id})`) && REMINDER.test(m.text))
     .map((m) => {
-      const [, percent, due] = REMINDER.exec(m.text)!;
+      const [, percent] = REMINDER.exec(m.text)!;
+      const due = DUE.exec(m.html)?.[1];
       return { to: m.to, subject: m.subject, percent: Number(percent), due, link: LINK.exec(m.text)?.[1] };
     });
 }
@@ -59,7 +62,7 @@ describe('reminders before the deadline', () => {
       expect(m).toMatchObject({
         percent: 50,
         due: opened.review.deadline,
-        subject: `[hitl-gate] medium review: ${opened.proposal.action.summary}`,
+        subject: expect.stringContaining(`Purchase order $5,000.00: "${opened.proposal.action.summary}" · decide by `),
       });
       // A new link, not the one of the first email.
       expect(m.link).toBeDefined();
@@ -146,7 +149,9 @@ describe('reminders before the deadline', () => {
     await sweepAfter(2 * HOUR);
     const first = await remindersOf(opened.id);
     expect(first.map((m) => m.to[0]).sort()).toEqual([...approvers].sort());
-    expect(first.every((m) => m.percent === 50 && m.subject.startsWith('[hitl-gate] critical review:'))).toBe(true);
+    expect(first.every((m) => m.percent === 50 && m.subject.startsWith('Critical: Database schema change:'))).toBe(
+      true,
+    );
     // The deadline passes: the review stays open for a new 4 h, with its reminders again.
     await sweepAfter(2 * HOUR);
     const cycled = await local.reviews.get(opened.id);

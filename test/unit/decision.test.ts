@@ -311,7 +311,7 @@ describe('approving with edits', () => {
     expect(err).toMatchObject({ tier: 'high', rule: 'purchase-order-cfo' });
     expect(statusOf(err)).toBe(422);
     expect((err as Error).message).toContain(
-      'Raising the amount to USD 20,000.00 makes this a high-tier purchase order for the cfo',
+      'Raising the amount to $20,000.00 makes this a high-tier purchase order for the cfo',
     );
     expect((err as Error).message).toContain('raj.patel cannot approve it');
   });
@@ -338,7 +338,7 @@ describe('approving with edits', () => {
     );
     expect(err).toBeInstanceOf(BeyondAuthority);
     expect((err as Error).message).toBe(
-      'Raising the amount to USD 10,000.01 makes this a high-tier purchase order for the cfo (rule purchase-order-cfo); priya.natarajan cannot approve it (priya.natarajan is not among its approvers).',
+      'Raising the amount to $10,000.01 makes this a high-tier purchase order for the cfo (rule purchase-order-cfo); priya.natarajan cannot approve it (priya.natarajan is not among its approvers).',
     );
   });
 

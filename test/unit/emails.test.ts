@@ -41,7 +41,10 @@ const hostile = fc
 function emailsFor(summary: string, target?: string, requestedBy = 'sam.rivera') {
   const p = proposal({ requestedBy, action: { summary, ...(target ? { target } : {}) } });
   const review = newReview(p, shippedPolicy.classify(p.action, p), NOW);
-  return [reviewEmail(review, APPROVER, LINK), noticeEmail(review, APPROVER, 'A review is waiting')];
+  return [
+    reviewEmail(review, APPROVER, LINK, { zone: 'America/New_York', now: NOW }),
+    noticeEmail(review, APPROVER, 'A review is waiting'),
+  ];
 }
 
 describe("the agent's words in an approver's email", () => {
@@ -69,8 +72,9 @@ describe("the agent's words in an approver's email", () => {
           expect(from).toBeGreaterThan(0);
           const agentLines = lines.slice(from + 1);
           // One line per field, each quoted; nothing after them.
-          expect(agentLines).toHaveLength(target ? 4 : 3);
-          for (const line of agentLines) expect(line).toMatch(/^ {2}(Summary|Target|Requested by|Agent): ".*"$/);
+          expect(agentLines).toHaveLength(target ? 5 : 4);
+          for (const line of agentLines)
+            expect(line).toMatch(/^ {2}(Summary|Target|Reference|Requested by|Agent): ".*"$/);
           expect(agentLines.join('\n')).not.toMatch(/https?:\/\/|[\u202a-\u202e\u2066-\u2069\u200b\u2028\u2029\r\t]/);
           // hitl-gate's own link is the one link, and comes before anything the agent wrote.
           const own = lines.filter((l) => l.startsWith('Open the review to approve, edit or reject: '));

@@ -236,12 +236,12 @@ describe('policy validation', () => {
     expect(
       problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gte: 10000, lte: 1000 }))),
     ).toEqual([
-      'policy/stage.yml: rules[1].match.amount: matches no amount: gte USD 10,000.00 and lte USD 1,000.00 leave nothing between them',
+      'policy/stage.yml: rules[1].match.amount: matches no amount: gte $10,000.00 and lte $1,000.00 leave nothing between them',
     ]);
     expect(
       problemsOf(withPolicy((p) => (p.rules[1].match.amount = { currency: 'USD', gt: 1000, lt: '1000.00' }))),
     ).toEqual([
-      'policy/stage.yml: rules[1].match.amount: matches no amount: gt USD 1,000.00 and lt USD 1,000.00 leave nothing between them',
+      'policy/stage.yml: rules[1].match.amount: matches no amount: gt $1,000.00 and lt $1,000.00 leave nothing between them',
     ]);
   });
 
@@ -689,7 +689,7 @@ describe('directory validation', () => {
       }),
     );
     expect(problems).toEqual([
-      'policy/people.yml: people[0].phone: unknown key; expected one of id, name, email, roles, away',
+      'policy/people.yml: people[0].phone: unknown key; expected one of id, name, email, roles, away, timeZone',
       'policy/people.yml: people[1].name: is required',
     ]);
   });

@@ -192,7 +192,7 @@ describe('procurement', () => {
     expect(approverIds(c)).toEqual([['mira.okafor', 'daniel.reyes', 'raj.patel'], ['priya.natarajan'], ['helen.cho']]);
     expect(c.editable).toEqual(['amount.value', 'summary']);
     expect(c.reason).toBe(
-      'Rule "purchase-order-manager" applies (type is purchase_order, amount USD 1,000.00 is at least USD 1,000.00 and at most USD 10,000.00): tier medium, soft review.',
+      'Rule "purchase-order-manager" applies (type is purchase_order, amount $1,000.00 is at least $1,000.00 and at most $10,000.00): tier medium, soft review.',
     );
   });
 

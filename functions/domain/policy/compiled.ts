@@ -68,7 +68,14 @@ export function describeRange(b: Bounds): string {
 }
 
 export function copyPerson(p: Person): Person {
-  return { id: p.id, name: p.name, email: p.email, roles: [...p.roles], ...(p.away ? { away: { ...p.away } } : {}) };
+  return {
+    id: p.id,
+    name: p.name,
+    email: p.email,
+    roles: [...p.roles],
+    ...(p.timeZone ? { timeZone: p.timeZone } : {}),
+    ...(p.away ? { away: { ...p.away } } : {}),
+  };
 }
 
 export function plural(n: number, one: string, many: string): string {

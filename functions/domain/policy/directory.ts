@@ -41,6 +41,7 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
       email: entry.email,
       roles: Object.freeze([...new Set(entry.roles)]) as string[],
       ...(away ? { away: Object.freeze(away) } : {}),
+      ...(entry.timeZone ? { timeZone: entry.timeZone } : {}),
     });
     people.push(person);
     for (const role of person.roles) byRole.set(role, [...(byRole.get(role) ?? []), person]);

@@ -14,6 +14,8 @@ export interface Person {
   roles: string[];
   /** Out of office from `from` to `to` (ISO 8601), with the person who reviews on their behalf meanwhile. */
   away?: Away;
+  /** IANA zone the person reads times in (pages, emails); absent: the step's calendar's, else UTC. */
+  timeZone?: string;
 }
 
 export interface ClassifyContext {

@@ -201,6 +201,13 @@ export const PersonEntry = strict({
     to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time, e.g. 2026-12-18T23:59:59Z' }),
     delegate: z.string().min(1, 'must name the person id who reviews meanwhile'),
   }).optional(),
+  timeZone: z
+    .string({ error: 'must be an IANA time zone such as America/New_York' })
+    .refine(isTimeZone, {
+      error: (iss) =>
+        `unknown time zone ${JSON.stringify(iss.input)}; use an IANA name such as Europe/Berlin or America/New_York`,
+    })
+    .optional(),
 });
 export const DirectoryFile = strict({ people: z.array(PersonEntry).min(1, 'must list at least one person') });
 
