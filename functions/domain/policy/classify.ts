@@ -1,12 +1,12 @@
 // Classifying an action by the compiled rules, and explaining why a rule matched or none did.
-import type { Action, Tier } from '../../../events/index.ts';
+import type { Action } from '../../../events/index.ts';
 import type { Calendar } from '../calendar.ts';
 import { isRequester } from '../people.ts';
 import { formatMoney, toMinorUnits } from '../money.ts';
 import { PATTERN, PATTERN_TEXT, PolicyError, TIERS, tierRank } from './model.ts';
-import type { Classification, Directory, Policy, ReviewStep, TierSettings } from './model.ts';
+import type { Classification, Person, Policy, ReviewStep } from './model.ts';
 import { copyPerson, describeRange, inRange } from './compiled.ts';
-import type { CompiledMatch, CompiledRule } from './compiled.ts';
+import type { CompiledMatch, CompiledPolicy, CompiledRule, CompiledStep } from './compiled.ts';
 
 export interface Facts {
   type: unknown;
@@ -78,26 +78,36 @@ export function explainMiss(rules: readonly CompiledRule[], f: Facts): string {
   return `No ${type} rule matches this action`;
 }
 
-export function buildPolicy(
-  version: string,
-  rules: CompiledRule[],
-  fallback: CompiledRule,
-  directory: Directory,
-  tiers: Record<Tier, TierSettings>,
-  calendars: ReadonlyMap<string, Calendar>,
-): Policy {
-  /** The approver chain without the requester; a step left unable to reach the quorum is skipped. */
-  function stepsFor(rule: CompiledRule, quorum: number, requestedBy: string): ReviewStep[] {
-    return rule.steps
-      .map((s) => ({
-        roles: [...s.roles],
-        approvers: s.people.filter((p) => !isRequester(p, requestedBy)).map(copyPerson),
-        sla: { ...s.sla },
-        ...(s.remindAt.length > 0 ? { remindAt: [...s.remindAt] } : {}),
-      }))
-      .filter((s) => s.approvers.length >= quorum);
-  }
+/** One step of a route for a requester: who it reaches, who of them is left out as the requester, and whether it is skipped. */
+export interface StepFor {
+  step: CompiledStep;
+  approvers: Person[];
+  leftOut: Person[];
+  /** Without the requester it can no longer reach the quorum, so the review passes it by. */
+  skipped: boolean;
+}
 
+/**
+ * The route a rule gives a requester's proposal: its own steps without the requester (a step left unable to
+ * reach the quorum is skipped), or the default route's when every step needs the requester.
+ */
+export function routeFor(
+  rule: CompiledRule,
+  fallback: CompiledRule,
+  requestedBy: string,
+): { byDefaultRoute: boolean; steps: StepFor[] } {
+  const stepsOf = (r: CompiledRule) =>
+    r.steps.map((step): StepFor => {
+      const approvers = step.people.filter((p) => !isRequester(p, requestedBy));
+      const leftOut = step.people.filter((p) => isRequester(p, requestedBy));
+      return { step, approvers, leftOut, skipped: approvers.length < rule.quorum };
+    });
+  const own = stepsOf(rule);
+  if (own.length === 0 || own.some((s) => !s.skipped)) return { byDefaultRoute: false, steps: own };
+  return { byDefaultRoute: true, steps: stepsOf(fallback) };
+}
+
+export function buildPolicy({ version, rules, fallback, directory, tiers, calendars }: CompiledPolicy): Policy {
   function classify(action: Action, ctx: { agentId: string; requestedBy: string }): Classification {
     const facts = factsOf(action, ctx.agentId);
     let winner: { rule: CompiledRule; why: string[] } | undefined;
@@ -127,10 +137,17 @@ export function buildPolicy(
       reason = `${why}, so the default rule applies: ${tierText(rule)}`;
     }
 
-    let steps = stepsFor(rule, rule.quorum, ctx.requestedBy);
-    if (rule.steps.length > 0 && steps.length === 0) {
+    const route = routeFor(rule, fallback, ctx.requestedBy);
+    const steps: ReviewStep[] = route.steps
+      .filter((s) => !s.skipped)
+      .map(({ step, approvers }) => ({
+        roles: [...step.roles],
+        approvers: approvers.map(copyPerson),
+        sla: { ...step.sla },
+        ...(step.remindAt.length > 0 ? { remindAt: [...step.remindAt] } : {}),
+      }));
+    if (route.byDefaultRoute) {
       // Every step needs the requester, who may not approve their own proposal: the default route reviews it.
-      steps = stepsFor(fallback, rule.quorum, ctx.requestedBy);
       reason += '; its approvers cannot review their own request, so the default route does';
       if (steps.length === 0) {
         throw new PolicyError([
