@@ -7,7 +7,9 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  policy: () => import('./policy.ts').then((m) => m.command),
+};
 
 function usage(): string {
   const lines = Object.keys(COMMANDS).map((name) => `  hitl-gate ${name}`);
