@@ -233,10 +233,10 @@ function describe(r: Report, limit: number): string {
   lines.push(
     '',
     `per 30-day month, from an archive of ${period}:`,
-    `  ${''.padEnd(22)}${pad('baseline', 14)}${pad('policy', 14)}${pad('change', 14)}`,
+    `  ${''.padEnd(22)}${pad('baseline', 16)}${pad('policy', 16)}${pad('change', 16)}`,
   );
   const row = (label: string, x: number, y: number, f: (n: number) => string) =>
-    lines.push(`  ${label.padEnd(22)}${pad(f(x), 14)}${pad(f(y), 14)}${pad(`${y - x > 0 ? '+' : ''}${f(y - x)}`, 14)}`);
+    lines.push(`  ${label.padEnd(22)}${pad(f(x), 16)}${pad(f(y), 16)}${pad(`${y - x > 0 ? '+' : ''}${f(y - x)}`, 16)}`);
   row('proposals', b.proposals, p.proposals, num);
   row('approvals', b.approvals, p.approvals, num);
   row('approver-hours', b.approverHours, p.approverHours, num);
