@@ -229,6 +229,19 @@ describe('hitl-gate policy explain', () => {
     ]);
   });
 
+  it('takes an EventBridge event as a rule target receives it, and refuses one of another type', () => {
+    const detail = JSON.parse(proposal({ type: 'ticket_priority' }));
+    const event = (type: string) => JSON.stringify({ 'detail-type': type, source: 'agent.x', detail });
+    expect(JSON.parse(policy(['explain', '-', '--json'], event('Action Proposed')).stdout)).toMatchObject({
+      tier: 'low',
+      rule: 'ticket-priority',
+    });
+    expect(policy(['explain', '-'], event('Approval Granted'))).toMatchObject({
+      code: 1,
+      stdout: 'standard input is a "Approval Granted" event; explain takes an "Action Proposed" one\n',
+    });
+  });
+
   it('refuses a missing proposal file and a --now that is not a time with exit code 2', () => {
     expect(policy(['explain', join(dir, 'none.json')])).toMatchObject({
       code: 2,

@@ -1,4 +1,5 @@
 // `hitl-gate policy explain <proposal.json | ->`: what the policy does with one proposal, and by when.
+import { DetailType } from '../../../events/index.ts';
 import { type Explanation, explainProposal } from '../../../functions/domain/policy/explain.ts';
 import { PATTERN_TEXT, PolicyError } from '../../../functions/domain/policy.ts';
 import {
@@ -49,13 +50,18 @@ export function explain(args: string[], io: Out): number {
     io.out(`${name} is not JSON: ${(err as Error).message}`);
     return 1;
   }
-  let detail: unknown;
+  let event: ReturnType<typeof detailOf>;
   try {
-    detail = detailOf(value).detail;
+    event = detailOf(value);
   } catch (err) {
     io.out(`${name}: ${(err as Error).message}`);
     return 1;
   }
+  if (event.detailType !== undefined && event.detailType !== DetailType.ActionProposed) {
+    io.out(`${name} is a "${event.detailType}" event; explain takes an "${DetailType.ActionProposed}" one`);
+    return 1;
+  }
+  const detail = event.detail;
   const checked = checkProposal(detail);
   if ('problems' in checked) {
     io.out(`${name} is not a valid Action Proposed detail (intake would refuse it as invalid):`);
