@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ActionProposed } from '../../events/index.ts';
 import type { ArchivedEvent, BusEnvelope } from '../../local/eventbridge/bus.ts';
+import { splitObjects } from '../../cli/src/policy/archive.ts';
 import { clients, startHarness } from '../support/local.ts';
 import { purchaseOrder } from '../support/proposals.ts';
 import { policyCli, ROOT } from './policy-bin.ts';
@@ -160,7 +161,7 @@ describe('replaying a generated local archive of 1,000 proposals against a raise
 });
 
 describe('replaying what local mode archived', () => {
-  it("reads local mode's GET /_local/events.json, its events.jsonl, and EventBridge events as a rule's target gets them", async () => {
+  it("reads local mode's GET /_local/events.json, its events.jsonl, and EventBridge events as a rule's target gets them, in lines or as Firehose writes them", async () => {
     const local = await startHarness();
     try {
       const { eventBridge } = clients(local.app.url);
@@ -194,8 +195,11 @@ describe('replaying what local mode archived', () => {
         }),
       );
       writeFileSync(envelopes, asTargetGetsThem.map((e) => JSON.stringify(e)).join('\n'));
+      // As Firehose delivers them to S3: one after another, no newline between.
+      const firehose = join(dir, 'firehose-delivery');
+      writeFileSync(firehose, asTargetGetsThem.map((e) => JSON.stringify(e)).join(''));
 
-      for (const file of [json, join(local.dataDir, 'events.jsonl'), envelopes]) {
+      for (const file of [json, join(local.dataDir, 'events.jsonl'), envelopes, firehose]) {
         const r = replay('--archive', file, '--policy', raised, '--json');
         expect(r.code).toBe(0);
         const report = JSON.parse(r.stdout);
@@ -206,5 +210,13 @@ describe('replaying what local mode archived', () => {
     } finally {
       await local.close();
     }
-  }, 60_000);
+  }, 120_000);
+
+  it('splits events written one after another, braces and quotes inside their text included', () => {
+    const a = { 'detail-type': 'Action Proposed', detail: { summary: 'a "}{" in {text}\\' } };
+    const b = { 'detail-type': 'Approval Granted', detail: {} };
+    expect(splitObjects(`${JSON.stringify(a)}${JSON.stringify(b)}`).map((t) => JSON.parse(t))).toEqual([a, b]);
+    expect(splitObjects('{"a":1} trailing')).toEqual([]);
+    expect(splitObjects('{"a":1}{"b":')).toEqual([]);
+  });
 });

@@ -1,7 +1,8 @@
 // Past proposals from an archive of bus events: JSON lines of EventBridge events as a rule's target receives them
 // (`detail-type`, `source`, `detail`, `time`), or of PutEvents entries as local mode archives them in
 // .hitl/events.jsonl (`DetailType`, `Detail` as text, `time`), or a JSON list of either (local mode's
-// GET /_local/events.json). Each entry that is not one is named with where it is and why; the rest are read.
+// GET /_local/events.json); events written one after another with no newline (as Firehose delivers them to S3)
+// are split. Each entry that is not one is named with where it is and why; the rest are read.
 import type { ActionProposed } from '../../../events/index.ts';
 import { DetailType } from '../../../events/index.ts';
 import { checkProposal, detailOf } from './common.ts';
@@ -36,10 +37,23 @@ export function readArchive(text: string): Archive {
   } else {
     text.split('\n').forEach((line, i) => {
       if (line.trim() === '') return;
+      const where = `line ${i + 1}`;
       try {
-        entries.push({ where: `line ${i + 1}`, value: JSON.parse(line) });
+        entries.push({ where, value: JSON.parse(line) });
       } catch (err) {
-        entries.push({ where: `line ${i + 1}`, error: `not JSON: ${(err as Error).message}` });
+        // Firehose writes the events it delivers to S3 one after another, with no newline between them.
+        const objects = splitObjects(line);
+        if (objects.length < 2) {
+          entries.push({ where, error: `not JSON: ${(err as Error).message}` });
+          return;
+        }
+        objects.forEach((o, k) => {
+          try {
+            entries.push({ where: `${where}, event ${k + 1}`, value: JSON.parse(o) });
+          } catch (e) {
+            entries.push({ where: `${where}, event ${k + 1}`, error: `not JSON: ${(e as Error).message}` });
+          }
+        });
       }
     });
   }
@@ -86,4 +100,28 @@ export function readArchive(text: string): Archive {
     archive.proposals.push({ where, ...time, proposal: checked.proposal });
   }
   return archive;
+}
+
+/** `{…}{…}` -> each top-level object's text, by brace depth outside strings; [] when the text is not such a run. */
+export function splitObjects(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (c === '}') {
+      depth--;
+      if (depth < 0) return [];
+      if (depth === 0) out.push(text.slice(start, i + 1));
+    } else if (depth === 0 && c?.trim()) return [];
+  }
+  return depth === 0 ? out : [];
 }
