@@ -52,6 +52,13 @@ export const ApprovalGranted = z.strictObject({
   performedBy: z.enum(['agent', 'hitl-gate']),
   /** For actions hitl-gate performed: its reference (e.g. the SES message id). */
   executionRef: z.string().optional(),
+  /**
+   * For actions hitl-gate performs: `performed`; `failed` (the provider refused it, nothing happened, and it is
+   * not retried without a new approval); `unknown` (an attempt stopped after starting it; it is not run again).
+   */
+  executionResult: z.enum(['performed', 'failed', 'unknown']).optional(),
+  /** Why it failed, or why its result is unknown. */
+  executionError: z.string().optional(),
 });
 
 export const ApprovalRejected = z.strictObject({

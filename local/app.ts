@@ -17,7 +17,7 @@ import { LocalMail, type SendEmailRequest } from './ses.ts';
 import { LocalDurableCallbacks, type CallbackError } from './durable-callbacks.ts';
 import { LocalParameters } from './parameters.ts';
 import { LocalSchedules } from './schedules.ts';
-import { LocalClock } from './clock.ts';
+import { keepReading, LocalClock, readReading } from './clock.ts';
 import { useTimeSource } from '../functions/adapters/clock.ts';
 import { checkPolicyFiles, compilePolicyFiles } from './policy-sources.ts';
 import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam/sigv4.ts';
@@ -217,7 +217,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     );
 
     // The edge: the functions' clock, and every AWS SDK client in this process, belong to local mode.
-    const clock = new LocalClock(opts.timeScale ?? 1);
+    // Persisted, the clock goes on from where it was (a jump by POST /_local/clock included), as the data does.
+    const clockFile = join(dataDir, 'clock.json');
+    const clock = new LocalClock(opts.timeScale ?? 1, opts.persist ? readReading(clockFile) : undefined);
+    const clockKeeper = opts.persist ? keepReading(clock, clockFile) : undefined;
     useTimeSource(() => clock.now());
     const credentials = opts.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
     // This process is the developer's shell (tests, scripts): the developer's key, every setting.
@@ -423,6 +426,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
           if (!body || typeof body !== 'object' || Array.isArray(body))
             throw new Error('the body must be a JSON object such as {"advanceMs": 14400000}');
           clock.advance((body as { advanceMs?: number }).advanceMs as number);
+          clockKeeper?.save();
         } catch (err) {
           if (err instanceof BodyTooLarge) throw err;
           return sendJson(res, 'application/json', { message: (err as Error).message }, 400);
@@ -690,6 +694,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       },
       async close() {
         schedules.stop();
+        clockKeeper?.stop();
         await bus.close();
         await lambdas.close();
         useTimeSource(Date.now);

@@ -1,10 +1,11 @@
 // An approver's decision, however it arrives (the email link's page or JSON today; Slack and the inbox next).
+import { createHash } from 'node:crypto';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, measure } from '../adapters/observability.ts';
-import { type DecideCommand, decide } from '../domain/decision.ts';
+import { type DecideCommand, type DecideResult, decide } from '../domain/decision.ts';
 import { AlreadyDecided, ReviewNotFound, TokenUsed, TokenWrongStep } from '../domain/errors.ts';
 import { names } from '../domain/people.ts';
-import { currentApprovers, type Review } from '../domain/review.ts';
+import { currentApprovers, type Review, unchanged } from '../domain/review.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
 import { restartDecided } from './restart.ts';
@@ -23,6 +24,16 @@ export interface DecisionInput {
   edits?: (review: Review) => Record<string, unknown> | undefined;
 }
 
+const VERB = { approve: 'approved', reject: 'rejected' } as const;
+
+/** What the history records of the link that made a decision: a digest, as the nonce itself is never shown. */
+const linkRef = (nonce: string) => `link:${createHash('sha256').update(nonce).digest('base64url').slice(0, 22)}`;
+
+/** The decision's history entry names the link that made it, so a retry of the same request is recognised. */
+function signedByLink(step: DecideResult, nonce: string): DecideResult {
+  return { ...step, entries: step.entries.map((e, i) => (i === 0 ? { ...e, ref: linkRef(nonce) } : e)) };
+}
+
 /**
  * Records the decision in one conditional write (a lost race decides again on the review as it is now)
  * and, when it ends the review, restarts it. Refusals are domain errors carrying the review as it is.
@@ -35,6 +46,9 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
     (current) => {
       if (!current) throw new ReviewNotFound(input.reviewId);
       if (current.usedLinks?.includes(input.nonce)) {
+        // A retry of a request whose answer was lost (a timeout, a dropped connection) gets the same answer.
+        if (current.history.some((h) => h.ref === linkRef(input.nonce) && h.what === VERB[input.decision]))
+          return unchanged('repeated');
         if (current.status !== 'PENDING') throw new AlreadyDecided(current.id, current.decision).about(current);
         throw new TokenUsed().about(current);
       }
@@ -47,16 +61,19 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
         throw new TokenWrongStep(input.step, current.step).about(current);
       try {
         const edits = input.edits?.(current);
-        return decide(
-          current,
-          {
-            approverId: input.approverId,
-            decision: input.decision,
-            ...(input.reason !== undefined ? { reason: input.reason } : {}),
-            ...(edits ? { edits } : {}),
-          },
-          deps.policy,
-          now,
+        return signedByLink(
+          decide(
+            current,
+            {
+              approverId: input.approverId,
+              decision: input.decision,
+              ...(input.reason !== undefined ? { reason: input.reason } : {}),
+              ...(edits ? { edits } : {}),
+            },
+            deps.policy,
+            now,
+          ),
+          input.nonce,
         );
       } catch (err) {
         if (err instanceof AlreadyDecided) throw err.about(current);
@@ -66,6 +83,10 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
     { consumeLink: input.nonce },
   );
   if (!review) throw new ReviewNotFound(input.reviewId);
+  if (step.kind === 'unchanged') {
+    logger.info('decision repeated; answered as recorded', { reviewId: review.id, approver: input.approverId });
+    return { review, decided: false };
+  }
   const decided = step.kind === 'decided';
   count(Metric.Decisions, { decision: input.decision });
   if (decided) measure(Metric.DecisionLatency, now.getTime() - Date.parse(review.createdAt));

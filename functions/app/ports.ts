@@ -55,8 +55,22 @@ export interface Email {
 }
 
 /** Sends one email (SES v2); returns its message id. */
+/**
+ * Sends an email; returns the provider's message id. It throws MailNotSent or MailRefused when the message
+ * certainly did not go out; any other error leaves it unknown (it may have been sent).
+ */
 export interface Mailer {
   send(email: Email): Promise<string>;
+}
+
+/** The mail service is throttling, pausing sends or denying this sender for now: the message did not go out, and may be sent later. */
+export class MailNotSent extends Error {
+  override readonly name = 'MailNotSent';
+}
+
+/** The mail service refused this message (an address, a size, an unverified sender): it did not go out, and would be refused again. */
+export class MailRefused extends Error {
+  override readonly name = 'MailRefused';
 }
 
 /** Whether a waiting caller got its answer: one no longer waiting is `delivered: false` (and why), not an error. */

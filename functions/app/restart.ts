@@ -7,14 +7,18 @@ import { ReviewNotFound } from '../domain/errors.ts';
 import { outcomeEvent, type BusEvent } from '../domain/review-events.ts';
 import {
   callbackFor,
+  claimExecution,
   claimRestart,
   completed,
+  type Execution,
+  type ExecutionResult,
   executed,
   isDecided,
+  releaseExecution,
   unchanged,
   type Callback,
 } from '../domain/review.ts';
-import { EXECUTORS, performedByHitlGate } from '../executors/registry.ts';
+import { EXECUTORS, NotPerformed, performedByHitlGate } from '../executors/registry.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
 import type { Delivery } from './ports.ts';
@@ -66,7 +70,11 @@ export async function loadOutcome(
   logger.info('restarting decided review', { reviewId: review.id, status: review.status, callback: Boolean(callback) });
   // An approved action hitl-gate performs itself runs first; the restart then loads again and reports it.
   const type = review.decision?.action.type;
-  const execute = review.status === 'APPROVED' && !review.execution && type !== undefined && performedByHitlGate(type);
+  const execute =
+    review.status === 'APPROVED' &&
+    (!review.execution || review.execution.result === 'started') &&
+    type !== undefined &&
+    performedByHitlGate(type);
   return {
     reviewId: review.id,
     done: false,
@@ -77,33 +85,82 @@ export async function loadOutcome(
   };
 }
 
+/** The approved action was not started by this attempt (the provider said "not now", or another restart is at it): try again later. */
+export class ActionDeferred extends Error {
+  override readonly name = 'ActionDeferred';
+}
+
 /**
- * Performs an approved action that hitl-gate executes itself, once: the review records it, and a restart
- * that finds it recorded does nothing. Nothing runs unless the action matches its approved hash.
+ * Performs an approved action that hitl-gate executes itself, at most once: it is claimed on the review before
+ * it starts, and what became of it is recorded. A claim found without a result (an attempt that stopped after
+ * starting) is recorded as `unknown`, never started again. Nothing runs unless the action matches its hash.
  */
 export async function executeAction(
   deps: Pick<Deps, 'store' | 'clock' | 'mailer'>,
-  input: { reviewId: string },
-): Promise<{ executed: boolean; ref?: string }> {
+  input: { reviewId: string; executionRef: string },
+): Promise<{ executed: boolean; result?: Execution['result']; ref?: string }> {
   const review = await deps.store.get(input.reviewId);
   if (review?.status !== 'APPROVED' || !review.decision) return { executed: false };
-  if (review.execution) return { executed: true, ref: review.execution.ref };
-  assertApprovedActionIntact(review);
   const executor = EXECUTORS[review.decision.action.type];
   if (!executor) return { executed: false };
+  assertApprovedActionIntact(review);
 
-  const ref = await executor.perform(review.decision.action, review, deps);
-  // Recorded on whatever version is there now (only the sweeper's re-drive claim can race this).
-  await mutate(deps.store, review.id, (current) => {
+  const { step, review: claimed } = await mutate(deps.store, review.id, (current) => {
     if (!current) throw new ReviewNotFound(review.id);
-    return executed(current, ref, deps.clock.now());
+    return claimExecution(current, input.executionRef, deps.clock.now());
   });
-  logger.info('approved action performed by hitl-gate', {
-    reviewId: review.id,
-    type: review.decision.action.type,
-    ref,
+  if (step.kind === 'unchanged' && step.reason === 'done-before') return reportOf(claimed?.execution);
+  if (step.kind === 'unchanged' && step.reason === 'in-progress')
+    throw new ActionDeferred(`another restart started the action at ${claimed?.execution?.at}; waiting for its result`);
+  if (step.kind === 'unchanged') {
+    logger.warn('an earlier attempt started the approved action and stopped; it is not started again', {
+      reviewId: review.id,
+      claim: claimed?.execution?.claim,
+    });
+    return record(deps, review.id, {
+      result: 'unknown',
+      error: 'an earlier attempt started it and stopped before recording the result',
+    });
+  }
+
+  let outcome: ExecutionResult;
+  try {
+    outcome = { result: 'performed', ref: await executor.perform(review.decision.action, review, deps) };
+  } catch (err) {
+    if (err instanceof NotPerformed && err.retryable) {
+      // Certainly not started: give the claim back, so the retry (or the sweeper's re-drive) may start it.
+      await mutate(deps.store, review.id, (current) => {
+        if (!current) throw new ReviewNotFound(review.id);
+        return releaseExecution(current, input.executionRef, deps.clock.now());
+      });
+      throw new ActionDeferred(err.message, { cause: err });
+    }
+    outcome = {
+      result: err instanceof NotPerformed ? 'failed' : 'unknown',
+      error: (err as Error).message ?? String(err),
+    };
+    logger.error('the approved action did not complete', { reviewId: review.id, ...outcome, error: err as Error });
+  }
+  return record(deps, review.id, outcome);
+}
+
+/** Records the result on whatever version is there now (only the sweeper's re-drive claim can race this). */
+async function record(deps: Pick<Deps, 'store' | 'clock'>, reviewId: string, outcome: ExecutionResult) {
+  const { review } = await mutate(deps.store, reviewId, (current) => {
+    if (!current) throw new ReviewNotFound(reviewId);
+    return executed(current, outcome, deps.clock.now());
   });
-  return { executed: true, ref };
+  logger.info('approved action performed by hitl-gate', { reviewId, type: review?.decision?.action.type, ...outcome });
+  return reportOf(review?.execution);
+}
+
+function reportOf(execution: Execution | undefined) {
+  if (!execution) return { executed: false };
+  return {
+    executed: true,
+    result: execution.result,
+    ...(execution.result === 'performed' ? { ref: execution.ref } : {}),
+  };
 }
 
 /** Marks the review COMPLETED (kept for the retention, then removed by the table's TTL); a concurrent restart that won is fine. */

@@ -25,11 +25,14 @@ export async function classify(event: EventBridgeEvent<string, unknown>): Promis
     logger.warn('proposal rejected as not performable', { errors: problems, eventId: event.id });
     return { valid: false, event: invalidProposal(event, problems, deps().clock.now()) };
   }
+  const now = deps().clock.now();
+  // The route is resolved now: whoever is away now is replaced by their delegate.
   const classification = deps().policy.classify(proposal.action, {
     agentId: proposal.agentId,
     requestedBy: proposal.requestedBy,
+    at: now,
   });
-  const review = newReview(proposal, classification, deps().clock.now());
+  const review = newReview(proposal, classification, now);
   logger.info('proposal classified', {
     reviewId: review.id,
     proposalId: proposal.proposalId,

@@ -34,9 +34,9 @@ export async function decide(event: APIGatewayProxyEventV2, context: Context): P
     ...(edits ? { edits: (current) => typedEdits(current, edits, fromForm) } : {}),
   });
   if (!wantsHtml(event)) return json(200, reviewView(review));
-  return seeOther(
-    pageOf(reviewId, request.token, review.status === 'PENDING' ? 'recorded' : review.status.toLowerCase()),
-  );
+  // A repeat of a request whose answer was lost lands on the same page as the first: the outcome it had.
+  const done = review.status === 'PENDING' ? 'recorded' : (review.decision?.outcome ?? review.status.toLowerCase());
+  return seeOther(pageOf(reviewId, request.token, done));
 }
 
 /** A double click or a second approver too late: a person is shown what stands, not an error page. */

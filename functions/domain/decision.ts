@@ -49,9 +49,19 @@ export function decide(review: Review, command: DecideCommand, policy: Policy, n
   const approver = currentApprover(review.route[review.step], approverId);
   if (!approver) throw new NotCurrentApprover(approverId || '(nobody)');
 
-  if (command.decision === 'reject') return reject(review, approver.id, command, now);
-  if (command.decision === 'approve') return approve(review, approver.id, command, policy, now);
+  if (command.decision === 'reject') return onBehalf(reject(review, approver.id, command, now), approver);
+  if (command.decision === 'approve') return onBehalf(approve(review, approver.id, command, policy, now), approver);
   throw new TypeError(`a decision is approve or reject, not ${JSON.stringify(command.decision)}`);
+}
+
+/** A delegate's decision says for whom they stood in. */
+function onBehalf(result: DecideResult, approver: RouteStep['approvers'][number]): DecideResult {
+  const standIn = approver.onBehalfOf;
+  if (!standIn) return result;
+  const [first, ...rest] = result.entries;
+  if (!first) return result;
+  const note = `on behalf of ${standIn.name} (away until ${standIn.until})`;
+  return { ...result, entries: [{ ...first, note: first.note ? `${note}; ${first.note}` : note }, ...rest] };
 }
 
 /** The requester, by id or email, directly or through the directory: they never decide their own proposal. */
@@ -118,7 +128,7 @@ function approve(review: Review, approverId: string, command: DecideCommand, pol
   if (edited && editedHash && editedHash !== current.actionHash) {
     const thisEdit = changesBetween(current.action, edited.action, edited.paths);
     // Back to the proposal as it was is always within the authority of one of its current approvers.
-    if (editedHash !== review.actionHash) checkAuthority(review, approverId, edited.action, thisEdit, policy);
+    if (editedHash !== review.actionHash) checkAuthority(review, approverId, edited.action, thisEdit, policy, now);
     const cumulative = changesBetween(review.action, edited.action, [
       ...(current.edit?.changes.map((c) => c.path) ?? []),
       ...edited.paths,
@@ -250,10 +260,11 @@ function checkAuthority(
   edited: Action,
   changes: readonly Change[],
   policy: Policy,
+  now: Date,
 ): void {
   let lands: Classification;
   try {
-    lands = policy.classify(edited, { agentId: review.agentId, requestedBy: review.requestedBy });
+    lands = policy.classify(edited, { agentId: review.agentId, requestedBy: review.requestedBy, at: now });
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;
     throw new BeyondAuthority(

@@ -1,6 +1,6 @@
 // The review's model: its types only, shared by the rules in domain/ (no logic, no imports of rules).
 import type { Action, Tier } from '../../events/index.ts';
-import type { Classification, ReviewPattern } from './policy.ts';
+import type { Classification, ReviewPattern, StandIn } from './policy.ts';
 
 /** PENDING -> APPROVED | REJECTED | EXPIRED | CANCELLED -> COMPLETED (the restart finished). */
 export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'COMPLETED';
@@ -23,7 +23,10 @@ export interface HistoryEntry {
     | 'cancelled'
     | 'escalated'
     | 'redriven'
+    | 'delegated'
     | 'executed'
+    | 'execution_failed'
+    | 'execution_unknown'
     | 'completed'
     // SLAs and escalation (escalation.ts)
     | 'sla_breached'
@@ -32,14 +35,32 @@ export interface HistoryEntry {
     | 'reminder_sent';
   by: Actor;
   note?: string;
-  /** The execution that wrote it, so a retry of that same execution recognises its own entry. */
+  /** What wrote it (an execution, a redelivered event, a link digest), so a retry of the same thing recognises its own entry. */
   ref?: string;
+}
+
+/**
+ * An action hitl-gate performs: `started` once claimed (before anything is sent); then `performed` (with the
+ * provider's reference), `failed` (the provider refused it: nothing was done), or `unknown` (an attempt
+ * stopped after starting it, so it may or may not have happened). Only `started` is ever followed by another.
+ */
+export type Execution =
+  | { by: 'hitl-gate'; result: 'started'; at: string; claim: string }
+  | { by: 'hitl-gate'; result: 'performed'; at: string; claim: string; ref: string }
+  | { by: 'hitl-gate'; result: 'failed' | 'unknown'; at: string; claim: string; error: string };
+
+/** One approver of a step; a delegate carries whom they stand in for while that person is away. */
+export interface RouteApprover {
+  id: string;
+  name: string;
+  email: string;
+  onBehalfOf?: StandIn;
 }
 
 /** The approver route, frozen on the review when it opens: a later policy change does not move it. */
 export interface RouteStep {
   roles: string[];
-  approvers: { id: string; name: string; email: string }[];
+  approvers: RouteApprover[];
   sla: { ms: number; text: string; calendar?: string };
   /** Percentages of the SLA at which the step's approvers are reminded (policy `remindAt`); absent: none. */
   remindAt?: number[];
@@ -116,8 +137,8 @@ export interface Review {
   /** The edited action under approval, if an approver changed it; `action` stays the original proposal. */
   proposedEdit?: ProposedEdit;
   history: HistoryEntry[];
-  /** Set once hitl-gate performed the approved action itself (types with an executor). */
-  execution?: { by: 'hitl-gate'; at: string; ref: string };
+  /** hitl-gate performing the approved action itself (types with an executor): claimed before it starts, so it starts at most once. */
+  execution?: Execution;
   /** The restart finishing this review, and since when: one restart at a time has an effect. */
   restart?: { ref: string; at: string };
   /** Re-drives: restarts by the sweeper after the previous one did not complete, and when the last was. */

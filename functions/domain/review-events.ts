@@ -72,7 +72,7 @@ export function outcomeEvent(review: Review): BusEvent {
           ...decided,
           edited: d.edited,
           performedBy: review.execution ? 'hitl-gate' : 'agent',
-          ...(review.execution ? { executionRef: review.execution.ref } : {}),
+          ...executionOf(review.execution),
         }),
       };
     case 'rejected':
@@ -141,4 +141,12 @@ export function reviewEscalated(
       reason,
     }),
   };
+}
+
+/** What an outcome says of an action hitl-gate performed: its result, and the reference or the error. */
+function executionOf(execution: Review['execution']) {
+  if (!execution || execution.result === 'started') return {};
+  return execution.result === 'performed'
+    ? { executionResult: execution.result, executionRef: execution.ref }
+    : { executionResult: execution.result, executionError: execution.error };
 }

@@ -92,13 +92,36 @@ export function isDecided(status: ReviewStatus): boolean {
   return status === 'APPROVED' || status === 'REJECTED' || status === 'EXPIRED' || status === 'CANCELLED';
 }
 
+/** A history entry for each delegate standing in for someone away when the route was resolved. */
+function delegations(route: readonly RouteStep[], at: string): HistoryEntry[] {
+  return route.flatMap((step, i) =>
+    step.approvers.flatMap((a) =>
+      a.onBehalfOf
+        ? [
+            {
+              at,
+              what: 'delegated' as const,
+              by: { id: 'hitl-gate', kind: 'system' as const },
+              note: `step ${i + 1}: ${a.name} reviews on behalf of ${a.onBehalfOf.name}, away until ${a.onBehalfOf.until}`,
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
 /** The review a classified proposal opens: decided at once by the policy for the auto pattern, PENDING otherwise. */
 export function newReview(proposal: ActionProposed, classification: Classification, now: Date): Review {
   const at = now.toISOString();
   const hash = actionHash(proposal.action);
   const route: RouteStep[] = classification.steps.map((s) => ({
     roles: s.roles,
-    approvers: s.approvers.map(({ id, name, email }) => ({ id, name, email })),
+    approvers: s.approvers.map(({ id, name, email, onBehalfOf }) => ({
+      id,
+      name,
+      email,
+      ...(onBehalfOf ? { onBehalfOf: { ...onBehalfOf } } : {}),
+    })),
     sla: s.sla,
     ...(s.remindAt?.length ? { remindAt: [...s.remindAt] } : {}),
   }));
@@ -125,7 +148,10 @@ export function newReview(proposal: ActionProposed, classification: Classificati
     status: 'PENDING',
     step: 0,
     approvals: [],
-    history: [{ at, what: 'opened', by: { id: proposal.agentId, kind: 'system' }, note: classification.reason }],
+    history: [
+      { at, what: 'opened', by: { id: proposal.agentId, kind: 'system' }, note: classification.reason },
+      ...delegations(route, at),
+    ],
     version: 1,
     createdAt: at,
     updatedAt: at,
@@ -341,17 +367,75 @@ export function claimRestart(
   return { kind: 'restart-claimed', next: advance(review, { restart: { ref: executionRef, at } }, at), entries: [] };
 }
 
-/** Records that hitl-gate performed the approved action itself (`ref`: the executor's reference); once. */
-export function executed(review: Review, ref: string, now: Date): Transition<'executed'> | Unchanged<'done-before'> {
-  if (review.execution) return unchanged('done-before');
-  const type = review.decision?.action.type;
-  if (review.status !== 'APPROVED' || !type) throw new Error(`review ${review.id} is ${review.status}, not approved`);
+/**
+ * Claims the approved action for one execution, before anything is sent: it starts at most once. A claim found
+ * without a result means an earlier attempt stopped after starting it (`claimed-before`): it is never started again.
+ */
+export function claimExecution(
+  review: Review,
+  claim: string,
+  now: Date,
+): Transition<'execution-claimed'> | Unchanged<'done-before' | 'claimed-before' | 'in-progress'> {
+  const held = review.execution;
+  if (held && held.result !== 'started') return unchanged('done-before');
+  // Another restart started it moments ago and may still be at it (its lease has not run out): wait for its result.
+  if (held && held.claim !== claim && Date.parse(held.at) + RESTART_LEASE_MS > now.getTime())
+    return unchanged('in-progress');
+  if (held) return unchanged('claimed-before');
+  if (review.status !== 'APPROVED' || !review.decision)
+    throw new Error(`review ${review.id} is ${review.status}, not approved`);
   const at = now.toISOString();
   return {
-    kind: 'executed',
-    next: advance(review, { execution: { by: 'hitl-gate', at, ref } }, at),
-    entries: [{ at, what: 'executed', by: { id: 'hitl-gate', kind: 'system' }, note: `${type}: ${ref}` }],
+    kind: 'execution-claimed',
+    next: advance(review, { execution: { by: 'hitl-gate', result: 'started', at, claim } }, at),
+    entries: [],
   };
+}
+
+/** Gives back a claim whose action certainly did not start (the provider said "not now"), so a retry may start it. */
+export function releaseExecution(
+  review: Review,
+  claim: string,
+  now: Date,
+): Transition<'execution-released'> | Unchanged<'not-mine'> {
+  if (review.execution?.result !== 'started' || review.execution.claim !== claim) return unchanged('not-mine');
+  const at = now.toISOString();
+  return { kind: 'execution-released', next: advance(review, { execution: undefined }, at), entries: [] };
+}
+
+/** What became of an action hitl-gate started. */
+export type ExecutionResult = { result: 'performed'; ref: string } | { result: 'failed' | 'unknown'; error: string };
+
+/** Records what became of the action started under its claim; once (a recorded result is never replaced). */
+export function executed(
+  review: Review,
+  outcome: ExecutionResult,
+  now: Date,
+): Transition<'executed'> | Unchanged<'done-before'> {
+  const started = review.execution;
+  if (started && started.result !== 'started') return unchanged('done-before');
+  const type = review.decision?.action.type;
+  if (!started || review.status !== 'APPROVED' || !type) throw new Error(`review ${review.id} has no action started`);
+  const at = now.toISOString();
+  const by = { id: 'hitl-gate', kind: 'system' } as const;
+  const execution = { by: 'hitl-gate', at, claim: started.claim, ...outcome } as const;
+  const entry: HistoryEntry =
+    outcome.result === 'performed'
+      ? { at, what: 'executed', by, note: `${type}: ${outcome.ref}` }
+      : outcome.result === 'failed'
+        ? {
+            at,
+            what: 'execution_failed',
+            by,
+            note: `${type} refused: ${outcome.error}; not retried without a new approval`,
+          }
+        : {
+            at,
+            what: 'execution_unknown',
+            by,
+            note: `${type} may or may not have happened: ${outcome.error}; not run again`,
+          };
+  return { kind: 'executed', next: advance(review, { execution }, at), entries: [entry] };
 }
 
 /** The longest reason or note a person may give with a decision or a cancellation. */

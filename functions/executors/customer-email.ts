@@ -1,9 +1,10 @@
 // customer_email: an email to a customer, sent by hitl-gate exactly as approved (possibly reworded by the approver).
 import * as z from 'zod';
 import type { Action } from '../../events/index.ts';
-import type { Mailer } from '../app/ports.ts';
+import { MailNotSent, MailRefused, type Mailer } from '../app/ports.ts';
 import type { Review } from '../domain/review.ts';
 import { esc } from '../http/html.ts';
+import { NotPerformed } from './not-performed.ts';
 
 export const schema = z.object({
   target: z.email("must be the customer's email address"),
@@ -16,10 +17,16 @@ export const schema = z.object({
 /** Sends the approved email; returns SES's message id as the execution's reference. */
 export async function perform(action: Action, review: Review, ports: { mailer: Mailer }): Promise<string> {
   const { target, payload } = schema.parse(action);
-  return ports.mailer.send({
-    to: [target],
-    subject: payload.subject,
-    text: payload.body,
-    html: `<!doctype html><html><body><div style="white-space:pre-wrap">${esc(payload.body)}</div><!-- hitl-gate review ${esc(review.id)} --></body></html>`,
-  });
+  return ports.mailer
+    .send({
+      to: [target],
+      subject: payload.subject,
+      text: payload.body,
+      html: `<!doctype html><html><body><div style="white-space:pre-wrap">${esc(payload.body)}</div><!-- hitl-gate review ${esc(review.id)} --></body></html>`,
+    })
+    .catch((err: unknown) => {
+      if (err instanceof MailNotSent || err instanceof MailRefused)
+        throw new NotPerformed(err.message, err instanceof MailNotSent, { cause: err });
+      throw err;
+    });
 }

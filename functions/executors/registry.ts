@@ -6,10 +6,12 @@ import type { Mailer } from '../app/ports.ts';
 import type { Review } from '../domain/review.ts';
 import * as customerEmail from './customer-email.ts';
 
+export { NotPerformed } from './not-performed.ts';
+
 export interface Executor {
   /** What an action must carry for hitl-gate to perform it, checked at intake so a bad one never waits for a person. */
   schema: z.ZodType;
-  /** Performs the approved action; returns its reference (e.g. the message id). */
+  /** Performs the approved action; returns its reference (e.g. the message id). Throws NotPerformed when it certainly did not happen. */
   perform(action: Action, review: Review, ports: { mailer: Mailer }): Promise<string>;
 }
 

@@ -56,10 +56,16 @@ export function reviewView(r: Review) {
     approvals: r.status === 'PENDING' ? approvalsCounted(r).map((a) => a.approverId) : [],
     ...(r.deadline ? { deadline: r.deadline } : {}),
     ...(r.decision ? { decision: r.decision } : {}),
+    ...(r.execution ? { execution: executionView(r.execution) } : {}),
     history: r.history,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
+}
+
+/** An action hitl-gate performs: `started`, then `performed` (with its reference), `failed` or `unknown` (with why). */
+function executionView({ claim: _claim, by: _by, ...execution }: NonNullable<Review['execution']>) {
+  return execution;
 }
 
 /** A proposal refused as invalid, as the status API shows it: never a review, so no action to run. */

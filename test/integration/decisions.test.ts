@@ -1,10 +1,9 @@
 // The decision API through local mode: real HTTP to the real handlers, the real resume ASL, the embedded
 // DynamoDB. Links come from the outbox as an approver gets them; forged ones are signed with local mode's key.
 import { startHarness, type Harness } from '../support/local.ts';
-import { proposal, purchaseOrder } from '../support/proposals.ts';
+import { purchaseOrder, schemaChange } from '../support/proposals.ts';
 import { reviewsOf, type Answer, type EmailedLink, type OpenedReview } from '../support/reviews.ts';
 import { actionHash } from '../../functions/domain/action-hash.ts';
-import type { ActionProposed } from '../../events/index.ts';
 
 let h: Harness;
 let reviews: ReturnType<typeof reviewsOf>;
@@ -16,18 +15,6 @@ afterAll(() => h?.close());
 
 const MANAGERS = ['mira.okafor', 'daniel.reyes', 'raj.patel'];
 const SCHEMA_APPROVERS = ['raj.patel', 'sam.adeyemi', 'lena.fischer'];
-
-const schemaChange = (extra: Partial<ActionProposed> = {}) =>
-  proposal({
-    agentId: 'dba-agent',
-    ...extra,
-    action: {
-      type: 'db_schema_change',
-      summary: 'Drop column orders.legacy_id',
-      target: 'production/orders-db',
-      amount: undefined,
-    },
-  });
 
 /** Everything a decision could change: the stored review, its outcome events and its resume executions. */
 async function footprint(id: string) {
@@ -125,7 +112,18 @@ describe('decision links', () => {
     }
   });
 
-  it('refuses a link used for an approval still waiting on a second one, with 409 TokenUsed', async () => {
+  it('answers the same approval sent again (its answer lost) as the first, and changes nothing', async () => {
+    const opened = await reviews.open(schemaChange());
+    const link = opened.links[0]!;
+    const first = await reviews.decide(opened.id, { token: link.token, decision: 'approve' });
+    expect(first).toMatchObject({ status: 200, body: { status: 'PENDING', approvals: [link.approverId] } });
+    const before = await footprint(opened.id);
+    const again = await reviews.decide(opened.id, { token: link.token, decision: 'approve' });
+    expect(again).toMatchObject({ status: 200, body: { status: 'PENDING', updatedAt: first.body.updatedAt } });
+    expect(await footprint(opened.id)).toEqual(before);
+  });
+
+  it('refuses a link used for an approval still waiting on a second one, when it is used to reject, with 409 TokenUsed', async () => {
     const opened = await reviews.open(schemaChange());
     const link = opened.links[0]!;
     expect(await reviews.decide(opened.id, { token: link.token, decision: 'approve' })).toMatchObject({
@@ -133,7 +131,7 @@ describe('decision links', () => {
       body: { status: 'PENDING' },
     });
     const answer = await refused(opened.id, () =>
-      reviews.decide(opened.id, { token: link.token, decision: 'approve' }),
+      reviews.decide(opened.id, { token: link.token, decision: 'reject', reason: 'second thoughts' }),
     );
     expect(answer).toMatchObject({
       status: 409,
@@ -374,7 +372,7 @@ describe('edits', () => {
 });
 
 describe('concurrent decisions', () => {
-  it('lets exactly one of 50 concurrent approvals decide: one 200, 49 409s, one Approval Granted, one resume', async () => {
+  it('lets exactly one of 50 concurrent approvals decide: the winning link (and its own repeat) 200, the rest 409, one Approval Granted, one resume', async () => {
     const opened = await reviews.open(purchaseOrder(5000));
     expect(opened.links).toHaveLength(3);
     // Every emailed link twice (the same link racing itself), and genuine fresh links for all three managers.
@@ -383,11 +381,14 @@ describe('concurrent decisions', () => {
       tokens.push(await reviews.sign({ reviewId: opened.id, approverId: MANAGERS[tokens.length % MANAGERS.length]! }));
 
     const answers = await Promise.all(tokens.map((token) => reviews.decide(opened.id, { token, decision: 'approve' })));
-    const won = answers.filter((a) => a.status === 200);
-    expect(won).toHaveLength(1);
-    expect(won[0]!.body.status).toBe('APPROVED');
+    const won = tokens.flatMap((token, i) => (answers[i]!.status === 200 ? [token] : []));
+    // The same request sent twice gets the same answer: the winning link, and its twin if it was one of the doubled.
+    expect(new Set(won).size).toBe(1);
+    expect(won.length).toBe(opened.links.some((l) => l.token === won[0]) ? 2 : 1);
+    const granted = answers.filter((x) => x.status === 200);
+    for (const a of granted) expect(a.body.status).toBe('APPROVED');
     const lost = answers.filter((a) => a.status !== 200);
-    expect(lost.map((a) => a.status)).toEqual(Array(49).fill(409));
+    expect(lost.map((a) => a.status)).toEqual(Array(50 - won.length).fill(409));
     for (const a of lost) expect(['AlreadyDecided', 'TokenUsed']).toContain(a.body.error);
 
     await h.app.idle();
@@ -397,7 +398,7 @@ describe('concurrent decisions', () => {
     // Three writes: the one decision, resume's claim on finishing it, and completed.
     expect(stored).toMatchObject({ status: 'COMPLETED', version: opened.review.version + 3 });
     expect(stored.history.filter((e) => e.what === 'approved')).toHaveLength(1);
-    expect(stored.decision!.by).toEqual(won[0]!.body.decision.by);
+    expect(stored.decision!.by).toEqual(granted[0]!.body.decision.by);
   });
 
   it('counts both of two approvals arriving at the same moment on a quorum-of-two review: approved once', async () => {

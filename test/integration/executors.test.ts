@@ -39,7 +39,12 @@ describe('customer emails, performed by hitl-gate', () => {
     const [granted] = local.reviews.outcomesOf(opened.id);
     expect(granted).toMatchObject({
       detailType: 'Approval Granted',
-      detail: { performedBy: 'hitl-gate', executionRef: sent[0]!.messageId, edited: true },
+      detail: {
+        performedBy: 'hitl-gate',
+        executionResult: 'performed',
+        executionRef: sent[0]!.messageId,
+        edited: true,
+      },
     });
     expect(granted!.detail.actionHash).toBe(actionHash(granted!.detail.action));
     const stored = await local.reviews.get(opened.id);

@@ -19,8 +19,12 @@ export class RecordingBus implements Bus {
 
 export class RecordingMailer implements Mailer {
   readonly sent: Email[] = [];
+  /** Set to make the next sends fail as a provider would: before sending (nothing recorded) or after. */
+  fail?: { error: Error; after?: boolean };
   async send(email: Email): Promise<string> {
+    if (this.fail && !this.fail.after) throw this.fail.error;
     this.sent.push(email);
+    if (this.fail?.after) throw this.fail.error;
     return `message-${this.sent.length}`;
   }
 }

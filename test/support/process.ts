@@ -14,9 +14,14 @@ export interface LocalProcess {
   stop(): Promise<number | null>;
 }
 
-/** `npm start`'s command in a child process, on a free port and a fresh data folder. */
+/**
+ * `npm start`'s command in a child process, on a free port and a fresh data folder, removed when it stops (or
+ * fails to start). With `HITL_DATA_DIR` in `env`, on that folder instead, which the caller owns and removes.
+ */
 export async function startLocalProcess(env: Record<string, string> = {}): Promise<LocalProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'hitl-e2e-'));
+  const own = env.HITL_DATA_DIR === undefined;
+  const dataDir = env.HITL_DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'hitl-e2e-')));
+  const removeOwn = () => (own ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve());
   const child = spawn(process.execPath, ['local/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HITL_DATA_DIR: dataDir, ...QUIET_FUNCTIONS, ...env },
@@ -39,6 +44,10 @@ export async function startLocalProcess(env: Record<string, string> = {}): Promi
       clearTimeout(timer);
       reject(new Error(`local mode exited with ${code}:\n${out}`));
     });
+  }).catch(async (err: unknown) => {
+    child.kill('SIGKILL');
+    await removeOwn();
+    throw err;
   });
   return {
     url,
@@ -46,12 +55,13 @@ export async function startLocalProcess(env: Record<string, string> = {}): Promi
     child,
     output: () => out,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      child.kill('SIGINT');
-      const code = await exited;
-      await rm(dataDir, { recursive: true, force: true });
-      return code;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGINT');
+        await exited;
+      }
+      await removeOwn();
+      return child.exitCode;
     },
   };
 }

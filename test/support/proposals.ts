@@ -27,3 +27,17 @@ export function purchaseOrder(value: number, extra: Partial<ActionProposed> = {}
     action: { type: 'purchase_order', summary: `Purchase order for $${value}`, amount: { value, currency: 'USD' } },
   });
 }
+
+/** A critical schema change (two approvals needed), proposed by the DBA agent. */
+export function schemaChange(extra: Partial<ActionProposed> = {}): ActionProposed {
+  return proposal({
+    agentId: 'dba-agent',
+    ...extra,
+    action: {
+      type: 'db_schema_change',
+      summary: 'Drop column orders.legacy_id',
+      target: 'production/orders-db',
+      amount: undefined,
+    },
+  });
+}

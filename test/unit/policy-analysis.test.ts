@@ -186,6 +186,25 @@ describe('explaining a proposal', () => {
     expect(e.onTimeout.at).toBe('2026-12-04T19:00:00.000Z');
   });
 
+  it('shows a delegate standing in, at the time asked, for a person away then', () => {
+    const away = DIRECTORY.replace(
+      'roles: [manager] }',
+      'roles: [manager], away: { from: "2026-12-01T00:00:00Z", to: "2026-12-31T00:00:00Z", delegate: c1 } }',
+    );
+    const withAway = readPolicyFiles(policyText(rules, calendars), away, FILES).compiled;
+    const approvers = (at: Date) => explainProposal(withAway, proposal(5000), at).route.steps[0]?.approvers;
+    expect(approvers(FRIDAY_4PM_BERLIN)).toEqual([
+      {
+        id: 'c1',
+        name: 'C One',
+        email: 'c1@example.com',
+        onBehalfOf: { id: 'm1', name: 'M One', until: '2026-12-31T00:00:00Z' },
+      },
+      { id: 'm2', name: 'M Two', email: 'm2@example.com' },
+    ]);
+    expect(approvers(new Date('2027-01-04T09:00:00Z'))?.map((a) => a.id)).toEqual(['m1', 'm2']);
+  });
+
   it('says a low proposal waits for nobody', () => {
     const e = explainProposal(compiled, proposal(999.99), FRIDAY_4PM_BERLIN);
     expect(e).toMatchObject({ tier: 'low', rule: 'small', route: { steps: [] } });

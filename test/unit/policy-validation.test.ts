@@ -693,7 +693,7 @@ describe('directory validation', () => {
       }),
     );
     expect(problems).toEqual([
-      'policy/people.yml: people[0].phone: unknown key; expected one of id, name, email, roles',
+      'policy/people.yml: people[0].phone: unknown key; expected one of id, name, email, roles, away',
       'policy/people.yml: people[1].name: is required',
     ]);
   });

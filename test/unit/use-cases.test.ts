@@ -5,12 +5,21 @@ import { decideReview } from '../../functions/app/decide.ts';
 import { escalateReview } from '../../functions/app/escalate.ts';
 import { MAX_ATTEMPTS, mutate } from '../../functions/app/mutate.ts';
 import { notifyStep } from '../../functions/app/notify.ts';
-import { completeReview, executeAction, loadOutcome, reportToCaller } from '../../functions/app/restart.ts';
+import {
+  ActionDeferred,
+  completeReview,
+  executeAction,
+  loadOutcome,
+  reportToCaller,
+} from '../../functions/app/restart.ts';
 import { sweep } from '../../functions/app/sweep.ts';
 import { cancelReview } from '../../functions/app/cancel.ts';
+import { MailNotSent, MailRefused } from '../../functions/app/ports.ts';
 import { AlreadyDecided, ReviewBusy, TokenUsed, TokenWrongStep } from '../../functions/domain/errors.ts';
 import {
+  claimExecution,
   claimNotification,
+  RESTART_LEASE_MS,
   NOTIFY_LEASE_MS,
   newReview,
   REDRIVE_AFTER_MS,
@@ -19,7 +28,7 @@ import {
 import { verifyDecisionToken } from '../../functions/domain/tokens.ts';
 import { statusOf } from '../support/errors.ts';
 import { shippedPolicy } from '../support/policy.ts';
-import { proposal, purchaseOrder } from '../support/proposals.ts';
+import { proposal, purchaseOrder, schemaChange } from '../support/proposals.ts';
 import { type TestDeps, testDeps } from '../support/ports.ts';
 import type { ActionProposed } from '../../events/index.ts';
 
@@ -75,7 +84,7 @@ describe('notifying a step', () => {
 });
 
 describe('deciding', () => {
-  it('records an approval, restarts the review, and refuses the same link again with the review as it is', async () => {
+  it('records an approval, restarts the review, and refuses the same link for another decision with the review as it is', async () => {
     const review = await opened();
     const [link] = await links();
     if (!link) throw new Error('no link emailed');
@@ -83,7 +92,9 @@ describe('deciding', () => {
     expect(ended).toBe(true);
     expect(decided.status).toBe('APPROVED');
     expect(deps.workflows.restarted).toEqual([review.id]);
-    const again = await approve(review.id, link).catch((e: unknown) => e);
+    const again = await decideReview(deps, { ...link, reviewId: review.id, decision: 'reject', reason: 'no' }).catch(
+      (e: unknown) => e,
+    );
     expect(again).toBeInstanceOf(AlreadyDecided);
     expect(again).toMatchObject({ current: { id: review.id, status: 'APPROVED' } });
     expect(statusOf(again)).toBe(409);
@@ -102,15 +113,42 @@ describe('deciding', () => {
     expect(deps.workflows.restarted).toEqual([review.id]);
   });
 
-  it('refuses a link used twice at once as used, whichever write lands first', async () => {
+  it('answers a request repeated after its answer was lost as the first one, deciding once', async () => {
+    const review = await opened();
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    const first = await approve(review.id, link);
+    const saves = deps.store.saves;
+    const retry = await approve(review.id, link);
+    expect(retry).toEqual({ review: first.review, decided: false });
+    expect(deps.store.saves).toBe(saves);
+    expect(deps.workflows.restarted).toEqual([review.id]);
+    expect(first.review.history.filter((h) => h.what === 'approved')).toHaveLength(1);
+  });
+
+  it('decides once when the same link is sent twice at once, whichever write lands first; both get the answer', async () => {
     const p = proposal({ action: { type: 'purchase_order', amount: { value: 50_000, currency: 'USD' } } });
     const review = await opened(p);
     const [link] = await links();
     if (!link) throw new Error('no link emailed');
-    const both = await Promise.allSettled([approve(review.id, link), approve(review.id, link)]);
-    const reasons = both.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-    expect(reasons).toHaveLength(1);
-    expect(reasons[0] instanceof TokenUsed || reasons[0] instanceof AlreadyDecided).toBe(true);
+    const both = await Promise.all([approve(review.id, link), approve(review.id, link)]);
+    expect(both.map((b) => b.review.version)).toEqual([both[0]!.review.version, both[0]!.review.version]);
+    const saved = (await deps.store.get(review.id)) as Review;
+    expect(saved.history.filter((h) => h.what === 'approved')).toHaveLength(1);
+    expect(saved.usedLinks).toEqual([link.nonce]);
+  });
+
+  it('refuses a link that approved toward a quorum when it is used to reject, as used (409)', async () => {
+    const review = await opened(schemaChange());
+    const [link] = await links();
+    if (!link) throw new Error('no link emailed');
+    const first = await approve(review.id, link);
+    expect(first).toMatchObject({ decided: false, review: { status: 'PENDING', quorum: 2 } });
+    const err = await decideReview(deps, { ...link, reviewId: review.id, decision: 'reject', reason: 'no' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TokenUsed);
+    expect(statusOf(err)).toBe(409);
   });
 
   it('answers ReviewBusy (409) with the review as it is after MAX_ATTEMPTS lost races, never a raw conflict', async () => {
@@ -244,18 +282,111 @@ describe('the restart', () => {
     if (!link) throw new Error('no link emailed');
     await approve(review.id, link);
     const before = deps.mailer.sent.length;
-    const runs = await Promise.all([
-      executeAction(deps, { reviewId: review.id }),
-      executeAction(deps, { reviewId: review.id }),
+    const runs = await Promise.allSettled([
+      executeAction(deps, { reviewId: review.id, executionRef: 'restart-1' }),
+      executeAction(deps, { reviewId: review.id, executionRef: 'restart-2' }),
     ]);
-    expect(runs.every((r) => r.executed)).toBe(true);
-    // Two concurrent first runs may both send (the record comes after the send); a later one never does.
-    const afterConcurrent = deps.mailer.sent.length - before;
-    expect(afterConcurrent).toBeGreaterThanOrEqual(1);
-    expect(await executeAction(deps, { reviewId: review.id })).toMatchObject({ executed: true });
-    expect(deps.mailer.sent.length - before).toBe(afterConcurrent);
+    // The claim comes before the send: one run sends, the other is told to come back for the result.
+    expect(runs.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(runs.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))[0]).toBeInstanceOf(ActionDeferred);
+    expect(deps.mailer.sent.length - before).toBe(1);
+    expect(await executeAction(deps, { reviewId: review.id, executionRef: 'restart-3' })).toMatchObject({
+      executed: true,
+      result: 'performed',
+    });
+    expect(deps.mailer.sent.length - before).toBe(1);
     const saved = (await deps.store.get(review.id)) as Review;
     expect(saved.history.filter((h) => h.what === 'executed')).toHaveLength(1);
+  });
+});
+
+describe('an action hitl-gate performs, at most once', () => {
+  const customerEmail = () =>
+    proposal({
+      action: {
+        type: 'customer_email',
+        summary: 'Apology for the late delivery',
+        target: 'ana.costa@example.com',
+        payload: { subject: 'Your order', body: 'We are sorry.' },
+      },
+    });
+
+  async function approved(): Promise<Review> {
+    const review = await opened(customerEmail());
+    const link = (await links()).find((l) => l.reviewId === review.id);
+    if (!link) throw new Error('no link emailed');
+    return (await approve(review.id, link)).review;
+  }
+
+  const outcomeOf = async (id: string) => {
+    const loaded = await loadOutcome(deps, { reviewId: id, executionRef: 'publish-1' });
+    if (loaded.done) throw new Error('expected an outcome to publish');
+    return loaded;
+  };
+
+  it('records "unknown" and never sends again when an earlier attempt claimed it and stopped before the result', async () => {
+    const review = await approved();
+    const before = deps.mailer.sent.length;
+    // The send fails in a way that does not say whether SES took it (a timeout after the request left).
+    deps.mailer.fail = { error: new Error('socket hang up'), after: true };
+    const first = await executeAction(deps, { reviewId: review.id, executionRef: 'restart-1' });
+    expect(first).toMatchObject({ result: 'unknown' });
+    deps.mailer.fail = undefined;
+    expect(await executeAction(deps, { reviewId: review.id, executionRef: 'restart-2' })).toMatchObject({
+      result: 'unknown',
+    });
+    expect(deps.mailer.sent.length - before).toBe(1);
+    // A crash between the claim and the result leaves the claim alone: the re-drive finds it after the lease.
+    const crashed = await approved();
+    await mutate(deps.store, crashed.id, (r) => claimExecution(r!, 'restart-dead', deps.clock.now()));
+    deps.clock.advance(RESTART_LEASE_MS + 1);
+    const sent = deps.mailer.sent.length;
+    const redriven = await executeAction(deps, { reviewId: crashed.id, executionRef: 'redrive-1' });
+    expect(redriven).toEqual({ executed: true, result: 'unknown' });
+    expect(deps.mailer.sent.length).toBe(sent);
+    const outcome = await outcomeOf(crashed.id);
+    expect(outcome).toMatchObject({
+      execute: false,
+      event: { detail: { performedBy: 'hitl-gate', executionResult: 'unknown' } },
+    });
+    const saved = (await deps.store.get(crashed.id)) as Review;
+    expect(saved.history.at(-1)).toMatchObject({ what: 'execution_unknown' });
+  });
+
+  it('records "failed" when the provider refuses the message, and never retries it', async () => {
+    const review = await approved();
+    const before = deps.mailer.sent.length;
+    deps.mailer.fail = { error: new MailRefused('MessageRejected: Email address is not verified.') };
+    expect(await executeAction(deps, { reviewId: review.id, executionRef: 'restart-1' })).toEqual({
+      executed: true,
+      result: 'failed',
+    });
+    deps.mailer.fail = undefined;
+    expect(await executeAction(deps, { reviewId: review.id, executionRef: 'restart-2' })).toMatchObject({
+      result: 'failed',
+    });
+    expect(deps.mailer.sent.length).toBe(before);
+    expect((await outcomeOf(review.id)).event.detail).toMatchObject({
+      executionResult: 'failed',
+      executionError: 'MessageRejected: Email address is not verified.',
+    });
+  });
+
+  it('gives the claim back when the provider throttles, so a later attempt sends it once', async () => {
+    const review = await approved();
+    const before = deps.mailer.sent.length;
+    deps.mailer.fail = { error: new MailNotSent('TooManyRequestsException: Maximum sending rate exceeded.') };
+    const throttled = await executeAction(deps, { reviewId: review.id, executionRef: 'restart-1' }).catch(
+      (e: unknown) => e,
+    );
+    expect(throttled).toBeInstanceOf(ActionDeferred);
+    expect(((await deps.store.get(review.id)) as Review).execution).toBeUndefined();
+    deps.mailer.fail = undefined;
+    expect(await executeAction(deps, { reviewId: review.id, executionRef: 'restart-1' })).toMatchObject({
+      result: 'performed',
+      ref: `message-${before + 1}`,
+    });
+    expect(deps.mailer.sent.length - before).toBe(1);
   });
 });
 

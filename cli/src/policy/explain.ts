@@ -121,7 +121,10 @@ function describe(e: Explanation): string {
         lines.push(`${head}: from ${when(s.starts ?? e.now)}, due ${when(s.due ?? e.now)}`);
         for (const r of s.reminders ?? []) lines.push(`       reminder at ${r.percent}%: ${when(r.at)}`);
       }
-      lines.push(`     approvers: ${s.approvers.map((a) => `${a.id} (${a.name})`).join(', ') || 'nobody'}`);
+      const who = s.approvers.map(
+        (a) => `${a.id} (${a.name}${a.onBehalfOf ? `, for ${a.onBehalfOf.id}, away until ${a.onBehalfOf.until}` : ''})`,
+      );
+      lines.push(`     approvers: ${who.join(', ') || 'nobody'}`);
       if (s.leftOut.length) lines.push(`     left out as the requester: ${s.leftOut.join(', ')}`);
     }
     const t = e.onTimeout;

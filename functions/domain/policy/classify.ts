@@ -4,7 +4,7 @@ import type { Calendar } from '../calendar.ts';
 import { isRequester } from '../people.ts';
 import { formatMoney, toMinorUnits } from '../money.ts';
 import { PATTERN, PATTERN_TEXT, PolicyError, TIERS, tierRank } from './model.ts';
-import type { Classification, Person, Policy, ReviewStep } from './model.ts';
+import type { Classification, ClassifyContext, Person, Policy, ReviewStep } from './model.ts';
 import { copyPerson, describeRange, inRange } from './compiled.ts';
 import type { CompiledMatch, CompiledPolicy, CompiledRule, CompiledStep } from './compiled.ts';
 
@@ -88,8 +88,9 @@ export interface StepFor {
 }
 
 /**
- * The route a rule gives a requester's proposal: its own steps without the requester (a step left unable to
- * reach the quorum is skipped), or the default route's when every step needs the requester.
+ * The route a rule gives a requester's proposal, before absences: its own steps without the requester (a step left
+ * unable to reach the quorum is skipped), or the default route's when every step needs the requester. For the
+ * policy tools (explain.ts), which show who is left out; classify resolves the approvers, delegates included.
  */
 export function routeFor(
   rule: CompiledRule,
@@ -108,7 +109,45 @@ export function routeFor(
 }
 
 export function buildPolicy({ version, rules, fallback, directory, tiers, calendars }: CompiledPolicy): Policy {
-  function classify(action: Action, ctx: { agentId: string; requestedBy: string }): Classification {
+  /**
+   * The approver chain without the requester, each person away at `at` replaced by their delegate where the
+   * delegate may stand in (standsIn); a step left unable to reach the quorum is skipped.
+   */
+  function stepsFor(rule: CompiledRule, quorum: number, ctx: ClassifyContext, type: string): ReviewStep[] {
+    return rule.steps
+      .map((s) => ({
+        roles: [...s.roles],
+        approvers: uniqueById(
+          s.people
+            .filter((p) => !isRequester(p, ctx.requestedBy))
+            .map((p) => {
+              const delegate = ctx.at ? directory.standIn(p.id, ctx.at) : undefined;
+              if (!delegate || !p.away || isRequester(delegate, ctx.requestedBy) || !standsIn(delegate, rule, type))
+                return copyPerson(p);
+              const { away: _away, ...person } = delegate;
+              return { ...person, onBehalfOf: { id: p.id, name: p.name, until: p.away.to } };
+            }),
+        ),
+        sla: { ...s.sla },
+        ...(s.remindAt.length > 0 ? { remindAt: [...s.remindAt] } : {}),
+      }))
+      .filter((s) => s.approvers.length >= quorum);
+  }
+
+  /**
+   * A delegate stands in only within their own authority: they sit, in their own right, on a step of some rule
+   * for this type of action at this tier or above. Otherwise the person away keeps their place.
+   */
+  function standsIn(delegate: Person, rule: CompiledRule, type: string): boolean {
+    return [...rules, fallback].some(
+      (r) =>
+        tierRank(r.tier) >= tierRank(rule.tier) &&
+        (!r.match.types || r.match.types.includes(type)) &&
+        r.steps.some((s) => s.people.some((p) => p.id === delegate.id)),
+    );
+  }
+
+  function classify(action: Action, ctx: ClassifyContext): Classification {
     const facts = factsOf(action, ctx.agentId);
     let winner: { rule: CompiledRule; why: string[] } | undefined;
     let matched = 0;
@@ -137,17 +176,10 @@ export function buildPolicy({ version, rules, fallback, directory, tiers, calend
       reason = `${why}, so the default rule applies: ${tierText(rule)}`;
     }
 
-    const route = routeFor(rule, fallback, ctx.requestedBy);
-    const steps: ReviewStep[] = route.steps
-      .filter((s) => !s.skipped)
-      .map(({ step, approvers }) => ({
-        roles: [...step.roles],
-        approvers: approvers.map(copyPerson),
-        sla: { ...step.sla },
-        ...(step.remindAt.length > 0 ? { remindAt: [...step.remindAt] } : {}),
-      }));
-    if (route.byDefaultRoute) {
+    let steps = stepsFor(rule, rule.quorum, ctx, action.type);
+    if (rule.steps.length > 0 && steps.length === 0) {
       // Every step needs the requester, who may not approve their own proposal: the default route reviews it.
+      steps = stepsFor(fallback, rule.quorum, ctx, action.type);
       reason += '; its approvers cannot review their own request, so the default route does';
       if (steps.length === 0) {
         throw new PolicyError([
@@ -189,4 +221,15 @@ export function buildPolicy({ version, rules, fallback, directory, tiers, calend
     directory,
     calendar: (name) => calendars.get(name),
   };
+}
+
+/** Each person once: a delegate who is also on the step in their own right keeps their own place. */
+function uniqueById<P extends { id: string; onBehalfOf?: unknown }>(people: P[]): P[] {
+  const own = new Set(people.filter((p) => !p.onBehalfOf).map((p) => p.id));
+  const seen = new Set<string>();
+  return people.filter((p) => {
+    if ((p.onBehalfOf && own.has(p.id)) || seen.has(p.id)) return false;
+    seen.add(p.id);
+    return true;
+  });
 }

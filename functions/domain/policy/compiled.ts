@@ -80,7 +80,7 @@ export function describeRange(b: Bounds): string {
 }
 
 export function copyPerson(p: Person): Person {
-  return { id: p.id, name: p.name, email: p.email, roles: [...p.roles] };
+  return { id: p.id, name: p.name, email: p.email, roles: [...p.roles], ...(p.away ? { away: { ...p.away } } : {}) };
 }
 
 export function plural(n: number, one: string, many: string): string {

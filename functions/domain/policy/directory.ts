@@ -33,18 +33,37 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
     const firstEmail = seenEmails.get(email);
     if (firstEmail !== undefined) here('email', `duplicate email "${entry.email}" (also people[${firstEmail}])`);
     else seenEmails.set(email, i);
+    const away = entry.away && { from: entry.away.from, to: entry.away.to, delegate: entry.away.delegate };
+    if (away && !(Date.parse(away.from) < Date.parse(away.to))) here('away', `"from" must be before "to"`);
     const person: Person = Object.freeze({
       id: entry.id,
       name: entry.name,
       email: entry.email,
       roles: Object.freeze([...new Set(entry.roles)]) as string[],
+      ...(away ? { away: Object.freeze(away) } : {}),
     });
     people.push(person);
     for (const role of person.roles) byRole.set(role, [...(byRole.get(role) ?? []), person]);
   });
 
+  // A delegate is someone else in the directory; a chain of delegates is not followed (see standIn).
+  people.forEach((p, i) => {
+    if (!p.away) return;
+    const delegate = people.find((q) => q.id === p.away?.delegate);
+    const here = (what: string) =>
+      problems.push({ file: directoryFile, path: ['people', i, 'away', 'delegate'], message: what });
+    if (!delegate) here(`"${p.away.delegate}" is nobody in ${directoryFile}`);
+    else if (delegate.id === p.id) here(`${p.id} cannot delegate to themselves`);
+  });
+
   return {
     complete: dir !== undefined,
+    standIn: (id, at) => {
+      const p = people.find((q) => q.id === id);
+      if (!p?.away || !isAwayAt(p.away, at)) return undefined;
+      const delegate = people.find((q) => q.id === p.away?.delegate);
+      return delegate ? copyPerson(delegate) : undefined;
+    },
     people: () => people.map(copyPerson),
     person: (idOrEmail) => {
       const p = people.find((q) => q.id === idOrEmail) ?? people.find((q) => names(q, idOrEmail));
@@ -52,4 +71,10 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
     },
     withRole: (role) => byRole.get(role),
   };
+}
+
+/** Whether an absence covers `at` (from inclusive, to exclusive). */
+export function isAwayAt(away: { from: string; to: string }, at: Date): boolean {
+  const t = at.getTime();
+  return Date.parse(away.from) <= t && t < Date.parse(away.to);
 }

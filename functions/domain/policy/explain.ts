@@ -7,7 +7,7 @@ import { deadlineFor } from '../calendar.ts';
 import { reminderSchedule } from '../reminders.ts';
 import { buildPolicy, explainMatch, factsOf, routeFor } from './classify.ts';
 import type { CompiledPolicy } from './compiled.ts';
-import type { Classification, OnTimeout, Person, ReviewPattern } from './model.ts';
+import type { Classification, OnTimeout, Person, ReviewPattern, ReviewStep, StandIn } from './model.ts';
 
 export interface MatchingRule {
   rule: string;
@@ -23,7 +23,8 @@ export interface ExplainedStep {
   roles: string[];
   sla: string;
   calendar?: string;
-  approvers: Pick<Person, 'id' | 'name' | 'email'>[];
+  /** Who reviews the step; a delegate says whom they stand in for, away until when. */
+  approvers: (Pick<Person, 'id' | 'name' | 'email'> & { onBehalfOf?: StandIn })[];
   /** People the step reaches who are the requester, so never asked. */
   leftOut: string[];
   /** Without the requester the step cannot reach the quorum, so the review passes it by. */
@@ -53,7 +54,8 @@ export interface Explanation {
 /** The explanation of `proposal` under the compiled policy, its deadlines counted from `now`. */
 export function explainProposal(c: CompiledPolicy, proposal: ActionProposed, now: Date): Explanation {
   const policy = buildPolicy(c);
-  const classification = policy.classify(proposal.action, proposal);
+  // Absences apply at `now`: a delegate stands in for a person away then, as when the review opens.
+  const classification = policy.classify(proposal.action, { ...proposal, at: now });
   const facts = factsOf(proposal.action, proposal.agentId);
   const matching = c.rules.flatMap((r): MatchingRule[] => {
     const because = explainMatch(r.match, facts);
@@ -63,13 +65,22 @@ export function explainProposal(c: CompiledPolicy, proposal: ActionProposed, now
   const route = routeFor(winner, c.fallback, proposal.requestedBy);
 
   let start = now;
+  // The steps classify kept are the route's steps that are not skipped, in order, with their delegates.
+  const kept = [...classification.steps];
   const steps = route.steps.map((s, i): ExplainedStep => {
+    const resolved = s.skipped ? undefined : kept.shift();
+    const people: ReviewStep['approvers'] = resolved?.approvers ?? s.approvers;
     const base: ExplainedStep = {
       step: i + 1,
       roles: [...s.step.roles],
       sla: s.step.sla.text,
       ...(s.step.sla.calendar ? { calendar: s.step.sla.calendar } : {}),
-      approvers: s.approvers.map(({ id, name, email }) => ({ id, name, email })),
+      approvers: people.map(({ id, name, email, onBehalfOf }) => ({
+        id,
+        name,
+        email,
+        ...(onBehalfOf ? { onBehalfOf: { ...onBehalfOf } } : {}),
+      })),
       leftOut: s.leftOut.map((p) => p.id),
       skipped: s.skipped,
     };

@@ -12,6 +12,28 @@ export interface Person {
   name: string;
   email: string;
   roles: string[];
+  /** Out of office from `from` to `to` (ISO 8601), with the person who reviews on their behalf meanwhile. */
+  away?: Away;
+}
+
+export interface ClassifyContext {
+  agentId: string;
+  requestedBy: string;
+  at?: Date;
+}
+
+/** The person a delegate reviews for, and until when they are away. */
+export interface StandIn {
+  id: string;
+  name: string;
+  until: string;
+}
+
+export interface Away {
+  from: string;
+  to: string;
+  /** The person id of the delegate. */
+  delegate: string;
 }
 
 /** A policy or directory file as read: its value, or undefined when it could not be read. */
@@ -25,13 +47,16 @@ export interface Directory {
   person(idOrEmail: string): Person | undefined;
   /** The people holding a role, in file order (none: undefined). */
   withRole(role: string): readonly Person[] | undefined;
+  /** The delegate reviewing for person `id` at `at`, while they are away (not away, or no delegate: undefined). */
+  standIn(id: string, at: Date): Person | undefined;
   /** Whether every entry could be read, so a role nobody holds is a problem of the policy. */
   readonly complete: boolean;
 }
 
 export interface ReviewStep {
   roles: string[];
-  approvers: Person[];
+  /** Who reviews: the step's people but the requester; a delegate in the place of one who is away. */
+  approvers: (Person & { onBehalfOf?: StandIn })[];
   sla: { ms: number; text: string; calendar?: string };
   /** Percentages of the SLA (ascending, 1-99) at which the sweeper reminds the step's approvers; absent: no reminders. */
   remindAt?: number[];
@@ -68,7 +93,8 @@ export interface Policy {
   /** Rule names in file order, then "default". */
   rules: readonly string[];
   tiers: Readonly<Record<Tier, Readonly<TierSettings>>>;
-  classify(action: Action, ctx: { agentId: string; requestedBy: string }): Classification;
+  /** `at`: when the route is resolved (absences apply then); without it, nobody is away. */
+  classify(action: Action, ctx: ClassifyContext): Classification;
   /** The people directory the routes were resolved against (policy/directory.ts). */
   directory: Directory;
   /** A business-hours calendar by name, for deadlineFor (calendar.ts). */

@@ -180,6 +180,11 @@ export const PersonEntry = strict({
   name: z.string().trim().min(1, 'must not be empty'),
   email: z.string().regex(EMAIL, { error: (iss) => `${JSON.stringify(iss.input)} is not an email address` }),
   roles: z.array(RoleName),
+  away: strict({
+    from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time, e.g. 2026-12-14T00:00:00Z' }),
+    to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time, e.g. 2026-12-18T23:59:59Z' }),
+    delegate: z.string().min(1, 'must name the person id who reviews meanwhile'),
+  }).optional(),
 });
 export const DirectoryFile = strict({ people: z.array(PersonEntry).min(1, 'must list at least one person') });
 
