@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ActionProposed } from '../../events/index.ts';
 import type { ArchivedEvent, BusEnvelope } from '../../local/eventbridge/bus.ts';
+import { runPolicy } from '../../cli/src/policy.ts';
 import { splitObjects } from '../../cli/src/policy/archive.ts';
 import { clients, startHarness } from '../support/local.ts';
 import { purchaseOrder } from '../support/proposals.ts';
@@ -200,9 +201,18 @@ describe('replaying what local mode archived', () => {
       writeFileSync(firehose, asTargetGetsThem.map((e) => JSON.stringify(e)).join(''));
 
       for (const file of [json, join(local.dataDir, 'events.jsonl'), envelopes, firehose]) {
-        const r = replay('--archive', file, '--policy', raised, '--json');
-        expect(r.code).toBe(0);
-        const report = JSON.parse(r.stdout);
+        // In this process: the bin is spawned above; here the formats are what is tested, on a loaded machine too.
+        let stdout = '';
+        const code = await runPolicy(['replay', '--archive', file, '--policy', raised, '--json'], {
+          out: (text) => {
+            stdout += text;
+          },
+          err: (text) => {
+            throw new Error(text);
+          },
+        });
+        expect(code).toBe(0);
+        const report = JSON.parse(stdout);
         expect(report).toMatchObject({ replayed: 3, bad: [], moved: 1 });
         expect(report.otherEvents).toBeGreaterThan(0);
         expect(report.changes.map((c: { proposalId: string }) => c.proposalId)).toEqual([sent[1]?.proposalId]);
