@@ -10,6 +10,7 @@ export interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   'mcp-gate': () => import('./mcp-gate.ts').then((m) => m.command),
   mcp: () => import('./mcp.ts').then((m) => m.command),
+  policy: () => import('./policy.ts').then((m) => m.command),
 };
 
 function usage(): string {

@@ -2,6 +2,8 @@
 
 const AMOUNT_TEXT = /^\d+(\.\d{1,2})?$/;
 const MAX_AMOUNT = 1e12;
+/** The largest amount a proposal may carry (the event schema's limit), in cents. */
+export const MAX_AMOUNT_CENTS = MAX_AMOUNT * 100;
 
 /** An amount in exact minor units (cents), or undefined for anything negative, fractional beyond cents or not a number. */
 export function toMinorUnits(value: unknown): number | undefined {
@@ -15,7 +17,7 @@ export function toMinorUnits(value: unknown): number | undefined {
   if (!AMOUNT_TEXT.test(text)) return undefined;
   const [whole = '0', fraction = ''] = text.split('.');
   const cents = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
-  return cents <= MAX_AMOUNT * 100 ? cents : undefined;
+  return cents <= MAX_AMOUNT_CENTS ? cents : undefined;
 }
 
 const formats = new Map<string, Intl.NumberFormat | undefined>();

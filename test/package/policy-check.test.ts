@@ -8,7 +8,8 @@ import { ROOT } from '../support/local.ts';
 import { startLocalProcess } from '../support/process.ts';
 
 const TYPO = 'test/fixtures/policy-tier-typo.yml';
-const PROBLEM = `${TYPO}: rules[1] (rule "customer-email").tier: unknown tier "medum"; expected low, medium, high or critical`;
+// The line and column of the typo in the fixture, as an editor opens it.
+const PROBLEM = `${TYPO}:100:5: rules[1] (rule "customer-email").tier: unknown tier "medum"; expected low, medium, high or critical`;
 
 it('stops sls package with the policy error, and packages nothing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hitl-package-typo-'));

@@ -72,7 +72,7 @@ describe('policy validation', () => {
   });
 
   it('names the default files policy.yml and directory.yml when the caller gives none', () => {
-    expect(() => parsePolicy('version: [', stringify(baseDirectory()))).toThrow(/^policy\.yml: line 1, column/);
+    expect(() => parsePolicy('version: [', stringify(baseDirectory()))).toThrow(/^policy\.yml:1:\d+: /);
   });
 
   it('reports a YAML syntax error with its line and column', () => {
@@ -443,7 +443,7 @@ describe('policy validation', () => {
     ]);
   });
 
-  it('lists every problem of both files, one per line', () => {
+  it('lists every problem of both files, one per line, with its line and column in the message', () => {
     let error: unknown;
     try {
       parsePolicy(
@@ -457,10 +457,14 @@ describe('policy validation', () => {
     expect(error).toBeInstanceOf(PolicyError);
     expect((error as PolicyError).message).toBe(
       [
-        'policy/stage.yml: rules[1] (rule "po").tier: unknown tier "urgent"; expected low, medium, high or critical',
-        'policy/people.yml: people[0].email: "not-an-email" is not an email address',
+        'policy/stage.yml:21:5: rules[1] (rule "po").tier: unknown tier "urgent"; expected low, medium, high or critical',
+        'policy/people.yml:4:5: people[0].email: "not-an-email" is not an email address',
       ].join('\n'),
     );
+    expect((error as PolicyError).problems).toEqual([
+      'policy/stage.yml: rules[1] (rule "po").tier: unknown tier "urgent"; expected low, medium, high or critical',
+      'policy/people.yml: people[0].email: "not-an-email" is not an email address',
+    ]);
   });
 
   it('still checks the sound rules when another rule is malformed', () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import type { Action } from '../../events/index.ts';
@@ -13,13 +12,51 @@ import {
 } from '../../functions/domain/policy.ts';
 import { parsePolicy } from '../../functions/domain/policy-yaml.ts';
 
-const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
-const policyText = read('policy/default.yml');
-const directoryText = read('policy/directory.yml');
-const policy = parsePolicy(policyText, directoryText, {
-  policy: 'policy/default.yml',
-  directory: 'policy/directory.yml',
+// The engine's behaviour on a small inline policy shaped like the shipped one. What the shipped policy itself
+// decides is in policy/default.cases.yml, run by `hitl-gate policy test` (test/cli/policy.test.ts).
+const person = (id: string, roles: string[]) => ({ id, name: id.toUpperCase(), email: `${id}@example.com`, roles });
+const directoryText = stringify({
+  people: [
+    person('s1', ['support_lead']),
+    person('s2', ['support_lead']),
+    person('m1', ['manager']),
+    person('m2', ['manager']),
+    person('m3', ['manager', 'dba']),
+    person('f1', ['finance_director']),
+    person('c1', ['cfo']),
+    person('d1', ['dba']),
+    person('d2', ['dba']),
+    person('x1', ['security']),
+    person('o1', ['ops_admin']),
+    person('o2', ['ops_admin']),
+  ],
 });
+const policyText = `version: "t-1"
+currencies: [USD, EUR]
+tiers:
+  critical: { onTimeout: escalate, quorum: 2 }
+rules:
+  - { name: tickets, match: { type: ticket_priority }, tier: low }
+  - name: emails
+    match: { type: customer_email }
+    tier: medium
+    steps: [{ roles: [support_lead], sla: 2h, remindAt: [50, 90] }]
+    editable: [summary, payload.body]
+  - { name: po-small, match: { type: purchase_order, amount: { currency: USD, lt: 1000 } }, tier: low }
+  - name: po-mid
+    match: { type: purchase_order, amount: { currency: USD, gte: 1000, lte: 10000 } }
+    tier: medium
+    steps: [{ roles: [manager], sla: 4h }, { roles: [finance_director], sla: 4h }, { roles: [cfo], sla: 1d }]
+  - { name: po-big, match: { type: purchase_order, amount: { currency: USD, gt: 10000 } }, tier: high, steps: [{ roles: [cfo], sla: 1d }] }
+  - { name: schema, match: { type: db_schema_change }, tier: high, steps: [{ roles: [dba], sla: 1d }] }
+  - name: schema-prod
+    match: { type: db_schema_change, target: [production, production/**] }
+    tier: critical
+    steps: [{ roles: [dba], sla: 4h }]
+    notify: [security]
+default: { tier: high, steps: [{ roles: [ops_admin], sla: 4h }] }
+`;
+const policy = parsePolicy(policyText, directoryText);
 
 const ctx = { agentId: 'agent-7', requestedBy: 'customer-portal' };
 const classify = (action: Partial<Action> & { type: string }, requestedBy = ctx.requestedBy) =>
@@ -29,127 +66,97 @@ const po = (value: number, currency = 'USD') => classify({ type: 'purchase_order
 const approverIds = (c: Classification) => c.steps.map((s) => s.approvers.map((p) => p.id));
 const NOT_LOW = ['medium', 'high', 'critical'];
 
-describe('the shipped policy files', () => {
-  it('parse and validate', () => {
-    expect(policy.version).toBe('2026-11-24.3');
-    expect(policy.rules).toContain('default');
-    expect(policy.directory.people().length).toBeGreaterThanOrEqual(10);
-  });
-
-  it('fix the review pattern by tier', () => {
+describe('a compiled policy', () => {
+  it('fixes the review pattern by tier', () => {
     expect(policy.tiers).toMatchObject({
       low: { pattern: 'auto' },
       medium: { pattern: 'soft_review' },
       high: { pattern: 'hard_gate' },
       critical: { pattern: 'block_until_reviewed', onTimeout: 'escalate', quorum: 2 },
     });
+    expect(policy.rules).toEqual([
+      'tickets',
+      'emails',
+      'po-small',
+      'po-mid',
+      'po-big',
+      'schema',
+      'schema-prod',
+      'default',
+    ]);
   });
 
   it('finds a person by id or by email', () => {
-    expect(policy.directory.person('helen.cho')?.roles).toContain('cfo');
-    expect(policy.directory.person('HELEN.CHO@example.com')?.id).toBe('helen.cho');
+    expect(policy.directory.person('c1')?.roles).toEqual(['cfo']);
+    expect(policy.directory.person('C1@Example.com')?.id).toBe('c1');
     expect(policy.directory.person('nobody')).toBeUndefined();
   });
 });
 
-describe('seed table', () => {
-  it('approves a ticket priority change automatically', () => {
-    const c = classify({ type: 'ticket_priority' });
-    expect(c).toMatchObject({
+describe('classifying', () => {
+  it('approves a low action automatically, with no steps and no quorum', () => {
+    expect(classify({ type: 'ticket_priority' })).toMatchObject({
       tier: 'low',
       pattern: 'auto',
-      rule: 'ticket-priority',
+      rule: 'tickets',
       steps: [],
       quorum: 0,
-      policyVersion: '2026-11-24.3',
+      policyVersion: 't-1',
     });
   });
 
-  it('sends a customer email draft to a support lead for a 2h soft review, body and subject editable', () => {
-    const c = classify({ type: 'customer_email', payload: { subject: 'Hi', body: 'Sorry' } });
-    expect(c).toMatchObject({
-      tier: 'medium',
-      pattern: 'soft_review',
-      rule: 'customer-email',
-      quorum: 1,
-      onTimeout: 'expire',
-    });
-    expect(c.steps).toHaveLength(1);
-    expect(c.steps[0]?.roles).toEqual(['support_lead']);
-    expect(c.steps[0]?.sla).toEqual({ ms: 2 * 3_600_000, text: '2h' });
-    expect(approverIds(c)).toEqual([['grace.kim', 'jonas.berg']]);
-    expect(c.editable).toEqual(['summary', 'payload.subject', 'payload.body']);
+  it("carries the rule's steps (roles, SLA, reminders, people), quorum, onTimeout and editable fields", () => {
+    const c = classify({ type: 'customer_email', payload: { body: 'Sorry' } });
+    expect(c).toMatchObject({ tier: 'medium', pattern: 'soft_review', rule: 'emails', quorum: 1, onTimeout: 'expire' });
+    expect(c.steps).toEqual([
+      {
+        roles: ['support_lead'],
+        approvers: [expect.objectContaining({ id: 's1' }), expect.objectContaining({ id: 's2' })],
+        sla: { ms: 2 * 3_600_000, text: '2h' },
+        remindAt: [50, 90],
+      },
+    ]);
+    expect(c.editable).toEqual(['summary', 'payload.body']);
+    expect(c.notify).toEqual([]);
   });
 
-  it('puts a refund over $10,000 behind a hard gate for the finance director, then the CFO', () => {
-    const c = classify({ type: 'refund', amount: usd(10000.01) });
-    expect(c).toMatchObject({ tier: 'high', pattern: 'hard_gate', rule: 'refund-over-10k' });
-    expect(approverIds(c)).toEqual([['priya.natarajan'], ['helen.cho']]);
-  });
-
-  it.each([0.01, 250, 9999.99, 10000])('sends a $%d refund to a support lead, then finance (medium)', (value) => {
-    const c = classify({ type: 'refund', amount: usd(value) });
-    expect(c).toMatchObject({ tier: 'medium', rule: 'refund-up-to-10k' });
-    expect(c.steps.map((s) => s.roles)).toEqual([['support_lead'], ['finance']]);
-    expect(approverIds(c)[1]).toEqual(['priya.natarajan', 'tomas.lindqvist', 'helen.cho']);
-  });
-
-  it('blocks a production schema change until two distinct DBAs or engineering leads review it, telling security', () => {
+  it('gives a critical review the quorum of its tier and tells the notify list', () => {
     const c = classify({ type: 'db_schema_change', target: 'production/orders-db' });
-    expect(c).toMatchObject({
-      tier: 'critical',
-      pattern: 'block_until_reviewed',
-      rule: 'schema-change-production',
-      quorum: 2,
-      onTimeout: 'escalate',
-    });
-    expect(c.steps[0]?.roles).toEqual(['dba', 'engineering_lead']);
-    expect(c.steps[0]?.remindAt).toEqual([50, 90]);
-    expect(approverIds(c)[0]).toEqual(['raj.patel', 'sam.adeyemi', 'lena.fischer']);
-    expect(c.notify.map((p) => p.id)).toEqual(['ines.moreau', 'ana.silva']);
+    expect(c).toMatchObject({ tier: 'critical', pattern: 'block_until_reviewed', quorum: 2, onTimeout: 'escalate' });
+    expect(approverIds(c)).toEqual([['m3', 'd1', 'd2']]);
+    expect(c.notify.map((p) => p.id)).toEqual(['x1']);
   });
 
-  it('treats a schema change with no target as production (critical)', () => {
-    expect(classify({ type: 'db_schema_change' })).toMatchObject({
-      tier: 'critical',
-      rule: 'schema-change-without-target',
-      quorum: 2,
-    });
+  it('says which rule applies and the conditions it met', () => {
+    expect(po(1000).reason).toBe(
+      'Rule "po-mid" applies (type is purchase_order, amount $1,000.00 is at least $1,000.00 and at most $10,000.00): tier medium, soft review.',
+    );
+    expect(classify({ type: 'db_schema_change', target: 'production/db' }).reason).toBe(
+      'Rule "schema-prod" applies (type is db_schema_change, target production/db matches production/**), the strictest of 2 matching rules: tier critical, blocked until reviewed.',
+    );
   });
 
-  it.each(['production', 'production/eu/orders-db', 'Production/Orders-DB'])(
-    'treats target %s as production',
-    (target) => {
-      expect(classify({ type: 'db_schema_change', target }).tier).toBe('critical');
-    },
-  );
+  it.each([
+    ['production', 'critical'],
+    ['production/eu/orders-db', 'critical'],
+    ['Production/Orders-DB', 'critical'],
+    ['productionish/orders-db', 'high'],
+    ['staging/production/orders-db', 'high'],
+  ])('matches target %s by glob, case-insensitively, ** across segments: %s', (target, tier) => {
+    expect(classify({ type: 'db_schema_change', target }).tier).toBe(tier);
+  });
 
-  it.each(['staging/orders-db', 'productionish/orders-db', 'staging/production/orders-db'])(
-    'gives a schema change on %s a hard gate (high)',
-    (target) => {
-      const c = classify({ type: 'db_schema_change', target });
-      expect(c).toMatchObject({
-        tier: 'high',
-        pattern: 'hard_gate',
-        rule: 'schema-change',
-        quorum: 1,
-        onTimeout: 'expire',
-      });
-      expect(c.notify).toEqual([]);
-    },
-  );
-
-  it('sends an unknown action type to an ops admin behind a hard gate, never low', () => {
+  it('sends an unknown action type to the default rule, saying no rule covers it', () => {
     const c = classify({ type: 'launch_rocket' });
     expect(c).toMatchObject({ tier: 'high', pattern: 'hard_gate', rule: 'default' });
-    expect(approverIds(c)).toEqual([['felix.brandt', 'ana.silva']]);
+    expect(approverIds(c)).toEqual([['o1', 'o2']]);
     expect(c.reason).toBe(
       'No rule covers action type "launch_rocket", so the default rule applies: tier high, hard gate.',
     );
   });
 
   it('never approves an unknown action type automatically, whatever it carries', () => {
-    const known = new Set(['ticket_priority', 'customer_email', 'refund', 'purchase_order', 'db_schema_change']);
+    const known = new Set(['ticket_priority', 'customer_email', 'purchase_order', 'db_schema_change']);
     const type = fc.stringMatching(/^[a-z][a-z0-9_]{0,20}$/).filter((t) => !known.has(t));
     const amount = fc.option(
       fc.record({
@@ -168,87 +175,11 @@ describe('seed table', () => {
   });
 });
 
-describe('procurement', () => {
-  it('approves a $999.99 purchase order automatically', () => {
-    expect(po(999.99)).toMatchObject({ tier: 'low', pattern: 'auto', rule: 'purchase-order-under-1k', steps: [] });
-  });
-
-  it('sends a $1,000 purchase order to a manager', () => {
-    expect(po(1000)).toMatchObject({ tier: 'medium', rule: 'purchase-order-manager' });
-  });
-
-  it('sends a $1,000.00 purchase order to a manager within 4h, then the finance director, then the CFO, then expires', () => {
+describe('amounts', () => {
+  it('compares exact cents: 1000.00 read from JSON is 1,000', () => {
     const value = (JSON.parse('{"value": 1000.00}') as { value: number }).value;
-    const c = po(value);
-    expect(c).toMatchObject({ tier: 'medium', pattern: 'soft_review', onTimeout: 'expire', quorum: 1 });
-    expect(c.steps.map((s) => [s.roles, s.sla.text])).toEqual([
-      [['manager'], '4h'],
-      [['finance_director'], '4h'],
-      [['cfo'], '1d'],
-    ]);
-    expect(c.steps[0]?.sla.ms).toBe(4 * 3_600_000);
-    // The manager is reminded at 2h and 3h36m; the later steps are not.
-    expect(c.steps.map((s) => s.remindAt)).toEqual([[50, 90], undefined, undefined]);
-    expect(approverIds(c)).toEqual([['mira.okafor', 'daniel.reyes', 'raj.patel'], ['priya.natarajan'], ['helen.cho']]);
-    expect(c.editable).toEqual(['amount.value', 'summary']);
-    expect(c.reason).toBe(
-      'Rule "purchase-order-manager" applies (type is purchase_order, amount $1,000.00 is at least $1,000.00 and at most $10,000.00): tier medium, soft review.',
-    );
+    expect(po(value).rule).toBe('po-mid');
   });
-
-  it('sends a $10,000 purchase order to a manager (the upper bound is inclusive)', () => {
-    expect(po(10000).rule).toBe('purchase-order-manager');
-  });
-
-  it('sends a $10,000.01 purchase order to the CFO behind a hard gate', () => {
-    const c = po(10000.01);
-    expect(c).toMatchObject({ tier: 'high', pattern: 'hard_gate', rule: 'purchase-order-cfo', onTimeout: 'expire' });
-    expect(approverIds(c)).toEqual([['helen.cho']]);
-    expect(c.editable).toEqual(['amount.value', 'summary']);
-  });
-
-  it.each([
-    [0, 'low'],
-    [0.01, 'low'],
-    [0.1, 'low'],
-    [999.99, 'low'],
-    [1000, 'medium'],
-    [1000.01, 'medium'],
-    [9999.99, 'medium'],
-    [10000, 'medium'],
-    [10000.01, 'high'],
-    [10000.1, 'high'],
-    [1e9, 'high'],
-  ] as const)('puts a $%d purchase order in tier %s', (value, tier) => {
-    expect(po(value).tier).toBe(tier);
-  });
-
-  it('sends a purchase order without an amount to the default rule (high), not to low', () => {
-    const c = classify({ type: 'purchase_order' });
-    expect(c).toMatchObject({ tier: 'high', rule: 'default' });
-    expect(c.reason).toBe(
-      'No purchase_order rule matches an action without an amount, so the default rule applies: tier high, hard gate.',
-    );
-  });
-
-  it('sends a purchase order in a currency the policy does not know to the default rule', () => {
-    expect(po(5, 'GBP')).toMatchObject({ tier: 'high', rule: 'default' });
-  });
-
-  it('sends a EUR purchase order (known currency, no EUR rule) to the default rule', () => {
-    const c = po(5, 'EUR');
-    expect(c).toMatchObject({ tier: 'high', rule: 'default' });
-    expect(c.reason).toBe(
-      'No purchase_order rule covers amounts in EUR, so the default rule applies: tier high, hard gate.',
-    );
-  });
-
-  it.each([-5, -0.01, 1.005, Number.NaN, Number.POSITIVE_INFINITY])(
-    'never approves a purchase order of %d automatically (refused by the schema, defended here)',
-    (value) => {
-      expect(NOT_LOW).toContain(po(value).tier);
-    },
-  );
 
   it('maps any amount in cents to the tier its thresholds say', () => {
     const expected = (cents: number): Tier => (cents < 100_000 ? 'low' : cents <= 1_000_000 ? 'medium' : 'high');
@@ -269,34 +200,55 @@ describe('procurement', () => {
       }),
     );
   });
+
+  it('sends an action without the amount its rules need to the default rule, saying so', () => {
+    const c = classify({ type: 'purchase_order' });
+    expect(c).toMatchObject({ tier: 'high', rule: 'default' });
+    expect(c.reason).toBe(
+      'No purchase_order rule matches an action without an amount, so the default rule applies: tier high, hard gate.',
+    );
+  });
+
+  it('sends an amount in a currency no rule covers to the default rule, known to the policy or not', () => {
+    expect(po(5, 'GBP')).toMatchObject({ tier: 'high', rule: 'default' });
+    expect(po(5, 'EUR').reason).toBe(
+      'No purchase_order rule covers amounts in EUR, so the default rule applies: tier high, hard gate.',
+    );
+  });
+
+  it.each([-5, -0.01, 1.005, Number.NaN, Number.POSITIVE_INFINITY])(
+    'never approves an amount of %d automatically (refused by the schema, defended here)',
+    (value) => {
+      expect(NOT_LOW).toContain(po(value).tier);
+    },
+  );
 });
 
 describe('the requester', () => {
   it('is never among the approvers of their own proposal', () => {
-    const c = classify({ type: 'purchase_order', amount: usd(2500) }, 'mira.okafor');
-    expect(approverIds(c)[0]).toEqual(['daniel.reyes', 'raj.patel']);
+    const c = classify({ type: 'purchase_order', amount: usd(2500) }, 'm1');
+    expect(approverIds(c)[0]).toEqual(['m2', 'm3']);
   });
 
   it('is recognised by email too', () => {
-    const c = classify({ type: 'customer_email' }, 'Grace.Kim@example.com');
-    expect(approverIds(c)).toEqual([['jonas.berg']]);
+    expect(approverIds(classify({ type: 'customer_email' }, 'S1@Example.com'))).toEqual([['s2']]);
   });
 
   it('leaves a critical step that still reaches the quorum without them', () => {
-    const c = classify({ type: 'db_schema_change', target: 'production/db' }, 'sam.adeyemi');
-    expect(approverIds(c)).toEqual([['raj.patel', 'lena.fischer']]);
+    const c = classify({ type: 'db_schema_change', target: 'production/db' }, 'd1');
+    expect(approverIds(c)).toEqual([['m3', 'd2']]);
     expect(c.quorum).toBe(2);
   });
 
   it('moves the review past a step only the requester could take', () => {
-    const c = classify({ type: 'purchase_order', amount: usd(2500) }, 'priya.natarajan');
+    const c = classify({ type: 'purchase_order', amount: usd(2500) }, 'f1');
     expect(c.steps.map((s) => s.roles)).toEqual([['manager'], ['cfo']]);
   });
 
   it('hands the review to the default route when every step needs the requester', () => {
-    const c = classify({ type: 'purchase_order', amount: usd(20000) }, 'helen.cho');
-    expect(c).toMatchObject({ tier: 'high', rule: 'purchase-order-cfo' });
-    expect(approverIds(c)).toEqual([['felix.brandt', 'ana.silva']]);
+    const c = classify({ type: 'purchase_order', amount: usd(20000) }, 'c1');
+    expect(c).toMatchObject({ tier: 'high', rule: 'po-big' });
+    expect(approverIds(c)).toEqual([['o1', 'o2']]);
     expect(c.reason).toMatch(/its approvers cannot review their own request, so the default route does\.$/);
   });
 });
@@ -365,11 +317,12 @@ describe('rule semantics', () => {
       type: fc.constantFrom('ticket_priority', 'purchase_order', 'db_schema_change', 'launch_rocket'),
       tier: fc.constantFrom<Tier>('low', 'medium', 'high', 'critical'),
     });
-    const base = parsePolicy(policyText, directoryText);
+    const base = policy;
     fc.assert(
       fc.property(extraRule, ({ type, tier }) => {
-        const extra = `  - name: extra\n    match: { type: ${type} }\n    tier: ${tier}\n${tier === 'low' ? '' : '    steps: [{ roles: [dba, engineering_lead], sla: 1h }]\n'}`;
-        const tightened = parsePolicy(policyText.replace('\ndefault:\n', `\n${extra}\ndefault:\n`), directoryText);
+        const extra = `  - name: extra\n    match: { type: ${type} }\n    tier: ${tier}\n${tier === 'low' ? '' : '    steps: [{ roles: [dba, manager], sla: 1h }]\n'}`;
+        const tightened = parsePolicy(policyText.replace('\ndefault: ', `\n${extra}default: `), directoryText);
+        expect(tightened.rules).toContain('extra');
         for (const a of actions) {
           expect(base.classify(a, ctx).rule).not.toBe('default');
           expect(tierRank(tightened.classify(a, ctx).tier)).toBeGreaterThanOrEqual(
@@ -386,7 +339,7 @@ describe('rule semantics', () => {
     first.steps[0]?.approvers.pop();
     first.editable.push('target');
     const again = classify({ type: 'customer_email' });
-    expect(approverIds(again)).toEqual([['grace.kim', 'jonas.berg']]);
+    expect(approverIds(again)).toEqual([['s1', 's2']]);
     expect(again.editable).not.toContain('target');
   });
 

@@ -1,21 +1,12 @@
 // Classifying an action by the compiled rules, and explaining why a rule matched or none did.
-import type { Action, Tier } from '../../../events/index.ts';
+import type { Action } from '../../../events/index.ts';
 import type { Calendar } from '../calendar.ts';
 import { isRequester } from '../people.ts';
 import { formatMoney, toMinorUnits } from '../money.ts';
 import { PATTERN, PATTERN_TEXT, PolicyError, TIERS, tierRank } from './model.ts';
-import type {
-  Classification,
-  ClassifyContext,
-  Directory,
-  Person,
-  Policy,
-  ReviewStep,
-  TierSettings,
-  ToolMapping,
-} from './model.ts';
+import type { Classification, ClassifyContext, Person, Policy, ReviewStep } from './model.ts';
 import { copyPerson, describeRange, inRange } from './compiled.ts';
-import type { CompiledMatch, CompiledRule } from './compiled.ts';
+import type { CompiledMatch, CompiledPolicy, CompiledRule, CompiledStep } from './compiled.ts';
 
 export interface Facts {
   type: unknown;
@@ -87,15 +78,45 @@ export function explainMiss(rules: readonly CompiledRule[], f: Facts): string {
   return `No ${type} rule matches this action`;
 }
 
-export function buildPolicy(
-  version: string,
-  rules: CompiledRule[],
+/** One step of a route for a requester: who it reaches, who of them is left out as the requester, and whether it is skipped. */
+export interface StepFor {
+  step: CompiledStep;
+  approvers: Person[];
+  leftOut: Person[];
+  /** Without the requester it can no longer reach the quorum, so the review passes it by. */
+  skipped: boolean;
+}
+
+/**
+ * The route a rule gives a requester's proposal, before absences: its own steps without the requester (a step left
+ * unable to reach the quorum is skipped), or the default route's when every step needs the requester. For the
+ * policy tools (explain.ts), which show who is left out; classify resolves the approvers, delegates included.
+ */
+export function routeFor(
+  rule: CompiledRule,
   fallback: CompiledRule,
-  directory: Directory,
-  tiers: Record<Tier, TierSettings>,
-  calendars: ReadonlyMap<string, Calendar>,
-  tools: Record<string, ToolMapping> = {},
-): Policy {
+  requestedBy: string,
+): { byDefaultRoute: boolean; steps: StepFor[] } {
+  const stepsOf = (r: CompiledRule) =>
+    r.steps.map((step): StepFor => {
+      const approvers = step.people.filter((p) => !isRequester(p, requestedBy));
+      const leftOut = step.people.filter((p) => isRequester(p, requestedBy));
+      return { step, approvers, leftOut, skipped: approvers.length < rule.quorum };
+    });
+  const own = stepsOf(rule);
+  if (own.length === 0 || own.some((s) => !s.skipped)) return { byDefaultRoute: false, steps: own };
+  return { byDefaultRoute: true, steps: stepsOf(fallback) };
+}
+
+export function buildPolicy({
+  version,
+  rules,
+  fallback,
+  directory,
+  tiers,
+  calendars,
+  tools = {},
+}: CompiledPolicy): Policy {
   /**
    * The approver chain without the requester, each person away at `at` replaced by their delegate where the
    * delegate may stand in (standsIn); a step left unable to reach the quorum is skipped.

@@ -12,21 +12,20 @@ import {
 import type { Calendar, Weekday, WorkingInterval } from '../calendar.ts';
 import { parseDuration } from '../duration.ts';
 import { BUILT_IN_TIERS, PATTERN, PolicyError } from './model.ts';
-import type { OnTimeout, Person, Policy, ReadFile, TierSettings, ToolMapping } from './model.ts';
+import type { OnTimeout, Person, Policy, Problem, ReadFile, TierSettings, ToolMapping } from './model.ts';
 import {
   CALENDAR_NAME,
   type Match,
   PolicyFile,
   TOOL_NAME,
   checkShape,
-  formatPath,
   isMapping,
   salvagePolicy,
-  withRuleName,
+  withRuleNames,
 } from './schema.ts';
 import type { Path, PolicyParts, RawRule } from './schema.ts';
 import { globToRegExp, plural } from './compiled.ts';
-import type { Bounds, CompiledMatch, CompiledRule, CompiledStep } from './compiled.ts';
+import type { Bounds, CompiledMatch, CompiledPolicy, CompiledRule, CompiledStep } from './compiled.ts';
 import { buildPolicy } from './classify.ts';
 import { formatMoney } from '../money.ts';
 import { compileDirectory } from './directory.ts';
@@ -42,8 +41,18 @@ export function compilePolicy(
   policyYaml: ReadFile,
   directoryYaml: ReadFile,
   files?: { policy: string; directory: string },
-  problems: string[] = [],
+  problems: Problem[] = [],
 ): Policy {
+  return buildPolicy(compilePolicyParts(policyYaml, directoryYaml, files, problems));
+}
+
+/** The same checks, answering the compiled rules themselves: for the policy tools' analysis (analysis.ts, explain.ts). */
+export function compilePolicyParts(
+  policyYaml: ReadFile,
+  directoryYaml: ReadFile,
+  files?: { policy: string; directory: string },
+  problems: Problem[] = [],
+): CompiledPolicy {
   const policyFile = files?.policy ?? 'policy.yml';
   const directoryFile = files?.directory ?? 'directory.yml';
   const full = policyYaml && checkShape(PolicyFile, policyYaml.value, policyFile, problems);
@@ -57,9 +66,10 @@ export function compilePolicy(
   /** Roles are checked against the directory only when every person in it could be read. */
   const rolesKnown = directory.complete;
 
-  const at = (path: Path, what: string) => problems.push(`${policyFile}: ${formatPath(path)}: ${what}`);
+  const at = (path: Path, what: string) => problems.push({ file: policyFile, path, message: what });
+  const refuse = () => new PolicyError(withRuleNames(problems, policyFile, policyYaml?.value));
 
-  if (!raw) throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
+  if (!raw) throw refuse();
 
   const currencies = new Set<string>();
   const currenciesKnown = raw.currencies !== undefined;
@@ -276,7 +286,6 @@ export function compilePolicy(
   });
   const fallback = raw.default && compileRule(raw.default, ['default'], 'default', true);
 
-  if (problems.length > 0 || !full || !fallback)
-    throw new PolicyError(problems.map((line) => withRuleName(line, policyFile, policyYaml?.value)));
-  return buildPolicy(full.version, rules, fallback, directory, tiers, calendars, tools);
+  if (problems.length > 0 || !full || !fallback) throw refuse();
+  return { version: full.version, rules, fallback, directory, tiers, calendars, tools };
 }

@@ -1,6 +1,7 @@
 // The compiled form of a policy's rules and steps, and the small helpers compiling and explaining share.
 import type { Tier } from '../../../events/index.ts';
-import type { OnTimeout, Person } from './model.ts';
+import type { Calendar } from '../calendar.ts';
+import type { Directory, OnTimeout, Person, TierSettings, ToolMapping } from './model.ts';
 import { formatMoney } from '../money.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -37,6 +38,19 @@ export interface CompiledRule {
   quorum: number;
   notify: Person[];
   editable: string[];
+}
+
+/** A policy compiled and checked, before it is closed over by buildPolicy: what the policy tools analyse. */
+export interface CompiledPolicy {
+  version: string;
+  /** In file order: rules[i] is the file's rules[i]. */
+  rules: CompiledRule[];
+  fallback: CompiledRule;
+  directory: Directory;
+  tiers: Record<Tier, TierSettings>;
+  calendars: ReadonlyMap<string, Calendar>;
+  /** The MCP gate's tool mappings (the policy's `tools:`). */
+  tools?: Record<string, ToolMapping>;
 }
 
 /** `*` and `?` stay within one path segment, `**` crosses them; case-insensitive so "Production/db" is still production. */
@@ -81,5 +95,3 @@ export function copyPerson(p: Person): Person {
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
-
-/** A policy or directory file as read: its value, or undefined when it could not be read (its problems recorded). */

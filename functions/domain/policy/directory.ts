@@ -1,15 +1,15 @@
 // The people directory: who exists, their emails and roles. Its own module and its own object: the policy
 // resolves its routes' roles through it, and separation of duties and the watchers look people up in it.
 import { identityKey, names } from '../people.ts';
-import type { Directory, Person, ReadFile } from './model.ts';
-import { DirectoryFile, PersonEntry, checkShape, formatPath, isMapping, piece } from './schema.ts';
+import type { Directory, Person, Problem, ReadFile } from './model.ts';
+import { DirectoryFile, PersonEntry, checkShape, isMapping, piece } from './schema.ts';
 import { copyPerson } from './compiled.ts';
 
 /**
- * The directory from its file's value, its problems added to `problems` as `<file>: <path>: <what>`. Ids and
+ * The directory from its file's value, its problems added to `problems` (file, path, what). Ids and
  * emails are unique as identities: two entries that cannot be told apart would defeat separation of duties.
  */
-export function compileDirectory(directoryYaml: ReadFile, directoryFile: string, problems: string[]): Directory {
+export function compileDirectory(directoryYaml: ReadFile, directoryFile: string, problems: Problem[]): Directory {
   const dir = directoryYaml && checkShape(DirectoryFile, directoryYaml.value, directoryFile, problems);
   const entries: unknown[] =
     directoryYaml && isMapping(directoryYaml.value) && Array.isArray(directoryYaml.value.people)
@@ -24,7 +24,7 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
   personEntries.forEach((entry, i) => {
     if (!entry) return;
     const here = (key: string, what: string) =>
-      problems.push(`${directoryFile}: ${formatPath(['people', i, key])}: ${what}`);
+      problems.push({ file: directoryFile, path: ['people', i, key], message: what });
     const id = identityKey(entry.id);
     const firstId = seenIds.get(id);
     if (firstId !== undefined) here('id', `duplicate person id "${entry.id}" (also people[${firstId}])`);
@@ -52,7 +52,7 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
     if (!p.away) return;
     const delegate = people.find((q) => q.id === p.away?.delegate);
     const here = (what: string) =>
-      problems.push(`${directoryFile}: ${formatPath(['people', i, 'away', 'delegate'])}: ${what}`);
+      problems.push({ file: directoryFile, path: ['people', i, 'away', 'delegate'], message: what });
     if (!delegate) here(`"${p.away.delegate}" is nobody in ${directoryFile}`);
     else if (delegate.id === p.id) here(`${p.id} cannot delegate to themselves`);
   });

@@ -116,13 +116,69 @@ export interface ToolMapping {
   target?: string;
 }
 
-/** Every problem of a policy or directory file, one per line: `<file>: <path>: <what is wrong>`. */
+/** A path into a policy or directory file's value: `['rules', 1, 'tier']`. */
+export type Path = readonly PropertyKey[];
+
+/**
+ * One problem of a policy, directory or cases file: where it is (a path into the value, and the line and
+ * column in the text once the YAML reader located it) and what is wrong.
+ */
+export interface Problem {
+  file?: string;
+  path?: Path;
+  /** The name of the rule the path is in (`rules[N]`), so a person finds it by name. */
+  rule?: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/** `['rules', 1, 'tier']` -> `rules[1].tier`; a key that is not a plain name is quoted. */
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(seg))) out += out ? `.${String(seg)}` : String(seg);
+    else out += `[${JSON.stringify(String(seg))}]`;
+  }
+  return out || '(top level)';
+}
+
+/** `rules[1] (rule "po").tier`: the path, with the rule's name after its index. */
+export function pathText(p: Problem): string | undefined {
+  if (!p.path) return undefined;
+  const text = formatPath(p.path);
+  if (p.rule === undefined || p.path[0] !== 'rules' || typeof p.path[1] !== 'number') return text;
+  const head = formatPath(p.path.slice(0, 2));
+  return `${head} (rule ${JSON.stringify(p.rule)})${text.slice(head.length)}`;
+}
+
+/** `<file>: <path>: <what is wrong>` (a YAML syntax error: `<file>: line L, column C: <what>`). */
+export function formatProblem(p: Problem): string {
+  const where = pathText(p) ?? (p.line !== undefined ? `line ${p.line}, column ${p.column ?? 1}` : undefined);
+  return [p.file, where, p.message].filter((part) => part !== undefined).join(': ');
+}
+
+/** `<file>:<line>:<column>: <path>: <what is wrong>`, as compilers print it (editors open the place); unlocated: formatProblem. */
+export function formatLocated(p: Problem): string {
+  if (p.line === undefined || p.file === undefined) return formatProblem(p);
+  const path = pathText(p);
+  return `${p.file}:${p.line}:${p.column ?? 1}: ${path === undefined ? '' : `${path}: `}${p.message}`;
+}
+
+/**
+ * Every problem of a policy or directory file. `problems` has one line per problem,
+ * `<file>: <path>: <what is wrong>`; the message has them with their line and column where known.
+ */
 export class PolicyError extends Error {
   readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(problems.join('\n'));
+  readonly details: readonly Problem[];
+  constructor(problems: readonly (string | Problem)[]) {
+    const details = problems.map((p) => (typeof p === 'string' ? { message: p } : p));
+    super(details.map(formatLocated).join('\n'));
     this.name = 'PolicyError';
-    this.problems = problems;
+    this.details = details;
+    this.problems = details.map(formatProblem);
   }
 }
 

@@ -5,6 +5,7 @@ import { isLocalDate, isTimeZone, parseWorkingInterval } from '../calendar.ts';
 import { parseDuration } from '../duration.ts';
 import { toMinorUnits } from '../money.ts';
 import { ACTION_TYPE } from '../../../events/index.ts';
+import type { Problem } from './model.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // File shapes (zod). Structure is checked here; cross-references (roles, currencies, quorum) after both files parse.
@@ -214,28 +215,17 @@ export const DirectoryFile = strict({ people: z.array(PersonEntry).min(1, 'must 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading the files and reporting problems.
 
-export type Path = readonly PropertyKey[];
+export type { Path } from './model.ts';
+export { formatPath } from './model.ts';
 
-export function formatPath(path: Path): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(seg))) out += out ? `.${String(seg)}` : String(seg);
-    else out += `[${JSON.stringify(String(seg))}]`;
-  }
-  return out || '(top level)';
-}
-
-/** `policy.yml: rules[1].tier: ...` -> `policy.yml: rules[1] (rule "refunds").tier: ...`: a person finds a rule by its name. */
-export function withRuleName(line: string, file: string, policyValue: unknown): string {
-  const prefix = `${file}: rules[`;
-  if (!line.startsWith(prefix) || !isMapping(policyValue) || !Array.isArray(policyValue.rules)) return line;
-  const m = /^(\d+)\]/.exec(line.slice(prefix.length));
-  const rule: unknown = m ? policyValue.rules[Number(m[1])] : undefined;
-  const name = isMapping(rule) && typeof rule.name === 'string' ? rule.name : undefined;
-  if (!m || name === undefined) return line;
-  const end = prefix.length + m[0].length;
-  return `${line.slice(0, end)} (rule ${JSON.stringify(name)})${line.slice(end)}`;
+/** Each problem in `file` under `rules[N]` gets that rule's name, so a person finds the rule by name. */
+export function withRuleNames(problems: readonly Problem[], file: string, policyValue: unknown): Problem[] {
+  const rules = isMapping(policyValue) && Array.isArray(policyValue.rules) ? policyValue.rules : [];
+  return problems.map((p) => {
+    const index = p.file === file && p.path?.[0] === 'rules' ? p.path[1] : undefined;
+    const rule: unknown = typeof index === 'number' ? rules[index] : undefined;
+    return isMapping(rule) && typeof rule.name === 'string' ? { ...p, rule: rule.name } : p;
+  });
 }
 
 export function describeValue(v: unknown): string {
@@ -254,11 +244,11 @@ export const EXPECTED: Record<string, string> = {
   boolean: 'true or false',
 };
 
-export function zodProblems(file: string, error: z.ZodError): string[] {
-  const out: string[] = [];
+export function zodProblems(file: string, error: z.ZodError): Problem[] {
+  const out: Problem[] = [];
   for (const iss of error.issues) {
     if (iss.code === 'unrecognized_keys') {
-      for (const key of iss.keys) out.push(`${file}: ${formatPath([...iss.path, key])}: ${iss.message}`);
+      for (const key of iss.keys) out.push({ file, path: [...iss.path, key], message: iss.message });
       continue;
     }
     let what = iss.message;
@@ -266,7 +256,7 @@ export function zodProblems(file: string, error: z.ZodError): string[] {
     else if (iss.code === 'invalid_type' && what.startsWith('Invalid input')) {
       what = `must be ${EXPECTED[iss.expected] ?? iss.expected}, not ${describeValue(iss.input)}`;
     }
-    out.push(`${file}: ${formatPath(iss.path)}: ${what}`);
+    out.push({ file, path: iss.path, message: what });
   }
   return out;
 }
@@ -275,7 +265,7 @@ export function checkShape<T extends z.ZodType>(
   schema: T,
   value: unknown,
   file: string,
-  problems: string[],
+  problems: Problem[],
 ): z.infer<T> | undefined {
   const parsed = schema.safeParse(value, { reportInput: true });
   if (parsed.success) return parsed.data;
