@@ -155,6 +155,11 @@ export function nameOf(review: Review, id: string): string {
   return review.route.flatMap((s) => s.approvers).find((a) => a.id === id)?.name ?? id;
 }
 
+/** An approver as the page names them: a delegate says for whom they stand in. */
+function approverName(a: Review['route'][number]['approvers'][number]): string {
+  return a.onBehalfOf ? `${a.name} (for ${a.onBehalfOf.name}, who is away)` : a.name;
+}
+
 function list(names: readonly string[], joint: 'or' | 'and'): string {
   if (names.length <= 1) return names.join('');
   return `${names.slice(0, -1).join(', ')} ${joint} ${names.at(-1)}`;
@@ -172,7 +177,7 @@ export function quorumProgress(review: Review): string | undefined {
   const counted = approvalsCounted(review);
   const approved = counted.map((a) => nameOf(review, a.approverId));
   const done = new Set(counted.map((a) => a.approverId));
-  const waiting = (review.route[review.step]?.approvers ?? []).filter((a) => !done.has(a.id)).map((a) => a.name);
+  const waiting = (review.route[review.step]?.approvers ?? []).filter((a) => !done.has(a.id)).map(approverName);
   const left = Math.max(review.quorum - counted.length, 0);
   const head = `${counted.length} of ${review.quorum} approvals`;
   const who = approved.length ? `${list(approved, 'and')} approved` : 'nobody has approved yet';
@@ -187,7 +192,7 @@ export function quorumProgress(review: Review): string | undefined {
 /** Whom the current step still waits for, in words: its approvers less those whose approval already counts. */
 export function stillWaitingFor(review: Review): string {
   const done = new Set(approvalsCounted(review).map((a) => a.approverId));
-  const names = (review.route[review.step]?.approvers ?? []).filter((a) => !done.has(a.id)).map((a) => a.name);
+  const names = (review.route[review.step]?.approvers ?? []).filter((a) => !done.has(a.id)).map(approverName);
   const left = review.quorum - done.size;
   return left === 1 && names.length > 1 ? `any one of ${list(names, 'or')}` : list(names, 'and');
 }

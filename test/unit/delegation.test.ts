@@ -1,6 +1,7 @@
 // Delegation and out-of-office: a person away (from, to) with a delegate has their reviews routed to the delegate
 // for that time, shown as "on behalf of", never to the requester, and never past the delegate's own authority.
 import { decide } from '../../functions/domain/decision.ts';
+import { stillWaitingFor } from '../../functions/http/review-words.ts';
 import { PolicyError } from '../../functions/domain/policy.ts';
 import { parsePolicy } from '../../functions/domain/policy-yaml.ts';
 import { newReview } from '../../functions/domain/review.ts';
@@ -113,6 +114,7 @@ it('records the delegation in the history, and the delegate decides "on behalf o
     },
   ]);
   expect(review.history.map((h) => h.what)).toEqual(['opened', 'delegated']);
+  expect(stillWaitingFor(review)).toBe('Priya Natarajan (for Helen Cho, who is away)');
   expect(review.history[1]!.note).toBe(
     'step 1: Priya Natarajan reviews on behalf of Helen Cho, away until 2026-12-19T00:00:00Z',
   );
