@@ -34,6 +34,16 @@ export function dynamoStore(path?: string, log: (line: string) => void = () => u
   const [listener] = server.listeners('request') as RequestListener[];
   if (!listener) throw new Error('dynalite exposes no request handler');
   return (req, body, res) => {
+    const empty = emptyAttributeValue(body);
+    if (empty) {
+      // DynamoDB refuses a null where an attribute value goes; dynalite throws on it instead.
+      const answer = JSON.stringify({
+        __type: 'com.amazon.coral.validate#ValidationException',
+        message: `One or more parameter values were invalid: Supplied AttributeValue is empty, must contain exactly one of the supported datatypes (${empty})`,
+      });
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(answer) });
+      return void res.end(answer);
+    }
     const read = Object.assign(new EventEmitter(), { headers: req.headers, method: req.method, url: req.url });
     listener(read as unknown as IncomingMessage, res);
     try {
@@ -50,6 +60,26 @@ export function dynamoStore(path?: string, log: (line: string) => void = () => u
       res.end(answer);
     }
   };
+}
+
+/** The maps of attribute values a request carries at its top level, by the names DynamoDB gives them. */
+const VALUE_MAPS = ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey'];
+
+/** The first `<map>.<name>` whose attribute value is null, if the body has one (other wrong types dynalite refuses itself). */
+function emptyAttributeValue(body: Buffer): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString());
+  } catch {
+    return undefined; // dynalite answers SerializationException itself
+  }
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  for (const map of VALUE_MAPS) {
+    const values = (parsed as Record<string, unknown>)[map];
+    if (!values || typeof values !== 'object' || Array.isArray(values)) continue;
+    for (const [name, value] of Object.entries(values)) if (value === null) return `${map}.${name}`;
+  }
+  return undefined;
 }
 
 /** The same as a plain request listener, which reads the body itself (a server of its own, as the store tests use). */

@@ -215,5 +215,28 @@ describe('paths and local endpoints', () => {
     }
   });
 
+  it('refuses a null attribute value in a key, an item or expression values with ValidationException, as DynamoDB does', async () => {
+    for (const [op, body] of [
+      ['DeleteItem', { TableName: 'hostile-table', Key: { '<{]}*&Q_*': null } }],
+      ['PutItem', { TableName: 'hostile-table', Item: { pk: { S: 'a' }, v: null } }],
+      [
+        'Query',
+        { TableName: 'hostile-table', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': null } },
+      ],
+    ] as const) {
+      const a = await wire(h.app.url, {
+        service: 'dynamodb',
+        headers: { 'x-amz-target': `DynamoDB_20120810.${op}`, 'content-type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify(body),
+      });
+      expect({ op, status: a.status, type: a.json.__type }).toEqual({
+        op,
+        status: 400,
+        type: 'com.amazon.coral.validate#ValidationException',
+      });
+      expect(a.json.message).toMatch(/Supplied AttributeValue is empty/);
+    }
+  });
+
   it('is healthy after all of it', stillHealthy);
 });
