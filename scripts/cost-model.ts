@@ -283,13 +283,17 @@ export function billOf(design: Design, c: Counts, prices: Prices): Line[] {
       'estimated',
     ),
   ];
+  // Both designs that run hitl-gate's functions pay for them the same way.
+  const lambdaAndShared: Line[] = [
+    line('Lambda', 'requests', c.lambdaRequests, 'lambdaRequest'),
+    line('Lambda', 'duration (GB-s)', c.lambdaGbSeconds, 'lambdaArmGbSecond'),
+    ...shared,
+  ];
   if (design === 'hitl-gate')
     return [
       line('Step Functions', 'Express requests', c.expressRequests, 'expressRequest'),
       line('Step Functions', 'Express duration (GB-s)', c.expressGbSeconds, 'expressGbSecond'),
-      line('Lambda', 'requests', c.lambdaRequests, 'lambdaRequest'),
-      line('Lambda', 'duration (GB-s)', c.lambdaGbSeconds, 'lambdaArmGbSecond'),
-      ...shared,
+      ...lambdaAndShared,
     ];
   if (design === 'standard-workflow')
     return [
@@ -300,9 +304,7 @@ export function billOf(design: Design, c: Counts, prices: Prices): Line[] {
         'standardTransition',
         'estimated',
       ),
-      line('Lambda', 'requests', c.lambdaRequests, 'lambdaRequest'),
-      line('Lambda', 'duration (GB-s)', c.lambdaGbSeconds, 'lambdaArmGbSecond'),
-      ...shared,
+      ...lambdaAndShared,
     ];
   // One durable invocation per proposal, and one more per callback answered (the function resumes and replays).
   const durableInvocations = c.proposals + c.humanDecisions;
