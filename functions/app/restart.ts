@@ -155,7 +155,7 @@ async function record(deps: Pick<Deps, 'store' | 'clock'>, reviewId: string, out
 }
 
 function reportOf(execution: Execution | undefined) {
-  if (!execution) return { executed: false };
+  if (execution?.by !== 'hitl-gate') return { executed: false };
   return {
     executed: true,
     result: execution.result,

@@ -20,7 +20,10 @@ export type DomainErrorCode =
   | 'InvalidEdit'
   | 'BeyondAuthority'
   | 'DuplicateApproval'
-  | 'ActionHashMismatch';
+  | 'ActionHashMismatch'
+  | 'NotApproved'
+  | 'OutcomeMismatch'
+  | 'AlreadyExecuted';
 
 export class DomainError extends Error {
   /** Stable identifier for clients and logs; the same as the class name. */
@@ -189,6 +192,42 @@ export class ActionHashMismatch extends DomainError {
   readonly reviewId: string;
   constructor(reviewId: string, message: string) {
     super('ActionHashMismatch', message);
+    this.reviewId = reviewId;
+  }
+}
+
+/** An execution report about a review that was not approved (yet, or at all): nothing may run. */
+export class NotApproved extends DomainError {
+  readonly reviewId: string;
+  constructor(reviewId: string, outcome: Outcome | undefined) {
+    super(
+      'NotApproved',
+      outcome
+        ? `Review ${reviewId} was ${outcome}, not approved: its action must not run.`
+        : `Review ${reviewId} has not been decided yet: its action must not run.`,
+    );
+    this.reviewId = reviewId;
+  }
+}
+
+/** An execution report that names another outcome than the review's approval (a stale or mistaken one). */
+export class OutcomeMismatch extends DomainError {
+  readonly reviewId: string;
+  constructor(reviewId: string, outcomeId: string) {
+    const shown = outcomeId.length > 80 ? `${outcomeId.slice(0, 80)}…` : outcomeId;
+    super(
+      'OutcomeMismatch',
+      `Outcome ${shown} is not review ${reviewId}'s approval; read its status for the outcomeId.`,
+    );
+    this.reviewId = reviewId;
+  }
+}
+
+/** The approval was claimed by another run, or its result is recorded: the action does not run again. */
+export class AlreadyExecuted extends DomainError {
+  readonly reviewId: string;
+  constructor(reviewId: string, message: string) {
+    super('AlreadyExecuted', message);
     this.reviewId = reviewId;
   }
 }

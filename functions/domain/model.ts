@@ -47,7 +47,16 @@ export interface HistoryEntry {
 export type Execution =
   | { by: 'hitl-gate'; result: 'started'; at: string; claim: string }
   | { by: 'hitl-gate'; result: 'performed'; at: string; claim: string; ref: string }
-  | { by: 'hitl-gate'; result: 'failed' | 'unknown'; at: string; claim: string; error: string };
+  | { by: 'hitl-gate'; result: 'failed' | 'unknown'; at: string; claim: string; error: string }
+  | AgentExecution;
+
+/**
+ * An approved action the agent performs, as the agent reports it (POST /reviews/{id}/execution): `started`
+ * when it claims the approval (at most one claim wins), then what became of it, with the agent's own words.
+ */
+export type AgentExecution =
+  | { by: 'agent'; result: 'started'; at: string; claim: string }
+  | { by: 'agent'; result: 'performed' | 'failed' | 'unknown'; at: string; claim: string; detail?: string };
 
 /** One approver of a step; a delegate carries whom they stand in for while that person is away. */
 export interface RouteApprover {

@@ -71,7 +71,8 @@ export function outcomeEvent(review: Review): BusEvent {
           action: d.action,
           ...decided,
           edited: d.edited,
-          performedBy: review.execution ? 'hitl-gate' : 'agent',
+          // An agent's own report (it may come before a re-publication) never changes the event.
+          performedBy: review.execution?.by === 'hitl-gate' ? 'hitl-gate' : 'agent',
           ...executionOf(review.execution),
         }),
       };
@@ -145,7 +146,7 @@ export function reviewEscalated(
 
 /** What an outcome says of an action hitl-gate performed: its result, and the reference or the error. */
 function executionOf(execution: Review['execution']) {
-  if (!execution || execution.result === 'started') return {};
+  if (execution?.by !== 'hitl-gate' || execution.result === 'started') return {};
   return execution.result === 'performed'
     ? { executionResult: execution.result, executionRef: execution.ref }
     : { executionResult: execution.result, executionError: execution.error };

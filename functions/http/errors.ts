@@ -35,6 +35,9 @@ export const STATUS: Record<DomainErrorCode, number> = {
   FieldNotEditable: 422,
   InvalidEdit: 422,
   BeyondAuthority: 422,
+  NotApproved: 409,
+  OutcomeMismatch: 409,
+  AlreadyExecuted: 409,
   // The approved action no longer matches its hash: nothing is granted, and it is not the client's mistake.
   ActionHashMismatch: 500,
 };

@@ -63,8 +63,11 @@ export function reviewView(r: Review) {
   };
 }
 
-/** An action hitl-gate performs: `started`, then `performed` (with its reference), `failed` or `unknown` (with why). */
-function executionView({ claim: _claim, by: _by, ...execution }: NonNullable<Review['execution']>) {
+/**
+ * What became of the approved action, `by` hitl-gate (an action it performs: `performed` with its reference,
+ * `failed` or `unknown` with why) or the agent (as it reported it, with its `detail`); first `started`.
+ */
+function executionView({ claim: _claim, ...execution }: NonNullable<Review['execution']>) {
   return execution;
 }
 

@@ -135,6 +135,8 @@ describe('hitl-gate mcp-gate', () => {
         target: 'acme',
         payload: args,
       },
+      // The gate claimed the approval before the call and recorded what it did.
+      execution: { by: 'agent', result: 'performed' },
     });
   });
 
@@ -221,6 +223,10 @@ describe('hitl-gate mcp-gate', () => {
     expect(answer.isError).toBe(true);
     expect(text(answer)).toContain('table orders is locked');
     expect(await upstreamCalls('drop_table')).toEqual([{ table: 'orders' }]);
+    const review = await local.reviews.get(await reviewId);
+    expect(review?.execution).toMatchObject({ by: 'agent', result: 'failed' });
+    expect(review?.execution).toHaveProperty('detail', expect.stringContaining('table orders is locked'));
+    expect(review?.history.filter((e) => e.what === 'execution_failed')).toHaveLength(1);
   });
 });
 

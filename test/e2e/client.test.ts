@@ -1,6 +1,12 @@
 // @hitl-gate/client against local mode, with an agent's key (the stack's AgentPolicy): an agent asks in
 // one call and learns the decision; guard runs a function once, with the approved (edited) arguments.
-import { ApprovalRejected, HitlGate, type Proposal, ProposalInvalid } from '../../clients/typescript/src/index.ts';
+import {
+  ApprovalRejected,
+  ApprovalUsed,
+  HitlGate,
+  type Proposal,
+  ProposalInvalid,
+} from '../../clients/typescript/src/index.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
 import type { Review } from '../../functions/domain/review.ts';
 import { purchaseOrder } from '../support/proposals.ts';
@@ -77,6 +83,38 @@ describe('@hitl-gate/client', () => {
     });
     await run;
     expect(orders).toEqual([4000]);
+    expect((await local.reviews.get(review.id))?.execution).toMatchObject({ by: 'agent', result: 'performed' });
+
+    // Another process (or this one after a restart) reaches the same approval: the claim is taken, nothing runs.
+    const again = await placeOrder(5000).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ApprovalUsed);
+    expect(orders).toEqual([4000]);
+  });
+
+  it('records on the review that a guarded function failed, and rethrows its error', async () => {
+    const proposalId = `failing-${process.pid}`;
+    const charge = gate().guard(
+      async () => {
+        throw new Error('card declined');
+      },
+      {
+        agentId: 'procurement-agent',
+        requestedBy: 'sam.rivera',
+        proposalId: () => proposalId,
+        toAction: () => ({ type: 'purchase_order', summary: 'Cables', amount: { value: 200, currency: 'USD' } }),
+        fromAction: (_a, args) => args,
+        timeoutMs: 20_000,
+      },
+    );
+    await expect(charge()).rejects.toThrow('card declined');
+    const review = await local.reviews.get(reviewIdFor('procurement-agent', proposalId));
+    expect(review?.execution).toMatchObject({ by: 'agent', result: 'failed', detail: 'Error: card declined' });
+    expect(review?.history.filter((e) => e.what.startsWith('execution'))).toMatchObject([
+      {
+        what: 'execution_failed',
+        note: 'purchase_order failed in the agent: Error: card declined; not retried without a new approval',
+      },
+    ]);
   });
 
   it('throws ApprovalRejected with the reason, and never runs the guarded function', async () => {

@@ -406,6 +406,7 @@ describe('local mode under hostile input', () => {
     { route: 'POST /reviews/{id}/decision', signed: false },
     { route: 'GET /reviews/{id}/status', signed: true },
     { route: 'POST /reviews/{id}/cancel', signed: true },
+    { route: 'POST /reviews/{id}/execution', signed: true },
   ].map((r) => ({
     ...r,
     method: r.route.split(' ')[0]!,

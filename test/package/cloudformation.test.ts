@@ -296,6 +296,7 @@ describe('SLAs and escalation', () => {
       'GET /reviews/{id}': 'NONE',
       'POST /reviews/{id}/decision': 'NONE',
       'POST /reviews/{id}/cancel': 'AWS_IAM',
+      'POST /reviews/{id}/execution': 'AWS_IAM',
       'GET /reviews/{id}/status': 'AWS_IAM',
       'GET /agents/{agentId}/proposals/{proposalId}/status': 'AWS_IAM',
     });
@@ -379,6 +380,7 @@ describe('functions', () => {
       sorted({
         ClassifyLambdaFunction: policy,
         OpenReviewLambdaFunction: ['REVIEWS_TABLE'],
+        ReportExecutionLambdaFunction: ['REVIEWS_TABLE'],
         NotifyApproversLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', ...mail, 'REVIEWS_TABLE'],
         LoadOutcomeLambdaFunction: ['REVIEWS_TABLE'],
         ReportToCallerLambdaFunction: [],
@@ -504,7 +506,7 @@ describe('functions', () => {
 });
 
 describe('agents', () => {
-  it('offers agents a managed policy that proposes actions but never speaks as hitl-gate, and reads or cancels reviews', () => {
+  it('offers agents a managed policy that proposes actions but never speaks as hitl-gate, and reads, cancels or reports on reviews', () => {
     const policy = template.Resources[the('AWS::IAM::ManagedPolicy')]!;
     const statements = asList((props(policy).PolicyDocument as JsonObject).Statement) as JsonObject[];
     expect(
@@ -524,6 +526,7 @@ describe('agents', () => {
           'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/GET/reviews/*/status',
           'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/GET/agents/*/proposals/*/status',
           'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/reviews/*/cancel',
+          'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/reviews/*/execution',
         ],
         condition: undefined,
       },
@@ -647,6 +650,7 @@ describe('least privilege', () => {
       ],
       EscalateLambdaFunction: [...update, 'events:PutEvents', 'ses:SendEmail', 'states:StartExecution', ...linkKey],
       CancelLambdaFunction: [...update, 'states:StartExecution'],
+      ReportExecutionLambdaFunction: update,
       ReviewStatusLambdaFunction: read,
       ReviewPageLambdaFunction: [...read, ...linkKey],
       DecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],

@@ -41,3 +41,17 @@ export function schemaChange(extra: Partial<ActionProposed> = {}): ActionPropose
     },
   });
 }
+
+/** A customer email, an action hitl-gate performs itself once approved (it sends it through SES). */
+export function customerEmail(extra: Partial<ActionProposed> = {}): ActionProposed {
+  return proposal({
+    ...extra,
+    action: {
+      type: 'customer_email',
+      summary: 'Apology',
+      target: 'dana@customer.example.org',
+      amount: undefined,
+      payload: { subject: 'About your order', body: 'Sorry.' },
+    },
+  });
+}

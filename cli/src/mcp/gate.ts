@@ -7,16 +7,36 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
   type CallToolResult,
+  ErrorCode,
   ListToolsRequestSchema,
+  McpError,
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { type Decided, type HitlGate, ProposalInvalid, type Status } from '../../../clients/typescript/src/index.ts';
+import {
+  ApprovalUsed,
+  type Decided,
+  type HitlGate,
+  ProposalInvalid,
+  type Status,
+} from '../../../clients/typescript/src/index.ts';
 import type { Action } from '../../../events/index.ts';
 import { actionHash } from '../../../functions/domain/action-hash.ts';
 import { type Policy, PolicyError, type ToolMapping } from '../../../functions/domain/policy.ts';
 import { actionFor, argumentsFrom, ToolCallRefused } from './action.ts';
 import { denial, progressOf, reviewMeta, toolError, untilAborted } from './waiting.ts';
+
+/** Upstream errors after which the tool may or may not have run: the request was sent, its answer was lost. */
+const UNSURE = new Set<number>([ErrorCode.RequestTimeout, ErrorCode.ConnectionClosed]);
+
+/** The text a tool gave with its error, for the review's record. */
+function textOf(result: CallToolResult): string {
+  const text = result.content
+    .flatMap((c) => (c.type === 'text' ? [c.text] : []))
+    .join(' ')
+    .trim();
+  return text || 'the tool answered isError without text';
+}
 
 export interface GateSettings {
   upstream: Client;
@@ -163,20 +183,43 @@ export function gateServer(s: GateSettings): { server: Server; close(): Promise<
     if (!covers)
       return toolError(`hitl-gate: the approval of review ${decided.reviewId} does not cover this call; not run`, meta);
     const args = argumentsFrom(approved, mapping);
-    s.log(`${name}: review ${decided.reviewId} approved${decided.edited ? ' with edits' : ''}; calling it once`);
+    // The claim on the review makes "exactly once" hold across processes: another gate (or this one after a
+    // restart) that reaches the same approval is refused here, before it calls anything.
+    const on = { outcomeId: decided.outcomeId, claim: randomUUID() };
     try {
-      const result = (await s.upstream.callTool(
-        { name, arguments: args },
-        undefined,
-        upstreamOptions(),
-      )) as CallToolResult;
-      return { ...result, _meta: { ...result._meta, 'hitl-gate': { ...meta, arguments: args } } };
+      await s.gate.reportExecution(decided.reviewId, { ...on, result: 'started' });
+    } catch (err) {
+      if (err instanceof ApprovalUsed) return toolError(`hitl-gate: ${err.message}; not run`, meta);
+      throw err;
+    }
+    s.log(`${name}: review ${decided.reviewId} approved${decided.edited ? ' with edits' : ''}; calling it once`);
+    let result: CallToolResult;
+    try {
+      result = (await s.upstream.callTool({ name, arguments: args }, undefined, upstreamOptions())) as CallToolResult;
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
+      const unsure = err instanceof McpError && UNSURE.has(err.code);
       s.log(`${name}: the upstream call approved by review ${decided.reviewId} failed: ${why}`);
+      await record(decided, { ...on, result: unsure ? 'unknown' : 'failed', detail: why });
       return toolError(
-        `the upstream tool ${name} failed after review ${decided.reviewId} approved it: ${why}. hitl-gate does not retry it; calling it again asks for a new approval`,
+        `the upstream tool ${name} ${unsure ? 'may or may not have run' : 'failed'} after review ${decided.reviewId} approved it: ${why}. hitl-gate does not retry it; calling it again asks for a new approval`,
         meta,
+      );
+    }
+    await record(
+      decided,
+      result.isError ? { ...on, result: 'failed', detail: textOf(result) } : { ...on, result: 'performed' },
+    );
+    return { ...result, _meta: { ...result._meta, 'hitl-gate': { ...meta, arguments: args } } };
+  }
+
+  /** Records on the review what became of the upstream call; the caller gets the tool's answer either way. */
+  async function record(decided: Decided, report: Parameters<HitlGate['reportExecution']>[1]): Promise<void> {
+    try {
+      await s.gate.reportExecution(decided.reviewId, report);
+    } catch (err) {
+      s.log(
+        `review ${decided.reviewId}: could not record that the call ${report.result}: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
   }

@@ -81,6 +81,18 @@ export class ProposalInvalid extends Error {
   }
 }
 
+/** The approval was claimed by another run of the action (or hitl-gate performs it itself): nothing ran. */
+export class ApprovalUsed extends Error {
+  readonly reviewId: string;
+  readonly outcomeId: string;
+  constructor(reviewId: string, outcomeId: string, why: string) {
+    super(`approval ${outcomeId} of review ${reviewId} cannot run here: ${why}`);
+    this.name = 'ApprovalUsed';
+    this.reviewId = reviewId;
+    this.outcomeId = outcomeId;
+  }
+}
+
 /** No decision within the caller's timeout. The review goes on; ask again with the same proposalId to wait more. */
 export class ApprovalTimeout extends Error {
   constructor(proposalId: string, ms: number) {
@@ -99,12 +111,13 @@ export interface WaitOptions {
   onPending?: (status: Status | undefined, nextReadInMs: number) => void;
 }
 
+/** How often guard tries to record what became of an action it ran. */
+const RECORD_ATTEMPTS = 4;
+
 export class HitlGate {
   readonly #events: EventBridgeClient;
   readonly #options: HitlGateOptions;
   readonly #signer: SignatureV4;
-  /** Outcomes a guarded function has run for: never twice for one outcomeId. */
-  readonly #ran = new Set<string>();
 
   constructor(options: HitlGateOptions) {
     this.#options = options;
@@ -161,21 +174,72 @@ export class HitlGate {
   }
 
   async #read(path: string): Promise<Status | undefined> {
+    const res = await this.#send('GET', path);
+    if (res.status === 404) return undefined;
+    const body = (await res.json()) as Status & { message?: string };
+    if (!res.ok) throw new Error(`hitl-gate answered ${res.status}: ${body.message ?? JSON.stringify(body)}`);
+    return body;
+  }
+
+  /** A request to the HTTP API, signed with SigV4 (the body's hash included) under the agent's credentials. */
+  async #send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
     const url = this.#url(path);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const signed = await this.#signer.sign({
-      method: 'GET',
+      method,
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port ? { port: Number(url.port) } : {}),
       path: url.pathname,
       query: {},
-      headers: { host: url.host },
+      headers: { host: url.host, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(payload === undefined ? {} : { body: payload }),
     });
-    const res = await fetch(url, { headers: signed.headers as Record<string, string> });
-    if (res.status === 404) return undefined;
-    const body = (await res.json()) as Status & { message?: string };
+    return fetch(url, {
+      method,
+      headers: signed.headers as Record<string, string>,
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+  }
+
+  /**
+   * Tells hitl-gate about the approved action this agent performs (`outcomeId` names the approval, `claim`
+   * this run of it): `started` claims the approval before the action runs, and only one claim ever holds, so
+   * no other process runs it again; then `performed`, `failed` or `unknown` is recorded on the review, once.
+   * Throws ApprovalUsed when the approval was claimed by another run or already has its result.
+   */
+  async reportExecution(
+    reviewId: string,
+    report: {
+      outcomeId: string;
+      claim: string;
+      result: 'started' | 'performed' | 'failed' | 'unknown';
+      detail?: string;
+    },
+  ): Promise<Status> {
+    const res = await this.#send('POST', `reviews/${encodeURIComponent(reviewId)}/execution`, report);
+    const body = (await res.json()) as Status & { error?: string; message?: string };
+    if (res.status === 409 && body.error === 'AlreadyExecuted')
+      throw new ApprovalUsed(reviewId, report.outcomeId, body.message ?? 'already used');
     if (!res.ok) throw new Error(`hitl-gate answered ${res.status}: ${body.message ?? JSON.stringify(body)}`);
     return body;
+  }
+
+  /**
+   * Records a result after the action ran, retried (a repeated report changes nothing) because the caller
+   * must get the action's own result or error either way: a report that never arrives leaves the review
+   * showing `started`, which the status and the page say.
+   */
+  async #record(reviewId: string, report: Parameters<HitlGate['reportExecution']>[1]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.reportExecution(reviewId, report);
+        return;
+      } catch (err) {
+        if (err instanceof ApprovalUsed || attempt === RECORD_ATTEMPTS) return;
+        await sleep(200 * 2 ** attempt);
+      }
+    }
   }
 
   /**
@@ -207,7 +271,9 @@ export class HitlGate {
   /**
    * Wraps `fn` so it runs only once a person approved it, once per approval, with the approved (possibly
    * edited) arguments: `toAction` says what to ask for, `fromAction` turns the approved action back into
-   * arguments. Otherwise it throws ApprovalRejected, ApprovalExpired or ApprovalCancelled.
+   * arguments. Otherwise it throws ApprovalRejected, ApprovalExpired or ApprovalCancelled. It claims the
+   * approval on the review before `fn` runs (ApprovalUsed when another run holds it) and records there
+   * whether `fn` performed or failed (with the error's message); `fn`'s own error is rethrown.
    */
   guard<A extends unknown[], R>(
     fn: (...args: A) => Promise<R> | R,
@@ -235,12 +301,26 @@ export class HitlGate {
       if (decided.outcome === 'rejected') throw new ApprovalRejected(decided);
       if (decided.outcome === 'expired') throw new ApprovalExpired(decided);
       if (decided.outcome === 'cancelled') throw new ApprovalCancelled(decided);
-      if (this.#ran.has(decided.outcomeId))
-        throw new Error(`approval ${decided.outcomeId} was used already; propose again to run it again`);
-      this.#ran.add(decided.outcomeId);
-      return fn(...how.fromAction(decided.action, args));
+      // The server's claim, not this process's memory, makes "once": a retry or another process that reaches
+      // the same approval is refused with ApprovalUsed before it runs anything.
+      const claim = crypto.randomUUID();
+      const on = { outcomeId: decided.outcomeId, claim };
+      await this.reportExecution(decided.reviewId, { ...on, result: 'started' });
+      let result: R;
+      try {
+        result = await fn(...how.fromAction(decided.action, args));
+      } catch (err) {
+        await this.#record(decided.reviewId, { ...on, result: 'failed', detail: describe(err) });
+        throw err;
+      }
+      await this.#record(decided.reviewId, { ...on, result: 'performed' });
+      return result;
     };
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
