@@ -14,6 +14,14 @@ const Settings = {
   /** Base URL of the HTTP API, for the links in emails. */
   PUBLIC_URL: z.url(),
   RESUME_STATE_MACHINE_ARN: z.string().min(1),
+  /** The notifications queue's URL (SQS): emails wait there for their turn at the sending rate. */
+  NOTIFICATION_QUEUE_URL: z.url(),
+  /** Emails per second the account may send (SES's maximum sending rate), shared by the senders. */
+  MAIL_SEND_RATE: z.coerce.number().positive().default(14),
+  /** How many batches the notifications queue hands the sender at once (its mapping's maximumConcurrency). */
+  MAIL_SENDERS: z.coerce.number().int().positive().default(2),
+  /** Receives of a notification before SQS moves it to the dead-letter queue (the queue's maxReceiveCount). */
+  MAIL_MAX_RECEIVES: z.coerce.number().int().positive().default(10),
   /** Parameter Store name of the decision links' HMAC key. */
   LINK_KEY_PARAMETER: z.string().min(1),
   /** Days a completed review stays in the table before DynamoDB's TTL removes it. */

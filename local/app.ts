@@ -13,9 +13,10 @@ import { LocalStepFunctions } from './stepfunctions.ts';
 import { LocalBus } from './eventbridge/bus.ts';
 import { InvalidEventPatternError } from './eventbridge/pattern.ts';
 import { dynamoStore, ensureTables } from './dynamodb.ts';
-import { LocalMail, type SendEmailRequest } from './ses.ts';
+import { LocalMail, PRODUCTION_QUOTA, type SendEmailRequest, type SendingQuota } from './ses.ts';
 import { LocalDurableCallbacks, type CallbackError } from './durable-callbacks.ts';
 import { LocalParameters } from './parameters.ts';
+import { LocalSqs } from './sqs.ts';
 import { LocalSchedules } from './schedules.ts';
 import { keepReading, LocalClock, readReading } from './clock.ts';
 import { useTimeSource } from '../functions/adapters/clock.ts';
@@ -61,6 +62,8 @@ export interface LocalOptions {
   environment?: Record<string, string>;
   /** Crash tests only: SIGKILL at this point (local/crash.ts). main.ts alone sets it, from HITL_CRASH_AT. */
   crashAt?: string;
+  /** SES's sending quotas (default: a new production account's, 14 a second and 50,000 a day). */
+  sesQuota?: SendingQuota;
   /** Records what each call would count on an AWS bill (local/meter.ts); `npm run cost` passes one. */
   meter?: LocalMeter;
   log?: (line: string) => void;
@@ -73,6 +76,8 @@ export interface LocalApp {
   stepFunctions: LocalStepFunctions;
   lambdas: LambdaHost;
   mail: LocalMail;
+  /** SQS's queues of the template, and the functions' event source mappings on them. */
+  sqs: LocalSqs;
   /** Lambda's durable execution callbacks: every answer to a durable function, each callback closed once answered. */
   durableCallbacks: LocalDurableCallbacks;
   schedules: LocalSchedules;
@@ -216,7 +221,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
 
   try {
     const config = await printServerlessConfig(root, opts.stage);
-    const wiring = wiringFrom(config, { environment: { ...opts.environment, PUBLIC_URL: url } });
+    const wiring = wiringFrom(config, { environment: { ...opts.environment, PUBLIC_URL: url }, endpoint: url });
     const crash = crashAt(opts.crashAt, wiring, log);
     // A broken policy stops the start, with its own errors, as it stops `sls package`.
     const policyProblems = checkPolicyFiles(root, wiring.functions);
@@ -261,7 +266,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     );
 
     const dynamo = dynamoStore(opts.persist ? join(dataDir, 'dynamodb') : undefined, log);
-    const mail = new LocalMail(join(dataDir, 'outbox'));
+    const mail = new LocalMail(join(dataDir, 'outbox'), opts.sesQuota ?? PRODUCTION_QUOTA, () => clock.now());
     await mail.init();
     const durableCallbacks = new LocalDurableCallbacks(join(dataDir, 'durable-callbacks.jsonl'), () => clock.now());
     await durableCallbacks.open();
@@ -359,6 +364,19 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         return lambdas.invoke(arn, event);
       },
     });
+    const sqs = new LocalSqs(wiring.queues, wiring.queueTriggers, wiring.region, () => clock.now());
+    // An event source mapping polls with the function's role: it must grant what Lambda needs of the queue.
+    const mappingChecks = (queueArn: string) =>
+      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((action) => ({
+        action,
+        resource: queueArn,
+      }));
+    const startMappings = () =>
+      sqs.start(async (trigger, event) => {
+        const role = iam.principalOf(iam.credentialsFor(trigger.functionKey).accessKeyId);
+        for (const check of mappingChecks(trigger.queueArn)) iam.authorize(role, check);
+        return lambdas.invoke(trigger.functionArn, event);
+      }, log);
     const routes = routesFrom(wiring.functions);
     const schedules = new LocalSchedules(wiring.functions, lambdas, wiring.region, log);
 
@@ -583,6 +601,22 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         case 'AWSStepFunctions.SendTaskFailure':
           stepFunctions.sendTaskFailure(s('taskToken') ?? '', s('error'), s('cause'));
           return {};
+        case 'AmazonSQS.SendMessage':
+          return sqs.sendMessage(input);
+        case 'AmazonSQS.SendMessageBatch':
+          return sqs.sendMessageBatch(input);
+        case 'AmazonSQS.ReceiveMessage':
+          return sqs.receiveMessage(input);
+        case 'AmazonSQS.DeleteMessage':
+          return sqs.deleteMessage(input);
+        case 'AmazonSQS.DeleteMessageBatch':
+          return sqs.deleteMessageBatch(input);
+        case 'AmazonSQS.ChangeMessageVisibility':
+          return sqs.changeMessageVisibility(input);
+        case 'AmazonSQS.GetQueueAttributes':
+          return sqs.getQueueAttributes(input);
+        case 'AmazonSQS.GetQueueUrl':
+          return sqs.getQueueUrl(input);
         case 'AmazonSSM.GetParameters':
           return parameters.getParameters(Array.isArray(input.Names) ? (input.Names as string[]) : []);
         case 'AmazonSSM.GetParameter': {
@@ -704,6 +738,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     const owed = bus.resume();
     if (owed) log(`delivering ${owed} event(s) accepted before the last stop and not yet delivered to every rule`);
     if (opts.schedules !== false) schedules.start(() => clock.now());
+    startMappings();
 
     return {
       url,
@@ -712,6 +747,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       stepFunctions,
       lambdas,
       mail,
+      sqs,
       durableCallbacks,
       schedules,
       clock,
@@ -721,10 +757,12 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         for (let i = 0; i < 3; i++) {
           await bus.idle();
           await stepFunctions.idle();
+          await sqs.idle();
         }
       },
       async close() {
         schedules.stop();
+        sqs.stop();
         clockKeeper?.stop();
         await bus.close();
         await lambdas.close();

@@ -1,6 +1,7 @@
 // `npm start`: local mode. PORT (default 3000), HITL_DATA_DIR (default .hitl/), HITL_PERSIST=1 keeps DynamoDB on disk.
 import { resolve } from 'node:path';
 import { startLocal } from './app.ts';
+import { type SendingQuota, sesQuotaFrom } from './ses.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const started = performance.now();
@@ -27,6 +28,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+let sesQuota: SendingQuota;
+try {
+  sesQuota = sesQuotaFrom(process.env);
+} catch (err) {
+  log(`local mode failed to start: ${(err as Error).message}`);
+  process.exit(2);
+}
+
 app = await startLocal({
   root,
   port: Number(process.env.PORT ?? 3000),
@@ -35,6 +44,7 @@ app = await startLocal({
   persist: process.env.HITL_PERSIST === '1',
   stage: process.env.STAGE ?? 'dev',
   timeScale: Number(process.env.HITL_TIME_SCALE ?? 1),
+  sesQuota,
   // Try another policy or directory without editing serverless.yml: POLICY_FILE=policy/next.yml npm start
   environment: Object.fromEntries(
     (['POLICY_FILE', 'DIRECTORY_FILE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED'] as const).flatMap((k) =>

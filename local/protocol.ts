@@ -8,7 +8,9 @@
 //
 // The shapes and their constraints are the API references' (EventBridge PutEvents, PutEventsRequestEntry,
 // TestEventPattern; Step Functions StartExecution, DescribeExecution, SendTaskSuccess, SendTaskFailure,
-// ListStateMachines; SSM GetParameter(s); SES v2 SendEmail; Lambda SendDurableExecutionCallbackSuccess,
+// ListStateMachines; SSM GetParameter(s); SQS SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch),
+// ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl (whose limits SQS checks itself, in local/sqs.ts,
+// with its own error names); SES v2 SendEmail; Lambda SendDurableExecutionCallbackSuccess,
 // SendDurableExecutionCallbackFailure, ErrorObject), limited to the members they document.
 import { AwsError } from './errors.ts';
 
@@ -75,6 +77,21 @@ const sesHeaders = list(
   structure({ Name: string({ min: 1, max: 126 }), Value: string({ max: 870 }) }, ['Name', 'Value']),
 );
 
+/** SQS (API reference, SendMessage and the rest): a queue URL, a batch entry id, a visibility timeout in seconds. */
+const queueUrl = string();
+const batchEntryId = string();
+const visibility = integer({ min: 0, max: 43_200 });
+const messageAttributes = document;
+/** What a message carries, in SendMessage and in each entry of SendMessageBatch. */
+const sqsMessage = {
+  MessageBody: string(),
+  DelaySeconds: integer({ min: 0, max: 900 }),
+  MessageAttributes: messageAttributes,
+  MessageSystemAttributes: messageAttributes,
+  MessageDeduplicationId: string({ max: 128 }),
+  MessageGroupId: string({ max: 128 }),
+};
+
 /** A durable execution's callback id (URI label CallbackId). */
 const callbackId = string({ min: 1, max: 1024, pattern: /^[A-Za-z0-9+/]+={0,2}$/ });
 
@@ -121,6 +138,41 @@ export const INPUTS: Readonly<Record<string, Shape>> = {
     ['Names'],
   ),
   'AmazonSSM.GetParameter': structure({ Name: string({ min: 1, max: 2048 }), WithDecryption: boolean }, ['Name']),
+  'AmazonSQS.SendMessage': structure({ QueueUrl: queueUrl, ...sqsMessage }, ['QueueUrl', 'MessageBody']),
+  'AmazonSQS.SendMessageBatch': structure(
+    {
+      QueueUrl: queueUrl,
+      Entries: list(structure({ Id: batchEntryId, ...sqsMessage }, ['Id', 'MessageBody'])),
+    },
+    ['QueueUrl', 'Entries'],
+  ),
+  'AmazonSQS.ReceiveMessage': structure(
+    {
+      QueueUrl: queueUrl,
+      AttributeNames: list(string()),
+      MessageSystemAttributeNames: list(string()),
+      MessageAttributeNames: list(string()),
+      MaxNumberOfMessages: integer(),
+      VisibilityTimeout: integer(),
+      WaitTimeSeconds: integer(),
+      ReceiveRequestAttemptId: string({ max: 128 }),
+    },
+    ['QueueUrl'],
+  ),
+  'AmazonSQS.DeleteMessage': structure({ QueueUrl: queueUrl, ReceiptHandle: string() }, ['QueueUrl', 'ReceiptHandle']),
+  'AmazonSQS.DeleteMessageBatch': structure(
+    {
+      QueueUrl: queueUrl,
+      Entries: list(structure({ Id: batchEntryId, ReceiptHandle: string() }, ['Id', 'ReceiptHandle'])),
+    },
+    ['QueueUrl', 'Entries'],
+  ),
+  'AmazonSQS.ChangeMessageVisibility': structure(
+    { QueueUrl: queueUrl, ReceiptHandle: string(), VisibilityTimeout: visibility },
+    ['QueueUrl', 'ReceiptHandle', 'VisibilityTimeout'],
+  ),
+  'AmazonSQS.GetQueueAttributes': structure({ QueueUrl: queueUrl, AttributeNames: list(string()) }, ['QueueUrl']),
+  'AmazonSQS.GetQueueUrl': structure({ QueueName: string(), QueueOwnerAWSAccountId: string() }, ['QueueName']),
   // The Result payload is raw bytes: read as a string of one character per byte, so its length is its size.
   'Lambda.SendDurableExecutionCallbackSuccess': structure(
     { CallbackId: callbackId, Result: string({ max: 262_144 }) },

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { resolve } from 'node:path';
 import { resolveIntrinsics, type References } from './intrinsics.ts';
 import { cachedBuild } from './build-cache.ts';
+import { DEFAULT_MAPPING_CONCURRENCY, QUEUE_DEFAULTS, type QueueTrigger, type QueueWiring } from './sqs.ts';
 
 export const ACCOUNT = '000000000000';
 
@@ -68,6 +69,9 @@ export interface Wiring {
   buses: string[];
   tables: Obj[];
   secrets: SecretWiring[];
+  queues: QueueWiring[];
+  /** The functions' `sqs` events: Lambda's event source mappings. */
+  queueTriggers: QueueTrigger[];
 }
 
 /** `sls print` of the project (offline; seconds), cached by its inputs: the resolved configuration. */
@@ -106,7 +110,10 @@ export function stateMachineLogicalId(key: string): string {
   return `${key.charAt(0).toUpperCase() + key.slice(1).replace(/[^A-Za-z0-9]/g, '')}StateMachine`;
 }
 
-export function wiringFrom(config: Obj, overrides: { environment?: Record<string, string> } = {}): Wiring {
+export function wiringFrom(
+  config: Obj,
+  overrides: { environment?: Record<string, string>; endpoint?: string } = {},
+): Wiring {
   const provider = obj(config.provider);
   const service = str(config.service, 'service');
   const stage = str(provider.stage ?? 'dev', 'provider.stage');
@@ -160,8 +167,9 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
       }
       case 'AWS::SQS::Queue': {
         const name = typeof props.QueueName === 'string' ? props.QueueName : id;
+        // A queue's URL is where the SDK sends its calls (it prefers it to the client's endpoint): local mode's own.
         refs.set(id, {
-          ref: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`,
+          ref: `${overrides.endpoint ?? `https://sqs.${region}.amazonaws.com`}/${ACCOUNT}/${name}`,
           arn: `arn:aws:sqs:${region}:${ACCOUNT}:${name}`,
         });
         break;
@@ -350,5 +358,70 @@ export function wiringFrom(config: Obj, overrides: { environment?: Record<string
       };
     });
 
-  return { service, stage, region, environment, functions, stateMachines, rules, buses, tables, secrets };
+  const queues: QueueWiring[] = Object.entries(resources)
+    .filter(([, r]) => obj(r).Type === 'AWS::SQS::Queue')
+    .map(([id, r]) => {
+      const props = obj(resolveValue(obj(r).Properties ?? null, `${id}.Properties`));
+      const num = (v: Json | undefined, fallback: number) => (typeof v === 'number' ? v : Number(v ?? fallback));
+      const redrive = obj(props.RedrivePolicy);
+      const { ref: url, arn } = refs.get(id)!;
+      return {
+        name: arn.split(':').pop()!,
+        url,
+        arn,
+        visibilityTimeoutSeconds: num(props.VisibilityTimeout, QUEUE_DEFAULTS.visibilityTimeoutSeconds),
+        maxMessageBytes: num(props.MaximumMessageSize, QUEUE_DEFAULTS.maxMessageBytes),
+        retentionSeconds: num(props.MessageRetentionPeriod, QUEUE_DEFAULTS.retentionSeconds),
+        delaySeconds: num(props.DelaySeconds, QUEUE_DEFAULTS.delaySeconds),
+        ...(redrive.deadLetterTargetArn
+          ? {
+              redrive: {
+                deadLetterTargetArn: str(redrive.deadLetterTargetArn, `${id}.RedrivePolicy.deadLetterTargetArn`),
+                maxReceiveCount: num(redrive.maxReceiveCount, 10),
+              },
+            }
+          : {}),
+      };
+    });
+
+  // The framework's `sqs` event: `arn` (or the event itself, a string), batchSize (10), maximumBatchingWindow,
+  // functionResponseType: ReportBatchItemFailures, maximumConcurrency (ScalingConfig).
+  const queueTriggers: QueueTrigger[] = functions.flatMap((f) => {
+    const events = Array.isArray(obj(functionsConfig[f.key]).events)
+      ? (obj(functionsConfig[f.key]).events as Json[]).map(obj)
+      : [];
+    return events.flatMap((e, i) => {
+      if (e.sqs === undefined) return [];
+      const where = `functions.${f.key}.events[${i}].sqs`;
+      const sqs = typeof e.sqs === 'object' && !Array.isArray(e.sqs) ? obj(e.sqs) : { arn: e.sqs };
+      if (sqs.enabled === false) return [];
+      const n = (v: Json | undefined, fallback: number) => (typeof v === 'number' ? v : fallback);
+      return [
+        {
+          functionArn: f.arn,
+          functionKey: f.key,
+          queueArn: str(resolveValue(sqs.arn ?? null, `${where}.arn`), `${where}.arn`),
+          batchSize: n(sqs.batchSize, 10),
+          maximumBatchingWindowSeconds: n(sqs.maximumBatchingWindow, 0),
+          reportBatchItemFailures: sqs.functionResponseType === 'ReportBatchItemFailures',
+          maximumConcurrency: n(sqs.maximumConcurrency, DEFAULT_MAPPING_CONCURRENCY),
+        },
+      ];
+    });
+  });
+
+  return {
+    service,
+    stage,
+    region,
+    environment,
+    functions,
+    stateMachines,
+    rules,
+    buses,
+    tables,
+    secrets,
+    queues,
+    queueTriggers,
+  };
 }

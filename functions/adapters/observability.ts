@@ -29,6 +29,12 @@ export const Metric = {
   RestartFailures: 'RestartFailures',
   /** cancel: a pending review withdrawn. */
   Cancellations: 'Cancellations',
+  /** send-notifications: milliseconds from an email's queueing to its sending (its wait for its turn). */
+  NotificationDelay: 'NotificationDelay',
+  /** send-notifications: a send the mail service throttled or paused (retried later, with backoff). */
+  NotificationsThrottled: 'NotificationsThrottled',
+  /** send-notifications: an email that could not be sent after every retry (it goes to the dead-letter queue). */
+  NotificationsNotDelivered: 'NotificationsNotDelivered',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 

@@ -5,16 +5,19 @@ import { now } from '../adapters/clock.ts';
 import { lambdaDurableFunctions } from '../adapters/durable-functions.ts';
 import { eventBus } from '../adapters/event-bus.ts';
 import { sesMailer } from '../adapters/mail.ts';
+import { notificationQueue } from '../adapters/notification-queue.ts';
 import { policy } from '../adapters/policy-files.ts';
 import { documentClient, ReviewsTable } from '../adapters/reviews-table.ts';
 import { stepFunctions } from '../adapters/workflows.ts';
 import type { Directory, Policy } from '../domain/policy.ts';
-import type { Bus, Clock, DurableFunctions, Mailer, ReviewStore, Workflows } from './ports.ts';
+import type { Bus, Clock, DurableFunctions, Mailer, Notifications, ReviewStore, Workflows } from './ports.ts';
 
 export interface Deps {
   readonly store: ReviewStore;
   readonly bus: Bus;
   readonly mailer: Mailer;
+  /** The notifications queue: emails to approvers and watchers wait there for their turn. */
+  readonly notifications: Notifications;
   readonly workflows: Workflows;
   readonly durableFunctions: DurableFunctions;
   readonly clock: Clock;
@@ -43,6 +46,7 @@ const store = once(
 );
 const bus = once(() => eventBus(() => config().EVENT_BUS_NAME));
 const mailer = once(() => sesMailer(() => config().MAIL_FROM));
+const notifications = once(() => notificationQueue(() => config().NOTIFICATION_QUEUE_URL));
 const workflows = once(() => stepFunctions(() => config().RESUME_STATE_MACHINE_ARN));
 const durableFunctions = once(lambdaDurableFunctions);
 const clock: Clock = { now };
@@ -59,6 +63,9 @@ const real: Deps = {
   },
   get mailer() {
     return mailer();
+  },
+  get notifications() {
+    return notifications();
   },
   get workflows() {
     return workflows();

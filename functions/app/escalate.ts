@@ -7,7 +7,7 @@ import { reviewEscalated } from '../domain/review-events.ts';
 import { type HistoryEntry, type Review, unchanged } from '../domain/review.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
-import { emailCurrentApprovers, emailWatchers } from './notify.ts';
+import { queueApproverEmails, queueWatcherNotices } from './notify.ts';
 
 export interface Breach {
   /** The breach event's id: the escalation's history entry carries it, so a redelivery finds its own change. */
@@ -34,11 +34,7 @@ const METRIC_OF: Partial<Record<EscalationKind, MetricName>> = {
  * The change is one conditional write; a redelivery of the same event finds its own history entry
  * (ref = event id) and only re-sends what followed it, unless the review has moved on since.
  */
-export async function escalateReview(
-  deps: Deps,
-  breach: Breach,
-  linkKey: Uint8Array,
-): Promise<{ result: EscalationKind | 'stale' }> {
+export async function escalateReview(deps: Deps, breach: Breach): Promise<{ result: EscalationKind | 'stale' }> {
   const now = deps.clock.now();
   const { step, before, review } = await mutate(deps.store, breach.reviewId, (current) => {
     if (!current) {
@@ -60,28 +56,28 @@ export async function escalateReview(
     const kind = mine && KIND_OF[mine.what];
     if (!kind || review.history.at(-1) !== mine) return { result: 'stale' };
     const previous = { ...review, step: kind === 'escalated' ? review.step - 1 : review.step };
-    await follow(deps, previous, review, kind, linkKey);
+    await follow(deps, previous, review, kind);
     return { result: 'stale' };
   }
   // Counted once stored: a redelivery only finishes what follows (above).
   const metric = METRIC_OF[step.kind];
   if (metric) count(metric);
-  await follow(deps, before, review, step.kind, linkKey);
+  await follow(deps, before, review, step.kind);
   logger.info('review escalated', { reviewId: review.id, kind: step.kind, fromStep: before.step, toStep: review.step });
   return { result: step.kind };
 }
 
 /** What follows a stored escalation: new links for the new (or reminded) approvers, the watchers, the event, or the restart. */
-async function follow(deps: Deps, before: Review, after: Review, kind: EscalationKind, linkKey: Uint8Array) {
+async function follow(deps: Deps, before: Review, after: Review, kind: EscalationKind) {
   if (kind === 'escalated' || kind === 'reminded') {
     const intro =
       kind === 'escalated'
         ? 'A review has been escalated to you: the previous approvers did not decide in time'
         : 'Reminder: a review that only a person can close is still waiting for your decision';
-    await emailCurrentApprovers(deps, after, linkKey, intro);
+    await queueApproverEmails(deps, after, intro);
     // Block until reviewed: every escalation tells the watchers too.
     if (after.pattern === 'block_until_reviewed' && after.notify.length)
-      await emailWatchers(deps, after, `A ${after.tier}-tier review is still waiting and was ${kind}`);
+      await queueWatcherNotices(deps, after, `A ${after.tier}-tier review is still waiting and was ${kind}`);
     const reason = after.history.at(-1)?.note ?? kind;
     await deps.bus.publish([reviewEscalated(before, after, kind, reason, deps.clock.now())]);
     return;

@@ -1,12 +1,24 @@
 // The emails of a review step: one signed, single-use decision link per approver; and a plain notice for
-// the watchers, the people the policy's `notify` list names (e.g. security on a critical change).
+// the watchers, the people the policy's `notify` list names (e.g. security on a critical change). They are
+// queued (the notifications queue, SQS) and sent by the sender at the account's sending rate, so a burst of
+// reviews never waits on SES nor fails for its throttling: the review opens and is announced at once.
 import type { Directory } from '../domain/policy.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { approvalRequested, type BusEvent } from '../domain/review-events.ts';
-import { claimNotification, currentApprovers, notificationSent, type Review, unchanged } from '../domain/review.ts';
+import {
+  claimNotification,
+  currentApprovers,
+  emailedAt,
+  notificationSent,
+  type Review,
+  recordEmailed,
+  recordNotDelivered,
+  unchanged,
+} from '../domain/review.ts';
 import { newNonce, signDecisionToken } from '../domain/tokens.ts';
 import { logger } from '../adapters/logger.ts';
 import type { Deps } from './deps.ts';
+import type { Notification } from './ports.ts';
 import { approverZone, noticeEmail, reviewEmail } from './emails.ts';
 import { mutate } from './mutate.ts';
 
@@ -18,53 +30,109 @@ function linkExpiry(review: Review, now: Date): Date {
   return new Date(Math.max(due, now.getTime()) + DAY);
 }
 
-/** Emails each current approver their own decision link (signed with `key`); returns who was emailed. */
-export async function emailCurrentApprovers(
-  deps: Pick<Deps, 'mailer' | 'clock' | 'publicUrl' | 'directory' | 'policy'>,
+/**
+ * Queues an email to each current approver (`intro`: the line an escalation or a reminder opens with); returns
+ * who is to be emailed. The sender signs each one's decision link when its turn comes.
+ */
+export async function queueApproverEmails(
+  deps: Pick<Deps, 'notifications' | 'clock'>,
   review: Review,
-  key: Uint8Array,
   intro?: string,
 ): Promise<string[]> {
-  const now = deps.clock.now();
-  const base = new URL(
-    `reviews/${encodeURIComponent(review.id)}`,
-    deps.publicUrl.endsWith('/') ? deps.publicUrl : `${deps.publicUrl}/`,
-  );
+  const queuedAt = deps.clock.now().toISOString();
   const approvers = currentApprovers(review);
-  for (const approver of approvers) {
-    const token = await signDecisionToken(
-      key,
-      {
-        reviewId: review.id,
-        approverId: approver.id,
-        step: review.step,
-        nonce: newNonce(),
-        expiresAt: linkExpiry(review, now),
-      },
-      now,
-    );
-    const link = new URL(base);
-    link.searchParams.set('t', token);
-    const zone = approverZone(deps, review, approver.id);
-    const email = reviewEmail(review, approver, link.toString(), { zone, now, ...(intro ? { intro } : {}) });
-    const messageId = await deps.mailer.send(email);
-    logger.info('approver notified', { reviewId: review.id, approver: approver.id, step: review.step, messageId });
-  }
+  await deps.notifications.enqueue(
+    approvers.map((a) => ({
+      kind: 'approver',
+      reviewId: review.id,
+      step: review.step,
+      approverId: a.id,
+      ...(intro ? { intro } : {}),
+      queuedAt,
+    })),
+  );
   return approvers.map((a) => a.id);
 }
 
-/** Tells the review's watchers (no decision link: they are informed, they do not decide); returns who was told. */
-export async function emailWatchers(
-  deps: Pick<Deps, 'mailer' | 'directory'>,
+/** Queues a notice to each of the review's watchers (no decision link: they are informed, they do not decide). */
+export async function queueWatcherNotices(
+  deps: Pick<Deps, 'notifications' | 'clock' | 'directory'>,
   review: Review,
   why: string,
 ): Promise<string[]> {
+  const queuedAt = deps.clock.now().toISOString();
   const watchers = watchersOf(deps.directory, review);
-  for (const w of watchers) {
-    const messageId = await deps.mailer.send(noticeEmail(review, w, why));
-    logger.info('watcher notified', { reviewId: review.id, watcher: w.id, messageId });
-  }
+  await deps.notifications.enqueue(
+    watchers.map((w) => ({ kind: 'watcher', reviewId: review.id, step: review.step, watcherId: w.id, why, queuedAt })),
+  );
   return watchers.map((w) => w.id);
+}
+
+/** What became of one queued notification: sent now, sent before (a redelivery), or stale (nothing to send any more). */
+export type SendResult = 'sent' | 'sent-before' | 'stale';
+
+/**
+ * Sends one queued notification, built from the review as it is now: nothing for a review decided or moved to
+ * another step since, nor for an approver no longer on it; an approver emailed after it was queued (the same
+ * message delivered twice) is not emailed again. Throws the mailer's errors (MailNotSent: try again later).
+ */
+export async function sendNotification(
+  deps: Pick<Deps, 'store' | 'mailer' | 'clock' | 'publicUrl' | 'directory' | 'policy'>,
+  n: Notification,
+  key: Uint8Array,
+): Promise<SendResult> {
+  const review = await deps.store.get(n.reviewId);
+  if (review?.status !== 'PENDING' || review.step !== n.step) return 'stale';
+  const now = deps.clock.now();
+  if (n.kind === 'watcher') {
+    const watcher = watchersOf(deps.directory, review).find((w) => w.id === n.watcherId);
+    if (!watcher) return 'stale';
+    const messageId = await deps.mailer.send(noticeEmail(review, watcher, n.why));
+    logger.info('watcher notified', { reviewId: review.id, watcher: watcher.id, messageId });
+    return 'sent';
+  }
+  const approver = currentApprovers(review).find((a) => a.id === n.approverId);
+  if (!approver) return 'stale';
+  const sentAt = emailedAt(review, approver.id);
+  if (sentAt && sentAt >= n.queuedAt) return 'sent-before';
+  const link = new URL(
+    `reviews/${encodeURIComponent(review.id)}`,
+    deps.publicUrl.endsWith('/') ? deps.publicUrl : `${deps.publicUrl}/`,
+  );
+  const token = await signDecisionToken(
+    key,
+    {
+      reviewId: review.id,
+      approverId: approver.id,
+      step: review.step,
+      nonce: newNonce(),
+      expiresAt: linkExpiry(review, now),
+    },
+    now,
+  );
+  link.searchParams.set('t', token);
+  const zone = approverZone(deps, review, approver.id);
+  const email = reviewEmail(review, approver, link.toString(), { zone, now, ...(n.intro ? { intro: n.intro } : {}) });
+  const messageId = await deps.mailer.send(email);
+  logger.info('approver notified', { reviewId: review.id, approver: approver.id, step: review.step, messageId });
+  await mutate(deps.store, review.id, (current) => {
+    if (!current) throw new ReviewNotFound(review.id);
+    return recordEmailed(current, n.step, approver.id, deps.clock.now());
+  });
+  return 'sent';
+}
+
+/** Says on the review that a notification could not be sent after every retry (it goes to the dead-letter queue). */
+export async function notificationNotDelivered(
+  deps: Pick<Deps, 'store' | 'clock'>,
+  n: Notification,
+  why: string,
+): Promise<void> {
+  const person = n.kind === 'approver' ? n.approverId : n.watcherId;
+  await mutate(deps.store, n.reviewId, (current) =>
+    current ? recordNotDelivered(current, n.step, person, why, deps.clock.now()) : unchanged('gone'),
+  );
+  logger.error('notification not delivered', { reviewId: n.reviewId, step: n.step, to: person, why });
 }
 
 /** A review's watchers, from the directory (someone since removed is skipped). */
@@ -77,14 +145,13 @@ function watchersOf(directory: Directory, review: Review): { id: string; name: s
 
 /**
  * Intake's notification of the current step: claimed once per step (a lost race is decided again, and another
- * execution's claim means it emails, unless it has not done so within NOTIFY_LEASE_MS), then each approver gets
- * a link, and at the first step the watchers a notice, and the claim is marked sent. Returns the "Approval
- * Requested" event to publish. The sweeper calls it too, for a claim whose emails never went out.
+ * execution's claim means it queues, unless it has not done so within NOTIFY_LEASE_MS), then an email to each
+ * approver, and at the first step a notice to the watchers, is queued, and the claim is marked done. Returns
+ * the "Approval Requested" event to publish. The sweeper calls it too, for a claim whose emails were never queued.
  */
 export async function notifyStep(
   deps: Deps,
   input: { reviewId: string; executionRef: string },
-  linkKey: Uint8Array,
 ): Promise<{ notified: string[]; event?: BusEvent }> {
   const now = deps.clock.now();
   const { step, review } = await mutate(deps.store, input.reviewId, (current) => {
@@ -96,14 +163,14 @@ export async function notifyStep(
     logger.info('approvers already notified for this step', { reviewId: input.reviewId, step: review?.step });
   const mine = step.kind === 'notification-claimed' || (step.kind === 'unchanged' && step.reason === 'mine');
   if (!mine || !review) return { notified: [] };
-  const notified = await emailCurrentApprovers(deps, review, linkKey);
+  const notified = await queueApproverEmails(deps, review);
   if (review.step === 0 && review.notify.length)
-    await emailWatchers(
+    await queueWatcherNotices(
       deps,
       review,
       `${review.pattern === 'block_until_reviewed' ? 'A critical' : 'An'} action is waiting for review`,
     );
-  // The claim is done: nobody takes it over. A crash before this line has the sweeper send again, after the lease.
+  // The claim is done: nobody takes it over. A crash before this line has the sweeper queue again, after the lease.
   await mutate(deps.store, review.id, (current) => {
     if (current?.status !== 'PENDING' || current.step !== review.step) return unchanged('moved-on');
     return notificationSent(current, deps.clock.now());

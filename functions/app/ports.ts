@@ -73,6 +73,21 @@ export class MailRefused extends Error {
   override readonly name = 'MailRefused';
 }
 
+/**
+ * One email waiting its turn in the notifications queue: an approver's decision link for one step (with an
+ * intro line for an escalation or a reminder), or a watcher's notice. The sender builds the email when its
+ * turn comes, from the review as it is then, so a review decided or moved on meanwhile sends nothing stale.
+ */
+export type Notification =
+  | { kind: 'approver'; reviewId: string; step: number; approverId: string; intro?: string; queuedAt: string }
+  | { kind: 'watcher'; reviewId: string; step: number; watcherId: string; why: string; queuedAt: string };
+
+/** The notifications queue (SQS): what is put there is sent at the account's sending rate, retried, never dropped. */
+export interface Notifications {
+  /** Queues every notification or throws (a partial failure is retried, then thrown). */
+  enqueue(notifications: Notification[]): Promise<void>;
+}
+
 /** Whether a waiting caller got its answer: one no longer waiting is `delivered: false` (and why), not an error. */
 export interface Delivery {
   delivered: boolean;

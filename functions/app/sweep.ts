@@ -6,7 +6,7 @@ import { slaBreached } from '../domain/review-events.ts';
 import { attentionAt, isDecided, NOTIFY_LEASE_MS, redriven, unchanged, unsentNotification } from '../domain/review.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
-import { emailCurrentApprovers, notifyStep } from './notify.ts';
+import { notifyStep, queueApproverEmails } from './notify.ts';
 
 export interface SweepResult {
   /** Items the due-index queries returned: what this sweep cost, whatever the backlog. */
@@ -25,14 +25,14 @@ export interface SweepResult {
  * due (the policy's remindAt) has its approvers emailed again, with new links, once per reminder. A decided
  * review whose restart did not complete is re-driven: restarted again.
  */
-export async function sweep(deps: Deps, linkKey: Uint8Array): Promise<SweepResult> {
+export async function sweep(deps: Deps): Promise<SweepResult> {
   const now = deps.clock.now();
   const { ids, itemsRead } = await deps.store.due(now);
   const result: SweepResult = { itemsRead, breached: [], reminded: [], notified: [], redriven: [] };
   const failed: string[] = [];
   for (const id of ids) {
     try {
-      const kind = await handleDue(deps, id, now, linkKey);
+      const kind = await handleDue(deps, id, now);
       if (kind) result[kind].push(id);
     } catch (err) {
       // One review's trouble must not starve the others; it stays due and the next sweep tries again.
@@ -67,7 +67,6 @@ async function handleDue(
   deps: Deps,
   id: string,
   now: Date,
-  linkKey: Uint8Array,
 ): Promise<'breached' | 'reminded' | 'notified' | 'redriven' | undefined> {
   let percent: number | undefined;
   const { step, before, review } = await mutate(deps.store, id, (current) => {
@@ -85,7 +84,7 @@ async function handleDue(
   });
   if (step.kind === 'unchanged' && step.reason === 'unsent') {
     // notifyStep takes the dead execution's claim over, sends, marks it sent; its event is intake's to publish.
-    const sent = await notifyStep(deps, { reviewId: id, executionRef: `sweep:${now.toISOString()}` }, linkKey);
+    const sent = await notifyStep(deps, { reviewId: id, executionRef: `sweep:${now.toISOString()}` });
     if (sent.event) await deps.bus.publish([sent.event]);
     logger.warn('sent the emails of a notification claim that never sent them', { reviewId: id, to: sent.notified });
     return sent.notified.length ? 'notified' : undefined;
@@ -100,7 +99,7 @@ async function handleDue(
   if (step.kind === 'reminder-sent') {
     // The email says the deadline itself, in each approver's own zone.
     const intro = `Reminder: ${percent}% of the time to decide has passed`;
-    await emailCurrentApprovers(deps, review, linkKey, intro);
+    await queueApproverEmails(deps, review, intro);
     logger.info('approvers reminded', { reviewId: id, step: before.step, percent, deadline: before.deadline });
     return 'reminded';
   }

@@ -17,6 +17,7 @@ export interface HistoryEntry {
     | 'opened'
     | 'auto_approved'
     | 'notified'
+    | 'notification_failed'
     | 'approved'
     | 'rejected'
     | 'expired'
@@ -163,8 +164,10 @@ export interface Review {
   reminders?: Reminder[];
   /** Percentages of the current step's SLA whose reminder was claimed; reset when a step starts. */
   remindersSent?: number[];
-  /** The step whose approvers' emails went out (after the claim): a claim without it may be taken over. */
+  /** The step whose approvers' emails were queued (after the claim): a claim without it may be taken over. */
   notifiedStep?: number;
+  /** Who of a step's approvers has been emailed, and when (the sender records it); another step's record is stale. */
+  emailed?: { step: number; to: Record<string, string> };
   /** Optimistic concurrency: every status change is conditional on it. */
   version: number;
   createdAt: string;

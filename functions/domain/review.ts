@@ -43,6 +43,7 @@ export const MUTABLE_FIELDS = [
   'reminders',
   'remindersSent',
   'notifiedStep',
+  'emailed',
   'restart',
   'redrives',
   'lastRedriveAt',
@@ -248,6 +249,54 @@ export function notificationSent(
   if (review.notifiedStep === review.step) return unchanged('sent-before');
   const at = now.toISOString();
   return { kind: 'notification-sent', next: advance(review, { notifiedStep: review.step }, at), entries: [] };
+}
+
+/** When the current step's email went out to this approver; undefined while it waits its turn (or never will). */
+export function emailedAt(review: Review, approverId: string): string | undefined {
+  return review.emailed?.step === review.step ? review.emailed.to[approverId] : undefined;
+}
+
+/** The sender emailed an approver of `step` now: recorded while the review is still at that step. */
+export function recordEmailed(
+  review: Review,
+  step: number,
+  approverId: string,
+  now: Date,
+): Transition<'emailed'> | Unchanged<'moved-on'> {
+  if (review.status !== 'PENDING' || review.step !== step) return unchanged('moved-on');
+  // The latest send counts: a message queued before it (delivered again) is not sent again; a reminder queued later is.
+  const at = now.toISOString();
+  const to = review.emailed?.step === step ? review.emailed.to : {};
+  return {
+    kind: 'emailed',
+    next: advance(review, { emailed: { step, to: { ...to, [approverId]: at } } }, at),
+    entries: [],
+  };
+}
+
+/**
+ * An email that could not go out after every retry (it goes to the notifications' dead-letter queue): said in
+ * the history, once per person and step, so the page and the status show who was never told.
+ */
+export function recordNotDelivered(
+  review: Review,
+  step: number,
+  personId: string,
+  why: string,
+  now: Date,
+): Transition<'not-delivered'> | Unchanged<'moved-on' | 'recorded-before'> {
+  if (review.status !== 'PENDING' || review.step !== step) return unchanged('moved-on');
+  const ref = `undelivered:${step}:${personId}`;
+  if (review.history.some((h) => h.ref === ref)) return unchanged('recorded-before');
+  const at = now.toISOString();
+  const entry: HistoryEntry = {
+    at,
+    what: 'notification_failed',
+    by: { id: 'hitl-gate', kind: 'system' },
+    note: `step ${step + 1}: the email to ${personId} could not be sent (${why}); it is in the notifications' dead-letter queue`,
+    ref,
+  };
+  return { kind: 'not-delivered', next: advance(review, {}, at), entries: [entry] };
 }
 
 /** The restart finished: the outcome was published and the caller answered. */

@@ -1,6 +1,6 @@
 import { outcomeIdOf } from '../domain/review-events.ts';
 import type { InvalidProposal } from '../domain/model.ts';
-import { actionUnderApproval, approvalsCounted, type Review } from '../domain/review.ts';
+import { actionUnderApproval, approvalsCounted, emailedAt, type Review } from '../domain/review.ts';
 
 /** What an agent relies on: `pending` until a decision, then how it ended (stays so once the review completes). */
 export type ReviewOutcome = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'invalid';
@@ -54,6 +54,15 @@ export function reviewView(r: Review) {
     approvers: (r.route[r.step]?.approvers ?? []).map((a) => a.id),
     quorum: r.quorum,
     approvals: r.status === 'PENDING' ? approvalsCounted(r).map((a) => a.approverId) : [],
+    // Emails wait their turn at SES's sending rate: who of the current approvers has been emailed, and when.
+    ...(r.status === 'PENDING'
+      ? {
+          notifications: (r.route[r.step]?.approvers ?? []).map((a) => {
+            const at = emailedAt(r, a.id);
+            return at ? { approverId: a.id, emailedAt: at } : { approverId: a.id, waiting: true };
+          }),
+        }
+      : {}),
     ...(r.deadline ? { deadline: r.deadline } : {}),
     ...(r.decision ? { decision: r.decision } : {}),
     ...(r.execution ? { execution: executionView(r.execution) } : {}),

@@ -1,6 +1,4 @@
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { observability } from '../adapters/observability.ts';
 import { deps } from '../app/deps.ts';
 import { notifyStep } from '../app/notify.ts';
@@ -12,12 +10,9 @@ export interface NotifyInput {
   executionRef: string;
 }
 
-/** Emails the current step's approvers once per step, and returns the "Approval Requested" event to publish. */
-export async function notifyApprovers(
-  input: NotifyInput,
-  context: Context,
-): Promise<{ notified: string[]; event?: BusEvent }> {
-  return notifyStep(deps(), input, linkKeyFrom(context));
+/** Queues the emails of the current step's approvers once per step, and returns the "Approval Requested" event to publish. */
+export async function notifyApprovers(input: NotifyInput): Promise<{ notified: string[]; event?: BusEvent }> {
+  return notifyStep(deps(), input);
 }
 
-export const handler = middy(notifyApprovers).use(observability()).use(linkKeyMiddleware());
+export const handler = middy(notifyApprovers).use(observability());

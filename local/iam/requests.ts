@@ -12,7 +12,9 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 export function serviceOfTarget(target: string): string | undefined {
   const prefix = target.split('.')[0]!;
   if (prefix.startsWith('DynamoDB_')) return 'dynamodb';
-  return ({ AWSEvents: 'events', AWSStepFunctions: 'states', AmazonSSM: 'ssm' } as Record<string, string>)[prefix];
+  return (
+    { AWSEvents: 'events', AWSStepFunctions: 'states', AmazonSSM: 'ssm', AmazonSQS: 'sqs' } as Record<string, string>
+  )[prefix];
 }
 
 export function requestsOf(target: string, body: Body, region: string): Request[] {
@@ -65,6 +67,12 @@ export function requestsOf(target: string, body: Body, region: string): Request[
         });
       return checks;
     });
+  }
+  if (service === 'sqs') {
+    // The queue is the last segment of its URL (https://sqs.<region>.amazonaws.com/<account>/<name>); a batch
+    // call needs the single call's action (SendMessageBatch is sqs:SendMessage).
+    const name = str(body.QueueName) ?? str(body.QueueUrl)?.split('/').pop() ?? '*';
+    return [{ action: `sqs:${op.replace(/Batch$/, '')}`, resource: `arn:aws:sqs:${region}:${ACCOUNT}:${name}` }];
   }
   return [{ action: `${prefix}:${op}`, resource: '*' }];
 }

@@ -16,8 +16,10 @@ const signed = (method: 'GET' | 'POST', path: string, body?: object) =>
 const JUSTIFIED: Record<string, string> = {
   'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[6])':
     'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
-  'sweep ses:SendEmail (SweepIamRoleLambdaExecution.Policies[0].Statement[7])':
+  'sweep sqs:SendMessage (SweepIamRoleLambdaExecution.Policies[0].Statement[7])':
     'reminders before a deadline, where a step asks for them (test/integration/reminders.test.ts)',
+  'sendNotifications sqs:ChangeMessageVisibility (SendNotificationsIamRoleLambdaExecution.Policies[0].Statement[8])':
+    'the backoff of an email SES throttled (test/integration/notifications.test.ts sends at 2 a second)',
 };
 
 it('uses every grant of every role across the product flows, or says why not', async () => {

@@ -7,7 +7,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../local/iam/sigv4.ts';
-import { QUIET_FUNCTIONS, startLocal, type LocalApp } from '../../local/app.ts';
+import { QUIET_FUNCTIONS, startLocal, type LocalApp, type LocalOptions } from '../../local/app.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -17,8 +17,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Local mode in this process on a free port, with a fresh data folder and quiet functions (`environment` overrides more). */
-export async function startHarness(environment: Record<string, string> = {}): Promise<Harness> {
+/**
+ * Local mode in this process on a free port, with a fresh data folder and quiet functions (`environment`
+ * overrides more; `options` changes local mode itself, e.g. SES's quota).
+ */
+export async function startHarness(
+  environment: Record<string, string> = {},
+  options: Pick<LocalOptions, 'sesQuota'> = {},
+): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hitl-test-'));
   const app = await startLocal({
     root: ROOT,
@@ -26,6 +32,7 @@ export async function startHarness(environment: Record<string, string> = {}): Pr
     dataDir,
     schedules: false,
     environment: { ...QUIET_FUNCTIONS, ...environment },
+    ...options,
   });
   return {
     app,

@@ -1,7 +1,18 @@
 // The other ports, in memory, for the use-case tests: what was published, emailed and restarted is kept
 // to be asserted on; any port can be told to fail the next calls.
 import type { Deps } from '../../functions/app/deps.ts';
-import type { Bus, Clock, Delivery, DurableFunctions, Email, Mailer, Workflows } from '../../functions/app/ports.ts';
+import { sendNotification } from '../../functions/app/notify.ts';
+import type {
+  Bus,
+  Clock,
+  Delivery,
+  DurableFunctions,
+  Email,
+  Mailer,
+  Notification,
+  Notifications,
+  Workflows,
+} from '../../functions/app/ports.ts';
 import type { BusEvent } from '../../functions/domain/review-events.ts';
 import type { DurableFunctionCallback, TaskTokenCallback } from '../../functions/domain/review.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
@@ -26,6 +37,24 @@ export class RecordingMailer implements Mailer {
     this.sent.push(email);
     if (this.fail?.after) throw this.fail.error;
     return `message-${this.sent.length}`;
+  }
+}
+
+/** The link-signing key the in-memory sender signs with. */
+export const TEST_LINK_KEY = new TextEncoder().encode('a-test-link-signing-key-of-32-characters');
+
+/**
+ * The notifications queue with no wait: each notification queued is sent at once, through the sender's own
+ * use case (sendNotification), so a use-case test sees the emails its step queued. Local mode's tests run
+ * the real queue (SQS) and its sender.
+ */
+export class ImmediateNotifications implements Notifications {
+  readonly queued: Notification[] = [];
+  deps?: Deps;
+  async enqueue(notifications: Notification[]): Promise<void> {
+    this.queued.push(...structuredClone(notifications));
+    if (!this.deps) throw new Error('ImmediateNotifications has no deps to send with');
+    for (const n of notifications) await sendNotification(this.deps, n, TEST_LINK_KEY);
   }
 }
 
@@ -73,16 +102,19 @@ export type TestDeps = Deps & {
   store: MemoryReviewStore;
   bus: RecordingBus;
   mailer: RecordingMailer;
+  notifications: ImmediateNotifications;
   workflows: RecordingWorkflows;
   durableFunctions: RecordingDurableFunctions;
   clock: TestClock;
 };
 
 export function testDeps(policy: Policy, now: Date): TestDeps {
-  return {
+  const notifications = new ImmediateNotifications();
+  const deps: TestDeps = {
     store: new MemoryReviewStore(),
     bus: new RecordingBus(),
     mailer: new RecordingMailer(),
+    notifications,
     workflows: new RecordingWorkflows(),
     durableFunctions: new RecordingDurableFunctions(),
     clock: new TestClock(now),
@@ -90,4 +122,6 @@ export function testDeps(policy: Policy, now: Date): TestDeps {
     directory: policy.directory,
     publicUrl: 'https://hitl.example.com/',
   };
+  notifications.deps = deps;
+  return deps;
 }

@@ -182,10 +182,13 @@ export function reviewsOf(h: Harness) {
 }
 
 /** One local mode for a test file, with the review helpers bound to it (started before, closed after its tests). */
-export function useLocalReviews(): { h: Harness; reviews: ReturnType<typeof reviewsOf> } {
+export function useLocalReviews(options: Parameters<typeof startHarness>[1] = {}): {
+  h: Harness;
+  reviews: ReturnType<typeof reviewsOf>;
+} {
   const ctx = {} as { h: Harness; reviews: ReturnType<typeof reviewsOf> };
   beforeAll(async () => {
-    ctx.h = await startHarness();
+    ctx.h = await startHarness({}, options);
     ctx.reviews = reviewsOf(ctx.h);
   });
   afterAll(() => ctx.h?.close());

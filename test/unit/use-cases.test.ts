@@ -29,12 +29,12 @@ import { verifyDecisionToken } from '../../functions/domain/tokens.ts';
 import { statusOf } from '../support/errors.ts';
 import { shippedPolicy } from '../support/policy.ts';
 import { proposal, purchaseOrder, schemaChange } from '../support/proposals.ts';
-import { type TestDeps, testDeps } from '../support/ports.ts';
+import { TEST_LINK_KEY, type TestDeps, testDeps } from '../support/ports.ts';
 import type { ActionProposed } from '../../events/index.ts';
 
 const NOW = new Date('2026-11-24T09:00:00.000Z');
 const HOUR = 3600_000;
-const KEY = new TextEncoder().encode('a-test-link-signing-key-of-32-characters');
+const KEY = TEST_LINK_KEY;
 const LINK = /Open the review to approve, edit or reject: (\S+)/;
 
 let deps: TestDeps;
@@ -44,7 +44,7 @@ beforeEach(() => {
 
 async function opened(p: ActionProposed = purchaseOrder(5000)): Promise<Review> {
   const { review } = await deps.store.open(newReview(p, shippedPolicy.classify(p.action, p), deps.clock.now()));
-  await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' }, KEY);
+  await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' });
   return (await deps.store.get(review.id)) as Review;
 }
 
@@ -75,9 +75,9 @@ describe('notifying a step', () => {
     const review = await opened();
     const first = deps.mailer.sent.length;
     expect(first).toBe(review.route[0]?.approvers.length);
-    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-2' }, KEY)).toEqual({ notified: [] });
+    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-2' })).toEqual({ notified: [] });
     expect(deps.mailer.sent).toHaveLength(first);
-    const retry = await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' }, KEY);
+    const retry = await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' });
     expect(retry.notified).toHaveLength(first);
     expect(retry.event?.detailType).toBe('Approval Requested');
   });
@@ -180,10 +180,10 @@ describe('deciding', () => {
     expect(decided.status).toBe('APPROVED');
     expect(deps.workflows.restarted).toEqual([]);
     deps.clock.advance(REDRIVE_AFTER_MS);
-    expect((await sweep(deps, KEY)).redriven).toEqual([review.id]);
+    expect((await sweep(deps)).redriven).toEqual([review.id]);
     expect(deps.workflows.restarted).toEqual([review.id]);
     // Re-driven once: the next sweep waits longer before trying again.
-    expect((await sweep(deps, KEY)).redriven).toEqual([]);
+    expect((await sweep(deps)).redriven).toEqual([]);
   });
 
   it('lets a cancellation and an approval racing end in exactly one outcome', async () => {
@@ -206,20 +206,20 @@ describe('time: breaches, escalation, reminders', () => {
   it('publishes a breach once when two sweeps overlap, and escalates once when the breach is delivered twice', async () => {
     const review = await opened();
     deps.clock.advance(4 * HOUR);
-    const [one, two] = await Promise.all([sweep(deps, KEY), sweep(deps, KEY)]);
+    const [one, two] = await Promise.all([sweep(deps), sweep(deps)]);
     expect([...(one?.breached ?? []), ...(two?.breached ?? [])]).toEqual([review.id]);
     expect(deps.bus.published.map((e) => e.detailType)).toEqual(['Review SLA Breached']);
 
     const breach = { eventId: 'event-1', reviewId: review.id, step: 0 };
     const mailed = deps.mailer.sent.length;
-    expect(await escalateReview(deps, breach, KEY)).toEqual({ result: 'escalated' });
+    expect(await escalateReview(deps, breach)).toEqual({ result: 'escalated' });
     const escalated = (await deps.store.get(review.id)) as Review;
     expect(escalated.step).toBe(1);
     const cfoEmails = deps.mailer.sent.length - mailed;
     expect(cfoEmails).toBe(escalated.route[1]?.approvers.length);
 
     // The same event again (EventBridge is at-least-once): no second change, the follow-up sent again.
-    expect(await escalateReview(deps, breach, KEY)).toEqual({ result: 'stale' });
+    expect(await escalateReview(deps, breach)).toEqual({ result: 'stale' });
     const after = (await deps.store.get(review.id)) as Review;
     expect(after.version).toBe(escalated.version);
     expect(deps.bus.published.filter((e) => e.detailType === 'Review Escalated')).toHaveLength(2);
@@ -234,7 +234,7 @@ describe('time: breaches, escalation, reminders', () => {
     const review = await opened();
     const mailed = deps.mailer.sent.length;
     deps.clock.advance(2 * HOUR);
-    const sweeps = await Promise.all([sweep(deps, KEY), sweep(deps, KEY), sweep(deps, KEY)]);
+    const sweeps = await Promise.all([sweep(deps), sweep(deps), sweep(deps)]);
     expect(sweeps.flatMap((s) => s.reminded)).toEqual([review.id]);
     expect(deps.mailer.sent.length - mailed).toBe(review.route[0]?.approvers.length);
   });
@@ -466,12 +466,12 @@ describe('a link decides only for its step', () => {
     // The same person approves at both steps.
     const both = { ...second, approvers: [...second.approvers, ...first.approvers] };
     const { review } = await deps.store.open({ ...draft, route: [first, both] });
-    await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' }, KEY);
+    await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-1' });
     const [old] = await links();
     if (!old) throw new Error('no link emailed');
     deps.clock.advance(4 * HOUR);
-    await sweep(deps, KEY);
-    expect(await escalateReview(deps, { eventId: 'breach-1', reviewId: review.id, step: 0 }, KEY)).toEqual({
+    await sweep(deps);
+    expect(await escalateReview(deps, { eventId: 'breach-1', reviewId: review.id, step: 0 })).toEqual({
       result: 'escalated',
     });
     const err = await approve(review.id, old).catch((e: unknown) => e);
@@ -493,18 +493,18 @@ describe('a notification whose emails never went out', () => {
       claimNotification(current as Review, 'intake-dead', deps.clock.now()),
     );
     // Its redelivery is another execution: within the lease it must not send (the first one may still).
-    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-2' }, KEY)).toEqual({ notified: [] });
-    expect((await sweep(deps, KEY)).notified).toEqual([]);
+    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-2' })).toEqual({ notified: [] });
+    expect((await sweep(deps)).notified).toEqual([]);
     expect(deps.mailer.sent).toHaveLength(0);
     deps.clock.advance(NOTIFY_LEASE_MS);
-    const swept = await sweep(deps, KEY);
+    const swept = await sweep(deps);
     expect(swept.notified).toEqual([review.id]);
     expect(deps.mailer.sent.map((m) => m.to[0]).sort()).toEqual(review.route[0]?.approvers.map((a) => a.email).sort());
     expect(deps.bus.published.map((e) => e.detailType)).toEqual(['Approval Requested']);
     // Marked sent: later sweeps and redeliveries leave it alone.
     deps.clock.advance(NOTIFY_LEASE_MS);
-    expect((await sweep(deps, KEY)).notified).toEqual([]);
-    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-3' }, KEY)).toEqual({ notified: [] });
+    expect((await sweep(deps)).notified).toEqual([]);
+    expect(await notifyStep(deps, { reviewId: review.id, executionRef: 'intake-3' })).toEqual({ notified: [] });
     expect(deps.mailer.sent).toHaveLength(review.route[0]?.approvers.length ?? 0);
   });
 });
