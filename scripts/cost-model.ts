@@ -375,6 +375,47 @@ export class CostFlagError extends Error {
   override readonly name = 'CostFlagError';
 }
 
+/** One flag of a command line: `--name value` or `--name=value`; `value()` takes the value, or refuses its absence. */
+export interface Flag {
+  arg: string;
+  name: string;
+  inline?: string;
+  value(): string;
+}
+
+/** Walks a script's command line flag by flag; `fail` makes the refusal of a flag without its value. */
+export function eachFlag(argv: string[], fail: (message: string) => Error, handle: (flag: Flag) => void): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    handle({
+      arg,
+      name,
+      ...(inline === undefined ? {} : { inline }),
+      value: () => {
+        const v = inline ?? argv[++i];
+        if (v === undefined || v.startsWith('--')) throw fail(`${name} needs a value.`);
+        return v;
+      },
+    });
+  }
+}
+
+/** A `--mix low/medium/high/critical` of whole percentages that add up to 100; `fail` makes the refusal. */
+export function parseMix(v: string, fail: (message: string) => Error): Record<Tier, number> {
+  const parts = v.split('/');
+  if (parts.length !== 4 || !parts.every((p) => /^\d+$/.test(p)))
+    throw fail(
+      `--mix must be four whole percentages low/medium/high/critical that add up to 100 (e.g. 70/20/8/2), got "${v}".`,
+    );
+  const [low, medium, high, critical] = parts.map(Number) as [number, number, number, number];
+  if (low + medium + high + critical !== 100)
+    throw fail(`--mix percentages must add up to 100, got ${v} = ${low + medium + high + critical}.`);
+  return { low, medium, high, critical };
+}
+
 /** The command line of `npm run cost`; a flag out of its range is refused with the range it allows. */
 export function parseCostFlags(argv: string[]): CostFlags {
   const flags: CostFlags = {
@@ -383,55 +424,38 @@ export function parseCostFlags(argv: string[]): CostFlags {
     decide: 'approve',
     json: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [name, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new CostFlagError(`${name} needs a value. ${USAGE}`);
-      return v;
-    };
-    switch (name) {
-      case '--proposals': {
-        const v = value();
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n < 1 || n > MAX_PROPOSALS)
-          throw new CostFlagError(`--proposals must be a whole number from 1 to ${MAX_PROPOSALS}, got "${v}".`);
-        flags.proposals = n;
-        break;
+  eachFlag(
+    argv,
+    (m) => new CostFlagError(`${m} ${USAGE}`),
+    ({ arg, name, inline, value }) => {
+      switch (name) {
+        case '--proposals': {
+          const v = value();
+          const n = Number(v);
+          if (!/^\d+$/.test(v) || n < 1 || n > MAX_PROPOSALS)
+            throw new CostFlagError(`--proposals must be a whole number from 1 to ${MAX_PROPOSALS}, got "${v}".`);
+          flags.proposals = n;
+          break;
+        }
+        case '--mix':
+          flags.mix = parseMix(value(), (m) => new CostFlagError(m));
+          break;
+        case '--decide': {
+          const v = value();
+          if (v !== 'approve' && v !== 'mixed')
+            throw new CostFlagError(`--decide must be "approve" or "mixed", got "${v}".`);
+          flags.decide = v;
+          break;
+        }
+        case '--json':
+          if (inline !== undefined) throw new CostFlagError('--json takes no value.');
+          flags.json = true;
+          break;
+        default:
+          throw new CostFlagError(`unknown flag "${arg}". ${USAGE}`);
       }
-      case '--mix': {
-        const v = value();
-        const parts = v.split('/');
-        if (parts.length !== 4 || !parts.every((p) => /^\d+$/.test(p)))
-          throw new CostFlagError(
-            `--mix must be four whole percentages low/medium/high/critical that add up to 100 (e.g. 70/20/8/2), got "${v}".`,
-          );
-        const [low, medium, high, critical] = parts.map(Number) as [number, number, number, number];
-        if (low + medium + high + critical !== 100)
-          throw new CostFlagError(
-            `--mix percentages must add up to 100, got ${v} = ${low + medium + high + critical}.`,
-          );
-        flags.mix = { low, medium, high, critical };
-        break;
-      }
-      case '--decide': {
-        const v = value();
-        if (v !== 'approve' && v !== 'mixed')
-          throw new CostFlagError(`--decide must be "approve" or "mixed", got "${v}".`);
-        flags.decide = v;
-        break;
-      }
-      case '--json':
-        if (inline !== undefined) throw new CostFlagError('--json takes no value.');
-        flags.json = true;
-        break;
-      default:
-        throw new CostFlagError(`unknown flag "${arg}". ${USAGE}`);
-    }
-  }
+    },
+  );
   proposalsPerTier(flags.proposals, flags.mix);
   return flags;
 }
@@ -460,4 +484,38 @@ export function proposalsPerTier(n: number, mix: Record<Tier, number>): Record<T
     out[t] = 1;
   }
   return out;
+}
+
+export interface Proposal {
+  proposalId: string;
+  agentId: string;
+  requestedBy: string;
+  action: Record<string, unknown>;
+}
+
+/** One proposal of each tier of the shipped policy (policy/default.yml): the seed's examples. */
+export function proposalOf(tier: Tier, n: number, run: string, agentId: string): Proposal {
+  const base = { proposalId: `${run}-${n}`, agentId, requestedBy: 'sam.rivera' };
+  switch (tier) {
+    case 'low':
+      return {
+        ...base,
+        action: { type: 'ticket_priority', summary: `Raise ticket ${n} to P2`, target: `ticket/${n}` },
+      };
+    case 'medium':
+      return {
+        ...base,
+        action: { type: 'purchase_order', summary: `12 laptops (${n})`, amount: { value: 5000, currency: 'USD' } },
+      };
+    case 'high':
+      return {
+        ...base,
+        action: { type: 'purchase_order', summary: `Servers (${n})`, amount: { value: 50000, currency: 'USD' } },
+      };
+    case 'critical':
+      return {
+        ...base,
+        action: { type: 'db_schema_change', summary: `Add a column (${n})`, target: 'production/orders' },
+      };
+  }
 }

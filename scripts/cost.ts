@@ -26,6 +26,8 @@ import {
   loadPrices,
   parseCostFlags,
   reviewItemWithin1Kb,
+  type Proposal,
+  proposalOf,
   proposalsPerTier,
   scaleCounts,
   TIERS,
@@ -56,7 +58,9 @@ async function main(flags: CostFlags): Promise<void> {
       if (!n) continue;
       progress(`${tier}: ${n} proposal(s)...`);
       const mark = meter.mark();
-      const proposals = Array.from({ length: n }, () => proposalOf(tier, sequence++));
+      const proposals = Array.from({ length: n }, () =>
+        proposalOf(tier, sequence++, `cost-${process.pid}`, 'cost-agent'),
+      );
       await propose(app, proposals);
       const humanDecisions = await decideAll(app, dataDir, proposals, flags.decide);
       await app.idle();
@@ -168,41 +172,6 @@ async function contextOf(app: LocalApp): Promise<Omit<CountContext, 'proposals' 
     taskStates,
     ...(format ? { accessLogFormat: format } : {}),
   };
-}
-
-interface Proposal {
-  proposalId: string;
-  agentId: string;
-  requestedBy: string;
-  action: Record<string, unknown>;
-}
-
-/** One proposal of each tier of the shipped policy (policy/default.yml): the seed's examples. */
-function proposalOf(tier: Tier, n: number): Proposal {
-  const run = `cost-${process.pid}-${n}`;
-  const base = { proposalId: run, agentId: 'cost-agent', requestedBy: 'sam.rivera' };
-  switch (tier) {
-    case 'low':
-      return {
-        ...base,
-        action: { type: 'ticket_priority', summary: `Raise ticket ${n} to P2`, target: `ticket/${n}` },
-      };
-    case 'medium':
-      return {
-        ...base,
-        action: { type: 'purchase_order', summary: `12 laptops (${n})`, amount: { value: 5000, currency: 'USD' } },
-      };
-    case 'high':
-      return {
-        ...base,
-        action: { type: 'purchase_order', summary: `Servers (${n})`, amount: { value: 50000, currency: 'USD' } },
-      };
-    case 'critical':
-      return {
-        ...base,
-        action: { type: 'db_schema_change', summary: `Add a column (${n})`, target: 'production/orders' },
-      };
-  }
 }
 
 /**
