@@ -1,10 +1,10 @@
-// The emails of a review step: one signed, single-use decision link per approver; and a plain notice for
+// The emails of a review step: one signed, single-use decision link per approver, with their inbox link; and a plain notice for
 // the watchers, the people the policy's `notify` list names (e.g. security on a critical change).
 import type { Directory } from '../domain/policy.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { approvalRequested, type BusEvent } from '../domain/review-events.ts';
 import { claimNotification, currentApprovers, notificationSent, type Review, unchanged } from '../domain/review.ts';
-import { newNonce, signDecisionToken } from '../domain/tokens.ts';
+import { decisionLinkExpiry, INBOX_LINK_DAYS, newNonce, signDecisionToken, signInboxToken } from '../domain/tokens.ts';
 import { logger } from '../adapters/logger.ts';
 import type { Deps } from './deps.ts';
 import { approverZone, noticeEmail, reviewEmail } from './emails.ts';
@@ -12,10 +12,11 @@ import { mutate } from './mutate.ts';
 
 const DAY = 24 * 3600_000;
 
-/** A link stays valid a day past the step's deadline, so a late click shows what happened instead of failing. */
-function linkExpiry(review: Review, now: Date): Date {
-  const due = review.deadline ? Date.parse(review.deadline) : now.getTime() + 7 * DAY;
-  return new Date(Math.max(due, now.getTime()) + DAY);
+/** A URL of the HTTP API, for a link in an email. */
+function publicLink(publicUrl: string, path: string, token: string): string {
+  const link = new URL(path, publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
+  link.searchParams.set('t', token);
+  return link.toString();
 }
 
 /** Emails each current approver their own decision link (signed with `key`); returns who was emailed. */
@@ -26,10 +27,6 @@ export async function emailCurrentApprovers(
   intro?: string,
 ): Promise<string[]> {
   const now = deps.clock.now();
-  const base = new URL(
-    `reviews/${encodeURIComponent(review.id)}`,
-    deps.publicUrl.endsWith('/') ? deps.publicUrl : `${deps.publicUrl}/`,
-  );
   const approvers = currentApprovers(review);
   for (const approver of approvers) {
     const token = await signDecisionToken(
@@ -39,14 +36,23 @@ export async function emailCurrentApprovers(
         approverId: approver.id,
         step: review.step,
         nonce: newNonce(),
-        expiresAt: linkExpiry(review, now),
+        expiresAt: decisionLinkExpiry(review.deadline, now),
       },
       now,
     );
-    const link = new URL(base);
-    link.searchParams.set('t', token);
+    const inboxToken = await signInboxToken(
+      key,
+      { approverId: approver.id, nonce: newNonce(), expiresAt: new Date(now.getTime() + INBOX_LINK_DAYS * DAY) },
+      now,
+    );
+    const link = publicLink(deps.publicUrl, `reviews/${encodeURIComponent(review.id)}`, token);
     const zone = approverZone(deps, review, approver.id);
-    const email = reviewEmail(review, approver, link.toString(), { zone, now, ...(intro ? { intro } : {}) });
+    const email = reviewEmail(review, approver, link, {
+      zone,
+      now,
+      inboxLink: publicLink(deps.publicUrl, 'inbox', inboxToken),
+      ...(intro ? { intro } : {}),
+    });
     const messageId = await deps.mailer.send(email);
     logger.info('approver notified', { reviewId: review.id, approver: approver.id, step: review.step, messageId });
   }
