@@ -5,7 +5,7 @@ import { isDomainError } from '../domain/errors.ts';
 import type { InboxSelection } from '../domain/inbox.ts';
 import type { Review } from '../domain/review.ts';
 import { type InboxClaims, inboxDecisionNonce } from '../domain/tokens.ts';
-import { quorumProgress } from '../http/review-words.ts';
+import { nameOf, quorumProgress } from '../http/review-words.ts';
 import { decideReview } from './decide.ts';
 import type { Deps } from './deps.ts';
 
@@ -106,6 +106,6 @@ export async function decideFromInbox(
 }
 
 function decidedWords(review: Review): string {
-  const outcome = review.decision?.outcome;
-  return outcome === 'approved' ? 'Approved.' : outcome === 'rejected' ? 'Rejected.' : `Decided: ${outcome}.`;
+  const by = review.decision?.by.map((a) => nameOf(review, a.id)).join(' and ');
+  return `${review.decision?.outcome === 'approved' ? 'Approved' : 'Rejected'}${by ? ` by ${by}` : ''}; the agent is being told.`;
 }

@@ -116,7 +116,9 @@ export function inboxResultsPage(results: readonly InboxResult[], inboxHref: str
     const what = action
       ? `${esc(capitalised(actionWords(action.type)))}${amount ? ` ${esc(amount)}` : ''}: ${agentHtml(action.summary, 80)}`
       : `review <code>${esc(r.reviewId)}</code>`;
-    return `<li class="banner ${tone}" data-review="${esc(r.reviewId)}" data-result="${esc(r.result)}"><div><strong>${esc(RESULT_WORD[r.result])}</strong> · ${what}<br><span>${esc(r.message)}</span></div></li>`;
+    const title =
+      r.result === 'decided' && r.review?.decision ? capitalised(r.review.decision.outcome) : RESULT_WORD[r.result];
+    return `<li class="banner ${tone}" data-review="${esc(r.reviewId)}" data-result="${esc(r.result)}"><div><strong>${esc(title)}</strong> · ${what}<br><span>${esc(r.message)}</span></div></li>`;
   };
   const done = results.filter((r) => r.result === 'decided' || r.result === 'recorded').length;
   return page(
