@@ -23,8 +23,8 @@ export const keys = {
   dueShard: (id: string) => keys.shard(parseInt(id.slice(-4), 16) % DUE_SHARDS),
   /** Beside the review: its row in one approver's inbox (the approver index holds it while the review waits for them). */
   inboxRow: (id: string, approverId: string) => ({ pk: `REVIEW#${id}`, sk: `INBOX#${approverId}` }),
-  /** The approver index's sort key: the deadline, so a Query reads the oldest first (no deadline: last). */
-  inboxDue: (row: InboxRow) => row.deadline ?? '~',
+  /** The approver index's sort key: the deadline, then the review (ties in a stable order); no deadline: last. */
+  inboxDue: (row: InboxRow) => `${row.deadline ?? '~'}#${row.reviewId}`,
 };
 
 /** Most rows one inbox Query returns; the page says when there are more. */

@@ -68,7 +68,10 @@ export function inboxRows(review: Review): InboxRow[] {
     }));
 }
 
-/** Oldest deadline first (the most urgent on top); a row without one last; ties by review id, so the order is stable. */
+/**
+ * Oldest deadline first (the most urgent on top); a row without one last; ties by review id, so the order is stable
+ * (the approver index sorts the same: its sort key is the deadline and the review id).
+ */
 export function oldestDeadlineFirst(rows: readonly InboxRow[]): InboxRow[] {
   const key = (r: InboxRow) => r.deadline ?? '\uffff';
   return [...rows].sort((a, b) => key(a).localeCompare(key(b)) || a.reviewId.localeCompare(b.reviewId));
