@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ReviewsTable } from '../../functions/adapters/reviews-table.ts';
 import { MAX_BATCH } from '../../functions/domain/inbox.ts';
-import { purchaseOrder } from '../support/proposals.ts';
+import { purchaseOrder, schemaChange } from '../support/proposals.ts';
 import { type OpenedReview, useLocalReviews } from '../support/reviews.ts';
 
 const local = useLocalReviews();
@@ -172,6 +172,54 @@ describe('the inbox', () => {
       status: 'PENDING',
       version: changed!.review.version,
     });
+  });
+
+  it("records one approval of a quorum's two, keeps the review in the other approvers' inboxes, and decides on the second", async () => {
+    const critical = await local.reviews.open(schemaChange());
+    const [first, second] = critical.review.route[0]!.approvers;
+    const firstToken = await local.reviews.signInbox({ approverId: first!.id });
+    const row = selection(rowsOf((await local.reviews.inbox(firstToken)).body, [critical.id])[0]!);
+    const recorded = await local.reviews.decideInbox({ token: firstToken, decision: 'approve', reviews: [row] });
+    expect(recorded.body.results).toMatchObject([
+      {
+        reviewId: critical.id,
+        result: 'recorded',
+        message: expect.stringMatching(/^Your approval is recorded\. 1 of 2 approvals/),
+      },
+    ]);
+    expect(rowsOf((await local.reviews.inbox(firstToken)).body, [critical.id])).toEqual([]);
+    const secondToken = await local.reviews.signInbox({ approverId: second!.id });
+    const waiting = rowsOf((await local.reviews.inbox(secondToken)).body, [critical.id]);
+    expect(waiting).toMatchObject([{ approvals: 1, quorum: 2 }]);
+    const decided = await local.reviews.decideInbox({
+      token: secondToken,
+      decision: 'approve',
+      reviews: [selection(waiting[0]!)],
+    });
+    expect(decided.body.results).toMatchObject([{ result: 'decided', review: { status: 'APPROVED' } }]);
+    await local.h.app.idle();
+    expect(local.reviews.outcomesOf(critical.id).map((e) => e.detailType)).toEqual(['Approval Granted']);
+  });
+
+  it("moves a review to the next step's inboxes when it escalates", async () => {
+    const [o] = await openInOrder([4800]);
+    const table = adapter();
+    expect((await table.inbox(MANAGER.id)).rows.map((r) => r.reviewId)).toContain(o!.id);
+    await local.reviews.sweepAfter(4 * 3_600_000 + 60_000);
+    const after = (await local.reviews.get(o!.id))!;
+    expect(after).toMatchObject({ status: 'PENDING', step: 1 });
+    const next = after.route[1]!.approvers.map((a) => a.id);
+    expect((await table.inbox(MANAGER.id)).rows.map((r) => r.reviewId)).not.toContain(o!.id);
+    for (const id of next)
+      expect((await table.inbox(id)).rows.filter((r) => r.reviewId === o!.id)).toMatchObject([{ step: 1 }]);
+    // The manager's row of the first step, posted back late, decides nothing: the review moved on from her.
+    const token = await local.reviews.signInbox({ approverId: MANAGER.id });
+    const late = await local.reviews.decideInbox({
+      token,
+      decision: 'approve',
+      reviews: [{ reviewId: o!.id, step: 0, actionHash: o!.review.actionHash }],
+    });
+    expect(late.body.results.map((r: Record<string, any>) => r.result)).toEqual(['not-yours']);
   });
 
   it('rejects several with one reason, and refuses a reject without one before deciding anything', async () => {
