@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type InboxRow, inboxRows } from '../domain/inbox.ts';
 import type { InvalidProposal } from '../domain/model.ts';
 import { attentionAt, MUTABLE_FIELDS, type HistoryEntry, type Review } from '../domain/review.ts';
 import { LinkAlreadyUsed, type ReviewStore, type SaveOptions, StaleReview } from '../app/ports.ts';
@@ -20,7 +21,14 @@ export const keys = {
   shard: (n: number) => `DUE#${n}`,
   /** The due-index partition a review lands in, spread by its id. */
   dueShard: (id: string) => keys.shard(parseInt(id.slice(-4), 16) % DUE_SHARDS),
+  /** Beside the review: its row in one approver's inbox (the approver index holds it while the review waits for them). */
+  inboxRow: (id: string, approverId: string) => ({ pk: `REVIEW#${id}`, sk: `INBOX#${approverId}` }),
+  /** The approver index's sort key: the deadline, then the review (ties in a stable order); no deadline: last. */
+  inboxDue: (row: InboxRow) => `${row.deadline ?? '~'}#${row.reviewId}`,
 };
+
+/** Most rows one inbox Query returns; the page says when there are more. */
+export const INBOX_LIMIT = 100;
 
 /**
  * The due index holds a review only while it needs the sweeper some day: waiting for its deadline, or
@@ -79,12 +87,127 @@ export class ReviewsTable implements ReviewStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
-      return { review, created: true };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       const existing = await this.get(review.id);
       if (!existing) throw err;
+      // A repeat of intake (its first run may have stopped before the rows were written) writes them as they are now.
+      await this.#syncInbox(undefined, existing);
       return { review: existing, created: false };
+    }
+    await this.#syncInbox(undefined, review);
+    return { review, created: true };
+  }
+
+  /** The approver index, oldest deadline first: one Query (pages of it, up to `limit` rows), never a Scan. */
+  async inbox(
+    approverId: string,
+    limit = INBOX_LIMIT,
+  ): Promise<{ rows: InboxRow[]; more: boolean; itemsRead: number }> {
+    const rows: InboxRow[] = [];
+    let itemsRead = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#doc.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'inbox',
+          KeyConditionExpression: 'inboxOf = :approver',
+          ExpressionAttributeValues: { ':approver': approverId },
+          // One more than asked for says whether there are more.
+          Limit: limit + 1 - rows.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) rows.push(toRow(item));
+      itemsRead += out.Items?.length ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && rows.length <= limit);
+    return { rows: rows.slice(0, limit), more: rows.length > limit || startKey !== undefined, itemsRead };
+  }
+
+  /**
+   * Keeps the review's inbox rows in step with it, after its own write: a row for each approver it now waits for
+   * (written when it changed) and none for those it no longer waits for. Each row write is conditional on the
+   * review's version, so a slower writer of an older version never undoes a newer one (its condition fails, and
+   * that is the answer). A retired row keeps its version, off the index, until the table's TTL removes it.
+   */
+  async #syncInbox(prev: Review | undefined, next: Review): Promise<void> {
+    const before = new Map((prev ? inboxRows(prev) : []).map((r) => [r.approverId, r]));
+    const after = inboxRows(next);
+    const writes: Promise<unknown>[] = [];
+    for (const row of after) {
+      const old = before.get(row.approverId);
+      before.delete(row.approverId);
+      if (!old || JSON.stringify(old) !== JSON.stringify(row)) writes.push(this.#putRow(next, row, !prev));
+    }
+    for (const approverId of before.keys()) writes.push(this.#retireRow(next, approverId));
+    await Promise.all(writes);
+  }
+
+  /**
+   * A row as it is now. Opening writes it with PutItem (the grant that creates reviews), later changes with
+   * UpdateItem (the grant that changes them): no function needs a write it has no other use for.
+   */
+  async #putRow(review: Review, row: InboxRow, opening: boolean): Promise<void> {
+    const condition = 'attribute_not_exists(reviewVersion) OR reviewVersion < :v';
+    const indexed = { row, inboxOf: row.approverId, inboxDue: keys.inboxDue(row), reviewVersion: review.version };
+    const key = keys.inboxRow(review.id, row.approverId);
+    await this.#ifNewer(() =>
+      opening
+        ? this.#doc.send(
+            new PutCommand({
+              TableName: this.#table,
+              Item: { ...key, entity: 'inbox-row', ...indexed },
+              ConditionExpression: condition,
+              ExpressionAttributeValues: { ':v': review.version },
+            }),
+          )
+        : this.#doc.send(
+            new UpdateCommand({
+              TableName: this.#table,
+              Key: key,
+              UpdateExpression:
+                'SET entity = :entity, #row = :row, inboxOf = :approver, inboxDue = :due, reviewVersion = :v REMOVE expiresAt',
+              ConditionExpression: condition,
+              ExpressionAttributeNames: { '#row': 'row' },
+              ExpressionAttributeValues: {
+                ':entity': 'inbox-row',
+                ':row': row,
+                ':approver': indexed.inboxOf,
+                ':due': indexed.inboxDue,
+                ':v': review.version,
+              },
+            }),
+          ),
+    );
+  }
+
+  async #retireRow(review: Review, approverId: string): Promise<void> {
+    await this.#ifNewer(() =>
+      this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keys.inboxRow(review.id, approverId),
+          UpdateExpression: 'SET reviewVersion = :v, expiresAt = :expires REMOVE inboxOf, inboxDue, #row',
+          // Never creates a row: only one that exists and is older.
+          ConditionExpression: 'attribute_exists(pk) AND reviewVersion < :v',
+          ExpressionAttributeNames: { '#row': 'row' },
+          ExpressionAttributeValues: {
+            ':v': review.version,
+            ':expires': ttlFrom(review.updatedAt, this.#retentionDays),
+          },
+        }),
+      ),
+    );
+  }
+
+  /** A row write whose condition failed was overtaken by a newer version's (or had nothing to retire): done. */
+  async #ifNewer(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
   }
 
@@ -201,12 +324,17 @@ export class ReviewsTable implements ReviewStore {
         throw new LinkAlreadyUsed(`link ${options.consumeLink} was used already`, current);
       throw new StaleReview(`review ${prev.id} changed since version ${prev.version}`, current);
     }
+    await this.#syncInbox(prev, next);
     return {
       ...next,
       history: [...prev.history, ...entries],
       ...(options.consumeLink ? { usedLinks: [...(prev.usedLinks ?? []), options.consumeLink] } : {}),
     };
   }
+}
+
+function toRow(item: Record<string, unknown>): InboxRow {
+  return item.row as InboxRow;
 }
 
 function unmarshallItem(item: NonNullable<ConditionalCheckFailedException['Item']>): Record<string, unknown> {

@@ -1,11 +1,11 @@
-// An approver's decision, however it arrives (the email link's page or JSON today; Slack and the inbox next).
+// An approver's decision, however it arrives (the email link's page or JSON, the inbox's batch; Slack next).
 import { createHash } from 'node:crypto';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, measure } from '../adapters/observability.ts';
 import { type DecideCommand, type DecideResult, decide } from '../domain/decision.ts';
-import { AlreadyDecided, ReviewNotFound, TokenUsed, TokenWrongStep } from '../domain/errors.ts';
+import { ActionChanged, AlreadyDecided, ReviewNotFound, TokenUsed, TokenWrongStep } from '../domain/errors.ts';
 import { names } from '../domain/people.ts';
-import { currentApprovers, type Review, unchanged } from '../domain/review.ts';
+import { actionUnderApproval, currentApprovers, type Review, unchanged } from '../domain/review.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
 import { restartDecided } from './restart.ts';
@@ -20,6 +20,8 @@ export interface DecisionInput {
   step: number;
   decision: DecideCommand['decision'];
   reason?: string;
+  /** The hash of the action the approver saw (the inbox row's): refused with ActionChanged if it is another now. */
+  actionHash?: string;
   /** The edits as the approver gave them, read against the review as it is when the decision is made. */
   edits?: (review: Review) => Record<string, unknown> | undefined;
 }
@@ -52,13 +54,13 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
         if (current.status !== 'PENDING') throw new AlreadyDecided(current.id, current.decision).about(current);
         throw new TokenUsed().about(current);
       }
-      // Someone who is no approver now is told so by decide(); one who is, holding an earlier step's link, is told this.
-      if (
-        current.status === 'PENDING' &&
-        current.step !== input.step &&
-        currentApprovers(current).some((a) => names(a, input.approverId))
-      )
-        throw new TokenWrongStep(input.step, current.step).about(current);
+      // Someone who is no approver now is told so by decide(); one who is, holding an earlier step's link or
+      // having seen another action than the one under approval now, is told this.
+      const approverNow =
+        current.status === 'PENDING' && currentApprovers(current).some((a) => names(a, input.approverId));
+      if (approverNow && current.step !== input.step) throw new TokenWrongStep(input.step, current.step).about(current);
+      if (approverNow && input.actionHash !== undefined && actionUnderApproval(current).actionHash !== input.actionHash)
+        throw new ActionChanged(current.id).about(current);
       try {
         const edits = input.edits?.(current);
         return signedByLink(

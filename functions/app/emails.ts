@@ -18,7 +18,11 @@ import type { Deps } from './deps.ts';
 
 /** The zone a person reads this review's times in: theirs (the directory), else the step's calendar's, else UTC. */
 export function approverZone(deps: Pick<Deps, 'directory' | 'policy'>, review: Review, personId: string): string {
-  const calendar = review.route[review.step]?.sla.calendar;
+  return personZone(deps, personId, review.route[review.step]?.sla.calendar);
+}
+
+/** The zone a person reads a step's times in: theirs (the directory), else the named calendar's, else UTC. */
+export function personZone(deps: Pick<Deps, 'directory' | 'policy'>, personId: string, calendar?: string): string {
   return zoneFor(
     deps.directory.person(personId)?.timeZone,
     calendar ? deps.policy.calendar(calendar)?.timeZone : undefined,
@@ -43,6 +47,8 @@ export interface ReviewEmailOptions {
   now: Date;
   /** The first line's reason for the email: a new review, a reminder, an escalation. */
   intro?: string;
+  /** The approver's own inbox link: everything waiting for them, on one page. */
+  inboxLink?: string;
 }
 
 /** The notification one approver receives: what the agent wants, by when, what approving does, and the link. */
@@ -50,7 +56,7 @@ export function reviewEmail(
   review: Review,
   approver: RouteStep['approvers'][number],
   link: string,
-  { zone, now, intro = 'An agent asks for your approval' }: ReviewEmailOptions,
+  { zone, now, intro = 'An agent asks for your approval', inboxLink }: ReviewEmailOptions,
 ) {
   const { action } = actionUnderApproval(review);
   const amount = formatAmount(action.amount);
@@ -76,6 +82,7 @@ export function reviewEmail(
     '',
     `Open the review to approve, edit or reject: ${link}`,
     'Opening the link changes nothing; only your explicit decision on the page does.',
+    ...(inboxLink ? [`Everything waiting for you: ${inboxLink}`] : []),
     '',
     ...facts.map(([k, v]) => `${k}: ${v}`),
     '',
@@ -95,7 +102,7 @@ export function reviewEmail(
 <p>${esc(intro)} (review <code>${esc(review.id)}</code>).</p>
 <p><a href="${esc(link)}">Open the review</a> to approve, edit or reject.</p>
 <p><small>Opening the link changes nothing; only your explicit decision on the page does.</small></p>
-<table>${facts.map(([k, v]) => factHtml(k, htmlOf(k, v))).join('')}</table>
+${inboxLink ? `<p><a href="${esc(inboxLink)}">Everything waiting for you</a> (your inbox)</p>\n` : ''}<table>${facts.map(([k, v]) => factHtml(k, htmlOf(k, v))).join('')}</table>
 <p>What the agent wrote (its words, not hitl-gate's; links disabled):</p>
 <table>${agentSays.map(([k, v]) => `<tr><th align="left">${esc(k)}</th><td><q>${esc(v)}</q></td></tr>`).join('')}</table>
 </body></html>`;

@@ -1,4 +1,4 @@
-// The emails of a review step: one signed, single-use decision link per approver; and a plain notice for
+// The emails of a review step: one signed, single-use decision link per approver, with their inbox link; and a plain notice for
 // the watchers, the people the policy's `notify` list names (e.g. security on a critical change). They are
 // queued (the notifications queue, SQS) and sent by the sender at the account's sending rate, so a burst of
 // reviews never waits on SES nor fails for its throttling: the review opens and is announced at once.
@@ -15,7 +15,7 @@ import {
   recordNotDelivered,
   unchanged,
 } from '../domain/review.ts';
-import { newNonce, signDecisionToken } from '../domain/tokens.ts';
+import { decisionLinkExpiry, INBOX_LINK_DAYS, newNonce, signDecisionToken, signInboxToken } from '../domain/tokens.ts';
 import { logger } from '../adapters/logger.ts';
 import type { Deps } from './deps.ts';
 import type { Notification } from './ports.ts';
@@ -24,10 +24,11 @@ import { mutate } from './mutate.ts';
 
 const DAY = 24 * 3600_000;
 
-/** A link stays valid a day past the step's deadline, so a late click shows what happened instead of failing. */
-function linkExpiry(review: Review, now: Date): Date {
-  const due = review.deadline ? Date.parse(review.deadline) : now.getTime() + 7 * DAY;
-  return new Date(Math.max(due, now.getTime()) + DAY);
+/** A URL of the HTTP API, for a link in an email. */
+function publicLink(publicUrl: string, path: string, token: string): string {
+  const link = new URL(path, publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
+  link.searchParams.set('t', token);
+  return link.toString();
 }
 
 /**
@@ -95,10 +96,6 @@ export async function sendNotification(
   if (!approver) return 'stale';
   const sentAt = emailedAt(review, approver.id);
   if (sentAt && sentAt >= n.queuedAt) return 'sent-before';
-  const link = new URL(
-    `reviews/${encodeURIComponent(review.id)}`,
-    deps.publicUrl.endsWith('/') ? deps.publicUrl : `${deps.publicUrl}/`,
-  );
   const token = await signDecisionToken(
     key,
     {
@@ -106,13 +103,23 @@ export async function sendNotification(
       approverId: approver.id,
       step: review.step,
       nonce: newNonce(),
-      expiresAt: linkExpiry(review, now),
+      expiresAt: decisionLinkExpiry(review.deadline, now),
     },
     now,
   );
-  link.searchParams.set('t', token);
+  const inboxToken = await signInboxToken(
+    key,
+    { approverId: approver.id, nonce: newNonce(), expiresAt: new Date(now.getTime() + INBOX_LINK_DAYS * DAY) },
+    now,
+  );
+  const link = publicLink(deps.publicUrl, `reviews/${encodeURIComponent(review.id)}`, token);
   const zone = approverZone(deps, review, approver.id);
-  const email = reviewEmail(review, approver, link.toString(), { zone, now, ...(n.intro ? { intro: n.intro } : {}) });
+  const email = reviewEmail(review, approver, link, {
+    zone,
+    now,
+    inboxLink: publicLink(deps.publicUrl, 'inbox', inboxToken),
+    ...(n.intro ? { intro: n.intro } : {}),
+  });
   const messageId = await deps.mailer.send(email);
   logger.info('approver notified', { reviewId: review.id, approver: approver.id, step: review.step, messageId });
   await mutate(deps.store, review.id, (current) => {

@@ -1,6 +1,7 @@
 // What the use cases need from the world, as interfaces: the adapters implement them on AWS (DynamoDB,
 // EventBridge, SES v2, Step Functions, Lambda), and tests give in-memory ones. Types only, plus the store's two
 // conflict errors, which are part of its contract.
+import type { InboxRow } from '../domain/inbox.ts';
 import type { HistoryEntry, InvalidProposal, Review } from '../domain/model.ts';
 import type { BusEvent } from '../domain/review-events.ts';
 import type { DurableFunctionCallback, TaskTokenCallback } from '../domain/review.ts';
@@ -32,6 +33,11 @@ export interface ReviewStore {
   open(review: Review): Promise<{ review: Review; created: boolean }>;
   /** Ids of reviews whose attention time has come (never a scan), and how many items that read. */
   due(now: Date, limitPerShard?: number): Promise<{ ids: string[]; itemsRead: number }>;
+  /**
+   * The reviews waiting for one approver (the approver index, never a scan), oldest deadline first, at most
+   * `limit`; `more` when there are others beyond them. `itemsRead` is what the query read.
+   */
+  inbox(approverId: string, limit?: number): Promise<{ rows: InboxRow[]; more: boolean; itemsRead: number }>;
   /**
    * Writes `next` over `prev` with `entries` appended to its history, if nobody wrote in between; throws
    * StaleReview (LinkAlreadyUsed for a claimed nonce) carrying the current review otherwise.

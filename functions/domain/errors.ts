@@ -20,6 +20,7 @@ export type DomainErrorCode =
   | 'InvalidEdit'
   | 'BeyondAuthority'
   | 'DuplicateApproval'
+  | 'ActionChanged'
   | 'ActionHashMismatch'
   | 'NotApproved'
   | 'OutcomeMismatch'
@@ -184,6 +185,18 @@ export class DuplicateApproval extends DomainError {
   constructor(approverId: string) {
     super('DuplicateApproval', `${approverId} has already approved this action.`);
     this.approverId = approverId;
+  }
+}
+
+/** The decision names the action it was made on (its hash), and the action under approval is another now (an edit). */
+export class ActionChanged extends DomainError {
+  readonly reviewId: string;
+  constructor(reviewId: string) {
+    super(
+      'ActionChanged',
+      `The action of review ${reviewId} changed since you loaded it; nothing was decided. Look at it again.`,
+    );
+    this.reviewId = reviewId;
   }
 }
 

@@ -31,6 +31,7 @@ export const STATUS: Record<DomainErrorCode, number> = {
   TokenUsed: 409,
   AlreadyDecided: 409,
   DuplicateApproval: 409,
+  ActionChanged: 409,
   ReviewBusy: 409,
   FieldNotEditable: 422,
   InvalidEdit: 422,

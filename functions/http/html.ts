@@ -86,6 +86,13 @@ figure.code pre{padding:.6rem .8rem;background:#fbfbfc}
 pre{white-space:pre-wrap;word-break:break-word;margin:0;font:14px/1.45 ui-monospace,Menlo,Consolas,monospace}
 .hint{color:#4b5563;font-size:.9rem;font-weight:400;margin:.25rem 0 0}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+ul.inbox,ul.results{list-style:none;padding:0;margin:0 0 1rem}ul.results li{display:block}
+li.item{display:flex;gap:.7rem;align-items:flex-start;background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:.6rem .75rem;margin:0 0 .5rem}
+li.item.critical{border:2px solid #6b21a8;background:#faf5ff}
+li.item input[type=checkbox]{flex:none;width:1.6rem;height:1.6rem;margin:.15rem 0 0}
+li.item .what{flex:1;min-width:0}li.item label{margin:0;font-size:1.05rem}li.item p{margin:.2rem 0 0}
+.critical-tag{background:#6b21a8;color:#fff;border-radius:4px;padding:0 .35rem;font-size:.8rem}
+.batch button{flex:1}
 @media (max-width:36rem){main{padding:.6rem .6rem 2rem}.ask,.decide{padding:.7rem .75rem}.critical-label{margin:-.7rem -.75rem .5rem;padding:.35rem .75rem}dl.facts{grid-template-columns:minmax(0,1fr);gap:0}dl.facts dd{margin-bottom:.5rem}dl.key{gap:.2rem .6rem}table{font-size:.875rem}th,td{padding:.4rem .3rem}td:nth-child(3){overflow-wrap:anywhere;min-width:5rem}}
 `;
 

@@ -183,3 +183,21 @@ describe('status for agents', () => {
     }
   });
 });
+
+describe('the inbox routes', () => {
+  it('take the inbox link, not SigV4: a signed request without the link is refused as a person without one is', async () => {
+    const list = await signedFetch(local.h.app.url, 'GET', '/inbox');
+    expect(list.status).toBe(401);
+    expect(await list.text()).toContain('This link does not work');
+    const batch = await signed('POST', '/inbox', { decision: 'approve', reviews: [] });
+    expect(batch).toMatchObject({ status: 400, body: { error: 'BadRequest' } });
+    const opened = await local.reviews.open(purchaseOrder(5000));
+    const row = { reviewId: opened.id, step: 0, actionHash: opened.review.actionHash };
+    // The agent's own credentials decide nothing: only an approver's inbox link does.
+    expect(await signed('POST', '/inbox', { decision: 'approve', reviews: [row] })).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/token is required/) },
+    });
+    expect((await local.reviews.get(opened.id))!.status).toBe('PENDING');
+  });
+});

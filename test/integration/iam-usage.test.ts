@@ -45,6 +45,17 @@ it('uses every grant of every role across the product flows, or says why not', a
     expect(
       (await signed('POST', `/reviews/${po.id}/execution`, { outcomeId, claim: 'order-run-1', result })).status,
     ).toBe(200);
+  // An approver's inbox: listed from the approver index (its link comes in every approver email), and a review
+  // approved from it.
+  const fromInbox = await reviews.open(purchaseOrder(5500));
+  const inbox = await reviews.inboxLinkOf(fromInbox.links[0]!.email);
+  expect((await fetch(inbox.url)).status).toBe(200);
+  const batch = await reviews.decideInbox({
+    token: inbox.token,
+    decision: 'approve',
+    reviews: [{ reviewId: fromInbox.id, step: 0, actionHash: fromInbox.review.actionHash }],
+  });
+  expect(batch.body.results.map((r: { result: string }) => r.result)).toEqual(['decided']);
   // A customer email hitl-gate sends itself once approved.
   const email = await reviews.open(customerEmail());
   expect(

@@ -157,8 +157,9 @@ describe('request bodies, read as AWS reads them', () => {
 });
 
 describe('paths and local endpoints', () => {
-  it('answers 400 for a path that does not percent-decode, on every HTTP API route', async () => {
-    const routes = routesFrom(h.app.wiring.functions);
+  it('answers 400 for a path that does not percent-decode, on every HTTP API route with a path parameter', async () => {
+    // A route without one (GET /inbox) has no segment to decode: its literal path is the only one it matches.
+    const routes = routesFrom(h.app.wiring.functions).filter((r) => r.path.includes('{'));
     expect(routes.length).toBeGreaterThanOrEqual(4);
     for (const route of routes) {
       const path = route.path.replace(/\{\w+\+?\}/g, '%ZZ');

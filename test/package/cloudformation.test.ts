@@ -295,6 +295,8 @@ describe('SLAs and escalation', () => {
     expect(routes).toEqual({
       'GET /reviews/{id}': 'NONE',
       'POST /reviews/{id}/decision': 'NONE',
+      'GET /inbox': 'NONE',
+      'POST /inbox': 'NONE',
       'POST /reviews/{id}/cancel': 'AWS_IAM',
       'POST /reviews/{id}/execution': 'AWS_IAM',
       'GET /reviews/{id}/status': 'AWS_IAM',
@@ -330,10 +332,21 @@ describe('reviews table', () => {
           { AttributeName: 'dueAt', KeyType: 'RANGE' },
         ],
       }),
+      {
+        IndexName: 'inbox',
+        KeySchema: [
+          { AttributeName: 'inboxOf', KeyType: 'HASH' },
+          { AttributeName: 'inboxDue', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['row'] },
+      },
     ]);
     expect(table.AttributeDefinitions).toEqual(
       expect.arrayContaining(
-        ['pk', 'sk', 'dueShard', 'dueAt'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+        ['pk', 'sk', 'dueShard', 'dueAt', 'inboxOf', 'inboxDue'].map((AttributeName) => ({
+          AttributeName,
+          AttributeType: 'S',
+        })),
       ),
     );
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
@@ -414,6 +427,8 @@ describe('functions', () => {
         ReviewStatusLambdaFunction: ['REVIEWS_TABLE'],
         ReviewPageLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'REVIEWS_TABLE'],
         DecideLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
+        InboxLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'REVIEWS_TABLE'],
+        InboxDecideLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
       }),
     );
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
@@ -671,6 +686,9 @@ describe('least privilege', () => {
       ReviewStatusLambdaFunction: read,
       ReviewPageLambdaFunction: [...read, ...linkKey],
       DecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
+      // The inbox reads the approver index and nothing else of the table; its batch decides as decide does.
+      InboxLambdaFunction: ['dynamodb:Query', ...linkKey],
+      InboxDecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
     };
     expect(granted).toEqual(
       Object.fromEntries(
@@ -714,6 +732,19 @@ describe('least privilege', () => {
           .map((r) => `${at}: ${r}`),
       ),
     ).toEqual([]);
+  });
+
+  it('lets only the inbox query the approver index, and the inbox query nothing else', () => {
+    const table = the('AWS::DynamoDB::Table');
+    const queries = each('AWS::Lambda::Function', (fn) =>
+      statementsOfRole(functionRoleOf(fn))
+        .filter((st) => actionsOf(st).includes('dynamodb:Query'))
+        .flatMap((st) => asList(st.Resource).map(render)),
+    );
+    const inboxIndex = `\${${table}.Arn}/index/inbox`;
+    expect(Object.entries(queries).filter(([, resources]) => resources.includes(inboxIndex))).toEqual([
+      ['InboxLambdaFunction', [inboxIndex]],
+    ]);
   });
 
   it("scopes durable functions' callbacks to durable executions in the stack's account and region, never a function", () => {

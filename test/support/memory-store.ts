@@ -1,7 +1,8 @@
 // A ReviewStore in memory, for the use-case tests: the same contract as the DynamoDB adapter (conditional
 // saves on the version, single-use nonces, only the mutable fields written, the history appended, the due
-// index from attentionAt), proven by running test/support/store-contract.ts on both.
+// index from attentionAt, the approver index from inboxRows), proven by running test/support/store-contract.ts on both.
 import { LinkAlreadyUsed, type ReviewStore, type SaveOptions, StaleReview } from '../../functions/app/ports.ts';
+import { type InboxRow, inboxRows, oldestDeadlineFirst } from '../../functions/domain/inbox.ts';
 import type { InvalidProposal } from '../../functions/domain/model.ts';
 import { attentionAt, type HistoryEntry, MUTABLE_FIELDS, type Review } from '../../functions/domain/review.ts';
 
@@ -43,6 +44,14 @@ export class MemoryReviewStore implements ReviewStore {
       .sort((a, b) => a.at.localeCompare(b.at))
       .slice(0, limitPerShard * 4);
     return { ids: due.map((r) => r.id), itemsRead: due.length };
+  }
+
+  async inbox(approverId: string, limit = 100): Promise<{ rows: InboxRow[]; more: boolean; itemsRead: number }> {
+    const rows = oldestDeadlineFirst(
+      [...this.#items.values()].flatMap((r) => inboxRows(r)).filter((r) => r.approverId === approverId),
+    );
+    const shown = rows.slice(0, limit);
+    return { rows: copy(shown), more: rows.length > limit, itemsRead: shown.length };
   }
 
   async save(prev: Review, next: Review, entries: HistoryEntry[], options: SaveOptions = {}): Promise<Review> {

@@ -8,9 +8,10 @@ import type { ActionProposed } from '../../events/index.ts';
 import type { Review } from '../../functions/domain/review.ts';
 import type { SweepResult } from '../../functions/sweep/handler.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
-import { newNonce, signDecisionToken } from '../../functions/domain/tokens.ts';
+import { newNonce, signDecisionToken, signInboxToken } from '../../functions/domain/tokens.ts';
 
 const LINK = /Open the review to approve, edit or reject: (\S+)/;
+const INBOX_LINK = /Everything waiting for you: (\S+)/;
 const LINK_KEY_SECRET = 'hitl-gate-dev-link-signing-key';
 const DAY = 24 * 3600_000;
 
@@ -138,6 +139,50 @@ export function reviewsOf(h: Harness) {
         },
         now,
       );
+    },
+
+    /** The inbox link of the latest email to one approver (every approver email carries one). */
+    async inboxLinkOf(email: string): Promise<{ url: string; token: string }> {
+      const url = (await messages())
+        .filter((m) => m.to.includes(email))
+        .flatMap((m) => INBOX_LINK.exec(m.text)?.[1] ?? [])
+        .at(-1);
+      if (!url) throw new Error(`no email to ${email} carries an inbox link`);
+      return { url, token: new URL(url).searchParams.get('t')! };
+    },
+
+    /** A genuine inbox link as notify-approvers would sign it (fresh nonce, valid a day), unless the claims say otherwise. */
+    async signInbox(
+      claims: { approverId: string; nonce?: string; expiresAt?: Date },
+      now = new Date(),
+    ): Promise<string> {
+      return signInboxToken(
+        await signingKey(),
+        {
+          approverId: claims.approverId,
+          nonce: claims.nonce ?? newNonce(),
+          expiresAt: claims.expiresAt ?? new Date(now.getTime() + DAY),
+        },
+        now,
+      );
+    },
+
+    /** GET /inbox?t=… as JSON: the approver's rows, oldest deadline first. */
+    async inbox(token: string): Promise<Answer> {
+      const res = await fetch(`${h.app.url}/inbox?t=${encodeURIComponent(token)}`, {
+        headers: { accept: 'application/json' },
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    },
+
+    /** POST /inbox as JSON, as a program would: several reviews decided in one request. */
+    async decideInbox(body: Record<string, unknown>): Promise<Answer> {
+      const res = await fetch(`${h.app.url}/inbox`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
     },
 
     /** POST /reviews/{id}/decision as JSON, as a program would. */

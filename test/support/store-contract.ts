@@ -41,10 +41,16 @@ export async function scenario(table: ReviewStore) {
   // Due index: two pending reviews past their deadline, one not yet, one completed.
   const due1 = await table.open(open(5000, new Date(NOW.getTime() - 5 * 3600_000)));
   const due2 = await table.open(open(50000, new Date(NOW.getTime() - 30 * 3600_000)));
-  await table.open(open(5000, NOW));
+  const third = (await table.open(open(5000, NOW))).review.id;
   const done = (await table.open(open(500, new Date(NOW.getTime() - 9 * 3600_000)))).review;
   await table.save(done, { ...done, status: 'COMPLETED', version: done.version + 1 }, []);
   const due = await table.due(NOW);
+  // Approver index: raj.patel approved `a` (no row left for him there); the CFO waits only on the large order.
+  const mine = new Set([a.id, due1.review.id, due2.review.id, third]);
+  // Only this scenario's reviews: a table shared with other tests holds theirs too.
+  const inboxOf = async (approver: string) =>
+    (await table.inbox(approver)).rows.map((r) => r.reviewId).filter((id) => mine.has(id));
+  const byDeadline = [due1.review.id, ...[a.id, third].sort()];
 
   return {
     created: [first.created, again.created, again.review.reason === a.reason],
@@ -57,6 +63,8 @@ export async function scenario(table: ReviewStore) {
     version: after.version,
     due: due.ids.sort(),
     expectedDue: [due1.review.id, due2.review.id].sort(),
+    inbox: { mira: await inboxOf('mira.okafor'), raj: await inboxOf('raj.patel'), cfo: await inboxOf('helen.cho') },
+    expectedInbox: { mira: byDeadline, raj: byDeadline.filter((id) => id !== a.id), cfo: [due2.review.id] },
   };
 }
 

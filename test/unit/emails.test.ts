@@ -63,6 +63,19 @@ describe("the agent's words in an approver's email", () => {
     expect(email.html).toContain(`<a href="${LINK.replace(/&/g, '&amp;')}">Open the review</a>`);
   });
 
+  it('carries the inbox link as a second link, after the review link, each exactly once', () => {
+    const p = proposal({ action: { summary: 'Laptops' } });
+    const review = newReview(p, shippedPolicy.classify(p.action, p), NOW);
+    const inbox = 'https://hitl.example.com/inbox?t=inbox.token.sig';
+    const email = reviewEmail(review, APPROVER, LINK, { zone: 'America/New_York', now: NOW, inboxLink: inbox });
+    const lines = email.text.split('\n');
+    const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+    expect(lines.filter((l) => l.includes(inbox))).toEqual([`Everything waiting for you: ${inbox}`]);
+    expect(at('Everything waiting for you: ')).toBeGreaterThan(at('Open the review to approve, edit or reject: '));
+    expect(email.html.match(/<a /g)).toHaveLength(2);
+    expect(email.html).toContain(`<a href="${inbox}">Everything waiting for you</a>`);
+  });
+
   it('never lets agent text add a line, a live link or markup, whatever it holds', () => {
     fc.assert(
       fc.property(hostile, fc.option(hostile, { nil: undefined }), hostile, (summary, target, requestedBy) => {

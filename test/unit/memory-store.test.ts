@@ -7,4 +7,5 @@ it('answers the store contract as the DynamoDB adapter does', async () => {
   const r = await scenario(new MemoryReviewStore());
   expect(r).toMatchObject(EXPECTED);
   expect(r.due).toEqual(r.expectedDue);
+  expect(r.inbox).toEqual(r.expectedInbox);
 });

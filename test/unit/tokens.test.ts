@@ -47,6 +47,7 @@ describe('decision link tokens', () => {
       aud: REVIEW,
       jti: claims.nonce,
       step: 0,
+      purpose: 'decision',
       iat: NOW.getTime() / 1000,
       exp: LATER.getTime() / 1000,
     });

@@ -1,0 +1,44 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
+import { observability } from '../adapters/observability.ts';
+import { deps } from '../app/deps.ts';
+import { decideFromInbox } from '../app/inbox.ts';
+import { verifyInboxToken } from '../domain/tokens.ts';
+import { httpErrors } from '../http/errors.ts';
+import { inboxResultsPage } from '../http/inbox-page.ts';
+import { parseInboxRequest } from '../http/inbox-request.ts';
+import { html, json, securityHeaders, wantsHtml, type HttpResult } from '../http/responses.ts';
+import { reviewView } from '../http/review-view.ts';
+
+/**
+ * POST /inbox with the inbox link's token (in the form or the JSON, never a cookie, so no other site can post for the
+ * approver): approve or reject the selected reviews, each its own decision; one result per review, 200.
+ */
+export async function decideInbox(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> {
+  const request = parseInboxRequest(event);
+  const claims = await verifyInboxToken(linkKeyFrom(context), request.token, deps().clock.now());
+  const results = await decideFromInbox(deps(), {
+    claims,
+    decision: request.decision,
+    ...(request.reason !== undefined ? { reason: request.reason } : {}),
+    selections: request.reviews,
+  });
+  if (!wantsHtml(event))
+    return json(200, {
+      results: results.map(({ review, ...r }) => ({ ...r, ...(review ? { review: reviewView(review) } : {}) })),
+    });
+  return html(200, inboxResultsPage(results, `/inbox?t=${encodeURIComponent(request.token)}`));
+}
+
+export const handler = middy<APIGatewayProxyEventV2, HttpResult>(decideInbox)
+  .use(observability())
+  .use(httpHeaderNormalizer())
+  .use(httpJsonBodyParser({ disableContentTypeError: true }))
+  .use(httpUrlencodeBodyParser({ disableContentTypeError: true }))
+  .use(linkKeyMiddleware())
+  .use(securityHeaders())
+  .use(httpErrors());
