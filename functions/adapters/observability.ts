@@ -29,6 +29,10 @@ export const Metric = {
   RestartFailures: 'RestartFailures',
   /** cancel: a pending review withdrawn. */
   Cancellations: 'Cancellations',
+  /** decide: a standing approval granted with an approval. */
+  StandingApprovalsGranted: 'StandingApprovalsGranted',
+  /** open-review: a proposal approved by a standing approval. */
+  StandingApprovalUses: 'StandingApprovalUses',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 

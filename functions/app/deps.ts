@@ -6,13 +6,15 @@ import { lambdaDurableFunctions } from '../adapters/durable-functions.ts';
 import { eventBus } from '../adapters/event-bus.ts';
 import { sesMailer } from '../adapters/mail.ts';
 import { policy } from '../adapters/policy-files.ts';
-import { documentClient, ReviewsTable } from '../adapters/reviews-table.ts';
+import { documentClient, GrantsTable, ReviewsTable } from '../adapters/reviews-table.ts';
 import { stepFunctions } from '../adapters/workflows.ts';
 import type { Directory, Policy } from '../domain/policy.ts';
-import type { Bus, Clock, DurableFunctions, Mailer, ReviewStore, Workflows } from './ports.ts';
+import type { Bus, Clock, DurableFunctions, GrantStore, Mailer, ReviewStore, Workflows } from './ports.ts';
 
 export interface Deps {
   readonly store: ReviewStore;
+  /** Standing approvals, on the same table. */
+  readonly grants: GrantStore;
   readonly bus: Bus;
   readonly mailer: Mailer;
   readonly workflows: Workflows;
@@ -41,6 +43,9 @@ function once<T>(build: () => T): () => T {
 const store = once(
   () => new ReviewsTable(documentClient(), config().REVIEWS_TABLE, { retentionDays: () => config().RETENTION_DAYS }),
 );
+const grants = once(
+  () => new GrantsTable(documentClient(), config().REVIEWS_TABLE, { retentionDays: () => config().RETENTION_DAYS }),
+);
 const bus = once(() => eventBus(() => config().EVENT_BUS_NAME));
 const mailer = once(() => sesMailer(() => config().MAIL_FROM));
 const workflows = once(() => stepFunctions(() => config().RESUME_STATE_MACHINE_ARN));
@@ -53,6 +58,9 @@ let override: Deps | undefined;
 const real: Deps = {
   get store() {
     return store();
+  },
+  get grants() {
+    return grants();
   },
   get bus() {
     return bus();

@@ -35,6 +35,8 @@ export const STATUS: Record<DomainErrorCode, number> = {
   FieldNotEditable: 422,
   InvalidEdit: 422,
   BeyondAuthority: 422,
+  StandingRefused: 422,
+  GrantNotFound: 404,
   // The approved action no longer matches its hash: nothing is granted, and it is not the client's mistake.
   ActionHashMismatch: 500,
 };

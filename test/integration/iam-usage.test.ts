@@ -2,7 +2,7 @@
 // that allowed a call. A grant no flow used is a finding: remove it, or justify it here.
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { clients, eventually, signedFetch } from '../support/local.ts';
-import { proposal, purchaseOrder } from '../support/proposals.ts';
+import { customerEmail, proposal, purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 import type { SweepResult } from '../../functions/sweep/handler.ts';
 
@@ -37,17 +37,7 @@ it('uses every grant of every role across the product flows, or says why not', a
     (await reviews.decide(po.id, { token: po.links[0]!.token, decision: 'approve', reason: 'Budgeted' })).status,
   ).toBe(200);
   // A customer email hitl-gate sends itself once approved.
-  const email = await reviews.open(
-    proposal({
-      action: {
-        type: 'customer_email',
-        summary: 'Apology',
-        target: 'dana@customer.example.org',
-        amount: undefined,
-        payload: { subject: 'About your order', body: 'Sorry.' },
-      },
-    }),
-  );
+  const email = await reviews.open(customerEmail());
   expect(
     (await reviews.decide(email.id, { token: email.links[0]!.token, decision: 'approve', reason: 'Fine' })).status,
   ).toBe(200);

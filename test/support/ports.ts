@@ -5,7 +5,7 @@ import type { Bus, Clock, Delivery, DurableFunctions, Email, Mailer, Workflows }
 import type { BusEvent } from '../../functions/domain/review-events.ts';
 import type { DurableFunctionCallback, TaskTokenCallback } from '../../functions/domain/review.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
-import { MemoryReviewStore } from './memory-store.ts';
+import { MemoryGrantStore, MemoryReviewStore } from './memory-store.ts';
 
 export class RecordingBus implements Bus {
   readonly published: BusEvent[] = [];
@@ -71,6 +71,7 @@ export class TestClock implements Clock {
 
 export type TestDeps = Deps & {
   store: MemoryReviewStore;
+  grants: MemoryGrantStore;
   bus: RecordingBus;
   mailer: RecordingMailer;
   workflows: RecordingWorkflows;
@@ -81,6 +82,7 @@ export type TestDeps = Deps & {
 export function testDeps(policy: Policy, now: Date): TestDeps {
   return {
     store: new MemoryReviewStore(),
+    grants: new MemoryGrantStore(),
     bus: new RecordingBus(),
     mailer: new RecordingMailer(),
     workflows: new RecordingWorkflows(),

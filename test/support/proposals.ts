@@ -41,3 +41,16 @@ export function schemaChange(extra: Partial<ActionProposed> = {}): ActionPropose
     },
   });
 }
+
+/** A customer email hitl-gate sends itself once approved (the support lead's rule, which allows no standing approvals). */
+export function customerEmail(): ActionProposed {
+  return proposal({
+    action: {
+      type: 'customer_email',
+      summary: 'Apology',
+      target: 'dana@customer.example.org',
+      amount: undefined,
+      payload: { subject: 'About your order', body: 'Sorry.' },
+    },
+  });
+}
