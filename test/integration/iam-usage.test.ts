@@ -36,6 +36,26 @@ it('uses every grant of every role across the product flows, or says why not', a
   expect(
     (await reviews.decide(po.id, { token: po.links[0]!.token, decision: 'approve', reason: 'Budgeted' })).status,
   ).toBe(200);
+  // A standing approval granted with an approval, shown on the page, used by intake, and revoked by an admin.
+  const supplier = (value: number) =>
+    proposal({
+      action: {
+        type: 'purchase_order',
+        summary: 'Paper',
+        amount: { value, currency: 'USD' },
+        target: 'iam-usage-supplier',
+      },
+    });
+  const granting = await reviews.open(supplier(3000));
+  const granted = await reviews.decide(granting.id, {
+    token: granting.links[0]!.token,
+    decision: 'approve',
+    standing: { duration: '1h' },
+  });
+  expect(granted.status).toBe(200);
+  expect((await fetch(granting.links[0]!.url, { headers: { accept: 'text/html' } })).status).toBe(200);
+  expect((await reviews.open(supplier(2000))).review.decision?.by[0]?.kind).toBe('grant');
+  expect((await signed('POST', `/grants/${granted.body.grant.grantId}/revoke`, { reason: 'Done' })).status).toBe(200);
   // A customer email hitl-gate sends itself once approved.
   const email = await reviews.open(customerEmail());
   expect(
