@@ -171,25 +171,28 @@ function decisionForms(state: PageState, target: string): string {
       )}, then approve</a></p>`
     : '';
   return `<section class="decide" aria-label="Your decision">${state.viewer ? `<p class="hint as">You decide as ${esc(state.viewer.name)}.</p>` : ''}
-<form method="post" action="${target}" aria-labelledby="approve-h"><h2 id="approve-h" class="visually-hidden">Approve</h2>${hidden}
+<form method="post" action="${target}" id="approve-form" aria-labelledby="approve-h"><h2 id="approve-h" class="visually-hidden">Approve</h2>${hidden}
 <label for="approve-reason">Note (optional)</label><div class="row"><input type="text" id="approve-reason" name="reason" maxlength="2000">
 <button type="submit" name="decision" value="approve" class="approve" aria-describedby="approve-what">Approve</button></div>
-${standingField(state)}<span id="approve-what" class="visually-hidden">${esc(`${actionWords(action.type)}${amount ? ` of ${amount}` : ''}`)}</span></form>
+<span id="approve-what" class="visually-hidden">${esc(`${actionWords(action.type)}${amount ? ` of ${amount}` : ''}`)}</span></form>
 <form method="post" action="${target}" aria-labelledby="reject-h"><h2 id="reject-h" class="visually-hidden">Reject</h2>${hidden}
 <label for="reject-reason">Reason for rejecting (required)</label><div class="row"><textarea id="reject-reason" name="reason" required maxlength="2000" rows="2"></textarea>
 <button type="submit" name="decision" value="reject" class="reject">Reject</button></div></form>
-${editLink}</section>`;
+${standingField(state)}${editLink}</section>`;
 }
 
-/** Where the rule allows it and the viewer may grant one: approve this one and the same scope for a while. */
+/**
+ * Where the rule allows it and the viewer may grant one: approve this one and the same scope for a while. Below both
+ * buttons (they stay in a phone's first screen), its fields belong to the approve form.
+ */
 function standingField(state: PageState): string {
   const { review: r, viewer } = state;
   if (!r.standing || !viewer || !r.standing.grantors.includes(viewer.id)) return '';
-  const scope = describeScope(scopeOf(actionUnderApproval(r).action, r.agentId, r.standing.scope));
+  const scope = agentText(describeScope(scopeOf(actionUnderApproval(r).action, r.agentId, r.standing.scope)), 160);
   const max = r.standing.maxDuration.text;
-  return `<div class="standing"><input type="checkbox" id="standing" name="standing" value="on">
+  return `<div class="standing"><input type="checkbox" id="standing" name="standing" value="on" form="approve-form">
 <label for="standing">Also approve later proposals like this one (${esc(scope)}) for</label>
-<label for="standing-duration" class="visually-hidden">How long later proposals like this one are approved</label><input type="text" id="standing-duration" name="standingDuration" value="${esc(max)}" size="6" maxlength="20" aria-describedby="standing-hint">
+<label for="standing-duration" class="visually-hidden">How long later proposals like this one are approved</label><input type="text" id="standing-duration" form="approve-form" name="standingDuration" value="${esc(max)}" size="6" maxlength="20" aria-describedby="standing-hint">
 <span id="standing-hint" class="hint">at most ${esc(max)}; each one is recorded, never your own proposals</span></div>
 `;
 }

@@ -296,6 +296,7 @@ describe('SLAs and escalation', () => {
       'GET /reviews/{id}': 'NONE',
       'POST /reviews/{id}/decision': 'NONE',
       'POST /reviews/{id}/cancel': 'AWS_IAM',
+      'POST /grants/{id}/revoke': 'AWS_IAM',
       'GET /reviews/{id}/status': 'AWS_IAM',
       'GET /agents/{agentId}/proposals/{proposalId}/status': 'AWS_IAM',
     });
@@ -378,7 +379,7 @@ describe('functions', () => {
     expect(settings).toEqual(
       sorted({
         ClassifyLambdaFunction: policy,
-        OpenReviewLambdaFunction: ['REVIEWS_TABLE'],
+        OpenReviewLambdaFunction: [...policy, 'REVIEWS_TABLE'],
         NotifyApproversLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', ...mail, 'REVIEWS_TABLE'],
         LoadOutcomeLambdaFunction: ['REVIEWS_TABLE'],
         ReportToCallerLambdaFunction: [],
@@ -403,7 +404,14 @@ describe('functions', () => {
         CancelLambdaFunction: ['RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
         ReviewStatusLambdaFunction: ['REVIEWS_TABLE'],
         ReviewPageLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'REVIEWS_TABLE'],
-        DecideLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
+        DecideLambdaFunction: [
+          ...policy,
+          'LINK_KEY_PARAMETER',
+          'RESUME_STATE_MACHINE_ARN',
+          'RETENTION_DAYS',
+          'REVIEWS_TABLE',
+        ],
+        RevokeGrantLambdaFunction: ['REVIEWS_TABLE'],
       }),
     );
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
@@ -626,7 +634,8 @@ describe('least privilege', () => {
     const update = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
     const need: Record<string, string[]> = {
       ClassifyLambdaFunction: [],
-      OpenReviewLambdaFunction: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      // Standing approvals: the active grants of a type (Query) and the conditional count of a use (UpdateItem).
+      OpenReviewLambdaFunction: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       NotifyApproversLambdaFunction: [...update, 'ses:SendEmail', ...linkKey],
       LoadOutcomeLambdaFunction: update,
       ReportToCallerLambdaFunction: [
@@ -648,8 +657,9 @@ describe('least privilege', () => {
       EscalateLambdaFunction: [...update, 'events:PutEvents', 'ses:SendEmail', 'states:StartExecution', ...linkKey],
       CancelLambdaFunction: [...update, 'states:StartExecution'],
       ReviewStatusLambdaFunction: read,
-      ReviewPageLambdaFunction: [...read, ...linkKey],
-      DecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
+      ReviewPageLambdaFunction: [...read, 'dynamodb:Query', ...linkKey],
+      DecideLambdaFunction: [...update, 'dynamodb:PutItem', 'states:StartExecution', ...linkKey],
+      RevokeGrantLambdaFunction: ['dynamodb:Query', 'dynamodb:UpdateItem'],
     };
     expect(granted).toEqual(
       Object.fromEntries(
