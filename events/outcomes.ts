@@ -23,9 +23,11 @@ const ReviewRef = {
 const OutcomeId = z.string().regex(/^out-[0-9a-f]{32}$/);
 
 const Decider = z.strictObject({
-  /** A person's id, or "policy" for an automatic decision. */
+  /** A person's id, "policy" for an automatic decision, or "grant <id> by <person>" for a standing approval's. */
   id: z.string(),
-  kind: z.enum(['person', 'policy']),
+  kind: z.enum(['person', 'policy', 'grant']),
+  /** For kind grant: the standing approval that decided, and who granted it. */
+  grant: z.strictObject({ id: z.string(), grantedBy: z.string() }).optional(),
 });
 
 export const ApprovalRequested = z.strictObject({

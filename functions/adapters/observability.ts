@@ -35,6 +35,10 @@ export const Metric = {
   NotificationsThrottled: 'NotificationsThrottled',
   /** send-notifications: an email that could not be sent after every retry (it goes to the dead-letter queue). */
   NotificationsNotDelivered: 'NotificationsNotDelivered',
+  /** decide: a standing approval granted with an approval. */
+  StandingApprovalsGranted: 'StandingApprovalsGranted',
+  /** open-review: a proposal approved by a standing approval. */
+  StandingApprovalUses: 'StandingApprovalUses',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 

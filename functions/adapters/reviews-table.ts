@@ -2,9 +2,17 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type InboxRow, inboxRows } from '../domain/inbox.ts';
-import type { InvalidProposal } from '../domain/model.ts';
+import type { Grant, InvalidProposal } from '../domain/model.ts';
+import { grantTypeOf } from '../domain/standing.ts';
 import { attentionAt, MUTABLE_FIELDS, type HistoryEntry, type Review } from '../domain/review.ts';
-import { LinkAlreadyUsed, type ReviewStore, type SaveOptions, StaleReview } from '../app/ports.ts';
+import {
+  type GrantStore,
+  LinkAlreadyUsed,
+  MAX_GRANT_USES,
+  type ReviewStore,
+  type SaveOptions,
+  StaleReview,
+} from '../app/ports.ts';
 import { tracer } from './observability.ts';
 
 /** Number of due-index shards: spreads writes of many reviews due at the same minute. */
@@ -25,6 +33,13 @@ export const keys = {
   inboxRow: (id: string, approverId: string) => ({ pk: `REVIEW#${id}`, sk: `INBOX#${approverId}` }),
   /** The approver index's sort key: the deadline, then the review (ties in a stable order); no deadline: last. */
   inboxDue: (row: InboxRow) => `${row.deadline ?? '~'}#${row.reviewId}`,
+  /** The standing approvals of one action type share a partition, sorted by when they end, so intake reads the active ones only. */
+  grants: (type: string) => `GRANT#${type}`,
+  grantSort: (endsAt: string, id: string) => `ENDS#${endsAt}#${id}`,
+  grant: (grant: { scope: { type: string }; endsAt: string; id: string }) => ({
+    pk: keys.grants(grant.scope.type),
+    sk: keys.grantSort(grant.endsAt, grant.id),
+  }),
 };
 
 /** Most rows one inbox Query returns; the page says when there are more. */
@@ -64,6 +79,12 @@ export interface TableOptions {
   retentionDays?: number | (() => number);
 }
 
+/** The retention in days, read when an item is written (default a year). */
+function retentionOf(options: TableOptions): () => number {
+  const days = options.retentionDays ?? 365;
+  return typeof days === 'number' ? () => days : days;
+}
+
 /** The ReviewStore on DynamoDB: one item per review, and a sparse, sharded GSI (`due`) of what needs the sweeper. */
 export class ReviewsTable implements ReviewStore {
   readonly #doc: DynamoDBDocumentClient;
@@ -73,8 +94,7 @@ export class ReviewsTable implements ReviewStore {
   constructor(doc: DynamoDBDocumentClient, table: string, options: TableOptions = {}) {
     this.#doc = doc;
     this.#table = table;
-    const days = options.retentionDays ?? 365;
-    this.#retentionDays = typeof days === 'number' ? () => days : days;
+    this.#retentionDays = retentionOf(options);
   }
 
   /** Conditional put: the first event for a proposal creates the review; a duplicate gets the existing one. */
@@ -335,6 +355,143 @@ export class ReviewsTable implements ReviewStore {
 
 function toRow(item: Record<string, unknown>): InboxRow {
   return item.row as InboxRow;
+}
+
+function toGrant(item: Record<string, unknown>): Grant {
+  const { pk: _pk, sk: _sk, entity: _e, expiresAt: _x, ...grant } = item;
+  return grant as unknown as Grant;
+}
+
+/** The GrantStore on the same table: one item per grant, in its action type's partition (never a Scan). */
+export class GrantsTable implements GrantStore {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #retentionDays: () => number;
+
+  constructor(doc: DynamoDBDocumentClient, table: string, options: TableOptions = {}) {
+    this.#doc = doc;
+    this.#table = table;
+    this.#retentionDays = retentionOf(options);
+  }
+
+  async create(grant: Grant): Promise<Grant> {
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.#table,
+          // Kept for the retention after it ends, as the audit of what it approved.
+          Item: {
+            ...keys.grant(grant),
+            entity: 'grant',
+            ...grant,
+            expiresAt: ttlFrom(grant.endsAt, this.#retentionDays),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return grant;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const { Item } = await this.#doc.send(
+        new GetCommand({ TableName: this.#table, Key: keys.grant(grant), ConsistentRead: true }),
+      );
+      if (!Item) throw err;
+      return toGrant(Item);
+    }
+  }
+
+  /** Those of the type that end after now: a Query on the sort key, so ended grants are never read. */
+  async #unended(type: string, now: Date, filter?: { id: string }): Promise<Grant[]> {
+    const out: Grant[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#doc.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND sk > :from',
+          ExpressionAttributeValues: {
+            ':pk': keys.grants(type),
+            ':from': keys.grantSort(now.toISOString(), ''),
+            ...(filter ? { ':id': filter.id } : {}),
+          },
+          ...(filter ? { FilterExpression: '#id = :id', ExpressionAttributeNames: { '#id': 'id' } } : {}),
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(toGrant(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  async active(type: string, now: Date): Promise<Grant[]> {
+    return (await this.#unended(type, now)).filter((g) => !g.revoked);
+  }
+
+  async find(id: string, now: Date): Promise<Grant | undefined> {
+    const type = grantTypeOf(id);
+    if (!type) return undefined;
+    return (await this.#unended(type, now, { id }))[0];
+  }
+
+  async claimUse(grant: Grant, reviewId: string, now: Date): Promise<Grant | undefined> {
+    const at = now.toISOString();
+    try {
+      const { Attributes } = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keys.grant(grant),
+          UpdateExpression: 'SET #uses = #uses + :one, #lastUsedAt = :at, #usedFor = list_append(#usedFor, :reviews)',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(#revoked) AND #endsAt > :at AND #uses < :max AND NOT contains(#usedFor, :review)',
+          ExpressionAttributeNames: {
+            '#uses': 'uses',
+            '#lastUsedAt': 'lastUsedAt',
+            '#usedFor': 'usedFor',
+            '#revoked': 'revoked',
+            '#endsAt': 'endsAt',
+          },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':at': at,
+            ':reviews': [reviewId],
+            ':review': reviewId,
+            ':max': MAX_GRANT_USES,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return Attributes ? toGrant(Attributes) : undefined;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const current = err.Item ? toGrant(unmarshallItem(err.Item)) : undefined;
+      // A retried intake of the same proposal finds its use counted already.
+      return current?.usedFor.includes(reviewId) ? current : undefined;
+    }
+  }
+
+  async revoke(grant: Grant, revoked: NonNullable<Grant['revoked']>): Promise<Grant> {
+    try {
+      const { Attributes } = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keys.grant(grant),
+          UpdateExpression: 'SET #revoked = :revoked',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#revoked)',
+          ExpressionAttributeNames: { '#revoked': 'revoked' },
+          ExpressionAttributeValues: { ':revoked': revoked },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return toGrant(Attributes ?? {});
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException) || !err.Item) throw err;
+      return toGrant(unmarshallItem(err.Item));
+    }
+  }
 }
 
 function unmarshallItem(item: NonNullable<ConditionalCheckFailedException['Item']>): Record<string, unknown> {

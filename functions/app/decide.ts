@@ -3,12 +3,23 @@ import { createHash } from 'node:crypto';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, measure } from '../adapters/observability.ts';
 import { type DecideCommand, type DecideResult, decide } from '../domain/decision.ts';
-import { ActionChanged, AlreadyDecided, ReviewNotFound, TokenUsed, TokenWrongStep } from '../domain/errors.ts';
+import {
+  ActionChanged,
+  AlreadyDecided,
+  ReviewNotFound,
+  StandingRefused,
+  TokenUsed,
+  TokenWrongStep,
+} from '../domain/errors.ts';
+import { formatDuration, parseDuration } from '../domain/duration.ts';
+import type { Grant } from '../domain/model.ts';
+import { grantFrom, standingRequest } from '../domain/standing.ts';
 import { names } from '../domain/people.ts';
 import { actionUnderApproval, currentApprovers, type Review, unchanged } from '../domain/review.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
 import { restartDecided } from './restart.ts';
+import { recordGrant } from './standing.ts';
 
 export interface DecisionInput {
   reviewId: string;
@@ -24,6 +35,8 @@ export interface DecisionInput {
   actionHash?: string;
   /** The edits as the approver gave them, read against the review as it is when the decision is made. */
   edits?: (review: Review) => Record<string, unknown> | undefined;
+  /** A standing approval asked for with the approval: the same scope, approved in the approver's name for this long. */
+  standing?: { duration: string };
 }
 
 const VERB = { approve: 'approved', reject: 'rejected' } as const;
@@ -40,8 +53,12 @@ function signedByLink(step: DecideResult, nonce: string): DecideResult {
  * Records the decision in one conditional write (a lost race decides again on the review as it is now)
  * and, when it ends the review, restarts it. Refusals are domain errors carrying the review as it is.
  */
-export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ review: Review; decided: boolean }> {
+export async function decideReview(
+  deps: Deps,
+  input: DecisionInput,
+): Promise<{ review: Review; decided: boolean; grant?: Grant }> {
   const now = deps.clock.now();
+  let duration: { ms: number; text: string } | undefined;
   const { step, review } = await mutate(
     deps.store,
     input.reviewId,
@@ -62,8 +79,14 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
       if (approverNow && input.actionHash !== undefined && actionUnderApproval(current).actionHash !== input.actionHash)
         throw new ActionChanged(current.id).about(current);
       try {
+        if (input.standing && input.decision !== 'approve')
+          throw new StandingRefused('a standing approval comes only with an approval.');
+        // Checked before anything is written: a refused standing approval leaves the review as it was.
+        duration = input.standing
+          ? standingRequest(current, input.approverId, input.standing.duration, deps.policy)
+          : undefined;
         const edits = input.edits?.(current);
-        return signedByLink(
+        const decided = signedByLink(
           decide(
             current,
             {
@@ -77,6 +100,7 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
           ),
           input.nonce,
         );
+        return duration ? withGrant(decided, duration, now) : decided;
       } catch (err) {
         if (err instanceof AlreadyDecided) throw err.about(current);
         throw err;
@@ -87,6 +111,9 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
   if (!review) throw new ReviewNotFound(input.reviewId);
   if (step.kind === 'unchanged') {
     logger.info('decision repeated; answered as recorded', { reviewId: review.id, approver: input.approverId });
+    // The first answer may have been lost before its grant was written: the same grant, written again.
+    const repeated = input.standing ? repeatedStanding(review, input.standing.duration) : undefined;
+    if (repeated) return { review, decided: false, grant: await recordGrant(deps, review, repeated) };
     return { review, decided: false };
   }
   const decided = step.kind === 'decided';
@@ -99,6 +126,23 @@ export async function decideReview(deps: Deps, input: DecisionInput): Promise<{ 
     decided,
     status: review.status,
   });
+  const grant = duration ? await recordGrant(deps, review, duration) : undefined;
   if (decided) await restartDecided(deps, review.id);
-  return { review, decided };
+  return { review, decided, ...(grant ? { grant } : {}) };
+}
+
+/** The approval that ends the review, with the standing approval's entry beside it in the same write. */
+function withGrant(step: DecideResult, duration: { ms: number; text: string }, now: Date): DecideResult {
+  if (step.kind !== 'decided' || step.next.decision?.outcome !== 'approved')
+    throw new StandingRefused('this approval does not end the review, so it cannot grant a standing approval.');
+  const grantor = step.next.decision.by[0]?.id ?? '';
+  const { entry } = grantFrom(step.next, grantor, duration, now);
+  return { ...step, entries: [...step.entries, entry] };
+}
+
+/** The duration of a standing approval a repeated request already recorded (undefined: it recorded none). */
+function repeatedStanding(review: Review, duration: string): { ms: number; text: string } | undefined {
+  const ms = parseDuration(duration);
+  if (ms === undefined || !review.history.some((h) => h.what === 'standing_granted')) return undefined;
+  return { ms, text: formatDuration(ms) };
 }

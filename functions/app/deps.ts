@@ -7,13 +7,24 @@ import { eventBus } from '../adapters/event-bus.ts';
 import { sesMailer } from '../adapters/mail.ts';
 import { notificationQueue } from '../adapters/notification-queue.ts';
 import { policy } from '../adapters/policy-files.ts';
-import { documentClient, ReviewsTable } from '../adapters/reviews-table.ts';
+import { documentClient, GrantsTable, ReviewsTable } from '../adapters/reviews-table.ts';
 import { stepFunctions } from '../adapters/workflows.ts';
 import type { Directory, Policy } from '../domain/policy.ts';
-import type { Bus, Clock, DurableFunctions, Mailer, Notifications, ReviewStore, Workflows } from './ports.ts';
+import type {
+  Bus,
+  Clock,
+  DurableFunctions,
+  GrantStore,
+  Mailer,
+  Notifications,
+  ReviewStore,
+  Workflows,
+} from './ports.ts';
 
 export interface Deps {
   readonly store: ReviewStore;
+  /** Standing approvals, on the same table. */
+  readonly grants: GrantStore;
   readonly bus: Bus;
   readonly mailer: Mailer;
   /** The notifications queue: emails to approvers and watchers wait there for their turn. */
@@ -44,6 +55,9 @@ function once<T>(build: () => T): () => T {
 const store = once(
   () => new ReviewsTable(documentClient(), config().REVIEWS_TABLE, { retentionDays: () => config().RETENTION_DAYS }),
 );
+const grants = once(
+  () => new GrantsTable(documentClient(), config().REVIEWS_TABLE, { retentionDays: () => config().RETENTION_DAYS }),
+);
 const bus = once(() => eventBus(() => config().EVENT_BUS_NAME));
 const mailer = once(() => sesMailer(() => config().MAIL_FROM));
 const notifications = once(() => notificationQueue(() => config().NOTIFICATION_QUEUE_URL));
@@ -57,6 +71,9 @@ let override: Deps | undefined;
 const real: Deps = {
   get store() {
     return store();
+  },
+  get grants() {
+    return grants();
   },
   get bus() {
     return bus();

@@ -2,7 +2,7 @@
 // EventBridge, SES v2, Step Functions, Lambda), and tests give in-memory ones. Types only, plus the store's two
 // conflict errors, which are part of its contract.
 import type { InboxRow } from '../domain/inbox.ts';
-import type { HistoryEntry, InvalidProposal, Review } from '../domain/model.ts';
+import type { Grant, HistoryEntry, InvalidProposal, Review } from '../domain/model.ts';
 import type { BusEvent } from '../domain/review-events.ts';
 import type { DurableFunctionCallback, TaskTokenCallback } from '../domain/review.ts';
 
@@ -47,6 +47,26 @@ export interface ReviewStore {
   recordInvalid(record: InvalidProposal): Promise<void>;
   getInvalid(reviewId: string): Promise<InvalidProposal | undefined>;
 }
+
+/** Where standing approvals live, by action type, so intake finds the active ones of a type with one Query. */
+export interface GrantStore {
+  /** Creates the grant unless it exists (a retried decision makes the same one); answers the stored grant. */
+  create(grant: Grant): Promise<Grant>;
+  /** The active grants (not expired, not revoked) of an action type. */
+  active(type: string, now: Date): Promise<Grant[]>;
+  /** A grant by id while it has not expired (revoked ones included); undefined otherwise. */
+  find(id: string, now: Date): Promise<Grant | undefined>;
+  /**
+   * Counts one use of the grant for a review, conditionally: still active, under MAX_GRANT_USES, not counted for
+   * that review yet. Answers the grant with the use counted (a retry finds it counted), or undefined.
+   */
+  claimUse(grant: Grant, reviewId: string, now: Date): Promise<Grant | undefined>;
+  /** Revokes it once; a second revocation answers the grant as it was revoked the first time. */
+  revoke(grant: Grant, revoked: NonNullable<Grant['revoked']>): Promise<Grant>;
+}
+
+/** A grant approves at most this many proposals: its item (with the reviews it approved) stays small. */
+export const MAX_GRANT_USES = 1000;
 
 /** hitl-gate's own events on the bus; a partial failure throws. Returns the bus's event ids. */
 export interface Bus {

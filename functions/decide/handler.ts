@@ -12,7 +12,7 @@ import { verifyDecisionToken } from '../domain/tokens.ts';
 import { parseDecisionRequest, typedEdits } from '../http/decision-request.ts';
 import { httpErrors } from '../http/errors.ts';
 import { type HttpResult, json, securityHeaders, seeOther, wantsHtml, reviewIdOf } from '../http/responses.ts';
-import { reviewView } from '../http/review-view.ts';
+import { grantView, reviewView } from '../http/review-view.ts';
 
 const pageOf = (reviewId: string, token: string, done: string) =>
   `/reviews/${encodeURIComponent(reviewId)}?t=${encodeURIComponent(token)}&done=${done}`;
@@ -24,7 +24,7 @@ export async function decide(event: APIGatewayProxyEventV2, context: Context): P
   const claims = await verifyDecisionToken(linkKeyFrom(context), request.token, { reviewId }, deps().clock.now());
   const fromForm = (event.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   const { edits } = request;
-  const { review } = await decideReview(deps(), {
+  const { review, grant } = await decideReview(deps(), {
     reviewId,
     approverId: claims.approverId,
     nonce: claims.nonce,
@@ -32,8 +32,9 @@ export async function decide(event: APIGatewayProxyEventV2, context: Context): P
     decision: request.decision,
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
     ...(edits ? { edits: (current) => typedEdits(current, edits, fromForm) } : {}),
+    ...(request.standing ? { standing: request.standing } : {}),
   });
-  if (!wantsHtml(event)) return json(200, reviewView(review));
+  if (!wantsHtml(event)) return json(200, { ...reviewView(review), ...(grant ? { grant: grantView(grant) } : {}) });
   // A repeat of a request whose answer was lost lands on the same page as the first: the outcome it had.
   const done = review.status === 'PENDING' ? 'recorded' : (review.decision?.outcome ?? review.status.toLowerCase());
   return seeOther(pageOf(reviewId, request.token, done));

@@ -65,7 +65,7 @@ function onBehalf(result: DecideResult, approver: RouteStep['approvers'][number]
 }
 
 /** The requester, by id or email, directly or through the directory: they never decide their own proposal. */
-function decidesOwnProposal(review: Review, approverId: string, policy: Policy): boolean {
+export function decidesOwnProposal(review: Review, approverId: string, policy: Policy): boolean {
   const person = policy.directory.person(approverId) ?? { id: approverId };
   const requester = policy.directory.person(review.requestedBy);
   return isRequester(person, review.requestedBy) || (requester !== undefined && requester.id === person.id);

@@ -24,7 +24,9 @@ export type DomainErrorCode =
   | 'ActionHashMismatch'
   | 'NotApproved'
   | 'OutcomeMismatch'
-  | 'AlreadyExecuted';
+  | 'AlreadyExecuted'
+  | 'StandingRefused'
+  | 'GrantNotFound';
 
 export class DomainError extends Error {
   /** Stable identifier for clients and logs; the same as the class name. */
@@ -242,5 +244,21 @@ export class AlreadyExecuted extends DomainError {
   constructor(reviewId: string, message: string) {
     super('AlreadyExecuted', message);
     this.reviewId = reviewId;
+  }
+}
+
+/** A standing approval asked for beyond what the rule allows or the approver's authority: nothing is written. */
+export class StandingRefused extends DomainError {
+  constructor(reason: string) {
+    super('StandingRefused', `No standing approval: ${reason} Approve without it, or ask for less.`);
+  }
+}
+
+export class GrantNotFound extends DomainError {
+  readonly grantId: string;
+  constructor(grantId: string) {
+    const shown = grantId.length > 80 ? `${grantId.slice(0, 80)}…` : grantId;
+    super('GrantNotFound', `There is no standing approval ${shown}.`);
+    this.grantId = grantId;
   }
 }

@@ -1,14 +1,17 @@
 // The review's model: its types only, shared by the rules in domain/ (no logic, no imports of rules).
 import type { Action, Tier } from '../../events/index.ts';
-import type { Classification, ReviewPattern, StandIn } from './policy.ts';
+import type { Classification, ReviewPattern, StandIn, StandingAllowed } from './policy.ts';
 
 /** PENDING -> APPROVED | REJECTED | EXPIRED | CANCELLED -> COMPLETED (the restart finished). */
 export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'COMPLETED';
 export type Outcome = 'approved' | 'rejected' | 'expired' | 'cancelled';
 
 export interface Actor {
+  /** A person's id, `policy`, a system's name, or for a standing approval `grant <id> by <person>`. */
   id: string;
-  kind: 'person' | 'policy' | 'system';
+  kind: 'person' | 'policy' | 'system' | 'grant';
+  /** For kind `grant`: the standing approval and the person who granted it. */
+  grant?: { id: string; grantedBy: string };
 }
 
 export interface HistoryEntry {
@@ -33,7 +36,10 @@ export interface HistoryEntry {
     | 'sla_breached'
     | 'approved_on_timeout'
     | 'reminded'
-    | 'reminder_sent';
+    | 'reminder_sent'
+    // Standing approvals (standing.ts)
+    | 'standing_granted'
+    | 'approved_by_grant';
   by: Actor;
   note?: string;
   /** What wrote it (an execution, a redelivered event, a link digest), so a retry of the same thing recognises its own entry. */
@@ -137,6 +143,8 @@ export interface Review {
   quorum: number;
   notify: string[];
   editable: string[];
+  /** What the rule allowed of standing approvals when the review opened; absent: none. */
+  standing?: StandingAllowed;
   status: ReviewStatus;
   /** Index into route while PENDING. */
   step: number;
@@ -210,4 +218,37 @@ export interface InvalidProposal {
   /** One line per problem: `action.amount.value: must not be negative`. */
   errors: string[];
   rejectedAt: string;
+}
+
+/**
+ * A standing approval: a person who approved one action lets later proposals in the same scope be approved
+ * in their name until `endsAt`, unless revoked first. Every use is counted on it.
+ */
+export interface Grant {
+  id: string;
+  /** The review it was granted on, and that review's rule, tier and policy version. */
+  reviewId: string;
+  rule: string;
+  tier: Tier;
+  policyVersion: string;
+  grantedBy: string;
+  grantedAt: string;
+  /** When it stops applying. */
+  endsAt: string;
+  scope: GrantScope;
+  uses: number;
+  /** The reviews it approved, so a retried use counts once. */
+  usedFor: string[];
+  lastUsedAt?: string;
+  revoked?: { by: string; at: string; reason: string };
+}
+
+/** The values of the approved action a later proposal must hold to: each present field is one condition. */
+export interface GrantScope {
+  type: string;
+  /** The approved target (compared without regard to case); null: the proposal must have none. */
+  target?: string | null;
+  agent?: string;
+  /** The approved amount is the ceiling, in its currency; null: the proposal must carry no amount. */
+  amount?: { currency: string; lte: number } | null;
 }

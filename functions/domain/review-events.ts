@@ -9,7 +9,7 @@ import {
   ReviewSlaBreached,
   type DetailTypeName,
 } from '../../events/index.ts';
-import { currentApprovers, type Review } from './review.ts';
+import { currentApprovers, type Actor, type Review } from './review.ts';
 
 /** An event ready for PutEvents: the workflow publishes it as is (source hitl.gate). */
 export interface BusEvent {
@@ -52,12 +52,18 @@ export function outcomeIdOf(review: Review): string {
   return `out-${hash.slice(0, 32)}`;
 }
 
+/** Who decided, as outcome events and the status API name them: a person, the policy, or a standing approval. */
+export function deciderOf(a: Actor): { id: string; kind: 'person' | 'policy' | 'grant'; grant?: Actor['grant'] } {
+  if (a.kind === 'grant' && a.grant) return { id: a.id, kind: 'grant', grant: { ...a.grant } };
+  return { id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' };
+}
+
 export function outcomeEvent(review: Review): BusEvent {
   const d = review.decision;
   if (!d) throw new Error(`review ${review.id} has no decision`);
   const decided = {
     outcomeId: outcomeIdOf(review),
-    decidedBy: d.by.map((a) => ({ id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' })),
+    decidedBy: d.by.map(deciderOf),
     decidedAt: d.at,
     reason: d.reason,
   };

@@ -13,6 +13,12 @@ const DecisionRequest = z.object({
   decision: z.enum(['approve', 'reject'], { error: 'decision must be "approve" or "reject"' }),
   reason: z.string().max(2000, 'reason must be at most 2,000 characters').optional(),
   edits: z.record(z.string(), z.unknown()).optional(),
+  standing: z
+    .strictObject(
+      { duration: z.string({ error: 'standing.duration is required: how long, such as 4h' }).max(20) },
+      { error: 'standing must be { "duration": "4h" }: how long later proposals of the same scope are approved' },
+    )
+    .optional(),
 });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
@@ -28,6 +34,12 @@ export function parseDecisionRequest(event: APIGatewayProxyEventV2): DecisionReq
     for (const [k] of formEdits) delete fields[k];
   }
   if (fields.reason === '') delete fields.reason;
+  // The page's form: a checkbox `standing` and its duration `standingDuration`; unchecked, the duration is ignored.
+  if (typeof fields.standing === 'string' || 'standingDuration' in fields) {
+    const checked = fields.standing === 'on';
+    fields.standing = checked ? { duration: fields.standingDuration ?? '' } : undefined;
+    delete fields.standingDuration;
+  }
   const parsed = DecisionRequest.safeParse(fields);
   if (!parsed.success) throw new BadRequest(describeIssues(parsed.error).join('; '));
   return parsed.data;

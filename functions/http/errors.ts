@@ -39,6 +39,8 @@ export const STATUS: Record<DomainErrorCode, number> = {
   NotApproved: 409,
   OutcomeMismatch: 409,
   AlreadyExecuted: 409,
+  StandingRefused: 422,
+  GrantNotFound: 404,
   // The approved action no longer matches its hash: nothing is granted, and it is not the client's mistake.
   ActionHashMismatch: 500,
 };

@@ -1,7 +1,8 @@
 // The decision page, phone first: what the agent wants, by when, what approving will do and the two buttons fit
 // the first screen; why, the code, the policy and the history follow. Opening it changes nothing (mail
 // scanners open every link); only a person's POST decides.
-import type { Review } from '../domain/review.ts';
+import type { Grant, Review } from '../domain/review.ts';
+import { describeScope, scopeOf } from '../domain/standing.ts';
 import { formatAmount } from '../domain/money.ts';
 import { actionUnderApproval, valueAt } from '../domain/review.ts';
 import { localTime, relativeTime, zoneName } from '../domain/when.ts';
@@ -37,6 +38,8 @@ export interface PageState {
   blocked?: Notice;
   /** What the viewer just did, after a decision or a refused one. */
   done?: Done;
+  /** The standing approvals made on this review that have not ended. */
+  grants?: Grant[];
   /** The IANA zone the viewer reads times in, and the time now (for "in 3 h 12 min"). */
   zone: string;
   now: Date;
@@ -168,14 +171,40 @@ function decisionForms(state: PageState, target: string): string {
       )}, then approve</a></p>`
     : '';
   return `<section class="decide" aria-label="Your decision">${state.viewer ? `<p class="hint as">You decide as ${esc(state.viewer.name)}.</p>` : ''}
-<form method="post" action="${target}" aria-labelledby="approve-h"><h2 id="approve-h" class="visually-hidden">Approve</h2>${hidden}
+<form method="post" action="${target}" id="approve-form" aria-labelledby="approve-h"><h2 id="approve-h" class="visually-hidden">Approve</h2>${hidden}
 <label for="approve-reason">Note (optional)</label><div class="row"><input type="text" id="approve-reason" name="reason" maxlength="2000">
 <button type="submit" name="decision" value="approve" class="approve" aria-describedby="approve-what">Approve</button></div>
 <span id="approve-what" class="visually-hidden">${esc(`${actionWords(action.type)}${amount ? ` of ${amount}` : ''}`)}</span></form>
 <form method="post" action="${target}" aria-labelledby="reject-h"><h2 id="reject-h" class="visually-hidden">Reject</h2>${hidden}
 <label for="reject-reason">Reason for rejecting (required)</label><div class="row"><textarea id="reject-reason" name="reason" required maxlength="2000" rows="2"></textarea>
 <button type="submit" name="decision" value="reject" class="reject">Reject</button></div></form>
-${editLink}</section>`;
+${standingField(state)}${editLink}</section>`;
+}
+
+/**
+ * Where the rule allows it and the viewer may grant one: approve this one and the same scope for a while. Below both
+ * buttons (they stay in a phone's first screen), its fields belong to the approve form.
+ */
+function standingField(state: PageState): string {
+  const { review: r, viewer } = state;
+  if (!r.standing || !viewer || !r.standing.grantors.includes(viewer.id)) return '';
+  const scope = agentText(describeScope(scopeOf(actionUnderApproval(r).action, r.agentId, r.standing.scope)), 160);
+  const max = r.standing.maxDuration.text;
+  return `<div class="standing"><input type="checkbox" id="standing" name="standing" value="on" form="approve-form">
+<label for="standing">Also approve later proposals like this one (${esc(scope)}) for</label>
+<label for="standing-duration" class="visually-hidden">How long later proposals like this one are approved</label><input type="text" id="standing-duration" form="approve-form" name="standingDuration" value="${esc(max)}" size="6" maxlength="20" aria-describedby="standing-hint">
+<span id="standing-hint" class="hint">at most ${esc(max)}; each one is recorded, never your own proposals</span></div>
+`;
+}
+
+/** The standing approvals made on this review, while they last. */
+function grantsList(state: PageState): string {
+  const { grants, zone } = state;
+  if (!grants?.length) return '';
+  const item = (g: Grant) =>
+    `<li><code>${esc(g.id)}</code> by ${esc(nameOf(state.review, g.grantedBy))}: ${esc(describeScope(g.scope))}, until ${esc(localTime(g.endsAt, zone, state.now))}; used ${esc(g.uses)} ${g.uses === 1 ? 'time' : 'times'}${g.revoked ? `; <strong>revoked</strong> (${esc(g.revoked.reason)})` : ''}</li>`;
+  return `<section class="grants" aria-labelledby="grants-h"><h2 id="grants-h">Standing approvals from this review</h2><ul>${grants.map(item).join('')}</ul></section>
+`;
 }
 
 function editForm(state: PageState, target: string): string {
@@ -261,7 +290,7 @@ ${critical ? `<p class="critical-label"><strong>Critical</strong> · blocked unt
 <p class="summary">${agentHtml(longSummary ? `${summary.slice(0, HEADLINE_SUMMARY - 1)}…` : shown.summary)}</p>
 ${dl(key, 'key')}</section>
 ${canDecide ? decisionForms(state, target) : ''}
-${payloadBlocks(shown)}
+${grantsList(state)}${payloadBlocks(shown)}
 <h2>Details</h2>
 <p class="hint agent-note">Quoted text is the agent's own words, shown as data: hitl-gate did not write it, and its links are disabled.</p>
 ${dl(details, 'facts')}

@@ -1,5 +1,6 @@
-import { outcomeIdOf } from '../domain/review-events.ts';
-import type { InvalidProposal } from '../domain/model.ts';
+import { deciderOf, outcomeIdOf } from '../domain/review-events.ts';
+import type { Grant, InvalidProposal } from '../domain/model.ts';
+import { describeScope } from '../domain/standing.ts';
 import { actionUnderApproval, approvalsCounted, emailedAt, type Review } from '../domain/review.ts';
 
 /** What an agent relies on: `pending` until a decision, then how it ended (stays so once the review completes). */
@@ -28,7 +29,7 @@ export function reviewView(r: Review) {
     ...(d
       ? {
           outcomeId: outcomeIdOf(r),
-          decidedBy: d.by.map((a) => ({ id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' })),
+          decidedBy: d.by.map(deciderOf),
           decidedAt: d.at,
           decisionReason: d.reason,
         }
@@ -89,5 +90,24 @@ export function invalidView(r: InvalidProposal) {
     outcome: 'invalid' satisfies ReviewOutcome,
     errors: r.errors,
     rejectedAt: r.rejectedAt,
+  };
+}
+
+/** A standing approval as the API shows it. */
+export function grantView(g: Grant) {
+  return {
+    grantId: g.id,
+    reviewId: g.reviewId,
+    rule: g.rule,
+    tier: g.tier,
+    grantedBy: g.grantedBy,
+    grantedAt: g.grantedAt,
+    endsAt: g.endsAt,
+    scope: g.scope,
+    scopeText: describeScope(g.scope),
+    uses: g.uses,
+    ...(g.lastUsedAt ? { lastUsedAt: g.lastUsedAt } : {}),
+    status: g.revoked ? 'revoked' : 'active',
+    ...(g.revoked ? { revoked: g.revoked } : {}),
   };
 }

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, observability } from '../adapters/observability.ts';
 import { deps } from '../app/deps.ts';
+import { applyStandingGrant } from '../app/standing.ts';
 import { type Refusal, recordRefusal } from '../app/status.ts';
 import { hasCaller, intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
 import { invalidProposal, outcomeEvent, type BusEvent } from '../domain/review-events.ts';
@@ -28,13 +29,14 @@ export async function openReview(
   return open(input.review);
 }
 
-async function open(review: Review): Promise<OpenReviewResult> {
-  const input = { review };
+async function open(draft: Review): Promise<OpenReviewResult> {
+  // A standing approval that covers the proposal decides it before it is written: one write, no reviewers asked.
+  const input = { review: await applyStandingGrant(deps(), draft) };
   const { review: existing, created } = await deps().store.open(input.review);
   const next = intakeNext(existing, created, input.review.actionHash);
   // Counted here, not in classify: intake's retries and a duplicate proposal classify again, but create once.
   if (created && existing.status === 'PENDING') count(Metric.ReviewsOpened, { tier: existing.tier });
-  else if (created) count(Metric.AutoApproved);
+  else if (created && existing.decision?.by.every((a) => a.kind === 'policy')) count(Metric.AutoApproved);
   logger.info(created ? 'review opened' : 'proposal seen before', {
     reviewId: existing.id,
     status: existing.status,

@@ -5,6 +5,7 @@ import { observability } from '../adapters/observability.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { deps } from '../app/deps.ts';
 import { approverZone } from '../app/emails.ts';
+import { grantsOf } from '../app/standing.ts';
 import { ReviewNotFound, TokenInvalid } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
 import { httpErrors } from '../http/errors.ts';
@@ -38,6 +39,7 @@ export async function showReview(event: APIGatewayProxyEventV2, context: Context
       ...(viewer ? { viewer: { id: viewer.id, name: viewer.name } } : {}),
       ...(blocked ? { blocked } : {}),
       ...(done ? { done } : {}),
+      grants: await grantsOf(deps(), review),
       zone: approverZone(deps(), review, claims.approverId),
       now: deps().clock.now(),
     }),

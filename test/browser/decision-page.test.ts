@@ -241,7 +241,8 @@ describe('decision page in a browser', () => {
     // Every visible field is found by its label, and the label names that very field.
     const fields = page.locator('input:not([type=hidden]), textarea, select');
     const n = await fields.count();
-    expect(n).toBe(5); // approve note; reject reason; amount, summary, note in the edit form
+    // approve note, a standing approval and its duration; reject reason; amount, summary, note in the edit form
+    expect(n).toBe(7);
     for (let i = 0; i < n; i++) {
       const field = fields.nth(i);
       const id = await field.getAttribute('id');
@@ -275,5 +276,34 @@ describe('decision page in a browser', () => {
     await page.setViewportSize({ width: 1000, height: 900 });
     await page.close();
     expect(outcomes(reviewId).map((e) => e.type)).toEqual(['Approval Requested']);
+  });
+});
+
+describe('a standing approval from the page', () => {
+  it('a manager ticks "also approve later proposals like this one": the next order to that vendor is approved by it, and the page lists it', async () => {
+    const target = `browser-vendor-${process.pid}`;
+    const { reviewId } = await proposeOn(env.h, { summary: 'Monthly paper order', target });
+    const link = await linkFor(reviewId);
+    const page = await env.browser.newPage();
+    await page.goto(link);
+    const standing = page.getByLabel('Also approve later proposals like this one', { exact: false });
+    await expect(page.locator('label[for="standing"]').textContent()).resolves.toContain(
+      `purchase_order, target ${target}, at most $5,000.00`,
+    );
+    await expect(page.locator('#standing-duration').inputValue()).resolves.toBe('8h');
+    await standing.check();
+    await page.locator('#standing-duration').fill('2h');
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.waitForURL(/done=approved/);
+    const listed = page.locator('section.grants li');
+    await expect(listed.count()).resolves.toBe(1);
+    await expect(listed.textContent()).resolves.toMatch(/by Mira Okafor: purchase_order, target .+; used 0 times/);
+
+    const next = await proposeOn(env.h, { summary: 'Paper again', target, amount: { value: 1200, currency: 'USD' } });
+    await env.h.app.idle();
+    expect(outcomes(next.reviewId).map((e) => e.type)).toEqual(['Approval Granted']);
+    await page.reload();
+    await expect(page.locator('section.grants li').textContent()).resolves.toContain('used 1 time');
+    await page.close();
   });
 });

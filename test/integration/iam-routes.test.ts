@@ -201,3 +201,21 @@ describe('the inbox routes', () => {
     expect((await local.reviews.get(opened.id))!.status).toBe('PENDING');
   });
 });
+
+describe('revoking a standing approval', () => {
+  it('refuses an unsigned request, or one signed with another key, with 403; a signed one for no grant gets 404', async () => {
+    const path = '/grants/purchase_order.0123456789abcdef0123/revoke';
+    const unsigned = await fetch(`${local.h.app.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"reason":"x"}',
+    });
+    expect(unsigned.status).toBe(403);
+    expect((await signed('POST', path, { reason: 'x' }, 'wrong-secret')).status).toBe(403);
+    expect(await signed('POST', path, { reason: 'x' })).toMatchObject({
+      status: 404,
+      body: { error: 'GrantNotFound' },
+    });
+    expect((await signed('POST', '/grants/not-a-grant/revoke', { reason: 'x' })).status).toBe(404);
+  });
+});

@@ -2,7 +2,7 @@
 // that allowed a call. A grant no flow used is a finding: remove it, or justify it here.
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { clients, eventually, signedFetch } from '../support/local.ts';
-import { customerEmail, purchaseOrder } from '../support/proposals.ts';
+import { customerEmail, proposal, purchaseOrder } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 import type { SweepResult } from '../../functions/sweep/handler.ts';
 
@@ -56,6 +56,26 @@ it('uses every grant of every role across the product flows, or says why not', a
     reviews: [{ reviewId: fromInbox.id, step: 0, actionHash: fromInbox.review.actionHash }],
   });
   expect(batch.body.results.map((r: { result: string }) => r.result)).toEqual(['decided']);
+  // A standing approval granted with an approval, shown on the page, used by intake, and revoked by an admin.
+  const supplier = (value: number) =>
+    proposal({
+      action: {
+        type: 'purchase_order',
+        summary: 'Paper',
+        amount: { value, currency: 'USD' },
+        target: 'iam-usage-supplier',
+      },
+    });
+  const granting = await reviews.open(supplier(3000));
+  const granted = await reviews.decide(granting.id, {
+    token: granting.links[0]!.token,
+    decision: 'approve',
+    standing: { duration: '1h' },
+  });
+  expect(granted.status).toBe(200);
+  expect((await fetch(granting.links[0]!.url, { headers: { accept: 'text/html' } })).status).toBe(200);
+  expect((await reviews.open(supplier(2000))).review.decision?.by[0]?.kind).toBe('grant');
+  expect((await signed('POST', `/grants/${granted.body.grant.grantId}/revoke`, { reason: 'Done' })).status).toBe(200);
   // A customer email hitl-gate sends itself once approved.
   const email = await reviews.open(customerEmail());
   expect(

@@ -330,7 +330,10 @@ async function storedReview(app: LocalApp, reviewId: string) {
 describe('a grant removed from serverless.yml', () => {
   // openReview without createReviews: the conditional put that opens a review is no longer allowed.
   const local = localModeWith((yml) =>
-    yml.replace('iamRoleStatements: [*readReviews, *createReviews]', 'iamRoleStatements: [*readReviews]'),
+    yml.replace(
+      'iamRoleStatements: [*readReviews, *createReviews, *queryGrants, *updateReviews]',
+      'iamRoleStatements: [*readReviews, *queryGrants, *updateReviews]',
+    ),
   );
 
   it('makes the flow that needs it fail with AccessDeniedException, visibly, as it would in AWS', async () => {

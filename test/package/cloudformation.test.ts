@@ -299,6 +299,7 @@ describe('SLAs and escalation', () => {
       'POST /inbox': 'NONE',
       'POST /reviews/{id}/cancel': 'AWS_IAM',
       'POST /reviews/{id}/execution': 'AWS_IAM',
+      'POST /grants/{id}/revoke': 'AWS_IAM',
       'GET /reviews/{id}/status': 'AWS_IAM',
       'GET /agents/{agentId}/proposals/{proposalId}/status': 'AWS_IAM',
     });
@@ -392,7 +393,7 @@ describe('functions', () => {
     expect(settings).toEqual(
       sorted({
         ClassifyLambdaFunction: policy,
-        OpenReviewLambdaFunction: ['REVIEWS_TABLE'],
+        OpenReviewLambdaFunction: [...policy, 'REVIEWS_TABLE'],
         ReportExecutionLambdaFunction: ['REVIEWS_TABLE'],
         NotifyApproversLambdaFunction: [...policy, 'NOTIFICATION_QUEUE_URL', 'REVIEWS_TABLE'],
         SendNotificationsLambdaFunction: [
@@ -426,9 +427,16 @@ describe('functions', () => {
         CancelLambdaFunction: ['RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
         ReviewStatusLambdaFunction: ['REVIEWS_TABLE'],
         ReviewPageLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'REVIEWS_TABLE'],
-        DecideLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
+        DecideLambdaFunction: [
+          ...policy,
+          'LINK_KEY_PARAMETER',
+          'RESUME_STATE_MACHINE_ARN',
+          'RETENTION_DAYS',
+          'REVIEWS_TABLE',
+        ],
         InboxLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'REVIEWS_TABLE'],
         InboxDecideLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
+        RevokeGrantLambdaFunction: ['REVIEWS_TABLE'],
       }),
     );
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
@@ -652,7 +660,8 @@ describe('least privilege', () => {
     const update = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
     const need: Record<string, string[]> = {
       ClassifyLambdaFunction: [],
-      OpenReviewLambdaFunction: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      // Standing approvals: the active grants of a type (Query) and the conditional count of a use (UpdateItem).
+      OpenReviewLambdaFunction: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       NotifyApproversLambdaFunction: [...update, 'sqs:SendMessage'],
       // Its event source mapping's grants (the framework adds them), its backoff, and the emails themselves.
       SendNotificationsLambdaFunction: [
@@ -684,11 +693,12 @@ describe('least privilege', () => {
       CancelLambdaFunction: [...update, 'states:StartExecution'],
       ReportExecutionLambdaFunction: update,
       ReviewStatusLambdaFunction: read,
-      ReviewPageLambdaFunction: [...read, ...linkKey],
-      DecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
+      ReviewPageLambdaFunction: [...read, 'dynamodb:Query', ...linkKey],
+      DecideLambdaFunction: [...update, 'dynamodb:PutItem', 'states:StartExecution', ...linkKey],
       // The inbox reads the approver index and nothing else of the table; its batch decides as decide does.
       InboxLambdaFunction: ['dynamodb:Query', ...linkKey],
       InboxDecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
+      RevokeGrantLambdaFunction: ['dynamodb:Query', 'dynamodb:UpdateItem'],
     };
     expect(granted).toEqual(
       Object.fromEntries(

@@ -1,9 +1,17 @@
 // A ReviewStore in memory, for the use-case tests: the same contract as the DynamoDB adapter (conditional
 // saves on the version, single-use nonces, only the mutable fields written, the history appended, the due
 // index from attentionAt, the approver index from inboxRows), proven by running test/support/store-contract.ts on both.
-import { LinkAlreadyUsed, type ReviewStore, type SaveOptions, StaleReview } from '../../functions/app/ports.ts';
+import {
+  type GrantStore,
+  LinkAlreadyUsed,
+  MAX_GRANT_USES,
+  type ReviewStore,
+  type SaveOptions,
+  StaleReview,
+} from '../../functions/app/ports.ts';
 import { type InboxRow, inboxRows, oldestDeadlineFirst } from '../../functions/domain/inbox.ts';
-import type { InvalidProposal } from '../../functions/domain/model.ts';
+import type { Grant, InvalidProposal } from '../../functions/domain/model.ts';
+import { isActive } from '../../functions/domain/standing.ts';
 import { attentionAt, type HistoryEntry, MUTABLE_FIELDS, type Review } from '../../functions/domain/review.ts';
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -78,5 +86,48 @@ export class MemoryReviewStore implements ReviewStore {
     };
     this.#items.set(prev.id, saved);
     return copy(saved);
+  }
+}
+
+/** A GrantStore in memory, for the use-case tests: the DynamoDB adapter's conditions (active, under the cap, once per review). */
+export class MemoryGrantStore implements GrantStore {
+  readonly #items = new Map<string, Grant>();
+
+  async create(grant: Grant): Promise<Grant> {
+    const existing = this.#items.get(grant.id);
+    if (existing) return copy(existing);
+    this.#items.set(grant.id, copy(grant));
+    return copy(grant);
+  }
+
+  async active(type: string, now: Date): Promise<Grant[]> {
+    return [...this.#items.values()].filter((g) => g.scope.type === type && isActive(g, now)).map((g) => copy(g));
+  }
+
+  async find(id: string, now: Date): Promise<Grant | undefined> {
+    const grant = this.#items.get(id);
+    return grant && Date.parse(grant.endsAt) > now.getTime() ? copy(grant) : undefined;
+  }
+
+  async claimUse(grant: Grant, reviewId: string, now: Date): Promise<Grant | undefined> {
+    const current = this.#items.get(grant.id);
+    if (!current) return undefined;
+    if (current.usedFor.includes(reviewId)) return copy(current);
+    if (!isActive(current, now) || current.uses >= MAX_GRANT_USES) return undefined;
+    const next = {
+      ...current,
+      uses: current.uses + 1,
+      lastUsedAt: now.toISOString(),
+      usedFor: [...current.usedFor, reviewId],
+    };
+    this.#items.set(grant.id, next);
+    return copy(next);
+  }
+
+  async revoke(grant: Grant, revoked: NonNullable<Grant['revoked']>): Promise<Grant> {
+    const current = this.#items.get(grant.id);
+    if (!current) throw new Error(`no grant ${grant.id}`);
+    if (!current.revoked) this.#items.set(grant.id, { ...current, revoked: { ...revoked } });
+    return copy(this.#items.get(grant.id) as Grant);
   }
 }

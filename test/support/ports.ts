@@ -16,7 +16,7 @@ import type {
 import type { BusEvent } from '../../functions/domain/review-events.ts';
 import type { DurableFunctionCallback, TaskTokenCallback } from '../../functions/domain/review.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
-import { MemoryReviewStore } from './memory-store.ts';
+import { MemoryGrantStore, MemoryReviewStore } from './memory-store.ts';
 
 export class RecordingBus implements Bus {
   readonly published: BusEvent[] = [];
@@ -100,6 +100,7 @@ export class TestClock implements Clock {
 
 export type TestDeps = Deps & {
   store: MemoryReviewStore;
+  grants: MemoryGrantStore;
   bus: RecordingBus;
   mailer: RecordingMailer;
   notifications: ImmediateNotifications;
@@ -112,6 +113,7 @@ export function testDeps(policy: Policy, now: Date): TestDeps {
   const notifications = new ImmediateNotifications();
   const deps: TestDeps = {
     store: new MemoryReviewStore(),
+    grants: new MemoryGrantStore(),
     bus: new RecordingBus(),
     mailer: new RecordingMailer(),
     notifications,

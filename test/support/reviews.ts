@@ -35,6 +35,7 @@ export interface DecisionBody {
   decision?: 'approve' | 'reject';
   reason?: string;
   edits?: Record<string, unknown>;
+  standing?: { duration: string };
 }
 
 /** What an approver's client sees: the status and the parsed JSON body. */

@@ -207,6 +207,16 @@ export function buildPolicy({
       quorum: rule.quorum,
       notify: rule.notify.map(copyPerson),
       editable: [...rule.editable],
+      ...(rule.standing
+        ? {
+            standing: {
+              grantedBy: [...rule.standing.grantedBy],
+              grantors: rule.standing.people.map((p) => p.id),
+              maxDuration: { ...rule.standing.maxDuration },
+              scope: [...rule.standing.scope],
+            },
+          }
+        : {}),
       calendars: calendarsOf(steps),
     };
   }

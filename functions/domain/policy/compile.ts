@@ -10,8 +10,8 @@ import {
   weeklyWorkingMinutes,
 } from '../calendar.ts';
 import type { Calendar, Weekday, WorkingInterval } from '../calendar.ts';
-import { parseDuration } from '../duration.ts';
-import { BUILT_IN_TIERS, PATTERN, PolicyError } from './model.ts';
+import { formatDuration, parseDuration } from '../duration.ts';
+import { BUILT_IN_TIERS, MAX_STANDING_MS, PATTERN, PolicyError } from './model.ts';
 import type { OnTimeout, Person, Policy, Problem, ReadFile, TierSettings, ToolMapping } from './model.ts';
 import {
   CALENDAR_NAME,
@@ -25,7 +25,14 @@ import {
 } from './schema.ts';
 import type { Path, PolicyParts, RawRule } from './schema.ts';
 import { globToRegExp, plural } from './compiled.ts';
-import type { Bounds, CompiledMatch, CompiledPolicy, CompiledRule, CompiledStep } from './compiled.ts';
+import type {
+  Bounds,
+  CompiledMatch,
+  CompiledPolicy,
+  CompiledRule,
+  CompiledStanding,
+  CompiledStep,
+} from './compiled.ts';
 import { buildPolicy } from './classify.ts';
 import { formatMoney } from '../money.ts';
 import { compileDirectory } from './directory.ts';
@@ -271,7 +278,63 @@ export function compilePolicyParts(
       return { roles: [...new Set(s.roles)], people: reached, sla, remindAt: s.remindAt ?? [] };
     });
     const notify = r.notify ? resolveRoles(r.notify, [...path, 'notify']) : [];
-    return { name, tier, match, steps, onTimeout, quorum, notify, editable: [...new Set(r.editable ?? [])] };
+    const standing = r.standing ? compileStanding(r.standing, [...path, 'standing'], tier, quorum, steps) : undefined;
+    return {
+      name,
+      tier,
+      match,
+      steps,
+      onTimeout,
+      quorum,
+      notify,
+      editable: [...new Set(r.editable ?? [])],
+      ...(standing ? { standing } : {}),
+    };
+  }
+
+  /** A standing approval is one person's, for a short time, within their authority, never for critical. */
+  function compileStanding(
+    s: NonNullable<RawRule['standing']>,
+    path: Path,
+    tier: Tier,
+    quorum: number,
+    steps: readonly CompiledStep[],
+  ): CompiledStanding | undefined {
+    if (tier === 'critical') {
+      at(path, 'a critical action is never approved by a standing approval: each one waits for its own reviewers');
+      return undefined;
+    }
+    if (tier === 'low') {
+      at(path, 'a low rule is approved automatically, so it takes no standing approvals');
+      return undefined;
+    }
+    if (quorum > 1)
+      at(path, `a standing approval is one person's, but this rule needs ${quorum} approvals; give it quorum 1`);
+    const maxMs = parseDuration(s.maxDuration) ?? 0;
+    if (maxMs > MAX_STANDING_MS)
+      at(
+        [...path, 'maxDuration'],
+        `${s.maxDuration.trim()} is too long for a standing approval; at most ${formatDuration(MAX_STANDING_MS)}`,
+      );
+    if (!s.scope.includes('type'))
+      at([...path, 'scope'], 'must include type: a standing approval covers one type of action');
+    const scope = [...new Set(s.scope)];
+    const people = resolveRoles(s.grantedBy, [...path, 'grantedBy']);
+    const onSteps = new Set(steps.flatMap((st) => st.people.map((p) => p.id)));
+    s.grantedBy.forEach((role, k) => {
+      const holders = directory.withRole(role) ?? [];
+      if (holders.length > 0 && !holders.some((p) => onSteps.has(p.id)))
+        at(
+          [...path, 'grantedBy', k],
+          `role "${role}" approves none of this rule's steps; only someone who could approve its proposals may grant a standing approval`,
+        );
+    });
+    return {
+      grantedBy: [...new Set(s.grantedBy)],
+      people,
+      maxDuration: { ms: maxMs, text: s.maxDuration.trim() },
+      scope,
+    };
   }
 
   const ruleIndex = new Map<string, number>();

@@ -1,7 +1,7 @@
 // The compiled form of a policy's rules and steps, and the small helpers compiling and explaining share.
 import type { Tier } from '../../../events/index.ts';
 import type { Calendar } from '../calendar.ts';
-import type { Directory, OnTimeout, Person, TierSettings, ToolMapping } from './model.ts';
+import type { Directory, OnTimeout, Person, StandingScopeField, TierSettings, ToolMapping } from './model.ts';
 import { formatMoney } from '../money.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -29,6 +29,14 @@ export interface CompiledStep {
   remindAt: number[];
 }
 
+/** A rule's standing approvals, compiled: the roles (and people) who may grant one, its longest duration, its scope. */
+export interface CompiledStanding {
+  grantedBy: string[];
+  people: Person[];
+  maxDuration: { ms: number; text: string };
+  scope: StandingScopeField[];
+}
+
 export interface CompiledRule {
   name: string;
   tier: Tier;
@@ -38,6 +46,7 @@ export interface CompiledRule {
   quorum: number;
   notify: Person[];
   editable: string[];
+  standing?: CompiledStanding;
 }
 
 /** A policy compiled and checked, before it is closed over by buildPolicy: what the policy tools analyse. */

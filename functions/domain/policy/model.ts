@@ -64,6 +64,20 @@ export interface ReviewStep {
   remindAt?: number[];
 }
 
+/** The fields of an approved action a standing approval holds later proposals to (policy `standing.scope`). */
+export type StandingScopeField = 'type' | 'target' | 'agent' | 'amount.lte';
+/** A standing approval lasts a short time: a rule's maxDuration may not exceed this. */
+export const MAX_STANDING_MS = 24 * 3_600_000;
+
+/** What a rule allows of standing approvals, as a classification carries it to the review. */
+export interface StandingAllowed {
+  grantedBy: string[];
+  /** The person ids holding those roles when the proposal was classified. */
+  grantors: string[];
+  maxDuration: { ms: number; text: string };
+  scope: StandingScopeField[];
+}
+
 export interface Classification {
   tier: Tier;
   pattern: ReviewPattern;
@@ -80,6 +94,8 @@ export interface Classification {
   notify: Person[];
   /** Dotted paths into the action an approver may change, e.g. "amount.value", "payload.body". */
   editable: string[];
+  /** The winning rule's standing approvals, when it allows them. */
+  standing?: StandingAllowed;
   /** The business-hours calendars its steps name, by name (none when every SLA is wall-clock): for deadlineFor. */
   calendars: Readonly<Record<string, Calendar>>;
 }

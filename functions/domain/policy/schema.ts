@@ -5,7 +5,7 @@ import { isLocalDate, isTimeZone, parseWorkingInterval } from '../calendar.ts';
 import { parseDuration } from '../duration.ts';
 import { toMinorUnits } from '../money.ts';
 import { ACTION_TYPE } from '../../../events/index.ts';
-import type { Problem } from './model.ts';
+import type { Problem, StandingScopeField as ScopeField } from './model.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // File shapes (zod). Structure is checked here; cross-references (roles, currencies, quorum) after both files parse.
@@ -149,10 +149,22 @@ export const route = {
   notify: list(RoleName, 'role').optional(),
   editable: list(EditablePath, 'field').optional(),
 };
+/** The fields of an approved action a standing approval holds later proposals to. */
+export const STANDING_SCOPE_FIELDS = ['type', 'target', 'agent', 'amount.lte'] as const satisfies readonly ScopeField[];
+export const ScopeFieldName = z.enum(STANDING_SCOPE_FIELDS, {
+  error: (iss) =>
+    `unknown scope field ${JSON.stringify(iss.input)}; a standing approval's scope may hold ${STANDING_SCOPE_FIELDS.join(', ')}`,
+});
+/** A rule's standing approvals: who may grant one when they approve, for how long at most, and what it covers. */
+export const Standing = strict({
+  grantedBy: list(RoleName, 'role'),
+  maxDuration: Sla,
+  scope: list(ScopeFieldName, 'scope field'),
+});
 export const RuleName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
   error: (iss) => `${JSON.stringify(iss.input)} is not a rule name; use letters, digits, - _ . (up to 64)`,
 });
-export const Rule = strict({ name: RuleName, match: Match, tier: TierName, ...route });
+export const Rule = strict({ name: RuleName, match: Match, tier: TierName, ...route, standing: Standing.optional() });
 export const DefaultRule = strict({ tier: TierName, ...route });
 /** A path into an MCP tool call's arguments: `total`, `order.vendor`. */
 export const ArgumentPath = z.string().regex(/^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/, {
@@ -187,7 +199,11 @@ export const PolicyFile = strict({
   tools: z.record(z.string(), ToolMapping).optional(),
 });
 export type PolicyFile = z.infer<typeof PolicyFile>;
-export type RawRule = z.infer<typeof DefaultRule> & { name?: string; match?: z.infer<typeof Match> };
+export type RawRule = z.infer<typeof DefaultRule> & {
+  name?: string;
+  match?: z.infer<typeof Match>;
+  standing?: z.infer<typeof Standing>;
+};
 
 export const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 export const PersonEntry = strict({
