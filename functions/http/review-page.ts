@@ -14,6 +14,7 @@ import {
   outcomeBanner,
   partsHtml,
   quorumProgress,
+  emailedText,
   stillWaitingFor,
   type Tone,
   whyText,
@@ -265,6 +266,7 @@ export function reviewPage(state: PageState): string {
     ...(quorum ? [['Approvals', esc(quorum)] as [string, string]] : []),
   ];
   const waiting = stillWaitingFor(r);
+  const emailed = r.status === 'PENDING' ? emailedText(r, zone, now) : undefined;
   const details: [string, string][] = [
     ['Why a person decides', esc(whyText(r))],
     ...(longSummary ? [['Full summary', agentHtml(shown.summary)] as [string, string]] : []),
@@ -273,6 +275,7 @@ export function reviewPage(state: PageState): string {
     ['Requested by', `${agentHtml(r.requestedBy)} through the agent ${agentHtml(r.agentId)}`],
     ['Status', esc(STATUS_TEXT[r.status])],
     ...(r.status === 'PENDING' && waiting ? [['Waiting for', esc(waiting)] as [string, string]] : []),
+    ...(emailed ? [['Emails', esc(emailed)] as [string, string]] : []),
     ['Risk', `${esc(r.tier)} risk, ${esc(r.pattern.replace(/_/g, ' '))}`],
     ['Policy', `rule <code>${esc(r.rule)}</code>, version ${esc(r.policyVersion)}`],
     [

@@ -3,7 +3,7 @@
 // hitl-gate's own words are text; what the agent wrote is kept apart as data (`{ data }`), shown quoted.
 import type { Action } from '../../events/index.ts';
 import { formatAmount } from '../domain/money.ts';
-import { actionUnderApproval, approvalsCounted, type Review } from '../domain/review.ts';
+import { actionUnderApproval, approvalsCounted, emailedAt, type Review } from '../domain/review.ts';
 import { localTime, spanText } from '../domain/when.ts';
 import { agentHtml, agentText, esc } from './html.ts';
 
@@ -195,6 +195,25 @@ export function stillWaitingFor(review: Review): string {
   const names = (review.route[review.step]?.approvers ?? []).filter((a) => !done.has(a.id)).map(approverName);
   const left = review.quorum - done.size;
   return left === 1 && names.length > 1 ? `any one of ${list(names, 'or')}` : list(names, 'and');
+}
+
+/**
+ * Who of the current step's approvers has been emailed (emails wait their turn at SES's sending rate), with
+ * when in `zone`; undefined once every approver has been emailed or approved.
+ */
+export function emailedText(review: Review, zone: string, now: Date): string | undefined {
+  const done = new Set(approvalsCounted(review).map((a) => a.approverId));
+  const approvers = (review.route[review.step]?.approvers ?? []).filter((a) => !done.has(a.id));
+  const waiting = approvers.filter((a) => !emailedAt(review, a.id)).map(approverName);
+  if (waiting.length === 0) return undefined;
+  const sent = approvers.flatMap((a) => {
+    const at = emailedAt(review, a.id);
+    return at ? [`${approverName(a)} at ${localTime(at, zone, now)}`] : [];
+  });
+  return [
+    ...(sent.length ? [`emailed ${list(sent, 'and')}`] : []),
+    `waiting to be emailed: ${list(waiting, 'and')} (emails go out at the sending rate)`,
+  ].join('; ');
 }
 
 export type Tone = 'ok' | 'info' | 'warn' | 'bad';

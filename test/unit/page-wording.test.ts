@@ -311,3 +311,30 @@ describe('what a GET of the link answers', () => {
     expect(wantsHtml(event({ 'content-type': 'application/json' }))).toBe(false);
   });
 });
+
+describe('the emails of a review, on its page', () => {
+  const page = (r: Review) => reviewPage({ review: r, token: 't', zone: 'Europe/London', now: OPENED });
+
+  it('names who was emailed and when, and who still waits for their email', () => {
+    const r = purchaseOrder();
+    const [first, ...rest] = r.route[0]!.approvers;
+    const emailed = {
+      ...r,
+      emailed: { step: 0, to: { [first!.id]: new Date(OPENED.getTime() + MINUTE).toISOString() } },
+    };
+    const html = page(emailed);
+    expect(html).toContain(`<dt>Emails</dt><dd>emailed ${first!.name} at `);
+    expect(html).toContain(
+      `waiting to be emailed: ${rest.map((a) => a.name).join(' and ')} (emails go out at the sending rate)</dd>`,
+    );
+  });
+
+  it('says nothing once every approver has been emailed, or of another step', () => {
+    const r = purchaseOrder();
+    const at = OPENED.toISOString();
+    const all = { ...r, emailed: { step: 0, to: Object.fromEntries(r.route[0]!.approvers.map((a) => [a.id, at])) } };
+    expect(page(all)).not.toContain('<dt>Emails</dt>');
+    const stale = { ...r, emailed: { step: 1, to: Object.fromEntries(r.route[0]!.approvers.map((a) => [a.id, at])) } };
+    expect(page(stale)).toContain('<dt>Emails</dt><dd>waiting to be emailed: ');
+  });
+});
