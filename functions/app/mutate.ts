@@ -27,15 +27,19 @@ export async function mutate<T extends Transition | Unchanged>(
   store: ReviewStore,
   id: string,
   decide: Decide<T>,
-  options: SaveOptions = {},
+  options: SaveOptions & {
+    /** The review as the caller has just read it: decided on first instead of read again (stale, it loses one race). */
+    read?: Review;
+  } = {},
 ): Promise<Mutated<T>> {
-  let review = await store.get(id);
+  const { read, ...saveOptions } = options;
+  let review = read ?? (await store.get(id));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const step = decide(review);
     if (!('next' in step)) return { step, before: review, review };
     if (!review) throw new Error(`a change of review ${id} was decided on no review`);
     try {
-      const saved = await store.save(review, step.next, step.entries, options);
+      const saved = await store.save(review, step.next, step.entries, saveOptions);
       return { step, before: review, review: saved };
     } catch (err) {
       if (!(err instanceof StaleReview)) throw err;

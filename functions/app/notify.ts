@@ -122,10 +122,16 @@ export async function sendNotification(
   });
   const messageId = await deps.mailer.send(email);
   logger.info('approver notified', { reviewId: review.id, approver: approver.id, step: review.step, messageId });
-  await mutate(deps.store, review.id, (current) => {
-    if (!current) throw new ReviewNotFound(review.id);
-    return recordEmailed(current, n.step, approver.id, deps.clock.now());
-  });
+  // Recorded on the review read above: one read per email; a change since then only costs a lost race.
+  await mutate(
+    deps.store,
+    review.id,
+    (current) => {
+      if (!current) throw new ReviewNotFound(review.id);
+      return recordEmailed(current, n.step, approver.id, deps.clock.now());
+    },
+    { read: review },
+  );
   return 'sent';
 }
 
