@@ -9,7 +9,8 @@ import { AwsError } from './errors.ts';
 import { checkInput, INPUTS, parseBody, readRequest, type Protocol } from './protocol.ts';
 import { ACCOUNT, printServerlessConfig, wiringFrom, type RuleWiring, type Wiring } from './wiring.ts';
 import { LambdaHost } from './lambda.ts';
-import { LocalStepFunctions } from './stepfunctions.ts';
+import { LocalStepFunctions, type PutEventsEntry } from './stepfunctions.ts';
+import { AWS_DEFAULT_QUOTAS, putEventsThrottled, type Quotas, Throttles, TokenBucket } from './quotas.ts';
 import { LocalBus } from './eventbridge/bus.ts';
 import { InvalidEventPatternError } from './eventbridge/pattern.ts';
 import { dynamoStore, ensureTables } from './dynamodb.ts';
@@ -64,6 +65,8 @@ export interface LocalOptions {
   crashAt?: string;
   /** SES's sending quotas (default: a new production account's, 14 a second and 50,000 a day). */
   sesQuota?: SendingQuota;
+  /** Lambda's concurrency, PutEvents' and StartExecution's rates (default: AWS's defaults, local/quotas.ts). */
+  quotas?: Partial<Quotas>;
   /** Records what each call would count on an AWS bill (local/meter.ts); `npm run cost` passes one. */
   meter?: LocalMeter;
   log?: (line: string) => void;
@@ -84,6 +87,8 @@ export interface LocalApp {
   clock: LocalClock;
   /** Local IAM: each function's role from the packaged template, enforced on every call. */
   iam: LocalIam;
+  /** Requests a quota refused (Lambda by function, PutEvents, StartExecution; SES's are `mail.throttled`). */
+  throttles: Throttles;
   /** Requests served, by AWS operation (`DynamoDB_20120810.UpdateItem`, `AWSEvents.PutEvents`, `SES.SendEmail`, `HTTP POST /reviews/{id}/decision`). */
   requests: Map<string, number>;
   /** Resolves when nothing is in flight: deliveries, executions (except those waiting on a task token). */
@@ -272,12 +277,15 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     await durableCallbacks.open();
     const parameters = new LocalParameters(wiring.region);
     await parameters.init(wiring.secrets, join(dataDir, 'secrets.json'));
+    const quotas: Quotas = { ...AWS_DEFAULT_QUOTAS, ...opts.quotas };
+    const throttles = new Throttles();
     const lambdas = new LambdaHost(
       root,
       { endpoint: url, region: wiring.region, credentials: (key) => iam.credentialsFor(key), clock: clock.shared },
       wiring.functions,
       crash,
       opts.meter,
+      { concurrency: quotas.lambdaConcurrency, throttles },
     );
     opts.meter?.useTables(wiring.tables as unknown as TableDefinition[]);
     const bus = new LocalBus({
@@ -290,10 +298,19 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       ...(opts.persist ? { journalFile: join(dataDir, 'bus-journal.jsonl') } : {}),
     });
     await bus.open();
+    // PutEvents, from any caller (an agent, a function, a workflow's Task), within the account's rate.
+    const putEventsRate = new TokenBucket(quotas.putEventsRate, quotas.putEventsRate, () => clock.now());
+    const putEvents = (entries: PutEventsEntry[]) => {
+      if (!putEventsRate.take()) {
+        throttles.count('EventBridge PutEvents');
+        throw putEventsThrottled();
+      }
+      return bus.putEvents(entries);
+    };
     const stepFunctions = new LocalStepFunctions(
       wiring.stateMachines,
       lambdas,
-      (entries) => bus.putEvents(entries),
+      putEvents,
       wiring.region,
       (machineArn, req) => {
         const role = machineRoles.get(machineArn);
@@ -302,6 +319,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       },
       crash,
       opts.meter,
+      {
+        startExecution: new TokenBucket(quotas.startExecutionRate, quotas.startExecutionBurst, () => clock.now()),
+        throttles,
+      },
     );
     const meter = opts.meter;
     if (meter)
@@ -570,7 +591,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       const s = (k: string) => (typeof input[k] === 'string' ? (input[k] as string) : undefined);
       switch (target) {
         case 'AWSEvents.PutEvents':
-          return bus.putEvents(input.Entries as never);
+          return putEvents(input.Entries as never);
         case 'AWSEvents.TestEventPattern':
           return { Result: bus.testEventPattern(s('EventPattern'), s('Event')) };
         case 'AWSStepFunctions.StartExecution': {
@@ -752,6 +773,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       schedules,
       clock,
       iam,
+      throttles,
       requests,
       async idle() {
         for (let i = 0; i < 3; i++) {

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { startLocal } from './app.ts';
 import { type SendingQuota, sesQuotaFrom } from './ses.ts';
+import { type Quotas, quotasFrom } from './quotas.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const started = performance.now();
@@ -29,8 +30,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 let sesQuota: SendingQuota;
+let quotas: Quotas;
 try {
   sesQuota = sesQuotaFrom(process.env);
+  quotas = quotasFrom(process.env);
 } catch (err) {
   log(`local mode failed to start: ${(err as Error).message}`);
   process.exit(2);
@@ -45,6 +48,7 @@ app = await startLocal({
   stage: process.env.STAGE ?? 'dev',
   timeScale: Number(process.env.HITL_TIME_SCALE ?? 1),
   sesQuota,
+  quotas,
   // Try another policy or directory without editing serverless.yml: POLICY_FILE=policy/next.yml npm start
   environment: Object.fromEntries(
     (['POLICY_FILE', 'DIRECTORY_FILE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED'] as const).flatMap((k) =>

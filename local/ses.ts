@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { AwsError } from './errors.ts';
+import { TokenBucket } from './quotas.ts';
 
 interface Content {
   Data?: string;
@@ -54,16 +55,14 @@ const DAY_MS = 86_400_000;
 class Quota {
   readonly #q: SendingQuota;
   readonly #now: () => number;
-  #tokens: number;
-  #at: number;
+  readonly #second: TokenBucket;
   readonly #day: { at: number; n: number }[] = [];
   throttled = 0;
 
   constructor(q: SendingQuota, now: () => number) {
     this.#q = q;
     this.#now = now;
-    this.#tokens = q.maxSendRate;
-    this.#at = now();
+    this.#second = new TokenBucket(q.maxSendRate, q.maxSendRate, now);
   }
 
   take(recipients: string[]): void {
@@ -83,19 +82,16 @@ class Quota {
     }
     const now = this.#now();
     const n = Math.max(1, recipients.length);
-    this.#tokens = Math.min(this.#q.maxSendRate, this.#tokens + ((now - this.#at) / 1000) * this.#q.maxSendRate);
-    this.#at = now;
     while (this.#day.length && this.#day[0]!.at <= now - DAY_MS) this.#day.shift();
     const today = this.#day.reduce((sum, d) => sum + d.n, 0);
     if (today + n > this.#q.max24HourSend) {
       this.throttled++;
       throw new AwsError('TooManyRequestsException', 'Daily message quota exceeded.', 429);
     }
-    if (this.#tokens < n) {
+    if (!this.#second.take(n)) {
       this.throttled++;
       throw new AwsError('TooManyRequestsException', 'Maximum sending rate exceeded.', 429);
     }
-    this.#tokens -= n;
     this.#day.push({ at: now, n });
   }
 }

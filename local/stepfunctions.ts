@@ -3,7 +3,8 @@
 // Lambda functions, the local bus (events:putEvents) and this service itself (states:startExecution).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { LambdaHost } from './lambda.ts';
+import { type LambdaHost, LambdaThrottled } from './lambda.ts';
+import { startExecutionThrottled, type Throttles, type TokenBucket } from './quotas.ts';
 import type { StateMachineWiring } from './wiring.ts';
 import { AwsError } from './errors.ts';
 import { checkInput } from './protocol.ts';
@@ -74,6 +75,9 @@ export class LocalStepFunctions {
   /** Told `<machine key>.<state>` when a Task state's work has returned (local/crash.ts). */
   readonly #completed: (point: string) => void;
   readonly #meter: LocalMeter | undefined;
+  /** StartExecution's token bucket (the account's, for Express workflows), whoever calls it. */
+  readonly #starts: TokenBucket | undefined;
+  readonly #throttles: Throttles | undefined;
 
   constructor(
     machines: StateMachineWiring[],
@@ -83,8 +87,11 @@ export class LocalStepFunctions {
     authorize: AuthorizeTask = () => undefined,
     completed: (point: string) => void = () => undefined,
     meter?: LocalMeter,
+    limits: { startExecution?: TokenBucket; throttles?: Throttles } = {},
   ) {
     this.#meter = meter;
+    this.#starts = limits.startExecution;
+    this.#throttles = limits.throttles;
     this.#authorize = authorize;
     this.#completed = completed;
     this.#lambdas = lambdas;
@@ -141,17 +148,29 @@ export class LocalStepFunctions {
           throw new StatesError(errorName, (err as Error).message);
         }
       };
+      // Lambda's throttle, as Step Functions names it (the same name the ASL's Retry lists).
+      const invoke = async (arn: string, payload: unknown) => {
+        try {
+          return await this.#lambdas.invoke(arn, payload);
+        } catch (err) {
+          if (!(err instanceof LambdaThrottled)) throw err;
+          throw new StatesError(
+            'Lambda.TooManyRequestsException',
+            `${err.message} (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; Reason: ${err.reason})`,
+          );
+        }
+      };
       const run = async (input: Json): Promise<Json> => {
         this.tasks++;
         if (this.#lambdas.has(base)) {
           allowed('Lambda.AWSLambdaException', { action: 'lambda:InvokeFunction', resource: base });
-          return (await this.#lambdas.invoke(base, input)) as Json;
+          return (await invoke(base, input)) as Json;
         }
         const p = (input ?? {}) as Obj;
         switch (base) {
           case 'arn:aws:states:::lambda:invoke': {
             allowed('Lambda.AWSLambdaException', { action: 'lambda:InvokeFunction', resource: String(p.FunctionName) });
-            const payload = await this.#lambdas.invoke(String(p.FunctionName), p.Payload ?? null);
+            const payload = await invoke(String(p.FunctionName), p.Payload ?? null);
             return { ExecutedVersion: '$LATEST', Payload: payload as Json, StatusCode: 200 };
           }
           case 'arn:aws:states:::events:putEvents': {
@@ -191,11 +210,18 @@ export class LocalStepFunctions {
               resource: String(p.StateMachineArn),
             });
             const input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {});
-            const e = this.startExecution({
-              stateMachineArn: String(p.StateMachineArn),
-              input,
-              ...(typeof p.Name === 'string' ? { name: p.Name } : {}),
-            });
+            let e: Execution;
+            try {
+              e = this.startExecution({
+                stateMachineArn: String(p.StateMachineArn),
+                input,
+                ...(typeof p.Name === 'string' ? { name: p.Name } : {}),
+              });
+            } catch (err) {
+              // A throttle is a service error of the integration, under the SDK's service exception's name.
+              if (!(err instanceof AwsError) || err.name !== 'ThrottlingException') throw err;
+              throw new StatesError('StepFunctions.AWSStepFunctionsException', `${err.name}: ${err.message}`);
+            }
             return { ExecutionArn: e.executionArn, StartDate: e.startDate.toISOString() };
           }
         }
@@ -223,6 +249,10 @@ export class LocalStepFunctions {
     const entry = this.#machines.get(String(req.stateMachineArn));
     if (!entry)
       throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${req.stateMachineArn}'`);
+    if (entry.wiring.type === 'EXPRESS' && this.#starts && !this.#starts.take()) {
+      this.#throttles?.count('Step Functions StartExecution');
+      throw startExecutionThrottled();
+    }
     let input: Json;
     try {
       input = JSON.parse(req.input ?? '{}') as Json;

@@ -23,6 +23,12 @@ export interface FunctionWiring {
   exportName: string;
   /** The function's own environment: provider.environment with its functions.<key>.environment over it. */
   environment: Record<string, string>;
+  /** `timeout` (the function's, else the provider's, else Serverless's 6 s): Lambda stops the invocation then. */
+  timeoutSeconds: number;
+  /** `memorySize` (the function's, else the provider's, else Serverless's 1,024 MB). */
+  memoryMb: number;
+  /** `reservedConcurrency`, when the function has it: its own share of the account's concurrency, and its cap. */
+  reservedConcurrency?: number;
   http: { method: string; path: string; authorizer?: 'aws_iam' }[];
   schedules: { rate: string; input?: Json }[];
 }
@@ -97,6 +103,13 @@ const str = (v: Json | undefined, what: string): string => {
   if (typeof v !== 'string')
     throw new Error(`serverless.yml: ${what} must resolve to a string, got ${JSON.stringify(v)}`);
   return v;
+};
+/** A whole number setting in [min, max], as Lambda's API would accept it. */
+const num = (v: Json | undefined, what: string, min: number, max: number): number => {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
+    throw new Error(`serverless.yml: ${what} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
 };
 
 /** Serverless's logical id of a function: `open-review` -> `OpenDashreviewLambdaFunction`. */
@@ -243,6 +256,11 @@ export function wiringFrom(
       module: `${handler.slice(0, dot)}.ts`,
       exportName: handler.slice(dot + 1),
       environment: fnEnv,
+      timeoutSeconds: num(fn.timeout ?? provider.timeout ?? 6, `functions.${key}.timeout`, 1, 900),
+      memoryMb: num(fn.memorySize ?? provider.memorySize ?? 1024, `functions.${key}.memorySize`, 128, 10_240),
+      ...(fn.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrency: num(fn.reservedConcurrency, `functions.${key}.reservedConcurrency`, 0, 100_000) }),
       http: events
         .filter((e) => e.httpApi)
         .map((e) => {

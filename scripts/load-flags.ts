@@ -13,6 +13,12 @@ export interface LoadFlags {
   sesRate: number;
   /** SES's daily quota in local mode. */
   sesDaily: number;
+  /** Lambda's concurrent executions for the account (AWS's default 1,000). */
+  lambdaConcurrency: number;
+  /** EventBridge PutEvents requests a second (AWS's default 10,000). */
+  putEventsRate: number;
+  /** Step Functions StartExecution for Express workflows a second, and its bucket (AWS's default 6,000). */
+  startRate: number;
   /** How long to wait for the backlog to drain after the load, in seconds, before reporting what is left. */
   drainLimit: number;
   json: boolean;
@@ -28,10 +34,13 @@ const RANGES = {
   '--ses-rate': { key: 'sesRate', min: 1, max: 100_000 },
   '--ses-daily': { key: 'sesDaily', min: 1, max: 1_000_000_000 },
   '--drain-limit': { key: 'drainLimit', min: 1, max: 86_400 },
+  '--lambda-concurrency': { key: 'lambdaConcurrency', min: 1, max: 100_000 },
+  '--putevents-rate': { key: 'putEventsRate', min: 1, max: 1_000_000 },
+  '--start-rate': { key: 'startRate', min: 1, max: 1_000_000 },
 } as const;
 
 export const LOAD_USAGE =
-  'Usage: npm run load -- [--rate 1..2000] [--duration 1..3600] [--mix 70/20/8/2] [--shape steady|burst] [--ses-rate 1..100000] [--ses-daily 1..1000000000] [--drain-limit 1..86400] [--json]';
+  'Usage: npm run load -- [--rate 1..2000] [--duration 1..3600] [--mix 70/20/8/2] [--shape steady|burst] [--ses-rate 1..100000] [--ses-daily 1..1000000000] [--drain-limit 1..86400] [--lambda-concurrency 1..100000] [--putevents-rate 1..1000000] [--start-rate 1..1000000] [--json]';
 
 export function parseLoadFlags(argv: string[]): LoadFlags {
   const flags: LoadFlags = {
@@ -42,6 +51,9 @@ export function parseLoadFlags(argv: string[]): LoadFlags {
     sesRate: 14,
     sesDaily: 50_000,
     drainLimit: 1800,
+    lambdaConcurrency: 1_000,
+    putEventsRate: 10_000,
+    startRate: 6_000,
     json: false,
   };
   eachFlag(

@@ -25,6 +25,12 @@ async function main(flags: LoadFlags): Promise<void> {
     // The senders pace themselves at the account's rate, as serverless.yml's sesSendRate tells them in AWS.
     environment: { ...QUIET_FUNCTIONS, MAIL_SEND_RATE: String(flags.sesRate) },
     sesQuota: { maxSendRate: flags.sesRate, max24HourSend: flags.sesDaily },
+    quotas: {
+      lambdaConcurrency: flags.lambdaConcurrency,
+      putEventsRate: flags.putEventsRate,
+      startExecutionRate: flags.startRate,
+      startExecutionBurst: flags.startRate,
+    },
   });
   try {
     const total = flags.rate * flags.duration;
@@ -180,10 +186,11 @@ async function main(flags: LoadFlags): Promise<void> {
       accepted,
       refusedByPutEvents: Object.fromEntries(putErrors),
       opened: reviews.length,
-      // A proposal whose intake gave up is not lost: its "Intake Failed" event carries it (and alarms).
-      failedAtIntake: failedAtIntake().size,
+      // A proposal whose intake gave up without a review is not lost: its "Intake Failed" event carries it
+      // (and alarms). One whose intake gave up after its review opened is counted as opened.
+      failedAtIntake: [...failedAtIntake()].filter((id) => !opened.has(id)).length,
       lost: {
-        proposals: accepted - reviews.length - failedAtIntake().size,
+        proposals: accepted - reviews.length - [...failedAtIntake()].filter((id) => !opened.has(id)).length,
         emails: unemailed - backlog() - deadLetters,
       },
       emails: {
@@ -193,7 +200,9 @@ async function main(flags: LoadFlags): Promise<void> {
         deadLetters,
         delayMs: { p50: percentile(delays, 50), p99: percentile(delays, 99), max: percentile(delays, 100) },
       },
-      throttles: { ses: app.mail.throttled },
+      // Requests each quota refused (each retried by its caller: the SDK, a Retry, a rule's retry policy, SQS).
+      throttles: { 'SES SendEmail': app.mail.throttled, ...app.throttles.all },
+      targetRetriesOnThrottle: app.bus.throttled,
       // Intake executions that gave up (each one's proposal is in its event; the sweeper finishes what it claimed).
       intakeFailed: Object.fromEntries(intakeFailures),
       seconds: {
@@ -226,7 +235,8 @@ function text(r: {
     deadLetters: number;
     delayMs: Record<string, number | undefined>;
   };
-  throttles: { ses: number };
+  throttles: Record<string, number>;
+  targetRetriesOnThrottle: number;
   intakeFailed: Record<string, number>;
   seconds: { load: number; intakeDone: number; lastEmail: number; drainAfterIntake: number };
 }): string {
@@ -237,7 +247,13 @@ function text(r: {
     `  proposals ${r.proposals}, accepted ${r.accepted}, opened ${r.opened}, failed at intake ${r.failedAtIntake} (each in its "Intake Failed" event), lost ${r.lost.proposals}`,
     `  emails due ${r.emails.due}, sent ${r.emails.sent}, still queued ${r.emails.stillQueued}, dead letters ${r.emails.deadLetters}, lost ${r.lost.emails}`,
     `  email delay from the review's opening: p50 ${ms(r.emails.delayMs.p50)}, p99 ${ms(r.emails.delayMs.p99)}, max ${ms(r.emails.delayMs.max)}`,
-    `  SES throttles ${r.throttles.ses}; intake executions failed: ${JSON.stringify(r.intakeFailed)}`,
+    `  limits: SES ${f.sesRate}/s, Lambda concurrency ${f.lambdaConcurrency}, PutEvents ${f.putEventsRate}/s, StartExecution ${f.startRate}/s`,
+    `  throttled requests: ${
+      Object.entries(r.throttles)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }; rule deliveries retried after a throttle: ${r.targetRetriesOnThrottle}`,
+    `  intake executions failed: ${JSON.stringify(r.intakeFailed)}`,
     `  from the first proposal: load sent in ${r.seconds.load} s, every review opened by ${r.seconds.intakeDone} s (${(r.opened / r.seconds.intakeDone).toFixed(0)} a second), the last email at ${r.seconds.lastEmail} s`,
     '',
   ].join('\n');

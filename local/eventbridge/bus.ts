@@ -71,7 +71,15 @@ export function entrySize(entry: PutEventsEntry): number {
   );
 }
 
+/** Whether a target's refusal is a throttle, which EventBridge retries for as long as the retry policy allows. */
+function isThrottle(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return name === 'ThrottlingException' || name === 'TooManyRequestsException';
+}
+
 export class LocalBus {
+  /** Deliveries a target refused as throttled, each retried with backoff. */
+  throttled = 0;
   readonly #rules: { wiring: RuleWiring; pattern: EventPattern }[];
   readonly #buses: Set<string>;
   readonly #archive: string;
@@ -288,9 +296,13 @@ export class LocalBus {
   async #send(rule: RuleWiring, envelope: BusEnvelope): Promise<void> {
     const targets = this.#targets;
     // Lambda's asynchronous invocation retries twice; a state machine start is retried per the rule's policy.
+    // A throttled target (ThrottlingException, TooManyRequestsException) is retried as EventBridge retries
+    // it: with exponential backoff and jitter, up to the policy's attempts and within its maximum event age.
     const attempts = 1 + Math.min(rule.target.maxRetries, rule.target.kind === 'function' ? 2 : 3);
+    const throttledAttempts = 1 + rule.target.maxRetries;
+    const giveUpAt = this.#now() + rule.target.maxEventAgeSeconds * 1000;
     let lastError: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       try {
         if (!targets) throw new Error('no targets connected');
         if (rule.target.kind === 'stateMachine') {
@@ -303,7 +315,14 @@ export class LocalBus {
         return;
       } catch (err) {
         lastError = err;
-        if (attempt < attempts) await new Promise((r) => setTimeout(r, 100 * attempt));
+        if (isThrottle(err)) {
+          if (attempt >= throttledAttempts || this.#now() >= giveUpAt) break;
+          this.throttled++;
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(5_000, 100 * 2 ** attempt)));
+          continue;
+        }
+        if (attempt >= attempts) break;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
       }
     }
     await this.#deadLetter(rule, envelope, String((lastError as Error)?.message ?? lastError));

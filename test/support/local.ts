@@ -23,7 +23,7 @@ export interface Harness {
  */
 export async function startHarness(
   environment: Record<string, string> = {},
-  options: Pick<LocalOptions, 'sesQuota'> = {},
+  options: Pick<LocalOptions, 'sesQuota' | 'quotas'> = {},
 ): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hitl-test-'));
   const app = await startLocal({

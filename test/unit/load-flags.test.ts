@@ -11,6 +11,9 @@ describe('npm run load flags', () => {
       sesRate: 14,
       sesDaily: 50_000,
       drainLimit: 1800,
+      lambdaConcurrency: 1000,
+      putEventsRate: 10_000,
+      startRate: 6000,
       json: false,
     });
   });
@@ -26,6 +29,11 @@ describe('npm run load flags', () => {
         '--shape',
         'burst',
         '--ses-rate=140',
+        '--lambda-concurrency',
+        '50',
+        '--putevents-rate=400',
+        '--start-rate',
+        '300',
         '--json',
       ]),
     ).toMatchObject({
@@ -34,6 +42,9 @@ describe('npm run load flags', () => {
       mix: { low: 50, medium: 30, high: 15, critical: 5 },
       shape: 'burst',
       sesRate: 140,
+      lambdaConcurrency: 50,
+      putEventsRate: 400,
+      startRate: 300,
       json: true,
     });
   });
@@ -43,6 +54,8 @@ describe('npm run load flags', () => {
     [['--rate', '2001'], '--rate must be a whole number from 1 to 2000, got "2001".'],
     [['--duration', '1.5'], '--duration must be a whole number from 1 to 3600, got "1.5".'],
     [['--ses-rate', '-3'], '--ses-rate must be a whole number from 1 to 100000, got "-3".'],
+    [['--lambda-concurrency', '0'], '--lambda-concurrency must be a whole number from 1 to 100000, got "0".'],
+    [['--start-rate', '1e3'], '--start-rate must be a whole number from 1 to 1000000, got "1e3".'],
     [['--mix', '70/20/8'], '--mix must be four whole percentages low/medium/high/critical that add up to 100'],
     [['--mix', '70/20/8/3'], '--mix percentages must add up to 100, got 70/20/8/3 = 101.'],
     [['--shape', 'spiky'], '--shape must be "steady" or "burst", got "spiky".'],
