@@ -385,7 +385,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         return lambdas.invoke(arn, event);
       },
     });
-    const sqs = new LocalSqs(wiring.queues, wiring.queueTriggers, wiring.region, () => clock.now());
+    const sqs = new LocalSqs(wiring.queues, wiring.queueTriggers, wiring.region, () => clock.now(), meter);
     // An event source mapping polls with the function's role: it must grant what Lambda needs of the queue.
     const mappingChecks = (queueArn: string) =>
       ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((action) => ({
@@ -524,6 +524,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         const input = readRequest(target, body, 'awsJson');
         allow(principal, requestsOf(target, input, wiring.region), 400);
         const output = await dispatch(target, input);
+        // SQS bills every request, per 64 KB of its payload.
+        if (service === 'sqs') meter?.sqs(target.slice(target.indexOf('.') + 1), body.length);
         res.once('finish', () => crash(`answered.${target}`));
         return sendJson(res, contentType, output);
       } catch (err) {

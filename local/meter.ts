@@ -61,6 +61,12 @@ export interface EmailRecord {
   bytes: number;
 }
 
+/** An SQS request (a function's, or Lambda's poller's receive and delete on a queue it maps), with its payload size. */
+export interface SqsRecord {
+  operation: string;
+  bytes: number;
+}
+
 /** What a function wrote to stdout and stderr (CloudWatch Logs ingests it), in bytes and lines. */
 export interface LogRecord {
   function: string;
@@ -75,6 +81,7 @@ export interface Usage {
   events: EventRecord[];
   api: ApiRecord[];
   emails: EmailRecord[];
+  sqs: SqsRecord[];
   logs: LogRecord[];
   /** DynamoDB operations the meter does not price (batch, transactions): a bill with any is refused. */
   unmetered: string[];
@@ -240,6 +247,7 @@ export class LocalMeter {
     events: [],
     api: [],
     emails: [],
+    sqs: [],
     logs: [],
     unmetered: [],
   };
@@ -303,6 +311,10 @@ export class LocalMeter {
 
   email(recipients: number, bytes: number): void {
     this.usage.emails.push({ recipients, bytes });
+  }
+
+  sqs(operation: string, bytes: number): void {
+    this.usage.sqs.push({ operation, bytes });
   }
 
   /**

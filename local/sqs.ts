@@ -98,8 +98,17 @@ export class LocalSqs {
   /** Messages moved to a dead-letter queue, and batches whose function failed: for tests and the log. */
   movedToDeadLetter = 0;
   failedBatches = 0;
+  /** Told each request Lambda's poller makes on a mapped queue (a receive that got messages, a batch delete). */
+  readonly #meter: { sqs(operation: string, bytes: number): void } | undefined;
 
-  constructor(queues: QueueWiring[], triggers: QueueTrigger[], region: string, now: () => number) {
+  constructor(
+    queues: QueueWiring[],
+    triggers: QueueTrigger[],
+    region: string,
+    now: () => number,
+    meter?: { sqs(operation: string, bytes: number): void },
+  ) {
+    this.#meter = meter;
     for (const q of queues) {
       const queue = new Queue(q);
       this.#byUrl.set(q.url, queue);
@@ -327,6 +336,11 @@ export class LocalSqs {
     while ((this.#inFlight.get(t) ?? 0) < t.maximumConcurrency) {
       const batch = this.#receive(q, t.batchSize, q.wiring.visibilityTimeoutSeconds);
       if (batch.length === 0) return;
+      // The poller's ReceiveMessage that got this batch (its empty long polls are a fixed cost, not counted).
+      this.#meter?.sqs(
+        'ReceiveMessage',
+        batch.reduce((n, m) => n + Buffer.byteLength(m.body), 0),
+      );
       this.#inFlight.set(t, (this.#inFlight.get(t) ?? 0) + 1);
       const event: SqsEvent = {
         Records: batch.map((m) => ({
@@ -350,7 +364,10 @@ export class LocalSqs {
             log(`${t.functionKey}: batchItemFailures names a message not in the batch; the whole batch is retried`);
             return;
           }
-          for (const m of batch) if (!failures.includes(m.id)) this.#delete(q, m.handle!, true);
+          const handled = batch.filter((m) => !failures.includes(m.id));
+          for (const m of handled) this.#delete(q, m.handle!, true);
+          // Lambda deletes what the function handled in one DeleteMessageBatch.
+          if (handled.length) this.#meter?.sqs('DeleteMessageBatch', 0);
         })
         .catch((err: Error) => {
           this.failedBatches++;

@@ -19,6 +19,7 @@ export const PRICE_KEYS = [
   'eventBridgeArchiveGb',
   'httpApiRequest',
   'logsIngestedGb',
+  'sqsRequest',
   'sesEmail',
 ] as const;
 export type PriceKey = (typeof PRICE_KEYS)[number];
@@ -75,6 +76,8 @@ export function lambdaGbSeconds(durationMs: number, memoryMb: number): number {
 export const eventChunks = (entryBytes: number) => Math.max(1, Math.ceil(entryBytes / (64 * 1024)));
 
 /** HTTP API meters a request in 512 KB increments. */
+/** SQS bills each 64 KB chunk of a request's payload as one request. */
+export const sqsRequests = (bytes: number) => Math.max(1, Math.ceil(bytes / (64 * 1024)));
 export const httpApiRequests = (bytes: number) => Math.max(1, Math.ceil(bytes / (512 * 1024)));
 
 const GB = 1024 ** 3;
@@ -143,6 +146,8 @@ export interface Counts {
   functionLogBytes: number;
   platformLogBytes: number;
   accessLogBytes: number;
+  /** The notifications queue: the functions' sends and visibility changes, Lambda's receives and deletes. */
+  sqsRequests: number;
   emails: number;
 }
 
@@ -211,6 +216,7 @@ export function countUsage(usage: Usage, ctx: CountContext): Counts {
     accessLogBytes: ctx.accessLogFormat
       ? sum(usage.api, (a) => accessLogBytes(ctx.accessLogFormat!, a.route, a.status, a.responseBytes))
       : 0,
+    sqsRequests: sum(usage.sqs, (r) => sqsRequests(r.bytes)),
     emails: sum(usage.emails, (e) => e.recipients),
   };
 }
@@ -274,6 +280,8 @@ export function billOf(design: Design, c: Counts, prices: Prices): Line[] {
     line('EventBridge', 'custom events', c.events, 'eventBridgeCustomEvent'),
     line('EventBridge', 'archive (GB)', c.archiveBytes / GB, 'eventBridgeArchiveGb'),
     line('API Gateway', 'HTTP API requests', c.apiRequests, 'httpApiRequest'),
+    // Every design must pace its emails at SES's rate: the queue is hitl-gate's way, counted in all three.
+    line('SQS', 'requests', c.sqsRequests, 'sqsRequest'),
     line('CloudWatch Logs', 'function output (GB)', c.functionLogBytes / GB, 'logsIngestedGb'),
     line(
       'CloudWatch Logs',

@@ -21,7 +21,10 @@ test('prices four proposals, one of each tier, for the three designs, with the e
     lambdaRequests: 3,
     humanDecisions: 0,
     emails: 0,
+    sqsRequests: 0,
   });
+  // Its emails went through the notifications queue: queued, received by Lambda's poller, deleted.
+  expect(critical.counts.sqsRequests).toBeGreaterThanOrEqual(3);
   // The critical tier needs two distinct approvers: two pages opened, two decisions.
   expect(critical.counts).toMatchObject({ humanDecisions: 2, apiRequests: 4 });
   const designs = report.perMillionProposals.designs;
@@ -30,6 +33,7 @@ test('prices four proposals, one of each tier, for the three designs, with the e
   expect(designs['durable-functions'].lines.map((l: { service: string }) => l.service)).not.toContain('Step Functions');
   expect(report.perMillionProposals.emails.quantity).toBeGreaterThan(0);
   expect(designs['hitl-gate'].lines.map((l: { service: string }) => l.service)).not.toContain('SES');
+  expect(designs['hitl-gate'].lines.map((l: { service: string }) => l.service)).toContain('SQS');
 }, 120_000);
 
 test('refuses a flag out of range with its range, before starting local mode', async () => {

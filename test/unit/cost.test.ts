@@ -18,6 +18,7 @@ import {
   eventChunks,
   expressGbSeconds,
   httpApiRequests,
+  sqsRequests,
   lambdaGbSeconds,
   loadPrices,
   PRICE_KEYS,
@@ -46,6 +47,13 @@ describe('billing units', () => {
     expect(eventChunks(64 * 1024)).toBe(1);
     expect(eventChunks(64 * 1024 + 1)).toBe(2);
     expect(eventChunks(200 * 1024)).toBe(4);
+  });
+
+  test('an SQS request is one request per 64 KB of its payload, an empty one included', () => {
+    expect(sqsRequests(0)).toBe(1);
+    expect(sqsRequests(64 * 1024)).toBe(1);
+    expect(sqsRequests(64 * 1024 + 1)).toBe(2);
+    expect(sqsRequests(256 * 1024)).toBe(4);
   });
 
   test('an HTTP API request is metered per 512 KB', () => {
@@ -161,6 +169,7 @@ describe('prices', () => {
       functionLogBytes: 0,
       platformLogBytes: 0,
       accessLogBytes: 0,
+      sqsRequests: 0,
       emails: 0,
       ...c,
     }) as Counts;
