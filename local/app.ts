@@ -10,6 +10,7 @@ import { checkInput, INPUTS, parseBody, readRequest, type Protocol } from './pro
 import { ACCOUNT, printServerlessConfig, wiringFrom, type RuleWiring, type Wiring } from './wiring.ts';
 import { LambdaHost } from './lambda.ts';
 import { LocalStepFunctions, type PutEventsEntry } from './stepfunctions.ts';
+import { demandOf, TableBuckets } from './dynamodb-throughput.ts';
 import { AWS_DEFAULT_QUOTAS, putEventsThrottled, type Quotas, Throttles, TokenBucket } from './quotas.ts';
 import { LocalBus } from './eventbridge/bus.ts';
 import { InvalidEventPatternError } from './eventbridge/pattern.ts';
@@ -130,7 +131,7 @@ function sendJson(res: ServerResponse, contentType: string, value: unknown, stat
 
 /** The error body of each protocol: `{ __type, message }` in the AWS JSON protocols, `{ message }` in SES v2's REST-JSON, `{ Type, Message }` in Lambda's. */
 const ERROR_BODY: Record<Protocol, (err: AwsError) => object> = {
-  awsJson: (err) => ({ __type: err.name, message: err.message }),
+  awsJson: (err) => ({ ...err.fields, __type: err.name, message: err.message }),
   restJson: (err) => ({ message: err.message }),
   lambdaRestJson: (err) => ({ Type: err.status >= 500 ? 'Service' : 'User', Message: err.message }),
 };
@@ -288,6 +289,38 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       { concurrency: quotas.lambdaConcurrency, throttles },
     );
     opts.meter?.useTables(wiring.tables as unknown as TableDefinition[]);
+    // Each table's on-demand throughput: per partition key, and the table's (its WarmThroughput, if more).
+    const tableBuckets = new Map<string, { hashKey: string; buckets: TableBuckets }>();
+    for (const t of wiring.tables as unknown as (TableDefinition & {
+      WarmThroughput?: { WriteUnitsPerSecond?: number };
+    })[]) {
+      const hashKey = t.KeySchema.find((k) => (k as { KeyType?: string }).KeyType === 'HASH')?.AttributeName;
+      if (!hashKey) continue;
+      const warm = Number(t.WarmThroughput?.WriteUnitsPerSecond ?? 0);
+      tableBuckets.set(t.TableName, {
+        hashKey,
+        buckets: new TableBuckets(
+          `arn:aws:dynamodb:${wiring.region}:${ACCOUNT}:table/${t.TableName}`,
+          {
+            partitionWriteUnits: quotas.dynamoPartitionWriteUnits,
+            tableWriteUnits: Math.max(quotas.dynamoTableWriteUnits, warm),
+          },
+          () => clock.now(),
+        ),
+      });
+    }
+    /** DynamoDB's throughput for one request: ProvisionedThroughputExceededException past it. */
+    const admitDynamo = (target: string, input: Record<string, unknown>) => {
+      const table = tableBuckets.get(String(input.TableName));
+      const demand = table && demandOf(target.slice(target.indexOf('.') + 1), input, table.hashKey);
+      if (!table || !demand) return;
+      try {
+        table.buckets.admit(demand);
+      } catch (err) {
+        throttles.count(`DynamoDB ${String(input.TableName)}`);
+        throw err;
+      }
+    };
     const bus = new LocalBus({
       buses: wiring.buses,
       rules: wiring.rules,
@@ -517,7 +550,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         const principal = await signer(req, reqUrl, body, service, 400);
         if (service === 'dynamodb') {
           // IAM reads the tables a call names; dynalite answers, as DynamoDB does, what it cannot read.
-          allow(principal, requestsOf(target, lenientJson(body), wiring.region), 400);
+          const request = lenientJson(body);
+          allow(principal, requestsOf(target, request, wiring.region), 400);
+          admitDynamo(target, request);
           return meter ? meter.dynamo(target, req, body, res, dynamo) : dynamo(req, body, res);
         }
         if (!INPUTS[target]) throw new AwsError('UnknownOperationException', `local mode does not implement ${target}`);

@@ -1,6 +1,7 @@
 // The AWS quotas local mode applies on the path of a proposal, each refused past its limit with the error AWS
-// answers: Lambda's concurrency, EventBridge's PutEvents rate, Step Functions' StartExecution rate. (SES's
-// sending quotas are in local/ses.ts, on the same token bucket.) Defaults are AWS's defaults for us-east-1;
+// answers: Lambda's concurrency, EventBridge's PutEvents rate, Step Functions' StartExecution rate, DynamoDB's
+// on-demand throughput (local/dynamodb-throughput.ts). (SES's sending quotas are in local/ses.ts, on the same
+// token bucket.) Defaults are AWS's defaults for us-east-1;
 // flags (HITL_* in the environment, or `quotas` in startLocal's options) lower them to see what throttling does.
 import { AwsError } from './errors.ts';
 
@@ -16,6 +17,10 @@ export interface Quotas {
   /** Step Functions StartExecution for Express workflows: a bucket of 6,000, refilled at 6,000 a second. */
   startExecutionRate: number;
   startExecutionBurst: number;
+  /** DynamoDB on demand: write units a second per partition key (reads a third each), 1,000 in AWS. */
+  dynamoPartitionWriteUnits: number;
+  /** DynamoDB on demand: a new table's write units a second (reads a third each), 4,000 in AWS, unless its WarmThroughput says more. */
+  dynamoTableWriteUnits: number;
 }
 
 /**
@@ -28,6 +33,8 @@ export const AWS_DEFAULT_QUOTAS: Quotas = Object.freeze({
   putEventsRate: 10_000,
   startExecutionRate: 6_000,
   startExecutionBurst: 6_000,
+  dynamoPartitionWriteUnits: 1_000,
+  dynamoTableWriteUnits: 4_000,
 });
 
 /** Lambda keeps this much of the account's concurrency unreserved (PutFunctionConcurrency's rule). */
@@ -38,6 +45,8 @@ const FLAGS: Record<keyof Quotas, { env: string; min: number; max: number }> = {
   putEventsRate: { env: 'HITL_PUTEVENTS_RATE', min: 1, max: 1_000_000 },
   startExecutionRate: { env: 'HITL_START_EXECUTION_RATE', min: 1, max: 1_000_000 },
   startExecutionBurst: { env: 'HITL_START_EXECUTION_BURST', min: 1, max: 1_000_000 },
+  dynamoPartitionWriteUnits: { env: 'HITL_DYNAMODB_PARTITION_WCU', min: 1, max: 1_000_000 },
+  dynamoTableWriteUnits: { env: 'HITL_DYNAMODB_TABLE_WCU', min: 1, max: 10_000_000 },
 };
 
 /** Quotas over AWS's defaults from HITL_LAMBDA_CONCURRENCY, HITL_PUTEVENTS_RATE, HITL_START_EXECUTION_RATE and _BURST. */
@@ -81,6 +90,11 @@ export class TokenBucket {
     if (this.#tokens < n) return false;
     this.#tokens -= n;
     return true;
+  }
+
+  /** Gives back what a request took that was refused further on. */
+  give(n: number): void {
+    this.#tokens = Math.min(this.#burst, this.#tokens + n);
   }
 }
 

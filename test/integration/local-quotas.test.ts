@@ -3,6 +3,7 @@
 // through the real SDK clients.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LambdaHost, LambdaThrottled } from '../../local/lambda.ts';
 import { LocalClock } from '../../local/clock.ts';
 import { LocalStepFunctions } from '../../local/stepfunctions.ts';
@@ -145,7 +146,10 @@ describe('local Lambda: concurrency and timeout', () => {
 
 describe('local mode: PutEvents and StartExecution rates, through the SDK', () => {
   test('past the PutEvents rate an agent gets ThrottlingException; StartExecution past its bucket likewise', async () => {
-    const h = await startHarness({}, { quotas: { putEventsRate: 1, startExecutionRate: 1, startExecutionBurst: 1 } });
+    const h = await startHarness(
+      {},
+      { quotas: { putEventsRate: 1, startExecutionRate: 1, startExecutionBurst: 1, dynamoPartitionWriteUnits: 2 } },
+    );
     try {
       const common = {
         endpoint: h.app.url,
@@ -172,6 +176,24 @@ describe('local mode: PutEvents and StartExecution rates, through the SDK', () =
         sfn.send(new StartExecutionCommand({ stateMachineArn: machine.arn, input: JSON.stringify({ reviewId: 'x' }) }));
       await start();
       await expect(start()).rejects.toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
+      // DynamoDB: two write units a second on one partition key here; the third write is refused with the
+      // reason DynamoDB gives, the same key's neighbour is not.
+      const dynamo = new DynamoDBClient(common);
+      const table = String((h.app.wiring.tables[0] as { TableName: string }).TableName);
+      const write = (pk: string) =>
+        dynamo.send(new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, sk: { S: 'quota' } } }));
+      await write('QUOTA#1');
+      await write('QUOTA#1');
+      const refused = await write('QUOTA#1').catch((e: unknown) => e);
+      expect(refused).toMatchObject({
+        name: 'ProvisionedThroughputExceededException',
+        $metadata: { httpStatusCode: 400 },
+      });
+      expect((refused as { ThrottlingReasons?: unknown }).ThrottlingReasons).toEqual([
+        { reason: 'TableWriteKeyRangeThroughputExceeded', resource: expect.stringContaining(`:table/${table}`) },
+      ]);
+      await write('QUOTA#2');
+      expect(h.app.throttles.all[`DynamoDB ${table}`]).toBe(1);
       // The workflow started first publishes too, on the same account's rate: it may be throttled as well.
       expect(h.app.throttles.all['Step Functions StartExecution']).toBe(1);
       expect(h.app.throttles.all['EventBridge PutEvents']).toBeGreaterThanOrEqual(1);
