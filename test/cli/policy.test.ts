@@ -187,6 +187,32 @@ describe('hitl-gate policy explain', () => {
     expect(e.onTimeout).toMatchObject({ setting: 'expire', at: '2026-12-05T23:00:00.000Z', afterStep: 3 });
   });
 
+  it('says what standing approval an approval may allow, by whom (never the requester), and its scope', () => {
+    const e = explain(
+      { type: 'purchase_order', target: 'vendor-42', amount: { value: 5000, currency: 'USD' } },
+      'mira.okafor',
+    );
+    expect(e.standing).toEqual({
+      grantedBy: ['manager'],
+      grantors: ['daniel.reyes', 'raj.patel'],
+      maxDuration: '8h',
+      scope: { type: 'purchase_order', target: 'vendor-42', amount: { currency: 'USD', lte: 5000 } },
+      describe: 'purchase_order, target vendor-42, at most $5,000.00',
+    });
+    // A rule without standing approvals, or a critical one, offers none.
+    expect(explain({ type: 'db_schema_change', target: 'production/orders' }).standing).toBeUndefined();
+    const text = policy(
+      ['explain', '-', '--now', '2026-12-04T15:00:00Z'],
+      proposal(
+        { type: 'purchase_order', target: 'vendor-42', amount: { value: 5000, currency: 'USD' } },
+        'mira.okafor',
+      ),
+    ).stdout;
+    expect(text).toContain(
+      'standing approval: with the approval, daniel.reyes, raj.patel (manager) may allow later proposals for up to 8h: purchase_order, target vendor-42, at most $5,000.00',
+    );
+  });
+
   it("counts a calendar step's deadline in the office's working time", () => {
     const e = explain({ type: 'refund', amount: { value: 20000, currency: 'USD' } });
     // Friday 16:00 in Berlin: two working hours left that day, seven more on Monday.

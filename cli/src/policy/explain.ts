@@ -133,5 +133,11 @@ function describe(e: Explanation): string {
   }
   if (e.notify.length) lines.push(`notify: ${e.notify.join(', ')}`);
   if (e.editable.length) lines.push(`editable by the approver: ${e.editable.join(', ')}`);
+  if (e.standing) {
+    const s = e.standing;
+    lines.push(
+      `standing approval: with the approval, ${s.grantors.join(', ') || 'nobody'} (${s.grantedBy.join(', ')}) may allow later proposals for up to ${s.maxDuration}: ${s.describe}`,
+    );
+  }
   return lines.join('\n');
 }

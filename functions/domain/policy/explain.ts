@@ -7,6 +7,9 @@ import { deadlineFor } from '../calendar.ts';
 import { reminderSchedule } from '../reminders.ts';
 import { buildPolicy, explainMatch, factsOf, routeFor } from './classify.ts';
 import type { CompiledPolicy } from './compiled.ts';
+import type { GrantScope } from '../model.ts';
+import { names } from '../people.ts';
+import { describeScope, scopeOf } from '../standing.ts';
 import type { Classification, OnTimeout, Person, ReviewPattern, ReviewStep, StandIn } from './model.ts';
 
 export interface MatchingRule {
@@ -48,6 +51,11 @@ export interface Explanation {
   onTimeout: { setting: OnTimeout; at?: string; afterStep?: number; what: string };
   notify: string[];
   editable: string[];
+  /**
+   * What an approval of this proposal may also allow (the winning rule's `standing`): who may grant it (the
+   * requester left out), for how long at most, and the scope it would hold later proposals to.
+   */
+  standing?: { grantedBy: string[]; grantors: string[]; maxDuration: string; scope: GrantScope; describe: string };
   now: string;
 }
 
@@ -102,6 +110,24 @@ export function explainProposal(c: CompiledPolicy, proposal: ActionProposed, now
     return explained;
   });
 
+  // As the decision page offers it: never on critical, never with a quorum, never by the requester.
+  const allowed = classification.standing;
+  const standing =
+    allowed && classification.tier !== 'critical' && classification.quorum <= 1
+      ? (() => {
+          const scope = scopeOf(proposal.action, proposal.agentId, allowed.scope);
+          return {
+            grantedBy: [...allowed.grantedBy],
+            grantors: allowed.grantors.filter(
+              (id) => !names(policy.directory.person(id) ?? { id }, proposal.requestedBy),
+            ),
+            maxDuration: allowed.maxDuration.text,
+            scope,
+            describe: describeScope(scope),
+          };
+        })()
+      : undefined;
+
   return {
     proposal: {
       proposalId: proposal.proposalId,
@@ -125,6 +151,7 @@ export function explainProposal(c: CompiledPolicy, proposal: ActionProposed, now
     onTimeout: onTimeoutOf(classification, steps),
     notify: classification.notify.map((p) => p.id),
     editable: [...classification.editable],
+    ...(standing ? { standing } : {}),
     now: now.toISOString(),
   };
 }
