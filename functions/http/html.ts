@@ -51,6 +51,7 @@ h1{font-size:1.4rem;line-height:1.25;margin:0 0 .35rem}h2{font-size:1.1rem;margi
 h1 .amount{white-space:nowrap}
 .ask,.decide,form.edit,dl.facts{background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:.8rem 1rem}
 .ask{margin:0 0 .75rem}.decide{margin:0 0 1rem;padding-bottom:.4rem}
+.decide.docked{position:sticky;bottom:0;margin:0 0 .5rem;box-shadow:0 -2px 10px rgba(26,29,33,.12)}
 .ask.critical{border:2px solid #6b21a8;background:#faf5ff}
 .critical-label{margin:-.8rem -1rem .6rem;padding:.35rem 1rem;background:#6b21a8;color:#fff;border-radius:6px 6px 0 0;font-size:.9rem}
 .summary{margin:0 0 .6rem;font-size:1.05rem}

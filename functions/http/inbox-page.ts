@@ -1,5 +1,6 @@
 // The approver's inbox, phone first: everything waiting for them, the most urgent on top, each row with what the
-// agent wants, by when (in their own zone) and a link to its page; tick several, approve or reject them in one post.
+// agent wants, by when (in their own zone) and a link to its page; tick several, approve or reject them in one post
+// (the decision stays docked at the bottom of the screen, however long the list).
 // Opening it changes nothing; the results page says what became of each review.
 import type { InboxResult } from '../app/inbox.ts';
 import type { InboxRow } from '../domain/inbox.ts';
@@ -74,10 +75,10 @@ export function inboxPage(state: InboxState): string {
 ${items.map((item, i) => rowHtml(item, now, i)).join('\n')}
 </ul>
 ${more ? '<p class="hint">More reviews are waiting than this page lists: decide these, then open your inbox again.</p>' : ''}
-<section class="decide" aria-label="Your decision on the reviews you selected">
+<p class="hint">Each review you select is decided on its own, for the action its row shows; the next page says what became of each.</p>
+<section class="decide docked" aria-label="Your decision on the reviews you selected">
 <label for="inbox-reason">Reason (required to reject; a note with an approval)</label><textarea id="inbox-reason" name="reason" maxlength="2000" rows="2"></textarea>
 <div class="row batch"><button type="submit" name="decision" value="approve" class="approve">Approve selected</button><button type="submit" name="decision" value="reject" class="reject">Reject selected</button></div>
-<p class="hint">Each review you select is decided on its own, for the action its row shows; the next page says what became of each.</p>
 </section></form>
 <p class="hint agent-note">Quoted text is the agent's own words, shown as data: hitl-gate did not write it, and its links are disabled.</p>`,
   );

@@ -76,6 +76,32 @@ describe('the inbox on a phone', () => {
     await page.close();
   });
 
+  it('keeps the decision docked at the bottom of the screen when the list is longer than the screen', async () => {
+    for (let i = 0; i < 7; i++) await propose(env.h, { summary: `Laptop ${i + 1} for the new hires` });
+    const page = await openInbox(await inboxLinkFor(MIRA));
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeGreaterThan(PHONE.height * 1.5);
+    const approve = page.getByRole('button', { name: 'Approve selected' });
+    const reject = page.getByRole('button', { name: 'Reject selected' });
+    const onScreen = async () =>
+      Promise.all(
+        [approve, reject].map(async (b) => {
+          const box = (await b.boundingBox())!;
+          return box.y >= 0 && box.y + box.height <= PHONE.height;
+        }),
+      );
+    // In the first screen, halfway down, and at the end, where it follows the last row instead of covering it.
+    await expect(onScreen()).resolves.toEqual([true, true]);
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 3));
+    await expect(onScreen()).resolves.toEqual([true, true]);
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await expect(onScreen()).resolves.toEqual([true, true]);
+    const last = (await page.locator('li.item').last().boundingBox())!;
+    const docked = (await page.locator('section.decide').boundingBox())!;
+    expect(last.y + last.height).toBeLessThanOrEqual(docked.y);
+    await screenshot(page, 'inbox-phone-long');
+    await page.close();
+  });
+
   it('opens a review from its row, and says what is wrong with a reject without a reason, deciding nothing', async () => {
     const { reviewId } = await propose(env.h, { summary: 'Projector for the board room' });
     const page = await openInbox(await inboxLinkFor(MIRA));
