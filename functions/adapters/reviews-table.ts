@@ -40,6 +40,11 @@ export const keys = {
     pk: keys.grants(grant.scope.type),
     sk: keys.grantSort(grant.endsAt, grant.id),
   }),
+  /** A pointer to each grant in its granter's partition, sorted by when it ends: what their inbox lists. */
+  grantor: (grant: { grantedBy: string; endsAt: string; id: string }) => ({
+    pk: `GRANTOR#${grant.grantedBy}`,
+    sk: keys.grantSort(grant.endsAt, grant.id),
+  }),
 };
 
 /** Most rows one inbox Query returns; the page says when there are more. */
@@ -375,6 +380,19 @@ export class GrantsTable implements GrantStore {
   }
 
   async create(grant: Grant): Promise<Grant> {
+    // The granter's pointer first, so a retried create (the decision retried) also writes it if it was lost.
+    await this.#doc.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          ...keys.grantor(grant),
+          entity: 'grant-pointer',
+          grantId: grant.id,
+          type: grant.scope.type,
+          expiresAt: ttlFrom(grant.endsAt, this.#retentionDays),
+        },
+      }),
+    );
     try {
       await this.#doc.send(
         new PutCommand({
@@ -420,6 +438,38 @@ export class GrantsTable implements GrantStore {
         }),
       );
       for (const item of page.Items ?? []) out.push(toGrant(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  async byGrantor(personId: string, now: Date): Promise<Grant[]> {
+    const out: Grant[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#doc.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND sk > :from',
+          ExpressionAttributeValues: {
+            ':pk': keys.grantor({ grantedBy: personId, endsAt: '', id: '' }).pk,
+            ':from': keys.grantSort(now.toISOString(), ''),
+          },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const pointer of page.Items ?? []) {
+        const endsAt = String(pointer.sk).slice('ENDS#'.length, -(String(pointer.grantId).length + 1));
+        const { Item } = await this.#doc.send(
+          new GetCommand({
+            TableName: this.#table,
+            Key: keys.grant({ scope: { type: String(pointer.type) }, endsAt, id: String(pointer.grantId) }),
+            ConsistentRead: true,
+          }),
+        );
+        if (Item) out.push(toGrant(Item));
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return out;

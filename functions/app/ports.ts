@@ -63,6 +63,8 @@ export interface GrantStore {
   claimUse(grant: Grant, reviewId: string, now: Date): Promise<Grant | undefined>;
   /** Revokes it once; a second revocation answers the grant as it was revoked the first time. */
   revoke(grant: Grant, revoked: NonNullable<Grant['revoked']>): Promise<Grant>;
+  /** The grants one person made that have not ended (revoked ones included), soonest end first: their inbox lists them. */
+  byGrantor(personId: string, now: Date): Promise<Grant[]>;
 }
 
 /** A grant approves at most this many proposals: its item (with the reviews it approved) stays small. */

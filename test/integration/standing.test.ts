@@ -1,6 +1,7 @@
 // Standing approvals through local mode: granted with an approval (JSON), used by intake for a later proposal in
 // its scope (one write, one outcome event, no email), refused outside its scope or authority, revoked by an admin.
-import { signedFetch } from '../support/local.ts';
+import { GrantsTable } from '../../functions/adapters/reviews-table.ts';
+import { clients, signedFetch } from '../support/local.ts';
 import { customerEmail, proposal } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 
@@ -76,6 +77,17 @@ describe('a standing approval granted with an approval', () => {
     expect(again.review.decision?.by[0]?.kind).toBe('grant');
     const revoked = await revoke(grantId, { reason: 'checking the count' });
     expect(await revoked.json()).toMatchObject({ uses: 2, status: 'revoked' });
+    // The granter's own list holds it, revoked, with its uses: one Query of their partition, never a Scan.
+    const table = new GrantsTable(
+      clients(local.h.app.url).dynamo,
+      String((local.h.app.wiring.tables[0] as { TableName: string }).TableName),
+    );
+    const mine = await table.byGrantor(link.approverId, new Date());
+    expect(mine.filter((g) => g.id === grantId)).toMatchObject([
+      { uses: 2, revoked: { reason: 'checking the count' } },
+    ]);
+    expect(await table.byGrantor('nobody.at.all', new Date())).toEqual([]);
+    expect(await table.byGrantor(link.approverId, new Date(Date.now() + 86_400_000))).toEqual([]);
   });
 
   it('leaves to a person what is outside its scope: a higher amount, another vendor, no target', async () => {

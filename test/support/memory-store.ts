@@ -130,4 +130,11 @@ export class MemoryGrantStore implements GrantStore {
     if (!current.revoked) this.#items.set(grant.id, { ...current, revoked: { ...revoked } });
     return copy(this.#items.get(grant.id) as Grant);
   }
+
+  async byGrantor(personId: string, now: Date): Promise<Grant[]> {
+    return [...this.#items.values()]
+      .filter((g) => g.grantedBy === personId && Date.parse(g.endsAt) > now.getTime())
+      .sort((a, b) => a.endsAt.localeCompare(b.endsAt) || a.id.localeCompare(b.id))
+      .map((g) => copy(g));
+  }
 }
