@@ -420,7 +420,13 @@ export class GrantsTable implements GrantStore {
 
   /** Those of the type that end after now: a Query on the sort key, so ended grants are never read. */
   async #unended(type: string, now: Date, filter?: { id: string }): Promise<Grant[]> {
-    const out: Grant[] = [];
+    const items = await this.#endingAfter(keys.grants(type), now, filter);
+    return items.map(toGrant);
+  }
+
+  /** Every item of a partition whose sort key (`ENDS#<endsAt>#…`) ends after now, page by page. */
+  async #endingAfter(pk: string, now: Date, filter?: { id: string }): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#doc.send(
@@ -428,7 +434,7 @@ export class GrantsTable implements GrantStore {
           TableName: this.#table,
           KeyConditionExpression: 'pk = :pk AND sk > :from',
           ExpressionAttributeValues: {
-            ':pk': keys.grants(type),
+            ':pk': pk,
             ':from': keys.grantSort(now.toISOString(), ''),
             ...(filter ? { ':id': filter.id } : {}),
           },
@@ -437,41 +443,26 @@ export class GrantsTable implements GrantStore {
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      for (const item of page.Items ?? []) out.push(toGrant(item));
+      out.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return out;
   }
 
   async byGrantor(personId: string, now: Date): Promise<Grant[]> {
+    const pointers = await this.#endingAfter(keys.grantor({ grantedBy: personId, endsAt: '', id: '' }).pk, now);
     const out: Grant[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#doc.send(
-        new QueryCommand({
+    for (const pointer of pointers) {
+      const endsAt = String(pointer.sk).slice('ENDS#'.length, -(String(pointer.grantId).length + 1));
+      const { Item } = await this.#doc.send(
+        new GetCommand({
           TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND sk > :from',
-          ExpressionAttributeValues: {
-            ':pk': keys.grantor({ grantedBy: personId, endsAt: '', id: '' }).pk,
-            ':from': keys.grantSort(now.toISOString(), ''),
-          },
+          Key: keys.grant({ scope: { type: String(pointer.type) }, endsAt, id: String(pointer.grantId) }),
           ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      for (const pointer of page.Items ?? []) {
-        const endsAt = String(pointer.sk).slice('ENDS#'.length, -(String(pointer.grantId).length + 1));
-        const { Item } = await this.#doc.send(
-          new GetCommand({
-            TableName: this.#table,
-            Key: keys.grant({ scope: { type: String(pointer.type) }, endsAt, id: String(pointer.grantId) }),
-            ConsistentRead: true,
-          }),
-        );
-        if (Item) out.push(toGrant(Item));
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+      if (Item) out.push(toGrant(Item));
+    }
     return out;
   }
 
