@@ -105,6 +105,16 @@ describe('local Lambda: concurrency and timeout', () => {
     expect(next.after).toBeLessThan(next.before);
   });
 
+  test("invocations sharing local mode's one thread count their timeout again instead of failing for each other", async () => {
+    const slow = fn('shared', { timeoutSeconds: 1 });
+    const lambdas = started(host([slow], 1000));
+    await lambdas.loadAll();
+    // Each would run in a sandbox of its own in AWS, alone on its CPU: neither times out here.
+    await expect(
+      Promise.all([lambdas.invoke(slow.arn, { ms: 1500 }), lambdas.invoke(slow.arn, { ms: 1500 })]),
+    ).resolves.toHaveLength(2);
+  });
+
   test("a Task sees Lambda's throttle as Lambda.TooManyRequestsException, which its Retry and Catch match", async () => {
     const never = fn('never', { reservedConcurrency: 0 });
     const lambdas = started(host([never], 1000));
