@@ -13,6 +13,7 @@ import {
   type SaveOptions,
   StaleReview,
 } from '../app/ports.ts';
+import { config } from '../config.ts';
 import { tracer } from './observability.ts';
 
 /** Number of due-index shards: spreads writes of many reviews due at the same minute. */
@@ -503,4 +504,19 @@ export function documentClient(): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
+}
+
+let stageClient: DynamoDBDocumentClient | undefined;
+const tableOptions: TableOptions = { retentionDays: () => config().RETENTION_DAYS };
+
+/** The ReviewStore port on the function's table (REVIEWS_TABLE). */
+export function reviewsTable(): ReviewStore {
+  stageClient ??= documentClient();
+  return new ReviewsTable(stageClient, config().REVIEWS_TABLE, tableOptions);
+}
+
+/** The GrantStore port on the same table. */
+export function grantsTable(): GrantStore {
+  stageClient ??= documentClient();
+  return new GrantsTable(stageClient, config().REVIEWS_TABLE, tableOptions);
 }

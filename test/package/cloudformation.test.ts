@@ -491,6 +491,48 @@ describe('functions', () => {
     expect([...required]).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb']));
   });
 
+  it('requires in each function only the AWS SDK clients of the services its role lets it call', () => {
+    // Each client loaded costs init time whether it is called or not; its role says what the function calls.
+    // Secrets Manager is read through Parameter Store's reference path (the SSM client); logs and X-Ray are
+    // Lambda's own (the runtime writes the logs, the tracer's daemon the segments).
+    const SERVICE_OF_CLIENT: Record<string, string> = {
+      '@aws-sdk/client-dynamodb': 'dynamodb',
+      '@aws-sdk/client-eventbridge': 'events',
+      '@aws-sdk/client-lambda': 'lambda',
+      '@aws-sdk/client-sesv2': 'ses',
+      '@aws-sdk/client-sfn': 'states',
+      '@aws-sdk/client-sqs': 'sqs',
+      '@aws-sdk/client-ssm': 'ssm',
+    };
+    const notClients = new Set(['logs', 'xray', 'secretsmanager']);
+    const fromClients = Object.fromEntries(
+      [...bundles].map(([id, b]) => [
+        id,
+        [
+          ...new Set(
+            [...(b.code ?? '').matchAll(/require\("(@aws-sdk\/client-[^"]+)"\)/g)].map(
+              (m) => SERVICE_OF_CLIENT[m[1]!] ?? m[1]!,
+            ),
+          ),
+        ].sort(),
+      ]),
+    );
+    const fromRoles = Object.fromEntries(
+      ofType('AWS::Lambda::Function').map(([id, fn]) => [
+        id,
+        [
+          ...new Set(
+            statementsOfRole(functionRoleOf(fn))
+              .flatMap((s) => asList(s.Action).map((a) => String(a).split(':')[0]!))
+              .filter((service) => !notClients.has(service)),
+          ),
+        ].sort(),
+      ]),
+    );
+    expect(Object.values(fromClients).some((services) => services.length > 0)).toBe(true);
+    expect(fromClients).toEqual(fromRoles);
+  });
+
   it('ships the risk policy and the approver directory compiled to JSON, as named by POLICY_FILE and DIRECTORY_FILE, in the zip of every function that reads them', async () => {
     const readers = ofType('AWS::Lambda::Function').filter(([, fn]) => env(fn).POLICY_FILE !== undefined);
     expect(readers.length).toBeGreaterThan(0);
