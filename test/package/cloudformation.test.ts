@@ -1,8 +1,10 @@
 // `sls package` offline, then the CloudFormation template and the function zips it would deploy:
 // wiring, least privilege and bundles are checked where they end up, not in serverless.yml.
+import { existsSync } from 'node:fs';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { mapStack } from '../../scripts/stack.ts';
 import { run, slsPackage } from '../support/package.ts';
 import {
   asList,
@@ -376,13 +378,7 @@ describe('functions', () => {
       Object.keys(env(fn))
         .filter(
           (k) =>
-            ![
-              'STAGE',
-              'POWERTOOLS_SERVICE_NAME',
-              'POWERTOOLS_LOG_LEVEL',
-              'POWERTOOLS_METRICS_DISABLED',
-              'NODE_OPTIONS',
-            ].includes(k),
+            !['STAGE', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED'].includes(k),
         )
         .sort(),
     );
@@ -569,6 +565,32 @@ describe('functions', () => {
       .filter(([, b]) => /YAMLParseError|LineCounter/.test(b.code ?? ''))
       .map(([id]) => id);
     expect(withYaml).toEqual([]);
+  });
+
+  it('keeps the source maps out of every zip and beside the zips, in sourcemaps/', () => {
+    const found = Object.fromEntries(
+      [...bundles].map(([id, b]) => [
+        id,
+        {
+          mapsInZip: b.entries.filter((e) => e.endsWith('.map')),
+          linksAMap: /sourceMappingURL/.test(b.code ?? ''),
+          mapBeside: existsSync(join(dir, 'sourcemaps', `${b.handlerFile}.map`)),
+        },
+      ]),
+    );
+    expect(found).toEqual(sameForAll('AWS::Lambda::Function', { mapsInZip: [], linksAMap: false, mapBeside: true }));
+  });
+
+  it("maps a position in a function's bundle back to its source with the maps kept beside the zips (npm run stack)", () => {
+    const [, decide] = [...bundles].find(([id]) => id === 'DecideLambdaFunction')!;
+    const code = decide.code ?? '';
+    const at = code.indexOf('the link-signing key is missing');
+    expect(at).toBeGreaterThan(0);
+    const lines = code.slice(0, at).split('\n');
+    const frame = `    at linkKeyFrom (/var/task/${decide.handlerFile}:${lines.length}:${lines.at(-1)!.length + 1})`;
+    expect(mapStack(frame, join(dir, 'sourcemaps'))).toMatch(
+      /^ {4}at linkKeyFrom \(functions\/adapters\/link-key\.ts:\d+:\d+\)$/,
+    );
   });
 
   it('keeps every zip under 1.5 MB', () => {
