@@ -4,7 +4,7 @@ import { wire } from '../app/deps.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { systemClock } from '../adapters/clock.ts';
 import { stageMailer } from '../adapters/mail.ts';
-import { executeAction as execute } from '../app/restart.ts';
+import { executeAction as execute } from '../app/execute.ts';
 
 const deps = wire({ store: reviewsTable, clock: systemClock, mailer: stageMailer });
 

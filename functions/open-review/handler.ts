@@ -9,7 +9,7 @@ import { applyStandingGrant } from '../app/standing.ts';
 import { type Refusal, recordRefusal } from '../app/status.ts';
 import { hasCaller, intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
 import { invalidProposal, outcomeEvent, type BusEvent } from '../domain/review-events.ts';
-import { performedByHitlGate } from '../executors/registry.ts';
+import { performedByHitlGate } from '../executors/performed.ts';
 
 const deps = wire({ store: reviewsTable, grants: grantsTable, clock: systemClock, policy });
 
