@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type InboxRow, inboxRows } from '../domain/inbox.ts';
 import type { Grant, InvalidProposal } from '../domain/model.ts';
-import { grantTypeOf } from '../domain/standing.ts';
+import { grantTypeOf } from '../domain/grant.ts';
 import { attentionAt, MUTABLE_FIELDS, type HistoryEntry, type Review } from '../domain/review.ts';
 import {
   type GrantStore,

@@ -3,25 +3,11 @@
 // A decision starts it; when that start is lost, the sweeper's re-drive starts it again from DynamoDB.
 import { logger } from '../adapters/logger.ts';
 import { assertApprovedActionIntact } from '../domain/decision.ts';
-import { ReviewNotFound } from '../domain/errors.ts';
 import { outcomeEvent, type BusEvent } from '../domain/review-events.ts';
-import {
-  callbackFor,
-  claimExecution,
-  claimRestart,
-  completed,
-  type Execution,
-  type ExecutionResult,
-  executed,
-  isDecided,
-  releaseExecution,
-  unchanged,
-  type Callback,
-} from '../domain/review.ts';
+import { type Callback, callbackFor, claimRestart, isDecided, unchanged } from '../domain/review.ts';
 import { performedByHitlGate } from '../executors/performed.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
-import type { Delivery } from './ports.ts';
 
 /** Starts the restart of a review just decided. If that fails, the review stays decided and the sweeper re-drives it. */
 export async function restartDecided(deps: Pick<Deps, 'workflows'>, reviewId: string): Promise<void> {
@@ -83,39 +69,4 @@ export async function loadOutcome(
     execute,
     ...(callback ? { callback } : {}),
   };
-}
-
-/** Marks the review COMPLETED (kept for the retention, then removed by the table's TTL); a concurrent restart that won is fine. */
-export async function completeReview(
-  deps: Pick<Deps, 'store' | 'clock'>,
-  input: { reviewId: string },
-): Promise<{ completed: boolean }> {
-  const { step } = await mutate(deps.store, input.reviewId, (current) => {
-    // Gone, or completed by a concurrent restart that won: nothing to do.
-    if (!current || current.status === 'COMPLETED') return unchanged('completed-before');
-    return completed(current, deps.clock.now());
-  });
-  if (step.kind === 'completed') logger.info('review completed', { reviewId: input.reviewId });
-  return { completed: step.kind === 'completed' };
-}
-
-/**
- * Answers the caller a proposal named: SendTaskSuccess / SendTaskFailure for a task token, or
- * SendDurableExecutionCallbackSuccess / Failure for a durable function's callback.
- */
-export async function reportToCaller(
-  deps: Pick<Deps, 'workflows' | 'durableFunctions'>,
-  input: { reviewId: string; callback: Callback },
-): Promise<Delivery> {
-  const { callback } = input;
-  const result =
-    'taskToken' in callback
-      ? await deps.workflows.answerCaller(callback)
-      : await deps.durableFunctions.answerCallback(callback);
-  logger.info(result.delivered ? 'caller answered' : 'caller no longer waiting', {
-    reviewId: input.reviewId,
-    caller: 'taskToken' in callback ? 'task token' : 'durable function',
-    ...result,
-  });
-  return result;
 }

@@ -3,7 +3,7 @@ import { observability } from '../adapters/observability.ts';
 import { wire } from '../app/deps.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { systemClock } from '../adapters/clock.ts';
-import { completeReview as complete } from '../app/restart.ts';
+import { completeReview as complete } from '../app/complete.ts';
 
 const deps = wire({ store: reviewsTable, clock: systemClock });
 

@@ -3,7 +3,7 @@ import { observability } from '../adapters/observability.ts';
 import { wire } from '../app/deps.ts';
 import { resumeWorkflows } from '../adapters/workflows.ts';
 import { lambdaDurableFunctions } from '../adapters/durable-functions.ts';
-import { reportToCaller as report } from '../app/restart.ts';
+import { reportToCaller as report } from '../app/complete.ts';
 import type { Callback } from '../domain/review.ts';
 
 const deps = wire({ workflows: resumeWorkflows, durableFunctions: lambdaDurableFunctions });

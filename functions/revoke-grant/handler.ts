@@ -10,7 +10,7 @@ import { grantsTable } from '../adapters/reviews-table.ts';
 import { systemClock } from '../adapters/clock.ts';
 import { revokeGrant } from '../app/standing.ts';
 import { GrantNotFound } from '../domain/errors.ts';
-import { grantTypeOf } from '../domain/standing.ts';
+import { grantTypeOf } from '../domain/grant.ts';
 import { BadRequest, httpErrors } from '../http/errors.ts';
 import { type HttpResult, json } from '../http/responses.ts';
 import { grantView } from '../http/review-view.ts';
