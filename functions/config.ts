@@ -1,50 +1,95 @@
-import * as z from 'zod';
-
 // Configuration comes from the environment, validated per setting on first use: each function is given
 // only the settings it uses (serverless.yml), so a setting is required where it is read, not everywhere.
 // Endpoints are not here: the AWS SDK reads AWS_ENDPOINT_URL itself, so local mode points every client
-// at itself from the edge.
-const Settings = {
-  STAGE: z.string().min(1).default('dev'),
-  REVIEWS_TABLE: z.string().min(3),
-  EVENT_BUS_NAME: z.string().min(1),
-  POLICY_FILE: z.string().min(1).default('policy/default.yml'),
-  DIRECTORY_FILE: z.string().min(1).default('policy/directory.yml'),
-  MAIL_FROM: z.email(),
-  /** Base URL of the HTTP API, for the links in emails. */
-  PUBLIC_URL: z.url(),
-  RESUME_STATE_MACHINE_ARN: z.string().min(1),
-  /** The notifications queue's URL (SQS): emails wait there for their turn at the sending rate. */
-  NOTIFICATION_QUEUE_URL: z.url(),
-  /** Emails per second the account may send (SES's maximum sending rate), shared by the senders. */
-  MAIL_SEND_RATE: z.coerce.number().positive().default(14),
-  /** How many batches the notifications queue hands the sender at once (its mapping's maximumConcurrency). */
-  MAIL_SENDERS: z.coerce.number().int().positive().default(2),
-  /** Receives of a notification before SQS moves it to the dead-letter queue (the queue's maxReceiveCount). */
-  MAIL_MAX_RECEIVES: z.coerce.number().int().positive().default(10),
-  /** Parameter Store name of the decision links' HMAC key. */
-  LINK_KEY_PARAMETER: z.string().min(1),
-  /** Days a completed review stays in the table before DynamoDB's TTL removes it. */
-  RETENTION_DAYS: z.coerce.number().int().positive().default(365),
-  /** Where bundled files (policy, directory) live: the Lambda task root, or the project root locally. */
-  LAMBDA_TASK_ROOT: z.string().optional(),
+// at itself from the edge. Checked by hand, not with zod: every function reads its settings, and most
+// use no schema library otherwise (zod is 96 KB of a bundle).
+
+/** A setting's check: its value from the environment's text (undefined: not set), or a Problem. */
+type Check<T> = (raw: string | undefined) => T;
+
+class Problem extends Error {}
+
+const required = (raw: string | undefined, fallback?: string): string => {
+  const value = raw ?? fallback;
+  if (value === undefined) throw new Problem('is not set for this function (serverless.yml environment)');
+  return value;
 };
-export type Config = { readonly [K in keyof typeof Settings]: z.infer<(typeof Settings)[K]> };
+
+const text =
+  (min: number, fallback?: string): Check<string> =>
+  (raw) => {
+    const value = required(raw, fallback);
+    if (value.length < min) throw new Problem(`must be at least ${min} characters, got "${value}"`);
+    return value;
+  };
+
+const optionalText: Check<string | undefined> = (raw) => raw;
+
+const email: Check<string> = (raw) => {
+  const value = required(raw);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new Problem(`must be an email address, got "${value}"`);
+  return value;
+};
+
+const url: Check<string> = (raw) => {
+  const value = required(raw);
+  if (!URL.canParse(value)) throw new Problem(`must be a URL, got "${value}"`);
+  return value;
+};
+
+const positive =
+  (fallback: number, { whole = false } = {}): Check<number> =>
+  (raw) => {
+    const value = raw === undefined ? fallback : raw.trim() === '' ? Number.NaN : Number(raw);
+    if (!(value > 0 && Number.isFinite(value)) || (whole && !Number.isInteger(value)))
+      throw new Problem(`must be a positive ${whole ? 'whole ' : ''}number, got "${raw}"`);
+    return value;
+  };
+
+const Settings = {
+  STAGE: text(1, 'dev'),
+  REVIEWS_TABLE: text(3),
+  EVENT_BUS_NAME: text(1),
+  POLICY_FILE: text(1, 'policy/default.yml'),
+  DIRECTORY_FILE: text(1, 'policy/directory.yml'),
+  MAIL_FROM: email,
+  /** Base URL of the HTTP API, for the links in emails. */
+  PUBLIC_URL: url,
+  RESUME_STATE_MACHINE_ARN: text(1),
+  /** The notifications queue's URL (SQS): emails wait there for their turn at the sending rate. */
+  NOTIFICATION_QUEUE_URL: url,
+  /** Emails per second the account may send (SES's maximum sending rate), shared by the senders. */
+  MAIL_SEND_RATE: positive(14),
+  /** How many batches the notifications queue hands the sender at once (its mapping's maximumConcurrency). */
+  MAIL_SENDERS: positive(2, { whole: true }),
+  /** Receives of a notification before SQS moves it to the dead-letter queue (the queue's maxReceiveCount). */
+  MAIL_MAX_RECEIVES: positive(10, { whole: true }),
+  /** Parameter Store name of the decision links' HMAC key. */
+  LINK_KEY_PARAMETER: text(1),
+  /** Days a completed review stays in the table before DynamoDB's TTL removes it. */
+  RETENTION_DAYS: positive(365, { whole: true }),
+  /** Where bundled files (policy, directory) live: the Lambda task root, or the project root locally. */
+  LAMBDA_TASK_ROOT: optionalText,
+};
+export type Config = { readonly [K in keyof typeof Settings]: ReturnType<(typeof Settings)[K]> };
+
+/** One setting's value from its text in the environment (undefined: not set); throws what is wrong with it. */
+export function parseSetting<K extends keyof typeof Settings>(name: K, raw: string | undefined): Config[K] {
+  try {
+    return Settings[name](raw) as Config[K];
+  } catch (err) {
+    if (err instanceof Problem) throw new Error(`hitl-gate configuration is invalid: ${name} ${err.message}`);
+    throw err;
+  }
+}
 
 const cache = new Map<string, unknown>();
 
 function read(name: keyof typeof Settings): unknown {
   if (cache.has(name)) return cache.get(name);
-  const parsed = Settings[name].safeParse(process.env[name]);
-  if (!parsed.success) {
-    const problem =
-      process.env[name] === undefined
-        ? 'is not set for this function (serverless.yml environment)'
-        : parsed.error.issues.map((i) => i.message).join('; ');
-    throw new Error(`hitl-gate configuration is invalid: ${name} ${problem}`);
-  }
-  cache.set(name, parsed.data);
-  return parsed.data;
+  const value = parseSetting(name, process.env[name]);
+  cache.set(name, value);
+  return value;
 }
 
 const view = Object.defineProperties(

@@ -1,9 +1,10 @@
-// `npm run bench:cold`: each function's bundle as `sls package` zips it (size zipped, and what its source map
-// takes of it), and its module load time on this Node (24, Lambda's runtime): the init a cold start pays
-// before the handler runs, with and without --enable-source-maps (serverless.yml's NODE_OPTIONS turns them
-// on), median of BENCH_COLD_RUNS fresh processes (default 10). `--json` for the figures alone.
+// `npm run bench:cold`: each function's bundle as `sls package` zips it (size zipped, and its source map, which
+// the package keeps beside the zip or, if a change put it back, in it), and its module load time on this Node
+// (24, Lambda's runtime): the init a cold start pays before the handler runs, as deployed (no
+// --enable-source-maps) and with the map linked and --enable-source-maps on, median of BENCH_COLD_RUNS fresh
+// processes (default 10). `--json` for the figures alone.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,8 +95,11 @@ try {
     const zip = await readFile(join(out, 'zips', `${f.key}.zip`));
     const entries = zipEntries(zip);
     const code = entries.find((e) => e.name.endsWith('.cjs'));
-    const map = entries.find((e) => e.name.endsWith('.cjs.map'));
     if (!code) throw new Error(`${f.key}.zip has no .cjs handler`);
+    const mapInZip = entries.find((e) => e.name === `${code.name}.map`);
+    const map = mapInZip
+      ? mapInZip.data()
+      : await readFile(join(out, 'zips', 'sourcemaps', `${code.name}.map`)).catch(() => undefined);
     const dir = join(out, 'fn', f.key);
     for (const e of entries) {
       await mkdir(dirname(join(dir, e.name)), { recursive: true });
@@ -139,16 +143,23 @@ try {
       return { wallMs: +median(wall).toFixed(1), cpuMs: +median(cpu).toFixed(1) };
     };
     say(`${f.key}: loading ${runs} times each way...`);
+    const withoutSourceMaps = await timing([]);
+    // The map next to the bundle and linked from it, as Node needs it to map stack traces.
+    if (map && !mapInZip) {
+      await writeFile(join(dir, `${code.name}.map`), map);
+      await appendFile(join(dir, code.name), `\n//# sourceMappingURL=${code.name.split('/').at(-1)}.map\n`);
+    }
     functions.push({
       function: f.key,
       zipBytes: zip.length,
-      zipBytesWithoutSourceMap: zip.length - (map?.zippedBytes ?? 0),
+      zipBytesWithoutSourceMap: zip.length - (mapInZip?.zippedBytes ?? 0),
+      sourceMapInZip: mapInZip !== undefined,
       codeBytes: code.bytes,
-      sourceMapBytes: map?.bytes ?? 0,
+      sourceMapBytes: map?.length ?? 0,
       sdkPackages: sdk,
       load: {
-        withoutSourceMaps: await timing([]),
-        withSourceMaps: await timing(['--enable-source-maps']),
+        withoutSourceMaps,
+        withSourceMaps: map ? await timing(['--enable-source-maps']) : undefined,
         sdkAlone: await timing([], sdk),
       },
     });
@@ -163,11 +174,12 @@ try {
     const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
     const lines = [
       `Bundles as sls package zips them, and module load (init) on Node ${process.version}: median of ${runs} fresh processes (load average ${load})`,
-      `  ${''.padEnd(52)}${'load, no maps'.padStart(18)}${'load, --enable-source-maps'.padStart(28)}${'AWS SDK alone'.padStart(20)}`,
-      `  ${'function'.padEnd(16)}${'zipped'.padStart(9)}${'w/o map'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}${'CPU ms'.padStart(9)}${'wall ms'.padStart(9)}${'CPU ms'.padStart(14)}${'wall ms'.padStart(9)}${'CPU ms'.padStart(11)}${'clients'.padStart(9)}`,
+      '  (map: the source map, in the zip when marked *, else kept beside it; the zip is what Lambda loads)',
+      `  ${''.padEnd(54)}${'load, no maps'.padStart(18)}${'load, --enable-source-maps'.padStart(28)}${'AWS SDK alone'.padStart(20)}`,
+      `  ${'function'.padEnd(18)}${'zipped'.padStart(9)}${'w/o map'.padStart(9)}${'code'.padStart(9)}${'map'.padStart(9)}${'CPU ms'.padStart(10)}${'wall ms'.padStart(9)}${'CPU ms'.padStart(14)}${'wall ms'.padStart(9)}${'CPU ms'.padStart(11)}${'clients'.padStart(9)}`,
       ...functions.map(
         (f) =>
-          `  ${f.function.padEnd(16)}${kb(f.zipBytes).padStart(9)}${kb(f.zipBytesWithoutSourceMap).padStart(9)}${kb(f.codeBytes).padStart(9)}${kb(f.sourceMapBytes).padStart(9)}${String(f.load.withoutSourceMaps.cpuMs).padStart(9)}${String(f.load.withoutSourceMaps.wallMs).padStart(9)}${String(f.load.withSourceMaps.cpuMs).padStart(14)}${String(f.load.withSourceMaps.wallMs).padStart(9)}${String(f.load.sdkAlone.cpuMs).padStart(11)}${String(f.sdkPackages.filter((p) => p.startsWith('@aws-sdk/client-')).length).padStart(9)}`,
+          `  ${f.function.padEnd(18)}${kb(f.zipBytes).padStart(9)}${kb(f.zipBytesWithoutSourceMap).padStart(9)}${kb(f.codeBytes).padStart(9)}${`${kb(f.sourceMapBytes)}${f.sourceMapInZip ? '*' : ' '}`.padStart(10)}${String(f.load.withoutSourceMaps.cpuMs).padStart(8)}${String(f.load.withoutSourceMaps.wallMs).padStart(9)}${String(f.load.withSourceMaps?.cpuMs ?? '-').padStart(14)}${String(f.load.withSourceMaps?.wallMs ?? '-').padStart(9)}${String(f.load.sdkAlone.cpuMs).padStart(11)}${String(f.sdkPackages.filter((p) => p.startsWith('@aws-sdk/client-')).length).padStart(9)}`,
       ),
       '',
     ];

@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { HITL_SOURCE } from '../../events/index.ts';
 import type { BusEvent } from '../domain/review-events.ts';
 import type { Bus } from '../app/ports.ts';
+import { config } from '../config.ts';
 import { tracer } from './observability.ts';
 
 /** The Bus on EventBridge: publishes hitl-gate's own events; a partial failure throws so the caller's retry covers it. */
@@ -9,6 +10,9 @@ export function eventBus(busName: () => string): Bus {
   const client = tracer.captureAWSv3Client(new EventBridgeClient({}));
   return { publish: (events) => publish(client, busName(), events) };
 }
+
+/** The Bus port on the function's bus (EVENT_BUS_NAME). */
+export const stageBus = (): Bus => eventBus(() => config().EVENT_BUS_NAME);
 
 async function publish(client: EventBridgeClient, busName: string, events: BusEvent[]): Promise<string[]> {
   if (events.length === 0) return [];

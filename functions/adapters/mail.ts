@@ -1,5 +1,6 @@
 import { SendEmailCommand, SESv2Client, SESv2ServiceException } from '@aws-sdk/client-sesv2';
 import { type Email, MailRefused, type Mailer, MailNotSent } from '../app/ports.ts';
+import { config } from '../config.ts';
 import { tracer } from './observability.ts';
 
 /** The Mailer on SES v2 (locally, the same call fills the outbox): sends from `from`, returns SES's message id. */
@@ -7,6 +8,12 @@ export function sesMailer(from: () => string): Mailer {
   const client = tracer.captureAWSv3Client(new SESv2Client({}));
   return { send: (email) => sendEmail(client, from(), email) };
 }
+
+/** The Mailer port, sending from the function's MAIL_FROM. */
+export const stageMailer = (): Mailer => sesMailer(() => config().MAIL_FROM);
+
+/** Base URL of the HTTP API (PUBLIC_URL), for the links in emails. */
+export const publicUrl = (): string => config().PUBLIC_URL;
 
 // SES's answers that mean "not now" rather than "never" (throttling, a paused account, a permission to fix): not sent, may be later.
 const NOT_NOW = new Set([

@@ -5,6 +5,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Notification, Notifications } from '../app/ports.ts';
+import { config } from '../config.ts';
 import { tracer } from './observability.ts';
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -22,6 +23,9 @@ const sqs = () => {
 export function notificationQueue(queueUrl: () => string): Notifications {
   return { enqueue: (notifications) => enqueue(queueUrl(), notifications) };
 }
+
+/** The Notifications port on the function's queue (NOTIFICATION_QUEUE_URL). */
+export const stageNotifications = (): Notifications => notificationQueue(() => config().NOTIFICATION_QUEUE_URL);
 
 async function enqueue(queueUrl: string, notifications: Notification[]): Promise<void> {
   for (let i = 0; i < notifications.length; i += BATCH) {

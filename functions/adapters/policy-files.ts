@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { config } from '../config.ts';
-import { compilePolicy, type Policy } from '../domain/policy.ts';
+import { compilePolicy, type Directory, type Policy } from '../domain/policy.ts';
 
 let cached: Policy | undefined;
 
@@ -18,3 +18,6 @@ export function policy(): Policy {
   cached = compilePolicy(read(POLICY_FILE), read(DIRECTORY_FILE), { policy: POLICY_FILE, directory: DIRECTORY_FILE });
   return cached;
 }
+
+/** The stage's people directory: the one the policy's routes were resolved against. */
+export const directory = (): Directory => policy().directory;

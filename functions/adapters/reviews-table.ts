@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type InboxRow, inboxRows } from '../domain/inbox.ts';
 import type { Grant, InvalidProposal } from '../domain/model.ts';
-import { grantTypeOf } from '../domain/standing.ts';
+import { grantTypeOf } from '../domain/grant.ts';
 import { attentionAt, MUTABLE_FIELDS, type HistoryEntry, type Review } from '../domain/review.ts';
 import {
   type GrantStore,
@@ -13,6 +13,7 @@ import {
   type SaveOptions,
   StaleReview,
 } from '../app/ports.ts';
+import { config } from '../config.ts';
 import { tracer } from './observability.ts';
 
 /** Number of due-index shards: spreads writes of many reviews due at the same minute. */
@@ -544,4 +545,19 @@ export function documentClient(): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
+}
+
+let stageClient: DynamoDBDocumentClient | undefined;
+const tableOptions: TableOptions = { retentionDays: () => config().RETENTION_DAYS };
+
+/** The ReviewStore port on the function's table (REVIEWS_TABLE). */
+export function reviewsTable(): ReviewStore {
+  stageClient ??= documentClient();
+  return new ReviewsTable(stageClient, config().REVIEWS_TABLE, tableOptions);
+}
+
+/** The GrantStore port on the same table. */
+export function grantsTable(): GrantStore {
+  stageClient ??= documentClient();
+  return new GrantsTable(stageClient, config().REVIEWS_TABLE, tableOptions);
 }

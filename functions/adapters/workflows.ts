@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { TaskTokenCallback } from '../domain/review.ts';
 import type { Delivery, Workflows } from '../app/ports.ts';
+import { config } from '../config.ts';
 import { tracer } from './observability.ts';
 
 /** Workflows on Step Functions: a restart is a fresh Express execution of the resume state machine. */
@@ -19,6 +20,9 @@ export function stepFunctions(resumeArn: () => string): Workflows {
     answerCaller: (callback) => answerCaller(client, callback),
   };
 }
+
+/** The Workflows port: restarts run the function's resume state machine (RESUME_STATE_MACHINE_ARN). */
+export const resumeWorkflows = (): Workflows => stepFunctions(() => config().RESUME_STATE_MACHINE_ARN);
 
 async function restart(client: SFNClient, stateMachineArn: string, reviewId: string): Promise<string> {
   const out = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ reviewId }) }));

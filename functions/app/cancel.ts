@@ -9,7 +9,7 @@ import { restartDecided } from './restart.ts';
 
 /** Withdraws a pending review: its links stop working, and the restart publishes "Approval Cancelled". */
 export async function cancelReview(
-  deps: Deps,
+  deps: Pick<Deps, 'store' | 'clock' | 'workflows'>,
   input: { reviewId: string; by: Actor & { kind: 'person' | 'system' }; reason: string },
 ): Promise<Review> {
   const { review } = await mutate(deps.store, input.reviewId, (current) => {

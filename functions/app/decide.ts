@@ -54,7 +54,7 @@ function signedByLink(step: DecideResult, nonce: string): DecideResult {
  * and, when it ends the review, restarts it. Refusals are domain errors carrying the review as it is.
  */
 export async function decideReview(
-  deps: Deps,
+  deps: Pick<Deps, 'store' | 'grants' | 'clock' | 'policy' | 'workflows'>,
   input: DecisionInput,
 ): Promise<{ review: Review; decided: boolean; grant?: Grant }> {
   const now = deps.clock.now();

@@ -1,14 +1,8 @@
-// The use cases' ports, built once per container from the function's settings, each when first used
-// (a function that never publishes never needs EVENT_BUS_NAME).
-import { config } from '../config.ts';
-import { now } from '../adapters/clock.ts';
-import { lambdaDurableFunctions } from '../adapters/durable-functions.ts';
-import { eventBus } from '../adapters/event-bus.ts';
-import { sesMailer } from '../adapters/mail.ts';
-import { notificationQueue } from '../adapters/notification-queue.ts';
-import { policy } from '../adapters/policy-files.ts';
-import { documentClient, GrantsTable, ReviewsTable } from '../adapters/reviews-table.ts';
-import { stepFunctions } from '../adapters/workflows.ts';
+// The use cases' ports, and how a function wires the ones it uses. Each handler names its ports with their
+// builders (each adapter exports its port built from the function's settings), so its bundle imports only
+// the adapters it calls: a function that never sends mail loads no SES client at init. Nothing here imports
+// an adapter. Each port is built when first used (a function that never publishes never reads
+// EVENT_BUS_NAME), once per container.
 import type { Directory, Policy } from '../domain/policy.ts';
 import type {
   Bus,
@@ -40,73 +34,29 @@ export interface Deps {
   readonly publicUrl: string;
 }
 
-function once<T>(build: () => T): () => T {
-  let value: T | undefined;
-  let built = false;
-  return () => {
-    if (!built) {
-      value = build();
-      built = true;
-    }
-    return value as T;
-  };
-}
+/** How a function builds each port it uses. */
+export type PortBuilders<K extends keyof Deps> = { readonly [P in K]: () => Deps[P] };
 
-const store = once(
-  () => new ReviewsTable(documentClient(), config().REVIEWS_TABLE, { retentionDays: () => config().RETENTION_DAYS }),
-);
-const grants = once(
-  () => new GrantsTable(documentClient(), config().REVIEWS_TABLE, { retentionDays: () => config().RETENTION_DAYS }),
-);
-const bus = once(() => eventBus(() => config().EVENT_BUS_NAME));
-const mailer = once(() => sesMailer(() => config().MAIL_FROM));
-const notifications = once(() => notificationQueue(() => config().NOTIFICATION_QUEUE_URL));
-const workflows = once(() => stepFunctions(() => config().RESUME_STATE_MACHINE_ARN));
-const durableFunctions = once(lambdaDurableFunctions);
-const clock: Clock = { now };
-
-let override: Deps | undefined;
-
-/** The ports on AWS (or on local mode's endpoints: the SDK reads AWS_ENDPOINT_URL), built once per container. */
-const real: Deps = {
-  get store() {
-    return store();
-  },
-  get grants() {
-    return grants();
-  },
-  get bus() {
-    return bus();
-  },
-  get mailer() {
-    return mailer();
-  },
-  get notifications() {
-    return notifications();
-  },
-  get workflows() {
-    return workflows();
-  },
-  get durableFunctions() {
-    return durableFunctions();
-  },
-  clock,
-  get policy() {
-    return policy();
-  },
-  get directory() {
-    return policy().directory;
-  },
-  get publicUrl() {
-    return config().PUBLIC_URL;
-  },
-};
-
-export function deps(): Deps {
-  return override ?? real;
-}
-
-/** For tests of the handlers only: the ports the handlers use instead (undefined: the real ones again). */
-export function useDeps(replacement: Deps | undefined): void {
-  override = replacement;
+/**
+ * A function's ports: exactly those it names (the use cases it calls say which they need, and the type
+ * checker holds the handler to it), each built on first use and kept for the container's life.
+ */
+export function wire<K extends keyof Deps>(builders: PortBuilders<K>): () => Pick<Deps, K> {
+  const built = new Map<string, unknown>();
+  const ports = Object.defineProperties(
+    {},
+    Object.fromEntries(
+      Object.entries<() => unknown>(builders).map(([name, build]) => [
+        name,
+        {
+          enumerable: true,
+          get: () => {
+            if (!built.has(name)) built.set(name, build());
+            return built.get(name);
+          },
+        },
+      ]),
+    ),
+  ) as Pick<Deps, K>;
+  return () => ports;
 }

@@ -30,11 +30,16 @@ const METRIC_OF: Partial<Record<EscalationKind, MetricName>> = {
   approved: Metric.ApprovedOnTimeout,
 };
 
+type EscalationPorts = Pick<Deps, 'store' | 'clock' | 'policy' | 'bus' | 'workflows' | 'notifications' | 'directory'>;
+
 /**
  * The change is one conditional write; a redelivery of the same event finds its own history entry
  * (ref = event id) and only re-sends what followed it, unless the review has moved on since.
  */
-export async function escalateReview(deps: Deps, breach: Breach): Promise<{ result: EscalationKind | 'stale' }> {
+export async function escalateReview(
+  deps: EscalationPorts,
+  breach: Breach,
+): Promise<{ result: EscalationKind | 'stale' }> {
   const now = deps.clock.now();
   const { step, before, review } = await mutate(deps.store, breach.reviewId, (current) => {
     if (!current) {
@@ -68,7 +73,7 @@ export async function escalateReview(deps: Deps, breach: Breach): Promise<{ resu
 }
 
 /** What follows a stored escalation: new links for the new (or reminded) approvers, the watchers, the event, or the restart. */
-async function follow(deps: Deps, before: Review, after: Review, kind: EscalationKind) {
+async function follow(deps: EscalationPorts, before: Review, after: Review, kind: EscalationKind) {
   if (kind === 'escalated' || kind === 'reminded') {
     const intro =
       kind === 'escalated'

@@ -49,7 +49,7 @@ const REFUSALS: Partial<Record<string, InboxResultKind>> = {
 
 /** Decides each selected review in turn, as the inbox link's approver; one result per review, the others decided whatever one does. */
 export async function decideFromInbox(
-  deps: Deps,
+  deps: Pick<Deps, 'store' | 'grants' | 'clock' | 'policy' | 'workflows'>,
   input: {
     claims: InboxClaims;
     decision: 'approve' | 'reject';

@@ -163,7 +163,7 @@ function watchersOf(directory: Directory, review: Review): { id: string; name: s
  * the "Approval Requested" event to publish. The sweeper calls it too, for a claim whose emails were never queued.
  */
 export async function notifyStep(
-  deps: Deps,
+  deps: Pick<Deps, 'store' | 'clock' | 'notifications' | 'directory'>,
   input: { reviewId: string; executionRef: string },
 ): Promise<{ notified: string[]; event?: BusEvent }> {
   const now = deps.clock.now();

@@ -2,7 +2,7 @@ import { logger } from '../adapters/logger.ts';
 import { type ExecutionReport, reportExecution } from '../domain/agent-execution.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import type { Review } from '../domain/review.ts';
-import { performedByHitlGate } from '../executors/registry.ts';
+import { performedByHitlGate } from '../executors/performed.ts';
 import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
 

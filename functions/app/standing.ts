@@ -10,7 +10,10 @@ import type { Deps } from './deps.ts';
  * A proposal just classified, approved by the first active grant that covers it (its use claimed in a conditional
  * write), or as it was. Only a rule that allows standing approvals looks, and only for a proposal seen first now.
  */
-export async function applyStandingGrant(deps: Deps, draft: Review): Promise<Review> {
+export async function applyStandingGrant(
+  deps: Pick<Deps, 'store' | 'grants' | 'clock' | 'policy'>,
+  draft: Review,
+): Promise<Review> {
   if (draft.status !== 'PENDING' || !draft.standing) return draft;
   // A duplicate event finds its review as it was opened; a grant made since does not decide it after the fact.
   if (await deps.store.get(draft.id)) return draft;
@@ -35,7 +38,11 @@ export async function applyStandingGrant(deps: Deps, draft: Review): Promise<Rev
  * The grant a decided review's standing approval made, written conditionally (a retried decision writes the same
  * one: its id and end come from the review and the history entry that recorded it).
  */
-export async function recordGrant(deps: Deps, review: Review, duration: { ms: number; text: string }): Promise<Grant> {
+export async function recordGrant(
+  deps: Pick<Deps, 'grants'>,
+  review: Review,
+  duration: { ms: number; text: string },
+): Promise<Grant> {
   const entry = review.history.findLast((h) => h.what === 'standing_granted');
   const grantor = review.decision?.by[0]?.id;
   if (!entry || !grantor) throw new Error(`review ${review.id} recorded no standing approval`);
@@ -47,7 +54,7 @@ export async function recordGrant(deps: Deps, review: Review, duration: { ms: nu
 }
 
 /** The grants made on a review that have not ended (revoked ones included): what its page shows. */
-export async function grantsOf(deps: Deps, review: Review): Promise<Grant[]> {
+export async function grantsOf(deps: Pick<Deps, 'grants' | 'clock'>, review: Review): Promise<Grant[]> {
   const d = review.decision;
   if (d?.outcome !== 'approved' || !review.history.some((h) => h.what === 'standing_granted')) return [];
   const grant = await deps.grants.find(grantIdFor(review.id, d.action.type), deps.clock.now());
@@ -55,7 +62,10 @@ export async function grantsOf(deps: Deps, review: Review): Promise<Grant[]> {
 }
 
 /** Revokes a grant that has not ended: from now on it approves nothing. */
-export async function revokeGrant(deps: Deps, input: { grantId: string; by: string; reason: string }): Promise<Grant> {
+export async function revokeGrant(
+  deps: Pick<Deps, 'grants' | 'clock'>,
+  input: { grantId: string; by: string; reason: string },
+): Promise<Grant> {
   const now = deps.clock.now();
   const grant = await deps.grants.find(input.grantId, now);
   if (!grant) throw new GrantNotFound(input.grantId);

@@ -19,13 +19,15 @@ export interface SweepResult {
   redriven: string[];
 }
 
+type SweepPorts = Pick<Deps, 'store' | 'clock' | 'bus' | 'workflows' | 'notifications' | 'directory'>;
+
 /**
  * A pending review past its deadline gets "Review SLA Breached" once per step (claimed with a conditional
  * write, so overlapping sweeps publish once); the escalate rule takes it from there. One whose reminder is
  * due (the policy's remindAt) has its approvers emailed again, with new links, once per reminder. A decided
  * review whose restart did not complete is re-driven: restarted again.
  */
-export async function sweep(deps: Deps): Promise<SweepResult> {
+export async function sweep(deps: SweepPorts): Promise<SweepResult> {
   const now = deps.clock.now();
   const { ids, itemsRead } = await deps.store.due(now);
   const result: SweepResult = { itemsRead, breached: [], reminded: [], notified: [], redriven: [] };
@@ -64,7 +66,7 @@ export async function sweep(deps: Deps): Promise<SweepResult> {
  * decision or a completed restart leaves nothing to do.
  */
 async function handleDue(
-  deps: Deps,
+  deps: SweepPorts,
   id: string,
   now: Date,
 ): Promise<'breached' | 'reminded' | 'notified' | 'redriven' | undefined> {

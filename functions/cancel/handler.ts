@@ -6,10 +6,15 @@ import * as z from 'zod';
 import { describeIssues } from '../../events/index.ts';
 import { observability } from '../adapters/observability.ts';
 import { cancelReview } from '../app/cancel.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { resumeWorkflows } from '../adapters/workflows.ts';
 import { BadRequest, httpErrors } from '../http/errors.ts';
 import { type HttpResult, json, reviewIdOf } from '../http/responses.ts';
 import { reviewView } from '../http/review-view.ts';
+
+const deps = wire({ store: reviewsTable, clock: systemClock, workflows: resumeWorkflows });
 
 const CancelRequest = z.object({
   reason: z.string({ error: 'reason is required: say why the proposal is withdrawn' }),

@@ -3,10 +3,14 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { ActionProposed, describeIssues } from '../../events/index.ts';
 import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { policy } from '../adapters/policy-files.ts';
 import { newReview, type Review } from '../domain/review.ts';
 import { invalidProposal, type BusEvent } from '../domain/review-events.ts';
 import { executionProblems } from '../executors/registry.ts';
+
+const deps = wire({ clock: systemClock, policy });
 
 export type ClassifyResult = { valid: true; review: Review } | { valid: false; event: BusEvent };
 

@@ -1,7 +1,11 @@
 import middy from '@middy/core';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
-import { completeReview as complete } from '../app/restart.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { completeReview as complete } from '../app/complete.ts';
+
+const deps = wire({ store: reviewsTable, clock: systemClock });
 
 /** The restart's last step: marks the review COMPLETED, conditional on its version; a concurrent restart that won is fine. */
 export async function completeReview(input: { reviewId: string }): Promise<{ completed: boolean }> {

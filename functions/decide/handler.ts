@@ -6,13 +6,19 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { observability } from '../adapters/observability.ts';
 import { decideReview } from '../app/decide.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { grantsTable, reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { policy } from '../adapters/policy-files.ts';
+import { resumeWorkflows } from '../adapters/workflows.ts';
 import { type DomainError, TokenUsed } from '../domain/errors.ts';
 import { verifyDecisionToken } from '../domain/tokens.ts';
 import { parseDecisionRequest, typedEdits } from '../http/decision-request.ts';
 import { httpErrors } from '../http/errors.ts';
 import { type HttpResult, json, securityHeaders, seeOther, wantsHtml, reviewIdOf } from '../http/responses.ts';
 import { grantView, reviewView } from '../http/review-view.ts';
+
+const deps = wire({ store: reviewsTable, grants: grantsTable, clock: systemClock, policy, workflows: resumeWorkflows });
 
 const pageOf = (reviewId: string, token: string, done: string) =>
   `/reviews/${encodeURIComponent(reviewId)}?t=${encodeURIComponent(token)}&done=${done}`;

@@ -3,7 +3,7 @@
 // without a new approval; the result is recorded once, on the review, for the people who look at it.
 import { AlreadyExecuted, NotApproved, OutcomeMismatch, ReviewNotFound } from './errors.ts';
 import type { AgentExecution, HistoryEntry, Review, Transition, Unchanged } from './model.ts';
-import { outcomeIdOf } from './review-events.ts';
+import { outcomeIdOf } from './outcome.ts';
 import { advance, unchanged } from './review.ts';
 
 /** The longest `detail` an agent may give with a result; more is cut, not refused (it is the agent's own text). */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   ActionRejectedAsInvalid,
   ApprovalGranted,
@@ -9,7 +8,10 @@ import {
   ReviewSlaBreached,
   type DetailTypeName,
 } from '../../events/index.ts';
-import { currentApprovers, type Actor, type Review } from './review.ts';
+import { deciderOf, outcomeIdOf } from './outcome.ts';
+import { currentApprovers, type Review } from './review.ts';
+
+export { deciderOf, outcomeIdOf } from './outcome.ts';
 
 /** An event ready for PutEvents: the workflow publishes it as is (source hitl.gate). */
 export interface BusEvent {
@@ -44,20 +46,6 @@ export function approvalRequested(review: Review, now: Date): BusEvent {
 }
 
 /** The outcome event of a decided review; the granted one carries the exact approved action and its hash. */
-/** The outcome's stable id: derived from the review and its decision, which is written once. */
-export function outcomeIdOf(review: Review): string {
-  const d = review.decision;
-  if (!d) throw new Error(`review ${review.id} has no decision`);
-  const hash = createHash('sha256').update(`${review.id}\n${d.outcome}\n${d.at}`, 'utf8').digest('hex');
-  return `out-${hash.slice(0, 32)}`;
-}
-
-/** Who decided, as outcome events and the status API name them: a person, the policy, or a standing approval. */
-export function deciderOf(a: Actor): { id: string; kind: 'person' | 'policy' | 'grant'; grant?: Actor['grant'] } {
-  if (a.kind === 'grant' && a.grant) return { id: a.id, kind: 'grant', grant: { ...a.grant } };
-  return { id: a.id, kind: a.kind === 'person' ? 'person' : 'policy' };
-}
-
 export function outcomeEvent(review: Review): BusEvent {
   const d = review.decision;
   if (!d) throw new Error(`review ${review.id} has no decision`);

@@ -1,25 +1,15 @@
 // Standing approvals: an approver approves one action and lets later proposals of the same scope be approved in
 // their name for a short time. Pure: the grant's checks and the reviews it decides; the store writes them.
-import { createHash } from 'node:crypto';
 import type { Action } from '../../events/index.ts';
 import { decidesOwnProposal } from './decision.ts';
 import { StandingRefused } from './errors.ts';
+import { describeScope, grantIdFor } from './grant.ts';
 import type { Actor, Grant, GrantScope, HistoryEntry, Review } from './model.ts';
 import { names } from './people.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { formatMoney, tierRank, toMinorUnits, type Policy } from './policy.ts';
 
-/** A grant's id: its action type (so its item is found by type), then a digest of the review it was granted on. */
-export function grantIdFor(reviewId: string, type: string): string {
-  return `${type}.${createHash('sha256').update(reviewId, 'utf8').digest('hex').slice(0, 20)}`;
-}
-
-/** The action type a grant id names (undefined: not a grant id). */
-export function grantTypeOf(grantId: string): string | undefined {
-  const dot = grantId.lastIndexOf('.');
-  if (dot < 1 || !/^[0-9a-f]{20}$/.test(grantId.slice(dot + 1))) return undefined;
-  return grantId.slice(0, dot);
-}
+export { describeScope, grantIdFor, grantTypeOf } from './grant.ts';
 
 /**
  * Checks a request for a standing approval before the approval it comes with is written, so a refusal leaves the
@@ -92,20 +82,6 @@ export function grantFrom(
     note: `standing approval ${grant.id} for ${duration.text}: ${describeScope(grant.scope)}, until ${grant.endsAt}`,
   };
   return { grant, entry };
-}
-
-/** "purchase_order, target acme, agent procurement-agent, at most USD 5,000.00". */
-export function describeScope(scope: GrantScope): string {
-  const parts = [scope.type];
-  if (scope.target !== undefined) parts.push(scope.target === null ? 'no target' : `target ${scope.target}`);
-  if (scope.agent !== undefined) parts.push(`agent ${scope.agent}`);
-  if (scope.amount !== undefined)
-    parts.push(
-      scope.amount === null
-        ? 'no amount'
-        : `at most ${formatMoney(toMinorUnits(scope.amount.lte) ?? 0, scope.amount.currency)}`,
-    );
-  return parts.join(', ');
 }
 
 export function isActive(grant: Grant, now: Date): boolean {

@@ -1,9 +1,25 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { directory, policy } from '../adapters/policy-files.ts';
+import { stageBus } from '../adapters/event-bus.ts';
+import { resumeWorkflows } from '../adapters/workflows.ts';
+import { stageNotifications } from '../adapters/notification-queue.ts';
 import { escalateReview } from '../app/escalate.ts';
 import type { EscalationKind } from '../domain/escalation.ts';
+
+const deps = wire({
+  store: reviewsTable,
+  clock: systemClock,
+  policy,
+  bus: stageBus,
+  workflows: resumeWorkflows,
+  notifications: stageNotifications,
+  directory,
+});
 
 type Breach = EventBridgeEvent<'Review SLA Breached', { reviewId: string; step: number }>;
 

@@ -5,8 +5,10 @@ import type { Action } from '../../events/index.ts';
 import type { Mailer } from '../app/ports.ts';
 import type { Review } from '../domain/review.ts';
 import * as customerEmail from './customer-email.ts';
+import type { PerformedType } from './performed.ts';
 
 export { NotPerformed } from './not-performed.ts';
+export { performedByHitlGate } from './performed.ts';
 
 export interface Executor {
   /** What an action must carry for hitl-gate to perform it, checked at intake so a bad one never waits for a person. */
@@ -15,13 +17,10 @@ export interface Executor {
   perform(action: Action, review: Review, ports: { mailer: Mailer }): Promise<string>;
 }
 
-export const EXECUTORS: Record<string, Executor> = {
+/** One executor for each type performed.ts lists, and no other. */
+export const EXECUTORS: Record<PerformedType, Executor> & Partial<Record<string, Executor>> = {
   customer_email: customerEmail,
 };
-
-export function performedByHitlGate(type: string): boolean {
-  return Object.hasOwn(EXECUTORS, type);
-}
 
 /** Problems that would stop hitl-gate performing this action, as `path: problem` lines (none for agent-performed types). */
 export function executionProblems(action: Action): string[] {

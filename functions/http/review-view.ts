@@ -1,6 +1,6 @@
-import { deciderOf, outcomeIdOf } from '../domain/review-events.ts';
+import { deciderOf, outcomeIdOf } from '../domain/outcome.ts';
 import type { Grant, InvalidProposal } from '../domain/model.ts';
-import { describeScope } from '../domain/standing.ts';
+import { describeScope } from '../domain/grant.ts';
 import { actionUnderApproval, approvalsCounted, emailedAt, type Review } from '../domain/review.ts';
 
 /** What an agent relies on: `pending` until a decision, then how it ended (stays so once the review completes). */

@@ -5,7 +5,11 @@ import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { grantsTable, reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { policy } from '../adapters/policy-files.ts';
+import { resumeWorkflows } from '../adapters/workflows.ts';
 import { decideFromInbox } from '../app/inbox.ts';
 import { verifyInboxToken } from '../domain/tokens.ts';
 import { httpErrors } from '../http/errors.ts';
@@ -13,6 +17,8 @@ import { inboxResultsPage } from '../http/inbox-page.ts';
 import { parseInboxRequest } from '../http/inbox-request.ts';
 import { html, json, securityHeaders, wantsHtml, type HttpResult } from '../http/responses.ts';
 import { reviewView } from '../http/review-view.ts';
+
+const deps = wire({ store: reviewsTable, grants: grantsTable, clock: systemClock, policy, workflows: resumeWorkflows });
 
 /**
  * POST /inbox with the inbox link's token (in the form or the JSON, never a cookie, so no other site can post for the

@@ -4,7 +4,10 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { directory, policy } from '../adapters/policy-files.ts';
 import { personZone } from '../app/emails.ts';
 import { TokenInvalid } from '../domain/errors.ts';
 import { decisionLinkExpiry, newNonce, signDecisionToken, verifyInboxToken } from '../domain/tokens.ts';
@@ -12,6 +15,8 @@ import { httpErrors } from '../http/errors.ts';
 import { inboxPage } from '../http/inbox-page.ts';
 import { html, json, securityHeaders, wantsJson, type HttpResult } from '../http/responses.ts';
 import { localTime } from '../domain/when.ts';
+
+const deps = wire({ store: reviewsTable, clock: systemClock, policy, directory });
 
 /**
  * GET /inbox?t=<inbox token>: the reviews waiting for the link's approver, oldest deadline first (HTML unless JSON is

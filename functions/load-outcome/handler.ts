@@ -1,7 +1,11 @@
 import middy from '@middy/core';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
 import { type LoadOutcomeResult, loadOutcome as load } from '../app/restart.ts';
+
+const deps = wire({ store: reviewsTable, clock: systemClock });
 
 export { ReviewNotDecided, type LoadOutcomeResult } from '../app/restart.ts';
 

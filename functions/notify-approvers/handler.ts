@@ -1,8 +1,14 @@
 import middy from '@middy/core';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { stageNotifications } from '../adapters/notification-queue.ts';
+import { directory } from '../adapters/policy-files.ts';
 import { notifyStep } from '../app/notify.ts';
 import type { BusEvent } from '../domain/review-events.ts';
+
+const deps = wire({ store: reviewsTable, clock: systemClock, notifications: stageNotifications, directory });
 
 export interface NotifyInput {
   reviewId: string;

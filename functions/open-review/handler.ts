@@ -1,12 +1,17 @@
 import middy from '@middy/core';
 import { logger } from '../adapters/logger.ts';
 import { count, Metric, observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { grantsTable, reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { policy } from '../adapters/policy-files.ts';
 import { applyStandingGrant } from '../app/standing.ts';
 import { type Refusal, recordRefusal } from '../app/status.ts';
 import { hasCaller, intakeNext, type IntakeNext, type Review } from '../domain/review.ts';
 import { invalidProposal, outcomeEvent, type BusEvent } from '../domain/review-events.ts';
-import { performedByHitlGate } from '../executors/registry.ts';
+import { performedByHitlGate } from '../executors/performed.ts';
+
+const deps = wire({ store: reviewsTable, grants: grantsTable, clock: systemClock, policy });
 
 export interface OpenReviewResult {
   reviewId: string;

@@ -5,12 +5,16 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
 import { describeIssues } from '../../events/index.ts';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
 import { reportAgentExecution } from '../app/report-execution.ts';
 import { MAX_DETAIL_LENGTH } from '../domain/agent-execution.ts';
 import { BadRequest, httpErrors } from '../http/errors.ts';
 import { type HttpResult, json, reviewIdOf } from '../http/responses.ts';
 import { reviewView } from '../http/review-view.ts';
+
+const deps = wire({ store: reviewsTable, clock: systemClock });
 
 /** Longer detail is cut to MAX_DETAIL_LENGTH; beyond this it is not an agent's account but a mistake. */
 const MAX_DETAIL_SENT = 10 * MAX_DETAIL_LENGTH;

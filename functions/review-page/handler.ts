@@ -3,7 +3,10 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { observability } from '../adapters/observability.ts';
 import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { grantsTable, reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { directory, policy } from '../adapters/policy-files.ts';
 import { approverZone } from '../app/emails.ts';
 import { grantsOf } from '../app/standing.ts';
 import { ReviewNotFound, TokenInvalid } from '../domain/errors.ts';
@@ -13,6 +16,8 @@ import { html, json, securityHeaders, wantsJson, reviewIdOf, type HttpResult } f
 import { blockedFor, doneOf } from '../http/page-state.ts';
 import { reviewPage } from '../http/review-page.ts';
 import { reviewView } from '../http/review-view.ts';
+
+const deps = wire({ store: reviewsTable, grants: grantsTable, clock: systemClock, policy, directory });
 
 /**
  * GET /reviews/{id}?t=<token>: the decision page (the link is for people: HTML unless JSON is asked for), or

@@ -3,13 +3,16 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
 import { ReviewNotFound } from '../domain/errors.ts';
 import { reviewIdOfProposal } from '../domain/ids.ts';
 import { findStatus } from '../app/status.ts';
 import { httpErrors } from '../http/errors.ts';
 import { type HttpResult, json, reviewIdOf } from '../http/responses.ts';
 import { invalidView, reviewView } from '../http/review-view.ts';
+
+const deps = wire({ store: reviewsTable });
 
 /**
  * GET /reviews/{id}/status, or GET /agents/{agentId}/proposals/{proposalId}/status (no id to compute),

@@ -5,13 +5,17 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
 import { describeIssues } from '../../events/index.ts';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { grantsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
 import { revokeGrant } from '../app/standing.ts';
 import { GrantNotFound } from '../domain/errors.ts';
-import { grantTypeOf } from '../domain/standing.ts';
+import { grantTypeOf } from '../domain/grant.ts';
 import { BadRequest, httpErrors } from '../http/errors.ts';
 import { type HttpResult, json } from '../http/responses.ts';
 import { grantView } from '../http/review-view.ts';
+
+const deps = wire({ grants: grantsTable, clock: systemClock });
 
 const RevokeRequest = z.object({
   reason: z

@@ -5,10 +5,16 @@ import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { logger } from '../adapters/logger.ts';
 import { hideFor } from '../adapters/notification-queue.ts';
 import { count, Metric, measure, observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { publicUrl, stageMailer } from '../adapters/mail.ts';
+import { directory, policy } from '../adapters/policy-files.ts';
 import { notificationNotDelivered, sendNotification } from '../app/notify.ts';
 import { MailNotSent, MailRefused, type Notification } from '../app/ports.ts';
 import { config } from '../config.ts';
+
+const deps = wire({ store: reviewsTable, clock: systemClock, mailer: stageMailer, publicUrl, policy, directory });
 
 const Queued = z.discriminatedUnion('kind', [
   z.object({

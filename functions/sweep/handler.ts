@@ -1,7 +1,22 @@
 import middy from '@middy/core';
 import { observability } from '../adapters/observability.ts';
-import { deps } from '../app/deps.ts';
+import { wire } from '../app/deps.ts';
+import { reviewsTable } from '../adapters/reviews-table.ts';
+import { systemClock } from '../adapters/clock.ts';
+import { stageBus } from '../adapters/event-bus.ts';
+import { resumeWorkflows } from '../adapters/workflows.ts';
+import { stageNotifications } from '../adapters/notification-queue.ts';
+import { directory } from '../adapters/policy-files.ts';
 import { type SweepResult, sweep as sweepDue } from '../app/sweep.ts';
+
+const deps = wire({
+  store: reviewsTable,
+  clock: systemClock,
+  bus: stageBus,
+  workflows: resumeWorkflows,
+  notifications: stageNotifications,
+  directory,
+});
 
 export type { SweepResult } from '../app/sweep.ts';
 

@@ -5,13 +5,9 @@ import { decideReview } from '../../functions/app/decide.ts';
 import { escalateReview } from '../../functions/app/escalate.ts';
 import { MAX_ATTEMPTS, mutate } from '../../functions/app/mutate.ts';
 import { notifyStep } from '../../functions/app/notify.ts';
-import {
-  ActionDeferred,
-  completeReview,
-  executeAction,
-  loadOutcome,
-  reportToCaller,
-} from '../../functions/app/restart.ts';
+import { ActionDeferred, executeAction } from '../../functions/app/execute.ts';
+import { completeReview, reportToCaller } from '../../functions/app/complete.ts';
+import { loadOutcome } from '../../functions/app/restart.ts';
 import { sweep } from '../../functions/app/sweep.ts';
 import { cancelReview } from '../../functions/app/cancel.ts';
 import { MailNotSent, MailRefused } from '../../functions/app/ports.ts';
