@@ -23,7 +23,11 @@ function readZip(path) {
           stream.on('data', (c) => chunks.push(c));
           stream.on('error', reject);
           stream.on('end', () => {
-            files.push({ name: entry.fileName, mode: entry.externalFileAttributes >>> 16, data: Buffer.concat(chunks) });
+            files.push({
+              name: entry.fileName,
+              mode: entry.externalFileAttributes >>> 16,
+              data: Buffer.concat(chunks),
+            });
             zip.readEntry();
           });
         });
