@@ -31,11 +31,13 @@ const email: Check<string> = (raw) => {
   return value;
 };
 
-const url: Check<string> = (raw) => {
-  const value = required(raw);
-  if (!URL.canParse(value)) throw new Problem(`must be a URL, got "${value}"`);
-  return value;
-};
+const url =
+  (fallback?: string): Check<string> =>
+  (raw) => {
+    const value = required(raw, fallback);
+    if (!URL.canParse(value)) throw new Problem(`must be a URL, got "${value}"`);
+    return value;
+  };
 
 const positive =
   (fallback: number, { whole = false } = {}): Check<number> =>
@@ -54,10 +56,10 @@ const Settings = {
   DIRECTORY_FILE: text(1, 'policy/directory.yml'),
   MAIL_FROM: email,
   /** Base URL of the HTTP API, for the links in emails. */
-  PUBLIC_URL: url,
+  PUBLIC_URL: url(),
   RESUME_STATE_MACHINE_ARN: text(1),
   /** The notifications queue's URL (SQS): emails wait there for their turn at the sending rate. */
-  NOTIFICATION_QUEUE_URL: url,
+  NOTIFICATION_QUEUE_URL: url(),
   /** Emails per second the account may send (SES's maximum sending rate), shared by the senders. */
   MAIL_SEND_RATE: positive(14),
   /** How many batches the notifications queue hands the sender at once (its mapping's maximumConcurrency). */
@@ -66,6 +68,12 @@ const Settings = {
   MAIL_MAX_RECEIVES: positive(10, { whole: true }),
   /** Parameter Store name of the decision links' HMAC key. */
   LINK_KEY_PARAMETER: text(1),
+  /** Slack's Web API (local mode: its small Slack on the same port), ending in a slash. */
+  SLACK_API_URL: url('https://slack.com/api/'),
+  /** Parameter Store name (a Secrets Manager reference) of the Slack app's bot token. */
+  SLACK_BOT_TOKEN_PARAMETER: text(1),
+  /** Parameter Store name (a Secrets Manager reference) of the Slack app's signing secret. */
+  SLACK_SIGNING_SECRET_PARAMETER: text(1),
   /** Days a completed review stays in the table before DynamoDB's TTL removes it. */
   RETENTION_DAYS: positive(365, { whole: true }),
   /** Where bundled files (policy, directory) live: the Lambda task root, or the project root locally. */

@@ -19,10 +19,11 @@ import { LocalMail, PRODUCTION_QUOTA, type SendEmailRequest, type SendingQuota }
 import { LocalDurableCallbacks, type CallbackError } from './durable-callbacks.ts';
 import { LocalParameters } from './parameters.ts';
 import { LocalSqs } from './sqs.ts';
+import { LocalSlack } from './slack.ts';
 import { LocalSchedules } from './schedules.ts';
 import { keepReading, LocalClock, readReading } from './clock.ts';
 import { useTimeSource } from '../functions/adapters/clock.ts';
-import { checkPolicyFiles, compilePolicyFiles } from './policy-sources.ts';
+import { checkPolicyFiles, compilePolicyFiles, loadPolicyFiles } from './policy-sources.ts';
 import { SignatureRejected, verifySigV4, type LocalCredentials } from './iam/sigv4.ts';
 import { AccessDenied, LocalIam, type Principal } from './iam/access.ts';
 import type { Request as IamRequest } from './iam/evaluate.ts';
@@ -82,6 +83,8 @@ export interface LocalApp {
   mail: LocalMail;
   /** SQS's queues of the template, and the functions' event source mappings on them. */
   sqs: LocalSqs;
+  /** A small Slack: the Web API the functions' Slack client calls, and its page (/_local/slack) whose buttons sign their clicks as Slack does. */
+  slack: LocalSlack;
   /** Lambda's durable execution callbacks: every answer to a durable function, each callback closed once answered. */
   durableCallbacks: LocalDurableCallbacks;
   schedules: LocalSchedules;
@@ -227,7 +230,11 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
 
   try {
     const config = await printServerlessConfig(root, opts.stage);
-    const wiring = wiringFrom(config, { environment: { ...opts.environment, PUBLIC_URL: url }, endpoint: url });
+    // Slack's Web API is local Slack's, on this port; only its base URL differs from AWS.
+    const wiring = wiringFrom(config, {
+      environment: { SLACK_API_URL: `${url}/_local/slack/api/`, ...opts.environment, PUBLIC_URL: url },
+      endpoint: url,
+    });
     const crash = crashAt(opts.crashAt, wiring, log);
     // A broken policy stops the start, with its own errors, as it stops `sls package`.
     const policyProblems = checkPolicyFiles(root, wiring.functions);
@@ -278,6 +285,33 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
     await durableCallbacks.open();
     const parameters = new LocalParameters(wiring.region);
     await parameters.init(wiring.secrets, join(dataDir, 'secrets.json'));
+    // Slack's people are the directory's with a Slack id; the app's token and signing secret are the stage's secrets.
+    const slackEnv = wiring.functions.find((f) => f.environment.SLACK_SIGNING_SECRET_PARAMETER)?.environment ?? {};
+    const secret = (name: string | undefined) => () => {
+      const value = name ? parameters.getParameters([name]).Parameters[0]?.Value : undefined;
+      if (value === undefined) throw new Error(`local mode has no secret ${name} (serverless.yml)`);
+      return value;
+    };
+    const slackPeople = slackEnv.POLICY_FILE
+      ? loadPolicyFiles(
+          root,
+          slackEnv.POLICY_FILE,
+          slackEnv.DIRECTORY_FILE ?? 'policy/directory.yml',
+        ).directory.people()
+      : [];
+    const slack = new LocalSlack({
+      botToken: secret(slackEnv.SLACK_BOT_TOKEN_PARAMETER),
+      signingSecret: secret(slackEnv.SLACK_SIGNING_SECRET_PARAMETER),
+      interactionsUrl: `${url}/slack/interactions`,
+      now: () => new Date(clock.now()),
+      // And a guest the directory does not know: Slack tells them so, and nothing is decided.
+      users: [
+        ...slackPeople.flatMap((p) => (p.slack ? [{ id: p.slack, name: p.name }] : [])),
+        { id: 'U0LOCALGUEST', name: 'A guest (not in the directory)' },
+      ],
+      ...(opts.persist ? { file: join(dataDir, 'slack.json') } : {}),
+      log,
+    });
     const quotas: Quotas = { ...AWS_DEFAULT_QUOTAS, ...opts.quotas };
     const throttles = new Throttles();
     const lambdas = new LambdaHost(
@@ -511,6 +545,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
         const operation = CALLBACK_OPERATIONS[callback[2] as keyof typeof CALLBACK_OPERATIONS];
         count(`Lambda.${operation}`);
         return durableCallbackRoute(operation, callback[1]!, req, reqUrl, res);
+      }
+      if (reqUrl.pathname === '/_local/slack' || reqUrl.pathname.startsWith('/_local/slack/')) {
+        count(`Slack ${reqUrl.pathname.replace(/^\/_local\/slack\/?/, '') || 'page'}`);
+        if (await slack.handle(req, reqUrl, await readBody(req), res)) return;
       }
       for (const route of routes) {
         const params = route.match(req.method ?? 'GET', reqUrl.pathname);
@@ -806,6 +844,7 @@ export async function startLocal(opts: LocalOptions): Promise<LocalApp> {
       lambdas,
       mail,
       sqs,
+      slack,
       durableCallbacks,
       schedules,
       clock,

@@ -16,7 +16,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 th{background:#eef0f3}code,pre{font:13px ui-monospace,monospace}pre{white-space:pre-wrap;word-break:break-word;margin:0}
 .empty{color:#667;padding:1rem;background:#fff}iframe{width:100%;height:32rem;border:1px solid #ccd;background:#fff}
 </style></head>
-<body><header><strong>hitl-gate · local</strong><nav><a href="/_local/outbox">Outbox</a> · <a href="/_local/events">Events</a> · <a href="/_local/durable-callbacks">Durable callbacks</a></nav></header>
+<body><header><strong>hitl-gate · local</strong><nav><a href="/_local/outbox">Outbox</a> · <a href="/_local/slack">Slack</a> · <a href="/_local/events">Events</a> · <a href="/_local/durable-callbacks">Durable callbacks</a></nav></header>
 <main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }
 

@@ -7,17 +7,26 @@ import type { Deps } from './deps.ts';
 import { mutate } from './mutate.ts';
 import type { Delivery } from './ports.ts';
 
-/** Marks the review COMPLETED (kept for the retention, then removed by the table's TTL); a concurrent restart that won is fine. */
+/**
+ * Marks the review COMPLETED (kept for the retention, then removed by the table's TTL); a concurrent restart
+ * that won is fine. A review with Slack messages has them updated to show how it ended (queued: the sender
+ * holds the Slack token), so an expiry or a decision by email shows in Slack too.
+ */
 export async function completeReview(
-  deps: Pick<Deps, 'store' | 'clock'>,
+  deps: Pick<Deps, 'store' | 'clock' | 'notifications'>,
   input: { reviewId: string },
 ): Promise<{ completed: boolean }> {
-  const { step } = await mutate(deps.store, input.reviewId, (current) => {
+  const { step, review } = await mutate(deps.store, input.reviewId, (current) => {
     // Gone, or completed by a concurrent restart that won: nothing to do.
     if (!current || current.status === 'COMPLETED') return unchanged('completed-before');
     return completed(current, deps.clock.now());
   });
   if (step.kind === 'completed') logger.info('review completed', { reviewId: input.reviewId });
+  // Also when completed before: a retry after a crash between the two still updates them (updates repeat harmlessly).
+  if (review?.slackMessages?.length)
+    await deps.notifications.enqueue([
+      { kind: 'slack-update', reviewId: review.id, step: review.step, queuedAt: deps.clock.now().toISOString() },
+    ]);
   return { completed: step.kind === 'completed' };
 }
 

@@ -12,6 +12,7 @@ import type {
   Mailer,
   Notifications,
   ReviewStore,
+  Slack,
   Workflows,
 } from './ports.ts';
 
@@ -23,6 +24,8 @@ export interface Deps {
   readonly mailer: Mailer;
   /** The notifications queue: emails to approvers and watchers wait there for their turn. */
   readonly notifications: Notifications;
+  /** Slack's Web API, with the stage's bot token: the steps that ask in Slack post there. */
+  readonly slack: Slack;
   readonly workflows: Workflows;
   readonly durableFunctions: DurableFunctions;
   readonly clock: Clock;

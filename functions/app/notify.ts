@@ -18,7 +18,8 @@ import {
 import { decisionLinkExpiry, INBOX_LINK_DAYS, newNonce, signDecisionToken, signInboxToken } from '../domain/tokens.ts';
 import { logger } from '../adapters/logger.ts';
 import type { Deps } from './deps.ts';
-import type { Notification } from './ports.ts';
+import type { Notification, SendResult } from './ports.ts';
+import { postSlackMessage, updateSlackMessages } from './slack.ts';
 import { approverZone, noticeEmail, reviewEmail } from './emails.ts';
 import { mutate } from './mutate.ts';
 
@@ -32,8 +33,10 @@ function publicLink(publicUrl: string, path: string, token: string): string {
 }
 
 /**
- * Queues an email to each current approver (`intro`: the line an escalation or a reminder opens with); returns
- * who is to be emailed. The sender signs each one's decision link when its turn comes.
+ * Queues the current step's messages to its approvers (`intro`: the line an escalation or a reminder opens
+ * with): an email to each, and where the step asks in Slack, its channel message or a direct message to each
+ * approver with a Slack id. A step asking in Slack only still emails whoever Slack would not reach. Returns who
+ * is to be told. The sender builds each message when its turn comes.
  */
 export async function queueApproverEmails(
   deps: Pick<Deps, 'notifications' | 'clock'>,
@@ -42,16 +45,23 @@ export async function queueApproverEmails(
 ): Promise<string[]> {
   const queuedAt = deps.clock.now().toISOString();
   const approvers = currentApprovers(review);
-  await deps.notifications.enqueue(
-    approvers.map((a) => ({
-      kind: 'approver',
-      reviewId: review.id,
-      step: review.step,
-      approverId: a.id,
-      ...(intro ? { intro } : {}),
-      queuedAt,
-    })),
-  );
+  const step = review.route[review.step];
+  const channels = step?.channels ?? ['email'];
+  const inSlack = channels.includes('slack');
+  const channel = inSlack ? step?.slackChannel : undefined;
+  const base = { reviewId: review.id, step: review.step, ...(intro ? { intro } : {}), queuedAt };
+  const slack: Notification[] = !inSlack
+    ? []
+    : channel
+      ? [{ kind: 'slack', ...base, channel }]
+      : approvers.flatMap((a) =>
+          a.slack ? [{ kind: 'slack' as const, ...base, channel: a.slack, approverId: a.id }] : [],
+        );
+  const emailed = approvers.filter((a) => channels.includes('email') || (!channel && !a.slack));
+  await deps.notifications.enqueue([
+    ...emailed.map((a): Notification => ({ kind: 'approver', ...base, approverId: a.id })),
+    ...slack,
+  ]);
   return approvers.map((a) => a.id);
 }
 
@@ -69,22 +79,33 @@ export async function queueWatcherNotices(
   return watchers.map((w) => w.id);
 }
 
-/** What became of one queued notification: sent now, sent before (a redelivery), or stale (nothing to send any more). */
-export type SendResult = 'sent' | 'sent-before' | 'stale';
-
 /**
  * Sends one queued notification, built from the review as it is now: nothing for a review decided or moved to
  * another step since, nor for an approver no longer on it; an approver emailed after it was queued (the same
  * message delivered twice) is not emailed again. Throws the mailer's errors (MailNotSent: try again later).
  */
 export async function sendNotification(
-  deps: Pick<Deps, 'store' | 'mailer' | 'clock' | 'publicUrl' | 'directory' | 'policy'>,
+  deps: Pick<Deps, 'store' | 'mailer' | 'slack' | 'clock' | 'publicUrl' | 'directory' | 'policy'>,
   n: Notification,
   key: Uint8Array,
 ): Promise<SendResult> {
   const review = await deps.store.get(n.reviewId);
+  if (n.kind === 'slack-update') {
+    // A review still waiting updates its messages itself (a click's quorum progress); this is for its end.
+    if (!review?.slackMessages?.length || review.status === 'PENDING') return 'stale';
+    await updateSlackMessages(deps, review, { rethrow: true });
+    return 'sent';
+  }
   if (review?.status !== 'PENDING' || review.step !== n.step) return 'stale';
   const now = deps.clock.now();
+  if (n.kind === 'slack')
+    return postSlackMessage(deps, review, n, async (approverId) =>
+      publicLink(
+        deps.publicUrl,
+        `reviews/${encodeURIComponent(review.id)}`,
+        await decisionToken(key, review, approverId, now),
+      ),
+    );
   if (n.kind === 'watcher') {
     const watcher = watchersOf(deps.directory, review).find((w) => w.id === n.watcherId);
     if (!watcher) return 'stale';
@@ -96,17 +117,7 @@ export async function sendNotification(
   if (!approver) return 'stale';
   const sentAt = emailedAt(review, approver.id);
   if (sentAt && sentAt >= n.queuedAt) return 'sent-before';
-  const token = await signDecisionToken(
-    key,
-    {
-      reviewId: review.id,
-      approverId: approver.id,
-      step: review.step,
-      nonce: newNonce(),
-      expiresAt: decisionLinkExpiry(review.deadline, now),
-    },
-    now,
-  );
+  const token = await decisionToken(key, review, approver.id, now);
   const inboxToken = await signInboxToken(
     key,
     { approverId: approver.id, nonce: newNonce(), expiresAt: new Date(now.getTime() + INBOX_LINK_DAYS * DAY) },
@@ -135,15 +146,38 @@ export async function sendNotification(
   return 'sent';
 }
 
+/** A signed, single-use decision link's token for one approver at the review's current step. */
+function decisionToken(key: Uint8Array, review: Review, approverId: string, now: Date): Promise<string> {
+  return signDecisionToken(
+    key,
+    {
+      reviewId: review.id,
+      approverId,
+      step: review.step,
+      nonce: newNonce(),
+      expiresAt: decisionLinkExpiry(review.deadline, now),
+    },
+    now,
+  );
+}
+
 /** Says on the review that a notification could not be sent after every retry (it goes to the dead-letter queue). */
 export async function notificationNotDelivered(
   deps: Pick<Deps, 'store' | 'clock'>,
   n: Notification,
   why: string,
 ): Promise<void> {
-  const person = n.kind === 'approver' ? n.approverId : n.watcherId;
+  const person =
+    n.kind === 'approver'
+      ? n.approverId
+      : n.kind === 'watcher'
+        ? n.watcherId
+        : n.kind === 'slack'
+          ? (n.approverId ?? n.channel)
+          : 'its approvers';
+  const message = n.kind === 'slack' ? 'Slack message' : n.kind === 'slack-update' ? 'Slack update' : 'email';
   await mutate(deps.store, n.reviewId, (current) =>
-    current ? recordNotDelivered(current, n.step, person, why, deps.clock.now()) : unchanged('gone'),
+    current ? recordNotDelivered(current, n.step, person, why, deps.clock.now(), message) : unchanged('gone'),
   );
   logger.error('notification not delivered', { reviewId: n.reviewId, step: n.step, to: person, why });
 }

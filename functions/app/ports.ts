@@ -108,7 +108,51 @@ export class MailRefused extends Error {
  */
 export type Notification =
   | { kind: 'approver'; reviewId: string; step: number; approverId: string; intro?: string; queuedAt: string }
-  | { kind: 'watcher'; reviewId: string; step: number; watcherId: string; why: string; queuedAt: string };
+  | { kind: 'watcher'; reviewId: string; step: number; watcherId: string; why: string; queuedAt: string }
+  /** A Slack message with the step's buttons: to the step's channel, or (`approverId`) to that approver directly. */
+  | {
+      kind: 'slack';
+      reviewId: string;
+      step: number;
+      channel: string;
+      approverId?: string;
+      intro?: string;
+      queuedAt: string;
+    }
+  /** The review's Slack messages, updated to show how it stands (a quorum's progress) or how it ended. */
+  | { kind: 'slack-update'; reviewId: string; step: number; queuedAt: string };
+
+/** A Slack message: its text (the notification's and a screen reader's) and its Block Kit blocks. */
+export interface SlackMessage {
+  channel: string;
+  text: string;
+  blocks: readonly Record<string, unknown>[];
+}
+
+/** Slack's Web API, as hitl-gate uses it; the adapter throws SlackNotSent or SlackRefused when nothing was done. */
+export interface Slack {
+  /** Posts a message (chat.postMessage); answers where it is: the conversation id and the message's ts. */
+  post(message: SlackMessage): Promise<{ channel: string; ts: string }>;
+  /** Replaces a message's text and blocks (chat.update). */
+  update(message: SlackMessage & { ts: string }): Promise<void>;
+  /** A message only `user` sees, in a conversation (chat.postEphemeral). */
+  tell(input: { channel: string; user: string; text: string }): Promise<void>;
+  /** Opens a modal for the user who clicked (views.open, within 3 seconds of the click). */
+  openModal(triggerId: string, view: Record<string, unknown>): Promise<void>;
+}
+
+/** Slack is rate limiting or cannot be reached: nothing was done, and it may be tried again later. */
+export class SlackNotSent extends Error {
+  override readonly name = 'SlackNotSent';
+}
+
+/** Slack refused the call (a channel it does not know, a token it does not accept): it would refuse it again. */
+export class SlackRefused extends Error {
+  override readonly name = 'SlackRefused';
+}
+
+/** What became of one queued notification: sent now, sent before (a redelivery), or stale (nothing to send any more). */
+export type SendResult = 'sent' | 'sent-before' | 'stale';
 
 /** The notifications queue (SQS): what is put there is sent at the account's sending rate, retried, never dropped. */
 export interface Notifications {

@@ -4,8 +4,9 @@ import { wire } from '../app/deps.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { systemClock } from '../adapters/clock.ts';
 import { completeReview as complete } from '../app/complete.ts';
+import { stageNotifications } from '../adapters/notification-queue.ts';
 
-const deps = wire({ store: reviewsTable, clock: systemClock });
+const deps = wire({ store: reviewsTable, clock: systemClock, notifications: stageNotifications });
 
 /** The restart's last step: marks the review COMPLETED, conditional on its version; a concurrent restart that won is fine. */
 export async function completeReview(input: { reviewId: string }): Promise<{ completed: boolean }> {

@@ -1,6 +1,6 @@
 // The review's model: its types only, shared by the rules in domain/ (no logic, no imports of rules).
 import type { Action, Tier } from '../../events/index.ts';
-import type { Classification, ReviewPattern, StandIn, StandingAllowed } from './policy.ts';
+import type { Channel, Classification, ReviewPattern, StandIn, StandingAllowed } from './policy.ts';
 
 /** PENDING -> APPROVED | REJECTED | EXPIRED | CANCELLED -> COMPLETED (the restart finished). */
 export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'COMPLETED';
@@ -71,6 +71,8 @@ export interface RouteApprover {
   name: string;
   email: string;
   onBehalfOf?: StandIn;
+  /** Their Slack member id, when the step asks in Slack: the direct message's recipient. */
+  slack?: string;
 }
 
 /** The approver route, frozen on the review when it opens: a later policy change does not move it. */
@@ -80,6 +82,10 @@ export interface RouteStep {
   sla: { ms: number; text: string; calendar?: string };
   /** Percentages of the SLA at which the step's approvers are reminded (policy `remindAt`); absent: none. */
   remindAt?: number[];
+  /** Where the approvers are asked (policy `channels`); absent: by email only. */
+  channels?: Channel[];
+  /** The Slack channel the step's message goes to; absent: a direct message to each approver with a Slack id. */
+  slackChannel?: string;
 }
 
 export interface Decision {
@@ -176,10 +182,22 @@ export interface Review {
   notifiedStep?: number;
   /** Who of a step's approvers has been emailed, and when (the sender records it); another step's record is stale. */
   emailed?: { step: number; to: Record<string, string> };
+  /** The Slack messages posted about the review (a step's channel message or an approver's direct message), updated when it ends. */
+  slackMessages?: SlackPost[];
   /** Optimistic concurrency: every status change is conditional on it. */
   version: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** One Slack message about a review: where it is (channel and ts, Slack's id of a message), for which step, to whom. */
+export interface SlackPost {
+  step: number;
+  channel: string;
+  ts: string;
+  at: string;
+  /** The approver of a direct message; absent for a step's channel message. */
+  approverId?: string;
 }
 
 /** One reminder of the current step: at `percent`% of its SLA, which falls at `at`. */

@@ -13,6 +13,7 @@ import type {
   Review,
   ReviewStatus,
   RouteStep,
+  SlackPost,
   Transition,
   Unchanged,
 } from './model.ts';
@@ -44,6 +45,7 @@ export const MUTABLE_FIELDS = [
   'remindersSent',
   'notifiedStep',
   'emailed',
+  'slackMessages',
   'restart',
   'redrives',
   'lastRedriveAt',
@@ -116,17 +118,23 @@ function delegations(route: readonly RouteStep[], at: string): HistoryEntry[] {
 export function newReview(proposal: ActionProposed, classification: Classification, now: Date): Review {
   const at = now.toISOString();
   const hash = actionHash(proposal.action);
-  const route: RouteStep[] = classification.steps.map((s) => ({
-    roles: s.roles,
-    approvers: s.approvers.map(({ id, name, email, onBehalfOf }) => ({
-      id,
-      name,
-      email,
-      ...(onBehalfOf ? { onBehalfOf: { ...onBehalfOf } } : {}),
-    })),
-    sla: s.sla,
-    ...(s.remindAt?.length ? { remindAt: [...s.remindAt] } : {}),
-  }));
+  const route: RouteStep[] = classification.steps.map((s) => {
+    const inSlack = s.channels?.includes('slack') ?? false;
+    return {
+      roles: s.roles,
+      approvers: s.approvers.map(({ id, name, email, onBehalfOf, slack }) => ({
+        id,
+        name,
+        email,
+        ...(onBehalfOf ? { onBehalfOf: { ...onBehalfOf } } : {}),
+        ...(inSlack && slack ? { slack } : {}),
+      })),
+      sla: s.sla,
+      ...(s.remindAt?.length ? { remindAt: [...s.remindAt] } : {}),
+      ...(inSlack ? { channels: [...(s.channels ?? [])] } : {}),
+      ...(s.slackChannel ? { slackChannel: s.slackChannel } : {}),
+    };
+  });
   const base: Review = {
     id: reviewIdFor(proposal.agentId, proposal.proposalId),
     proposalId: proposal.proposalId,
@@ -276,6 +284,36 @@ export function recordEmailed(
   };
 }
 
+/** A review keeps at most this many Slack messages (a step's, its reminders'): the item stays small. */
+export const MAX_SLACK_MESSAGES = 20;
+
+/** When the latest Slack message of the current step went to `to` (a channel or an approver's id); undefined: none yet. */
+export function slackPostedAt(review: Review, to: { channel?: string; approverId?: string }): string | undefined {
+  return review.slackMessages
+    ?.filter(
+      (m) =>
+        m.step === review.step &&
+        (to.approverId === undefined
+          ? m.approverId === undefined && m.channel === to.channel
+          : m.approverId === to.approverId),
+    )
+    .map((m) => m.at)
+    .sort()
+    .at(-1);
+}
+
+/** The sender posted a Slack message about the review: kept (the oldest dropped past MAX_SLACK_MESSAGES) so its end can update it. */
+export function recordSlackPosted(
+  review: Review,
+  post: Omit<SlackPost, 'at'>,
+  now: Date,
+): Transition<'slack-posted'> | Unchanged<'moved-on'> {
+  if (review.status !== 'PENDING' || review.step !== post.step) return unchanged('moved-on');
+  const at = now.toISOString();
+  const slackMessages = [...(review.slackMessages ?? []), { ...post, at }].slice(-MAX_SLACK_MESSAGES);
+  return { kind: 'slack-posted', next: advance(review, { slackMessages }, at), entries: [] };
+}
+
 /**
  * An email that could not go out after every retry (it goes to the notifications' dead-letter queue): said in
  * the history, once per person and step, so the page and the status show who was never told.
@@ -286,16 +324,18 @@ export function recordNotDelivered(
   personId: string,
   why: string,
   now: Date,
+  message = 'email',
 ): Transition<'not-delivered'> | Unchanged<'moved-on' | 'recorded-before'> {
-  if (review.status !== 'PENDING' || review.step !== step) return unchanged('moved-on');
-  const ref = `undelivered:${step}:${personId}`;
+  // A Slack update is of a review that ended: said in its history all the same.
+  if (message !== 'Slack update' && (review.status !== 'PENDING' || review.step !== step)) return unchanged('moved-on');
+  const ref = `undelivered:${step}:${message === 'email' ? '' : `${message}:`}${personId}`;
   if (review.history.some((h) => h.ref === ref)) return unchanged('recorded-before');
   const at = now.toISOString();
   const entry: HistoryEntry = {
     at,
     what: 'notification_failed',
     by: { id: 'hitl-gate', kind: 'system' },
-    note: `step ${step + 1}: the email to ${personId} could not be sent (${why}); it is in the notifications' dead-letter queue`,
+    note: `step ${step + 1}: the ${message} to ${personId} could not be sent (${why}); it is in the notifications' dead-letter queue`,
     ref,
   };
   return { kind: 'not-delivered', next: advance(review, {}, at), entries: [entry] };

@@ -8,13 +8,21 @@ import { type HttpResult, html, json, seeOther, wantsHtml, wantsJson } from './r
 import { messagePage } from './review-page.ts';
 import { reviewView } from './review-view.ts';
 
-/** A request's shape is wrong: 400 with what is wrong (middy's convention, like its own parsers' errors). */
-export class BadRequest extends Error {
-  readonly statusCode = 400;
+/** A client's mistake with its status and what is wrong (middy's convention, like its own parsers' errors). */
+export class ClientError extends Error {
   readonly expose = true;
-  constructor(message: string) {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string, name: string) {
     super(message);
-    this.name = 'BadRequest';
+    this.statusCode = statusCode;
+    this.name = name;
+  }
+}
+
+/** A request's shape is wrong: 400 with what is wrong. */
+export class BadRequest extends ClientError {
+  constructor(message: string) {
+    super(400, message, 'BadRequest');
   }
 }
 

@@ -9,12 +9,21 @@ import { wire } from '../app/deps.ts';
 import { reviewsTable } from '../adapters/reviews-table.ts';
 import { systemClock } from '../adapters/clock.ts';
 import { publicUrl, stageMailer } from '../adapters/mail.ts';
+import { stageSlack } from '../adapters/slack.ts';
 import { directory, policy } from '../adapters/policy-files.ts';
 import { notificationNotDelivered, sendNotification } from '../app/notify.ts';
-import { MailNotSent, MailRefused, type Notification } from '../app/ports.ts';
+import { MailNotSent, MailRefused, type Notification, SlackRefused } from '../app/ports.ts';
 import { config } from '../config.ts';
 
-const deps = wire({ store: reviewsTable, clock: systemClock, mailer: stageMailer, publicUrl, policy, directory });
+const deps = wire({
+  store: reviewsTable,
+  clock: systemClock,
+  mailer: stageMailer,
+  slack: stageSlack,
+  publicUrl,
+  policy,
+  directory,
+});
 
 const Queued = z.discriminatedUnion('kind', [
   z.object({
@@ -31,6 +40,21 @@ const Queued = z.discriminatedUnion('kind', [
     step: z.number().int().min(0),
     watcherId: z.string().min(1),
     why: z.string(),
+    queuedAt: z.iso.datetime(),
+  }),
+  z.object({
+    kind: z.literal('slack'),
+    reviewId: z.string().min(1),
+    step: z.number().int().min(0),
+    channel: z.string().min(1),
+    approverId: z.string().min(1).optional(),
+    intro: z.string().optional(),
+    queuedAt: z.iso.datetime(),
+  }),
+  z.object({
+    kind: z.literal('slack-update'),
+    reviewId: z.string().min(1),
+    step: z.number().int().min(0),
     queuedAt: z.iso.datetime(),
   }),
 ]);
@@ -50,6 +74,12 @@ function parse(record: SQSRecord): Notification | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether a record is an email (SES's throttling holds emails back, not Slack messages); unreadable ones count as emails. */
+function isEmail(record: SQSRecord): boolean {
+  const kind = parse(record)?.kind;
+  return kind !== 'slack' && kind !== 'slack-update';
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +104,7 @@ export async function sendNotifications(event: SQSEvent, context: Context): Prom
   for (const record of event.Records) {
     const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
     const last = receives >= settings.MAIL_MAX_RECEIVES;
-    if (throttled && !last) {
+    if (throttled && !last && isEmail(record)) {
       await retryLater(record, backoffSeconds(receives));
       continue;
     }
@@ -85,8 +115,12 @@ export async function sendNotifications(event: SQSEvent, context: Context): Prom
       failures.push({ itemIdentifier: record.messageId });
       continue;
     }
-    await sleep(Math.max(0, nextAt - Date.now()));
-    nextAt = Date.now() + gapMs;
+    // Emails are spaced at SES's rate; Slack's own limit answers a too-fast post, which is retried later.
+    const email = n.kind === 'approver' || n.kind === 'watcher';
+    if (email) {
+      await sleep(Math.max(0, nextAt - Date.now()));
+      nextAt = Date.now() + gapMs;
+    }
     try {
       const result = await sendNotification(deps(), n, key);
       if (result === 'sent') measure(Metric.NotificationDelay, deps().clock.now().getTime() - Date.parse(n.queuedAt));
@@ -105,7 +139,10 @@ export async function sendNotifications(event: SQSEvent, context: Context): Prom
       }
       logger.warn('notification not sent; it is tried again later', { reviewId: n.reviewId, receives, why });
       // A refused message would be refused again: straight on to its last try (and the dead-letter queue).
-      await retryLater(record, err instanceof MailRefused ? 0 : backoffSeconds(receives));
+      await retryLater(
+        record,
+        err instanceof MailRefused || err instanceof SlackRefused ? 0 : backoffSeconds(receives),
+      );
     }
   }
   return { batchItemFailures: failures };

@@ -2,7 +2,7 @@
 // that allowed a call. A grant no flow used is a finding: remove it, or justify it here.
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { clients, eventually, signedFetch } from '../support/local.ts';
-import { customerEmail, proposal, purchaseOrder } from '../support/proposals.ts';
+import { customerEmail, proposal, purchaseOrder, refund } from '../support/proposals.ts';
 import { useLocalReviews } from '../support/reviews.ts';
 import type { SweepResult } from '../../functions/sweep/handler.ts';
 
@@ -135,6 +135,15 @@ it('uses every grant of every role across the product flows, or says why not', a
   h.app.clock.advance(30 * HOUR);
   await h.app.schedules.fire('sweep');
   await h.app.idle();
+
+  // A support lead approves a refund from its Slack channel message (the sender posted it; its end updates it).
+  const inSlack = await reviews.open(refund(40));
+  const post = inSlack.review.slackMessages?.[0];
+  expect(post).toBeDefined();
+  const click = { user: 'U0GRACEKIM', channel: post!.channel, ts: post!.ts, actionId: 'hitl_approve' };
+  expect((await h.app.slack.click(click)).status).toBe(200);
+  await h.app.idle();
+  expect((await reviews.get(inSlack.id))?.status).toBe('COMPLETED');
 
   const unused = h.app.iam.unusedGrants().map((u) => `${u.principal} ${u.action} (${u.grant})`);
   expect(unused.filter((u) => !(u in JUSTIFIED))).toEqual([]);

@@ -300,6 +300,8 @@ describe('SLAs and escalation', () => {
       'POST /reviews/{id}/decision': 'NONE',
       'GET /inbox': 'NONE',
       'POST /inbox': 'NONE',
+      // Slack's request signature, checked by the function.
+      'POST /slack/interactions': 'NONE',
       'POST /reviews/{id}/cancel': 'AWS_IAM',
       'POST /reviews/{id}/execution': 'AWS_IAM',
       'POST /grants/{id}/revoke': 'AWS_IAM',
@@ -310,10 +312,13 @@ describe('SLAs and escalation', () => {
 });
 
 describe('reviews table', () => {
-  it('keeps the reviews, the link-signing key and the archive when the stack is deleted or they are replaced', () => {
-    const kept = ['AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret', 'AWS::Events::Archive'].map((type) =>
-      the(type),
-    );
+  it('keeps the reviews, the secrets and the archive when the stack is deleted or they are replaced', () => {
+    const kept = [
+      the('AWS::DynamoDB::Table'),
+      ...ofType('AWS::SecretsManager::Secret').map(([id]) => id),
+      the('AWS::Events::Archive'),
+    ];
+    expect(kept).toEqual(expect.arrayContaining(['LinkSigningKey', 'SlackBotToken', 'SlackSigningSecret']));
     expect(
       Object.fromEntries(
         kept.map((id) => [id, [template.Resources[id]!.DeletionPolicy, template.Resources[id]!.UpdateReplacePolicy]]),
@@ -385,6 +390,7 @@ describe('functions', () => {
     );
     const policy = ['DIRECTORY_FILE', 'POLICY_FILE'];
     const mail = ['MAIL_FROM', 'PUBLIC_URL'];
+    const slack = ['SLACK_API_URL', 'SLACK_BOT_TOKEN_PARAMETER'];
     const sorted = (m: Record<string, string[]>) =>
       Object.fromEntries(Object.entries(m).map(([id, names]) => [id, [...names].sort()]));
     expect(settings).toEqual(
@@ -402,11 +408,12 @@ describe('functions', () => {
           'MAIL_SENDERS',
           'NOTIFICATION_QUEUE_URL',
           'REVIEWS_TABLE',
+          ...slack,
         ],
         LoadOutcomeLambdaFunction: ['REVIEWS_TABLE'],
         ReportToCallerLambdaFunction: [],
         ExecuteActionLambdaFunction: [...mail, 'REVIEWS_TABLE'],
-        CompleteReviewLambdaFunction: ['RETENTION_DAYS', 'REVIEWS_TABLE'],
+        CompleteReviewLambdaFunction: ['NOTIFICATION_QUEUE_URL', 'RETENTION_DAYS', 'REVIEWS_TABLE'],
         SweepLambdaFunction: [
           ...policy,
           'EVENT_BUS_NAME',
@@ -434,6 +441,13 @@ describe('functions', () => {
         InboxLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'REVIEWS_TABLE'],
         InboxDecideLambdaFunction: [...policy, 'LINK_KEY_PARAMETER', 'RESUME_STATE_MACHINE_ARN', 'REVIEWS_TABLE'],
         RevokeGrantLambdaFunction: ['REVIEWS_TABLE'],
+        SlackInteractionsLambdaFunction: [
+          ...policy,
+          'RESUME_STATE_MACHINE_ARN',
+          'REVIEWS_TABLE',
+          ...slack,
+          'SLACK_SIGNING_SECRET_PARAMETER',
+        ],
       }),
     );
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
@@ -737,6 +751,8 @@ describe('least privilege', () => {
         'sqs:GetQueueAttributes',
         'sqs:ReceiveMessage',
         ...linkKey,
+        // The Slack bot token, a secret read as the link key is.
+        ...linkKey,
       ],
       LoadOutcomeLambdaFunction: update,
       ReportToCallerLambdaFunction: [
@@ -746,7 +762,8 @@ describe('least privilege', () => {
         'states:SendTaskSuccess',
       ],
       ExecuteActionLambdaFunction: [...update, 'ses:SendEmail'],
-      CompleteReviewLambdaFunction: update,
+      // The queue: the update of the review's Slack messages once it ended.
+      CompleteReviewLambdaFunction: [...update, 'sqs:SendMessage'],
       SweepLambdaFunction: [
         ...update,
         'dynamodb:Query',
@@ -764,6 +781,8 @@ describe('least privilege', () => {
       InboxLambdaFunction: ['dynamodb:Query', ...linkKey],
       InboxDecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
       RevokeGrantLambdaFunction: ['dynamodb:Query', 'dynamodb:UpdateItem'],
+      // Decides as decide does; the bot token (to update the message) and the signing secret, each a secret.
+      SlackInteractionsLambdaFunction: [...update, 'states:StartExecution', ...linkKey, ...linkKey],
     };
     expect(granted).toEqual(
       Object.fromEntries(

@@ -11,6 +11,8 @@ import type {
   Mailer,
   Notification,
   Notifications,
+  Slack,
+  SlackMessage,
   Workflows,
 } from '../../functions/app/ports.ts';
 import type { BusEvent } from '../../functions/domain/review-events.ts';
@@ -55,6 +57,33 @@ export class ImmediateNotifications implements Notifications {
     this.queued.push(...structuredClone(notifications));
     if (!this.deps) throw new Error('ImmediateNotifications has no deps to send with');
     for (const n of notifications) await sendNotification(this.deps, n, TEST_LINK_KEY);
+  }
+}
+
+/** Slack, in memory: what was posted (with its current blocks after an update), told and opened, for assertions. */
+export class RecordingSlack implements Slack {
+  readonly posted: (SlackMessage & { ts: string })[] = [];
+  readonly told: { channel: string; user: string; text: string }[] = [];
+  readonly modals: { triggerId: string; view: Record<string, unknown> }[] = [];
+  /** Set to make the next calls fail as Slack would. */
+  fail?: Error;
+  async post(message: SlackMessage): Promise<{ channel: string; ts: string }> {
+    if (this.fail) throw this.fail;
+    const ts = `1764700000.${String(this.posted.length + 1).padStart(6, '0')}`;
+    this.posted.push({ ...structuredClone(message), ts });
+    return { channel: message.channel, ts };
+  }
+  async update(message: SlackMessage & { ts: string }): Promise<void> {
+    if (this.fail) throw this.fail;
+    const i = this.posted.findIndex((m) => m.channel === message.channel && m.ts === message.ts);
+    if (i < 0) throw new Error(`message_not_found: ${message.channel} ${message.ts}`);
+    this.posted[i] = structuredClone(message);
+  }
+  async tell(input: { channel: string; user: string; text: string }): Promise<void> {
+    this.told.push({ ...input });
+  }
+  async openModal(triggerId: string, view: Record<string, unknown>): Promise<void> {
+    this.modals.push({ triggerId, view: structuredClone(view) });
   }
 }
 
@@ -103,6 +132,7 @@ export type TestDeps = Deps & {
   grants: MemoryGrantStore;
   bus: RecordingBus;
   mailer: RecordingMailer;
+  slack: RecordingSlack;
   notifications: ImmediateNotifications;
   workflows: RecordingWorkflows;
   durableFunctions: RecordingDurableFunctions;
@@ -116,6 +146,7 @@ export function testDeps(policy: Policy, now: Date): TestDeps {
     grants: new MemoryGrantStore(),
     bus: new RecordingBus(),
     mailer: new RecordingMailer(),
+    slack: new RecordingSlack(),
     notifications,
     workflows: new RecordingWorkflows(),
     durableFunctions: new RecordingDurableFunctions(),

@@ -55,3 +55,12 @@ export function customerEmail(extra: Partial<ActionProposed> = {}): ActionPropos
     },
   });
 }
+
+/** A refund up to $10,000: the support leads are asked by email and in their Slack channel first. */
+export function refund(value: number, extra: Partial<ActionProposed> = {}): ActionProposed {
+  return proposal({
+    agentId: 'support-agent',
+    ...extra,
+    action: { type: 'refund', summary: `Refund of $${value} for a late order`, amount: { value, currency: 'USD' } },
+  });
+}

@@ -101,7 +101,7 @@ describe('policy validation', () => {
     );
     expect(problems).toEqual([
       'policy/stage.yml: rules[1].match.typ: unknown key; expected one of type, amount, hasAmount, agent, target, hasTarget',
-      'policy/stage.yml: rules[1].steps[0].approver: unknown key; expected one of roles, sla, calendar, remindAt',
+      'policy/stage.yml: rules[1].steps[0].approver: unknown key; expected one of roles, sla, calendar, remindAt, channels, slackChannel',
       'policy/stage.yml: owner: unknown key; expected one of version, currencies, calendars, tiers, rules, default, tools',
     ]);
   });
@@ -693,7 +693,7 @@ describe('directory validation', () => {
       }),
     );
     expect(problems).toEqual([
-      'policy/people.yml: people[0].phone: unknown key; expected one of id, name, email, roles, away, timeZone',
+      'policy/people.yml: people[0].phone: unknown key; expected one of id, name, email, roles, away, slack, timeZone',
       'policy/people.yml: people[1].name: is required',
     ]);
   });

@@ -138,6 +138,9 @@ export function buildPolicy({
         ),
         sla: { ...s.sla },
         ...(s.remindAt.length > 0 ? { remindAt: [...s.remindAt] } : {}),
+        // Email only is the default, left unsaid on the review.
+        ...(s.channels.includes('slack') ? { channels: [...s.channels] } : {}),
+        ...(s.slackChannel ? { slackChannel: s.slackChannel } : {}),
       }))
       .filter((s) => s.approvers.length >= quorum);
   }

@@ -12,7 +12,7 @@ import {
 import type { Calendar, Weekday, WorkingInterval } from '../calendar.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { BUILT_IN_TIERS, MAX_STANDING_MS, PATTERN, PolicyError } from './model.ts';
-import type { OnTimeout, Person, Policy, Problem, ReadFile, TierSettings, ToolMapping } from './model.ts';
+import type { Channel, OnTimeout, Person, Policy, Problem, ReadFile, TierSettings, ToolMapping } from './model.ts';
 import {
   CALENDAR_NAME,
   type Match,
@@ -275,7 +275,17 @@ export function compilePolicyParts(
         ...(s.calendar ? { calendar: s.calendar } : {}),
       };
       if (s.calendar) checkCalendar(s.calendar, sla, stepPath);
-      return { roles: [...new Set(s.roles)], people: reached, sla, remindAt: s.remindAt ?? [] };
+      const channels = [...new Set<Channel>(s.channels ?? ['email'])];
+      if (s.slackChannel && !channels.includes('slack'))
+        at([...stepPath, 'slackChannel'], "names a Slack channel, but the step's channels do not include slack");
+      return {
+        roles: [...new Set(s.roles)],
+        people: reached,
+        sla,
+        remindAt: s.remindAt ?? [],
+        channels,
+        ...(s.slackChannel ? { slackChannel: s.slackChannel } : {}),
+      };
     });
     const notify = r.notify ? resolveRoles(r.notify, [...path, 'notify']) : [];
     const standing = r.standing ? compileStanding(r.standing, [...path, 'standing'], tier, quorum, steps) : undefined;

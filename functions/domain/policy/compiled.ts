@@ -1,7 +1,7 @@
 // The compiled form of a policy's rules and steps, and the small helpers compiling and explaining share.
 import type { Tier } from '../../../events/index.ts';
 import type { Calendar } from '../calendar.ts';
-import type { Directory, OnTimeout, Person, StandingScopeField, TierSettings, ToolMapping } from './model.ts';
+import type { Channel, Directory, OnTimeout, Person, StandingScopeField, TierSettings, ToolMapping } from './model.ts';
 import { formatMoney } from '../money.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -27,6 +27,8 @@ export interface CompiledStep {
   people: Person[];
   sla: { ms: number; text: string; calendar?: string };
   remindAt: number[];
+  channels: Channel[];
+  slackChannel?: string;
 }
 
 /** A rule's standing approvals, compiled: the roles (and people) who may grant one, its longest duration, its scope. */
@@ -97,6 +99,7 @@ export function copyPerson(p: Person): Person {
     email: p.email,
     roles: [...p.roles],
     ...(p.timeZone ? { timeZone: p.timeZone } : {}),
+    ...(p.slack ? { slack: p.slack } : {}),
     ...(p.away ? { away: { ...p.away } } : {}),
   };
 }

@@ -21,6 +21,8 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
   const byRole = new Map<string, Person[]>();
   const seenIds = new Map<string, number>();
   const seenEmails = new Map<string, number>();
+  // A Slack click decides as the person with that id: two people with one id would let one decide as the other.
+  const seenSlack = new Map<string, number>();
   personEntries.forEach((entry, i) => {
     if (!entry) return;
     const here = (key: string, what: string) =>
@@ -42,7 +44,11 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
       roles: Object.freeze([...new Set(entry.roles)]) as string[],
       ...(away ? { away: Object.freeze(away) } : {}),
       ...(entry.timeZone ? { timeZone: entry.timeZone } : {}),
+      ...(entry.slack ? { slack: entry.slack } : {}),
     });
+    const firstSlack = entry.slack ? seenSlack.get(entry.slack) : undefined;
+    if (firstSlack !== undefined) here('slack', `duplicate Slack id "${entry.slack}" (also people[${firstSlack}])`);
+    else if (entry.slack) seenSlack.set(entry.slack, i);
     people.push(person);
     for (const role of person.roles) byRole.set(role, [...(byRole.get(role) ?? []), person]);
   });
@@ -71,6 +77,10 @@ export function compileDirectory(directoryYaml: ReadFile, directoryFile: string,
       return p ? copyPerson(p) : undefined;
     },
     withRole: (role) => byRole.get(role),
+    bySlack: (slackUserId) => {
+      const p = people.find((q) => q.slack === slackUserId);
+      return p ? copyPerson(p) : undefined;
+    },
   };
 }
 

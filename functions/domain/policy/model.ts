@@ -16,7 +16,12 @@ export interface Person {
   away?: Away;
   /** IANA zone the person reads times in (pages, emails); absent: the step's calendar's, else UTC. */
   timeZone?: string;
+  /** Their Slack member id: Slack messages reach them there, and their clicks in Slack are theirs. */
+  slack?: string;
 }
+
+/** Where a step's approvers are asked. */
+export type Channel = 'email' | 'slack';
 
 export interface ClassifyContext {
   agentId: string;
@@ -47,6 +52,8 @@ export interface Directory {
   people(): Person[];
   /** A person by id, or by an id or email that cannot be told apart from theirs (identityKey). */
   person(idOrEmail: string): Person | undefined;
+  /** The person with this Slack member id (none: undefined). */
+  bySlack(slackUserId: string): Person | undefined;
   /** The people holding a role, in file order (none: undefined). */
   withRole(role: string): readonly Person[] | undefined;
   /** The delegate reviewing for person `id` at `at`, while they are away (not away, or no delegate: undefined). */
@@ -62,6 +69,10 @@ export interface ReviewStep {
   sla: { ms: number; text: string; calendar?: string };
   /** Percentages of the SLA (ascending, 1-99) at which the sweeper reminds the step's approvers; absent: no reminders. */
   remindAt?: number[];
+  /** Where the approvers are asked; absent: by email only. */
+  channels?: Channel[];
+  /** The Slack channel the step's message goes to; absent: a direct message to each approver with a Slack id. */
+  slackChannel?: string;
 }
 
 /** The fields of an approved action a standing approval holds later proposals to (policy `standing.scope`). */

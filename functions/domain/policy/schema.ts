@@ -136,11 +136,28 @@ export const RemindAt = z
       ctx.addIssue({ code: 'custom', path: [i], message: what });
     });
   });
+/** Where a step's approvers are asked: by email (with its decision link), in Slack (with its buttons), or both. */
+export const CHANNELS = ['email', 'slack'] as const;
+export const ChannelName = z.enum(CHANNELS, {
+  error: (iss) => `unknown channel ${JSON.stringify(iss.input)}; expected email or slack`,
+});
+/** A Slack conversation id: a public (C…) or private (G…) channel. */
+export const SlackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,31}$/, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a Slack channel id; use the id Slack shows in the channel's details, such as C0123ABCDEF`,
+});
+/** A Slack member id (U… or W… on Enterprise Grid). */
+export const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,31}$/, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a Slack member id; use the id in the person's Slack profile, such as U0123ABCDEF`,
+});
 export const Step = strict({
   roles: list(RoleName, 'role'),
   sla: Sla,
   calendar: z.string({ error: 'must be the name of a calendar' }).min(1, 'must be the name of a calendar').optional(),
   remindAt: RemindAt.optional(),
+  channels: list(ChannelName, 'channel').optional(),
+  slackChannel: SlackChannelId.optional(),
 });
 export const route = {
   steps: z.array(Step).optional(),
@@ -218,6 +235,7 @@ export const PersonEntry = strict({
     to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time, e.g. 2026-12-18T23:59:59Z' }),
     delegate: z.string().min(1, 'must name the person id who reviews meanwhile'),
   }).optional(),
+  slack: SlackUserId.optional(),
   timeZone: z
     .string({ error: 'must be an IANA time zone such as America/New_York' })
     .refine(isTimeZone, {
