@@ -1,7 +1,7 @@
 // Standing approvals as use cases: used at intake, made with an approval (decide.ts), revoked, listed.
 import { logger } from '../adapters/logger.ts';
 import { count, Metric } from '../adapters/observability.ts';
-import { GrantNotFound } from '../domain/errors.ts';
+import { GrantNotFound, GrantNotYours } from '../domain/errors.ts';
 import type { Grant, Review } from '../domain/model.ts';
 import { approvedByGrant, grantFrom, grantIdFor, grantRefusal } from '../domain/standing.ts';
 import type { Deps } from './deps.ts';
@@ -61,14 +61,20 @@ export async function grantsOf(deps: Pick<Deps, 'grants' | 'clock'>, review: Rev
   return grant ? [grant] : [];
 }
 
-/** Revokes a grant that has not ended: from now on it approves nothing. */
+/**
+ * Revokes a grant that has not ended: from now on it approves nothing. `granter`: the person revoking from their
+ * inbox, who may revoke only a grant they made (an admin's API call passes none).
+ */
 export async function revokeGrant(
   deps: Pick<Deps, 'grants' | 'clock'>,
-  input: { grantId: string; by: string; reason: string },
+  input: { grantId: string; by: string; reason: string; granter?: string },
 ): Promise<Grant> {
   const now = deps.clock.now();
   const grant = await deps.grants.find(input.grantId, now);
   if (!grant) throw new GrantNotFound(input.grantId);
+  if (input.granter !== undefined && grant.grantedBy !== input.granter) throw new GrantNotYours();
+  // Revoked already: answered as it was revoked, with no write (a concurrent second revoke is the store's condition).
+  if (grant.revoked) return grant;
   const revoked = await deps.grants.revoke(grant, { by: input.by, at: now.toISOString(), reason: input.reason });
   logger.info('standing approval revoked', { grantId: grant.id, by: revoked.revoked?.by });
   return revoked;

@@ -26,7 +26,8 @@ export type DomainErrorCode =
   | 'OutcomeMismatch'
   | 'AlreadyExecuted'
   | 'StandingRefused'
-  | 'GrantNotFound';
+  | 'GrantNotFound'
+  | 'GrantNotYours';
 
 export class DomainError extends Error {
   /** Stable identifier for clients and logs; the same as the class name. */
@@ -260,5 +261,12 @@ export class GrantNotFound extends DomainError {
     const shown = grantId.length > 80 ? `${grantId.slice(0, 80)}…` : grantId;
     super('GrantNotFound', `There is no standing approval ${shown}.`);
     this.grantId = grantId;
+  }
+}
+
+/** A standing approval someone else made: only its granter (or an admin, through the API) revokes it. */
+export class GrantNotYours extends DomainError {
+  constructor() {
+    super('GrantNotYours', 'This standing approval was made by someone else: only they, or an admin, can revoke it.');
   }
 }

@@ -49,6 +49,7 @@ export const STATUS: Record<DomainErrorCode, number> = {
   AlreadyExecuted: 409,
   StandingRefused: 422,
   GrantNotFound: 404,
+  GrantNotYours: 403,
   // The approved action no longer matches its hash: nothing is granted, and it is not the client's mistake.
   ActionHashMismatch: 500,
 };

@@ -3,7 +3,9 @@
 // (the decision stays docked at the bottom of the screen, however long the list).
 // Opening it changes nothing; the results page says what became of each review.
 import type { InboxResult } from '../app/inbox.ts';
+import { describeScope } from '../domain/grant.ts';
 import type { InboxRow } from '../domain/inbox.ts';
+import type { Grant } from '../domain/model.ts';
 import { formatAmount } from '../domain/money.ts';
 import { localTime, relativeTime, zoneName } from '../domain/when.ts';
 import { agentHtml, esc, page } from './html.ts';
@@ -27,6 +29,28 @@ export interface InboxState {
   /** More reviews wait than the page lists. */
   more: boolean;
   now: Date;
+  /** The standing approvals the viewer made that have not ended, and the zone their times are read in. */
+  grants?: { list: Grant[]; zone: string };
+}
+
+/** The standing approvals the viewer made: what each covers, until when, how often it was used; a revoke form for each active one. */
+function grantsSection(state: InboxState): string {
+  const { grants, token, now } = state;
+  if (!grants?.list.length) return '';
+  const item = (g: Grant) => {
+    const used = `used ${g.uses} ${g.uses === 1 ? 'time' : 'times'}`;
+    const facts = `${esc(describeScope(g.scope))}, until <time datetime="${esc(g.endsAt)}">${esc(localTime(g.endsAt, grants.zone, now))}</time>; ${esc(used)}`;
+    if (g.revoked)
+      return `<li class="grant revoked" data-grant="${esc(g.id)}"><p>${facts}</p><p><strong>Revoked</strong> ${esc(localTime(g.revoked.at, grants.zone, now))}: ${agentHtml(g.revoked.reason)}</p></li>`;
+    const id = `revoke-${esc(g.id).replace(/[^A-Za-z0-9_-]/g, '-')}`;
+    return `<li class="grant" data-grant="${esc(g.id)}"><p>${facts}</p>
+<form method="post" action="/inbox" aria-label="Revoke this standing approval"><input type="hidden" name="token" value="${esc(token)}"><input type="hidden" name="revoke" value="${esc(g.id)}">
+<label for="${id}">Why revoke it?</label><input id="${id}" name="reason" required maxlength="2000">
+<button type="submit" class="reject">Revoke</button></form></li>`;
+  };
+  return `<section class="grants" aria-labelledby="grants-h"><h2 id="grants-h">Standing approvals you made</h2>
+<p class="hint">Each approves later proposals in its scope in your name until it ends; revoke one and it approves nothing more.</p>
+<ul class="grants">${grants.list.map(item).join('\n')}</ul></section>`;
 }
 
 /** The longest summary on a row; the review's page shows all of it. */
@@ -66,7 +90,7 @@ export function inboxPage(state: InboxState): string {
   const count = items.length;
   const heading = count === 0 ? 'Nothing is waiting for you' : `${count}${more ? '+' : ''} waiting for you`;
   const intro = `<p class="hint as">You decide as ${esc(viewer.name)}. Oldest deadline first${zones.length === 1 && zones[0] ? `; times in ${esc(zoneName(zones[0]))}` : ''}.</p>`;
-  if (count === 0) return page('Your inbox', `<h1>${esc(heading)}</h1>${intro}`);
+  if (count === 0) return page('Your inbox', `<h1>${esc(heading)}</h1>${intro}${grantsSection(state)}`);
   return page(
     `Your inbox (${count})`,
     `<h1>${esc(heading)}</h1>${intro}
@@ -80,7 +104,8 @@ ${more ? '<p class="hint">More reviews are waiting than this page lists: decide 
 <label for="inbox-reason">Reason (required to reject; a note with an approval)</label><textarea id="inbox-reason" name="reason" maxlength="2000" rows="2"></textarea>
 <div class="row batch"><button type="submit" name="decision" value="approve" class="approve">Approve selected</button><button type="submit" name="decision" value="reject" class="reject">Reject selected</button></div>
 </section></form>
-<p class="hint agent-note">Quoted text is the agent's own words, shown as data: hitl-gate did not write it, and its links are disabled.</p>`,
+<p class="hint agent-note">Quoted text is the agent's own words, shown as data: hitl-gate did not write it, and its links are disabled.</p>
+${grantsSection(state)}`,
   );
 }
 

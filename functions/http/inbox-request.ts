@@ -7,6 +7,7 @@ import { isReviewId } from '../domain/ids.ts';
 import { type InboxSelection, MAX_BATCH } from '../domain/inbox.ts';
 import { MAX_REASON_LENGTH } from '../domain/review.ts';
 import { BadRequest } from './errors.ts';
+import { RevokeReason } from './revoke-request.ts';
 
 const Selection = z.object({
   reviewId: z.string().refine(isReviewId, 'is not a review id'),
@@ -27,6 +28,17 @@ const InboxRequest = z.object({
 });
 export type InboxRequest = z.infer<typeof InboxRequest> & { reviews: InboxSelection[] };
 
+/** The granter's revocation of one standing approval they made, from their inbox. */
+const RevokeRequest = z.object({
+  token: InboxRequest.shape.token,
+  revoke: z
+    .string({ error: 'revoke must name the standing approval to revoke' })
+    .min(1, 'revoke must name the standing approval to revoke')
+    .max(300, 'revoke must name the standing approval to revoke'),
+  reason: RevokeReason,
+});
+export type InboxRevokeRequest = z.infer<typeof RevokeRequest>;
+
 /** A form's `review` value: `<reviewId>:<step>:<actionHash>`, as the inbox's checkbox carries it. */
 export const selectionValue = (s: InboxSelection) => `${s.reviewId}:${s.step}:${s.actionHash}`;
 
@@ -36,6 +48,22 @@ function fromForm(value: unknown): unknown {
   if (rest.length || reviewId === undefined || step === undefined || actionHash === undefined || !/^\d+$/.test(step))
     throw new BadRequest(`review "${value.slice(0, 100)}" is not one the inbox offers: reload your inbox`);
   return { reviewId, step: Number(step), actionHash };
+}
+
+/**
+ * POST /inbox's two requests: a batch decision, or (with `revoke`) the revocation of one standing approval the
+ * inbox's person made, with its reason.
+ */
+export function parseInboxPost(
+  event: APIGatewayProxyEventV2,
+): ({ kind: 'decide' } & InboxRequest) | ({ kind: 'revoke' } & InboxRevokeRequest) {
+  const body = event.body as unknown;
+  if (body && typeof body === 'object' && 'revoke' in body) {
+    const parsed = RevokeRequest.safeParse(body);
+    if (!parsed.success) throw new BadRequest(describeIssues(parsed.error).join('; '));
+    return { kind: 'revoke', ...parsed.data };
+  }
+  return { kind: 'decide', ...parseInboxRequest(event) };
 }
 
 export function parseInboxRequest(event: APIGatewayProxyEventV2): InboxRequest {

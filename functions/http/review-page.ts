@@ -302,6 +302,12 @@ ${historyTable(state)}`,
   );
 }
 
-export function messagePage(title: string, message: string, tone: 'info' | 'warn' | 'bad' = 'bad'): string {
-  return page(title, `<h1>${esc(title)}</h1><div class="banner ${tone}" role="alert">${esc(message)}</div>`);
+export function messagePage(
+  title: string,
+  message: string,
+  tone: 'info' | 'warn' | 'bad' = 'bad',
+  link?: { href: string; text: string },
+): string {
+  const next = link ? `<p><a href="${esc(link.href)}">${esc(link.text)}</a></p>` : '';
+  return page(title, `<h1>${esc(title)}</h1><div class="banner ${tone}" role="alert">${esc(message)}</div>${next}`);
 }

@@ -14,9 +14,11 @@ import { decideFromInbox } from '../app/inbox.ts';
 import { verifyInboxToken } from '../domain/tokens.ts';
 import { httpErrors } from '../http/errors.ts';
 import { inboxResultsPage } from '../http/inbox-page.ts';
-import { parseInboxRequest } from '../http/inbox-request.ts';
+import { parseInboxPost } from '../http/inbox-request.ts';
+import { revokeGrant } from '../app/standing.ts';
+import { messagePage } from '../http/review-page.ts';
+import { grantView, reviewView } from '../http/review-view.ts';
 import { html, json, securityHeaders, wantsHtml, type HttpResult } from '../http/responses.ts';
-import { reviewView } from '../http/review-view.ts';
 
 const deps = wire({ store: reviewsTable, grants: grantsTable, clock: systemClock, policy, workflows: resumeWorkflows });
 
@@ -25,8 +27,26 @@ const deps = wire({ store: reviewsTable, grants: grantsTable, clock: systemClock
  * approver): approve or reject the selected reviews, each its own decision; one result per review, 200.
  */
 export async function decideInbox(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> {
-  const request = parseInboxRequest(event);
-  const claims = await verifyInboxToken(linkKeyFrom(context), request.token, deps().clock.now());
+  const post = parseInboxPost(event);
+  const claims = await verifyInboxToken(linkKeyFrom(context), post.token, deps().clock.now());
+  if (post.kind === 'revoke') {
+    // Only a grant the inbox's person made: anyone else's is refused (403), nothing written.
+    const grant = await revokeGrant(deps(), {
+      grantId: post.revoke,
+      by: claims.approverId,
+      granter: claims.approverId,
+      reason: post.reason,
+    });
+    if (!wantsHtml(event)) return json(200, grantView(grant));
+    return html(
+      200,
+      messagePage('Standing approval revoked', 'It approves nothing more. Your inbox lists it as revoked.', 'info', {
+        href: `/inbox?t=${encodeURIComponent(post.token)}`,
+        text: 'Back to your inbox',
+      }),
+    );
+  }
+  const request = post;
   const results = await decideFromInbox(deps(), {
     claims,
     decision: request.decision,

@@ -5,7 +5,7 @@ import { linkKeyFrom, linkKeyMiddleware } from '../adapters/link-key.ts';
 import { logger } from '../adapters/logger.ts';
 import { observability } from '../adapters/observability.ts';
 import { wire } from '../app/deps.ts';
-import { reviewsTable } from '../adapters/reviews-table.ts';
+import { grantsTable, reviewsTable } from '../adapters/reviews-table.ts';
 import { systemClock } from '../adapters/clock.ts';
 import { directory, policy } from '../adapters/policy-files.ts';
 import { personZone } from '../app/emails.ts';
@@ -15,8 +15,9 @@ import { httpErrors } from '../http/errors.ts';
 import { inboxPage } from '../http/inbox-page.ts';
 import { html, json, securityHeaders, wantsJson, type HttpResult } from '../http/responses.ts';
 import { localTime } from '../domain/when.ts';
+import { grantView } from '../http/review-view.ts';
 
-const deps = wire({ store: reviewsTable, clock: systemClock, policy, directory });
+const deps = wire({ store: reviewsTable, grants: grantsTable, clock: systemClock, policy, directory });
 
 /**
  * GET /inbox?t=<inbox token>: the reviews waiting for the link's approver, oldest deadline first (HTML unless JSON is
@@ -30,8 +31,11 @@ export async function showInbox(event: APIGatewayProxyEventV2, context: Context)
   const now = clock.now();
   const key = linkKeyFrom(context);
   const claims = await verifyInboxToken(key, token, now);
-  const { rows, more, itemsRead } = await store.inbox(claims.approverId);
-  logger.info('inbox read', { approver: claims.approverId, rows: rows.length, more, itemsRead });
+  const [{ rows, more, itemsRead }, grants] = await Promise.all([
+    store.inbox(claims.approverId),
+    deps().grants.byGrantor(claims.approverId, now),
+  ]);
+  logger.info('inbox read', { approver: claims.approverId, rows: rows.length, more, itemsRead, grants: grants.length });
   const items = await Promise.all(
     rows.map(async (row) => {
       // A link of the review's own kind, for this approver and the row's step: the page decides as the email's would.
@@ -62,11 +66,19 @@ export async function showInbox(event: APIGatewayProxyEventV2, context: Context)
         page: href,
       })),
       more,
+      grants: grants.map(grantView),
     });
   const person = directory.person(claims.approverId);
   return html(
     200,
-    inboxPage({ viewer: { id: claims.approverId, name: person?.name ?? claims.approverId }, token, items, more, now }),
+    inboxPage({
+      viewer: { id: claims.approverId, name: person?.name ?? claims.approverId },
+      token,
+      items,
+      more,
+      now,
+      grants: { list: grants, zone: personZone(deps(), claims.approverId) },
+    }),
   );
 }
 

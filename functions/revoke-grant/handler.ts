@@ -14,16 +14,11 @@ import { grantTypeOf } from '../domain/grant.ts';
 import { BadRequest, httpErrors } from '../http/errors.ts';
 import { type HttpResult, json } from '../http/responses.ts';
 import { grantView } from '../http/review-view.ts';
+import { RevokeReason } from '../http/revoke-request.ts';
 
 const deps = wire({ grants: grantsTable, clock: systemClock });
 
-const RevokeRequest = z.object({
-  reason: z
-    .string({ error: 'reason is required: say why the standing approval is revoked' })
-    .trim()
-    .min(1, 'reason is required: say why the standing approval is revoked')
-    .max(2000, 'reason must be at most 2,000 characters'),
-});
+const RevokeRequest = z.object({ reason: RevokeReason });
 
 /**
  * POST /grants/{id}/revoke, IAM-authorized (an admin's role; the stack's AgentPolicy does not include it): from

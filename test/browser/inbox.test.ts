@@ -2,7 +2,7 @@
 // zone, the agent's words as data; three reviews ticked and approved in one post, one result line each, and each
 // review ending in exactly one outcome event. Screenshots under test-artifacts/screenshots/ for a person to look at.
 import type { Page } from 'playwright-core';
-import { browserHarness, outcomes, propose, screenshot, submit } from './pages.ts';
+import { browserHarness, linkFor, outcomes, propose, screenshot, submit } from './pages.ts';
 
 const env = browserHarness();
 const MIRA = 'mira.okafor@example.com'; // a manager; America/New_York in policy/directory.yml
@@ -120,6 +120,37 @@ describe('the inbox on a phone', () => {
     await expect(page.locator('.summary q.agent').textContent()).resolves.toBe('Projector for the board room');
     await expect(page.getByRole('button', { name: 'Approve', exact: true }).isVisible()).resolves.toBe(true);
     expect(outcomes(env.h, reviewId).map((e) => e.type)).toEqual(['Approval Requested']);
+    await page.close();
+  });
+
+  it('lists the standing approvals Mira made and revokes one with a reason, on a phone', async () => {
+    const target = `vendor-revoke-${Date.now()}`;
+    const { reviewId } = await propose(env.h, { summary: 'Toner for the office', target });
+    const token = new URL(await linkFor(env.h, reviewId, MIRA)).searchParams.get('t');
+    const granted = await fetch(`${env.h.app.url}/reviews/${encodeURIComponent(reviewId)}/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ token, decision: 'approve', reason: 'Regular supplier', standing: { duration: '4h' } }),
+    });
+    expect(granted.status).toBe(200);
+    const grantId = ((await granted.json()) as { grant: { grantId: string } }).grant.grantId;
+    await env.h.app.idle();
+    const page = await openInbox(await inboxLinkFor(MIRA));
+    const grant = page.locator(`li.grant[data-grant="${grantId}"]`);
+    await expect(grant.textContent()).resolves.toContain(target);
+    await grant.getByLabel('Why revoke it?').fill('The vendor changed its prices');
+    await screenshot(page, 'inbox-phone-grants');
+    const answer = await submit(page, grant.getByRole('button', { name: 'Revoke' }));
+    expect(answer.status()).toBe(200);
+    await expect(page.locator('.banner').textContent()).resolves.toContain('It approves nothing more');
+    await submit(page, page.getByRole('link', { name: 'Back to your inbox' }));
+    const after = page.locator(`li.grant[data-grant="${grantId}"]`);
+    await expect(after.textContent()).resolves.toContain('Revoked');
+    await expect(after.textContent()).resolves.toContain('The vendor changed its prices');
+    expect(await after.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
+    // The next order to the vendor waits for a person again.
+    const next = await propose(env.h, { summary: 'More toner', target, amount: { value: 1200, currency: 'USD' } });
+    expect(outcomes(env.h, next.reviewId).map((e) => e.type)).toEqual(['Approval Requested']);
     await page.close();
   });
 });

@@ -14,6 +14,10 @@ const signed = (method: 'GET' | 'POST', path: string, body?: object) =>
 
 /** Grants no flow below uses, each with the reason it stays. */
 const JUSTIFIED: Record<string, string> = {
+  'inbox dynamodb:GetItem (InboxIamRoleLambdaExecution.Policies[0].Statement[4])':
+    "reading the standing approvals the inbox's person made, found by one Query of their partition (test/integration/standing.test.ts)",
+  'inboxDecide dynamodb:Query (InboxDecideIamRoleLambdaExecution.Policies[0].Statement[7])':
+    'a granter revoking their standing approval from the inbox (test/integration/standing.test.ts)',
   'sweep states:StartExecution (SweepIamRoleLambdaExecution.Policies[0].Statement[6])':
     'the re-drive of a lost restart (test/integration/redrive.test.ts loses one on purpose)',
   'sweep sqs:SendMessage (SweepIamRoleLambdaExecution.Policies[0].Statement[7])':

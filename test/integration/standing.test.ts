@@ -128,6 +128,48 @@ describe('a standing approval granted with an approval', () => {
     expect((await revoke('purchase_order.0123456789abcdef0123', { reason: 'x' })).status).toBe(404);
   });
 
+  it("lists a granter's standing approvals in their inbox, and revokes one there; nobody else's inbox can", async () => {
+    const target = vendor();
+    const { link, answer } = await grantFor(target);
+    const grantId = answer.body.grant.grantId as string;
+    const mine = await local.reviews.signInbox({ approverId: link.approverId });
+    const listed = await local.reviews.inbox(mine);
+    expect(listed.status).toBe(200);
+    expect(listed.body.grants).toEqual(
+      expect.arrayContaining([expect.objectContaining({ grantId, status: 'active', grantedBy: link.approverId })]),
+    );
+    // Another manager's inbox link: refused, nothing written.
+    const other = (await local.reviews.get(answer.body.reviewId as string))!.route[0]!.approvers.find(
+      (a) => a.id !== link.approverId,
+    )!;
+    const theirs = await local.reviews.signInbox({ approverId: other.id });
+    const refused = await local.reviews.decideInbox({ token: theirs, revoke: grantId, reason: 'Not mine' });
+    expect([refused.status, refused.body.error]).toEqual([403, 'GrantNotYours']);
+    expect((await local.reviews.decideInbox({ token: mine, revoke: grantId })).status).toBe(400);
+    expect(
+      (await local.reviews.decideInbox({ token: mine, revoke: 'purchase_order.0123456789abcdef0123', reason: 'x' }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await local.reviews.inbox(mine)).body.grants.find((g: { grantId: string }) => g.grantId === grantId).status,
+    ).toBe('active');
+    // The granter revokes it; a second revoke answers as the first; the next order in its scope waits for a person.
+    const revoked = await local.reviews.decideInbox({
+      token: mine,
+      revoke: grantId,
+      reason: 'Vendor changed its prices',
+    });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({
+      grantId,
+      status: 'revoked',
+      revoked: { by: link.approverId, reason: 'Vendor changed its prices' },
+    });
+    const again = await local.reviews.decideInbox({ token: mine, revoke: grantId, reason: 'Again' });
+    expect([again.status, again.body.revoked]).toEqual([200, revoked.body.revoked]);
+    expect((await local.reviews.open(order(1000, target))).review.status).toBe('PENDING');
+  });
+
   it('refuses a standing approval beyond the rule with a 422 that says why, and leaves the review pending', async () => {
     const opened = await local.reviews.open(order(5000, vendor()));
     const token = opened.links[0]!.token;

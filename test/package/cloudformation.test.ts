@@ -778,8 +778,9 @@ describe('least privilege', () => {
       ReviewPageLambdaFunction: [...read, 'dynamodb:Query', ...linkKey],
       DecideLambdaFunction: [...update, 'dynamodb:PutItem', 'states:StartExecution', ...linkKey],
       // The inbox reads the approver index and nothing else of the table; its batch decides as decide does.
-      InboxLambdaFunction: ['dynamodb:Query', ...linkKey],
-      InboxDecideLambdaFunction: [...update, 'states:StartExecution', ...linkKey],
+      // And the granter's partition, for the standing approvals they made (and the inbox's revoke of one).
+      InboxLambdaFunction: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', ...linkKey],
+      InboxDecideLambdaFunction: [...update, 'dynamodb:Query', 'states:StartExecution', ...linkKey],
       RevokeGrantLambdaFunction: ['dynamodb:Query', 'dynamodb:UpdateItem'],
       // Decides as decide does; the bot token (to update the message) and the signing secret, each a secret.
       SlackInteractionsLambdaFunction: [...update, 'states:StartExecution', ...linkKey, ...linkKey],
@@ -828,7 +829,7 @@ describe('least privilege', () => {
     ).toEqual([]);
   });
 
-  it('lets only the inbox query the approver index, and the inbox query nothing else', () => {
+  it("lets only the inbox query the approver index, and the inbox query nothing else but the table's partitions (its person's grants)", () => {
     const table = the('AWS::DynamoDB::Table');
     const queries = each('AWS::Lambda::Function', (fn) =>
       statementsOfRole(functionRoleOf(fn))
@@ -837,7 +838,7 @@ describe('least privilege', () => {
     );
     const inboxIndex = `\${${table}.Arn}/index/inbox`;
     expect(Object.entries(queries).filter(([, resources]) => resources.includes(inboxIndex))).toEqual([
-      ['InboxLambdaFunction', [inboxIndex]],
+      ['InboxLambdaFunction', [inboxIndex, `\${${table}.Arn}`]],
     ]);
   });
 

@@ -14,7 +14,7 @@ import {
   verifyDecisionToken,
   verifyInboxToken,
 } from '../../functions/domain/tokens.ts';
-import { parseInboxRequest, selectionValue } from '../../functions/http/inbox-request.ts';
+import { parseInboxPost, parseInboxRequest, selectionValue } from '../../functions/http/inbox-request.ts';
 import { shippedPolicy } from '../support/policy.ts';
 import { purchaseOrder, schemaChange } from '../support/proposals.ts';
 
@@ -214,5 +214,32 @@ describe('a batch request', () => {
       400,
       `review "${REVIEW}:x:abc" is not one the inbox offers: reload your inbox`,
     ]);
+  });
+});
+
+describe("a granter's revoke from the inbox", () => {
+  const post = (body: Record<string, unknown>) =>
+    ({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }) as unknown as APIGatewayProxyEventV2;
+
+  it('reads the grant and the reason, trimmed', () => {
+    expect(parseInboxPost(post({ token: 't', revoke: 'purchase_order.abc', reason: '  Prices changed ' }))).toEqual({
+      kind: 'revoke',
+      token: 't',
+      revoke: 'purchase_order.abc',
+      reason: 'Prices changed',
+    });
+  });
+
+  it('refuses a revoke without a reason, a reason over 2,000 characters, no token or no grant, saying what is wrong', () => {
+    expect(() => parseInboxPost(post({ token: 't', revoke: 'g' }))).toThrow(/reason is required/);
+    expect(() => parseInboxPost(post({ token: 't', revoke: 'g', reason: ' ' }))).toThrow(/reason is required/);
+    expect(() => parseInboxPost(post({ token: 't', revoke: 'g', reason: 'x'.repeat(2001) }))).toThrow(/at most 2,000/);
+    expect(() => parseInboxPost(post({ revoke: 'g', reason: 'x' }))).toThrow(/token is required/);
+    expect(() => parseInboxPost(post({ token: 't', revoke: '', reason: 'x' }))).toThrow(/name the standing approval/);
+  });
+
+  it('leaves a batch decision to the batch parser', () => {
+    const batch = parseInboxPost(post({ token: 't', decision: 'approve', review: `${REVIEW}:1:${HASH}` }));
+    expect(batch).toMatchObject({ kind: 'decide', decision: 'approve', reviews: [{ reviewId: REVIEW, step: 1 }] });
   });
 });
