@@ -3,7 +3,7 @@
 // escaped (no mention, link or channel ping can come from it), defanged and quoted, as in the email.
 import { formatAmount } from '../domain/money.ts';
 import { actionUnderApproval, MAX_REASON_LENGTH, type Review } from '../domain/review.ts';
-import { deadlineText, localTime } from '../domain/when.ts';
+import { localTime, timeLeft } from '../domain/when.ts';
 import { agentText } from '../http/html.ts';
 import { actionWords, approvingWill, outcomeBanner, quorumProgress, whyText, type Part } from '../http/review-words.ts';
 import type { SlackMessage } from './ports.ts';
@@ -46,10 +46,7 @@ function partsMrkdwn(parts: readonly Part[]): string {
 function deadlineMrkdwn(iso: string, zone: string, now: Date): string {
   const fallback = slackEscape(localTime(iso, zone, now));
   const unix = Math.floor(Date.parse(iso) / 1000);
-  const left = deadlineText(iso, zone, now)
-    .slice(localTime(iso, zone, now).length)
-    .trim();
-  return `<!date^${unix}^{date_short_pretty} at {time}|${fallback}> ${slackEscape(left)}`;
+  return `<!date^${unix}^{date_short_pretty} at {time}|${fallback}> (${slackEscape(timeLeft(iso, now))})`;
 }
 
 const mrkdwn = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });

@@ -152,7 +152,7 @@ export async function onSlackInteraction(deps: SlackDeps, interaction: SlackInte
   };
   if (!person) return refuse(NOT_LINKED(interaction.slackUser));
   const decision = interaction.kind === 'button' ? 'approve' : 'reject';
-  if (decision === 'reject' && interaction.kind === 'reject-reason' && !interaction.reason.trim())
+  if (interaction.kind === 'reject-reason' && !interaction.reason.trim())
     return refuse('Say why you reject it: the agent is told your reason.');
   try {
     const { review } = await decideReview(deps, {

@@ -74,7 +74,11 @@ export function spanText(ms: number): string {
 
 /** A deadline for people: `Wed, Dec 2, 2:38 PM New York time (in 3 h 12 min)`, or "(overdue by 5 min)". */
 export function deadlineText(iso: string, zone: string, now: Date): string {
+  return `${localTime(iso, zone, now)} (${timeLeft(iso, now)})`;
+}
+
+/** How long is left before a deadline: "in 3 h 12 min", or "overdue by 5 min". */
+export function timeLeft(iso: string, now: Date): string {
   const ms = Date.parse(iso) - now.getTime();
-  const left = ms < -MINUTE ? `overdue by ${spanText(-ms)}` : relativeTime(iso, now);
-  return `${localTime(iso, zone, now)} (${left})`;
+  return ms < -MINUTE ? `overdue by ${spanText(-ms)}` : relativeTime(iso, now);
 }

@@ -76,12 +76,6 @@ function parse(record: SQSRecord): Notification | undefined {
   }
 }
 
-/** Whether a record is an email (SES's throttling holds emails back, not Slack messages); unreadable ones count as emails. */
-function isEmail(record: SQSRecord): boolean {
-  const kind = parse(record)?.kind;
-  return kind !== 'slack' && kind !== 'slack-update';
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -104,11 +98,13 @@ export async function sendNotifications(event: SQSEvent, context: Context): Prom
   for (const record of event.Records) {
     const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
     const last = receives >= settings.MAIL_MAX_RECEIVES;
-    if (throttled && !last && isEmail(record)) {
+    const n = parse(record);
+    // SES's throttling holds back the rest of the batch's emails, not its Slack messages.
+    const email = n?.kind !== 'slack' && n?.kind !== 'slack-update';
+    if (throttled && !last && email) {
       await retryLater(record, backoffSeconds(receives));
       continue;
     }
-    const n = parse(record);
     if (!n) {
       // Only a bug writes such a message: it goes to the dead-letter queue (and its alarm), never silently away.
       logger.error('a notification that is not one', { messageId: record.messageId, body: record.body.slice(0, 500) });
@@ -116,7 +112,6 @@ export async function sendNotifications(event: SQSEvent, context: Context): Prom
       continue;
     }
     // Emails are spaced at SES's rate; Slack's own limit answers a too-fast post, which is retried later.
-    const email = n.kind === 'approver' || n.kind === 'watcher';
     if (email) {
       await sleep(Math.max(0, nextAt - Date.now()));
       nextAt = Date.now() + gapMs;
