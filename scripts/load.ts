@@ -184,6 +184,7 @@ async function main(flags: LoadFlags): Promise<void> {
       flags: { ...flags, json: undefined },
       proposals: total,
       accepted,
+      refused,
       refusedByPutEvents: Object.fromEntries(putErrors),
       opened: reviews.length,
       // A proposal whose intake gave up without a review is not lost: its "Intake Failed" event carries it

@@ -16,16 +16,21 @@ export function grantTypeOf(grantId: string): string | undefined {
   return grantId.slice(0, dot);
 }
 
-/** "purchase_order, target acme, agent procurement-agent, at most USD 5,000.00". */
-export function describeScope(scope: GrantScope): string {
+/**
+ * "purchase_order, target acme, agent procurement-agent, at most USD 5,000.00". `instead` words a field otherwise,
+ * as the page does for a field the approver is still editing ("at most the amount you set").
+ */
+export function describeScope(scope: GrantScope, instead: { target?: string; amount?: string } = {}): string {
   const parts = [scope.type];
-  if (scope.target !== undefined) parts.push(scope.target === null ? 'no target' : `target ${scope.target}`);
+  if (scope.target !== undefined)
+    parts.push(instead.target ?? (scope.target === null ? 'no target' : `target ${scope.target}`));
   if (scope.agent !== undefined) parts.push(`agent ${scope.agent}`);
   if (scope.amount !== undefined)
     parts.push(
-      scope.amount === null
-        ? 'no amount'
-        : `at most ${formatMoney(toMinorUnits(scope.amount.lte) ?? 0, scope.amount.currency)}`,
+      instead.amount ??
+        (scope.amount === null
+          ? 'no amount'
+          : `at most ${formatMoney(toMinorUnits(scope.amount.lte) ?? 0, scope.amount.currency)}`),
     );
   return parts.join(', ');
 }

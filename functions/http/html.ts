@@ -78,6 +78,7 @@ textarea{min-height:6rem}.decide textarea{min-height:0}
 button{font:inherit;font-weight:700;min-height:2.75rem;padding:.5rem 1.1rem;border-radius:6px;border:1px solid #1a1d21;cursor:pointer}
 .row button{flex:none;width:7.5rem}form.edit button{margin-top:.75rem}
 .approve{background:#1f7a3a;color:#fff;border-color:#1f7a3a}.reject{background:#b42318;color:#fff;border-color:#b42318}
+.standing{display:grid;grid-template-columns:auto minmax(0,1fr);gap:.3rem .55rem;align-items:start;margin:.7rem 0 0}.standing input[type=checkbox]{width:1.4rem;height:1.4rem;margin:.05rem 0 0}.standing label{margin:0;font-weight:400}.standing input[type=text],.standing .hint{grid-column:2}.standing input[type=text]{width:7rem}
 .as{margin:0 0 .35rem}.edit-link{margin:.1rem 0 .4rem;font-size:.95rem}
 :focus-visible{outline:3px solid #2563eb;outline-offset:2px}
 q.agent{background:#f1f2f5;border-left:3px solid #9aa3af;padding:0 .35rem;font-style:italic}

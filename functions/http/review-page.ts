@@ -184,18 +184,35 @@ ${standingField(state)}${editLink}</section>`;
 
 /**
  * Where the rule allows it and the viewer may grant one: approve this one and the same scope for a while. Below both
- * buttons (they stay in a phone's first screen), its fields belong to the approve form.
+ * buttons (they stay in a phone's first screen), its fields belong to the approve form; the edit form has its own,
+ * whose scope is the action as edited.
  */
-function standingField(state: PageState): string {
+function standingField(state: PageState, form: 'approve' | 'edit' = 'approve'): string {
   const { review: r, viewer } = state;
-  if (!r.standing || !viewer || !r.standing.grantors.includes(viewer.id)) return '';
-  const scope = agentText(describeScope(scopeOf(actionUnderApproval(r).action, r.agentId, r.standing.scope)), 160);
+  if (!r.standing || !viewer || !r.standing.grantors.includes(viewer.id) || Math.max(1, r.quorum) > 1) return '';
+  const { action } = actionUnderApproval(r);
+  const scope = scopeOf(action, r.agentId, r.standing.scope);
   const max = r.standing.maxDuration.text;
-  return `<div class="standing"><input type="checkbox" id="standing" name="standing" value="on" form="approve-form">
-<label for="standing">Also approve later proposals like this one (${esc(scope)}) for</label>
-<label for="standing-duration" class="visually-hidden">How long later proposals like this one are approved</label><input type="text" id="standing-duration" form="approve-form" name="standingDuration" value="${esc(max)}" size="6" maxlength="20" aria-describedby="standing-hint">
-<span id="standing-hint" class="hint">at most ${esc(max)}; each one is recorded, never your own proposals</span></div>
+  const id = form === 'approve' ? 'standing' : 'edit-standing';
+  // The approve form's fields sit outside it (form="approve-form"); the edit form's are inside their form.
+  const owner = form === 'approve' ? ' form="approve-form"' : '';
+  const like =
+    form === 'approve'
+      ? `like this one (${esc(agentText(describeScope(scope), 160))})`
+      : `like the edited one (${esc(agentText(describeScope(scope, yoursToSet(r)), 200))})`;
+  return `<div class="standing"><input type="checkbox" id="${id}" name="standing" value="on"${owner}>
+<label for="${id}">Also approve later proposals ${like} for</label>
+<label for="${id}-duration" class="visually-hidden">How long later proposals like this one are approved</label><input type="text" id="${id}-duration"${owner} name="standingDuration" value="${esc(max)}" size="6" maxlength="20" aria-describedby="${id}-hint">
+<span id="${id}-hint" class="hint">at most ${esc(max)}; each one is recorded, never your own proposals</span></div>
 `;
+}
+
+/** The scope's fields the approver may still change in the edit form, in words. */
+function yoursToSet(r: Review): { target?: string; amount?: string } {
+  return {
+    ...(r.editable.includes('target') ? { target: 'the target you set' } : {}),
+    ...(r.editable.includes('amount.value') ? { amount: 'at most the amount you set' } : {}),
+  };
 }
 
 /** The standing approvals made on this review, while they last. */
@@ -216,7 +233,7 @@ function editForm(state: PageState, target: string): string {
 <p class="hint">Change what you may change; the edited action is checked against the policy again and must stay within your authority.</p>
 ${r.editable.map((p) => editField(action, p)).join('\n')}
 <label for="edit-reason">Note (optional)</label><input type="text" id="edit-reason" name="reason" maxlength="2000">
-<input type="hidden" name="decision" value="approve"><button type="submit" class="approve">Approve with these changes</button></form>`;
+${standingField(state, 'edit')}<input type="hidden" name="decision" value="approve"><button type="submit" class="approve">Approve with these changes</button></form>`;
 }
 
 function historyTable(state: PageState): string {

@@ -6,6 +6,7 @@ import {
   linkFor as emailedLink,
   outcomes as published,
   propose as proposeOn,
+  screenshot,
   submit,
 } from './pages.ts';
 
@@ -241,8 +242,9 @@ describe('decision page in a browser', () => {
     // Every visible field is found by its label, and the label names that very field.
     const fields = page.locator('input:not([type=hidden]), textarea, select');
     const n = await fields.count();
-    // approve note, a standing approval and its duration; reject reason; amount, summary, note in the edit form
-    expect(n).toBe(7);
+    // approve note, a standing approval and its duration; reject reason; amount, summary, note, a standing approval
+    // and its duration in the edit form
+    expect(n).toBe(9);
     for (let i = 0; i < n; i++) {
       const field = fields.nth(i);
       const id = await field.getAttribute('id');
@@ -293,6 +295,8 @@ describe('a standing approval from the page', () => {
     await expect(page.locator('#standing-duration').inputValue()).resolves.toBe('8h');
     await standing.check();
     await page.locator('#standing-duration').fill('2h');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'decision-phone-standing');
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await page.waitForURL(/done=approved/);
     const listed = page.locator('section.grants li');
@@ -305,5 +309,34 @@ describe('a standing approval from the page', () => {
     await page.reload();
     await expect(page.locator('section.grants li').textContent()).resolves.toContain('used 1 time');
     await page.close();
+  });
+
+  it("a manager edits the amount down and ticks the edit form's standing approval: its scope is the edited amount", async () => {
+    const target = `browser-edit-vendor-${process.pid}`;
+    const { reviewId } = await proposeOn(env.h, { summary: 'Chairs', target });
+    const page = await env.browser.newPage();
+    await page.goto(await linkFor(reviewId));
+    const edit = page.locator('form.edit');
+    await expect(edit.locator('label[for="edit-standing"]').textContent()).resolves.toContain(
+      `purchase_order, target ${target}, at most the amount you set`,
+    );
+    await edit.getByLabel('Amount (USD)').fill('3000');
+    await edit.getByLabel('Also approve later proposals like the edited one', { exact: false }).check();
+    await edit.locator('#edit-standing-duration').fill('1h');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await edit.scrollIntoViewIfNeeded();
+    await screenshot(page, 'decision-phone-edit-standing');
+    await page.getByRole('button', { name: 'Approve with these changes' }).click();
+    await page.waitForURL(/done=approved/);
+    await expect(page.locator('section.grants li').textContent()).resolves.toContain(
+      `purchase_order, target ${target}, at most $3,000.00`,
+    );
+    await page.close();
+
+    const inside = await proposeOn(env.h, { summary: 'More chairs', target, amount: { value: 3000, currency: 'USD' } });
+    const above = await proposeOn(env.h, { summary: 'Desks', target, amount: { value: 3000.01, currency: 'USD' } });
+    await env.h.app.idle();
+    expect(outcomes(inside.reviewId).map((e) => e.type)).toEqual(['Approval Granted']);
+    expect(outcomes(above.reviewId).map((e) => e.type)).toEqual(['Approval Requested']);
   });
 });

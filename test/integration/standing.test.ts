@@ -90,6 +90,33 @@ describe('a standing approval granted with an approval', () => {
     expect(await table.byGrantor(link.approverId, new Date(Date.now() + 86_400_000))).toEqual([]);
   });
 
+  it('takes its scope from the edited action when it comes with approve-with-edits', async () => {
+    const target = vendor();
+    const first = await local.reviews.open(order(5000, target));
+    const answer = await local.reviews.decide(first.id, {
+      token: first.links[0]!.token,
+      decision: 'approve',
+      reason: 'Half now',
+      edits: { 'amount.value': 2500 },
+      standing: { duration: '2h' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.grant).toMatchObject({
+      scope: { type: 'purchase_order', target, amount: { currency: 'USD', lte: 2500 } },
+      status: 'active',
+    });
+    const decided = (await local.reviews.get(first.id))!;
+    expect(decided.decision).toMatchObject({ outcome: 'approved', action: { amount: { value: 2500 } } });
+    expect(decided.history.find((h) => h.what === 'approved')?.note).toContain(
+      'changed amount.value from 5000 to 2500',
+    );
+    expect(decided.history.find((h) => h.what === 'standing_granted')?.note).toContain('at most $2,500.00');
+    await local.h.app.idle();
+    // Inside the edited scope: approved by the grant. Above the edited amount (though under the proposed one): a person.
+    expect((await local.reviews.open(order(2500, target))).review.decision?.by[0]?.kind).toBe('grant');
+    expect((await local.reviews.open(order(2500.01, target))).review.status).toBe('PENDING');
+  });
+
   it('leaves to a person what is outside its scope: a higher amount, another vendor, no target', async () => {
     const target = vendor();
     await grantFor(target);
