@@ -15,6 +15,7 @@ import {
 } from '../app/ports.ts';
 import { config } from '../config.ts';
 import { tracer } from './observability.ts';
+import { restoredReview, storedEntries, storedFields } from './review-item.ts';
 
 /** Number of due-index shards: spreads writes of many reviews due at the same minute. */
 export const DUE_SHARDS = 4;
@@ -74,10 +75,10 @@ function ttlFrom(at: string, retentionDays: () => number): number {
 function toReview(item: Record<string, unknown>): Review {
   const { pk: _pk, sk: _sk, entity: _e, dueShard: _d, dueAt: _a, expiresAt: _x, usedLinks, ...review } = item;
   // A string set comes back as a Set; the review carries a plain list.
-  return {
+  return restoredReview({
     ...review,
     ...(usedLinks instanceof Set ? { usedLinks: [...usedLinks] as string[] } : {}),
-  } as unknown as Review;
+  } as unknown as Review);
 }
 
 export interface TableOptions {
@@ -109,7 +110,14 @@ export class ReviewsTable implements ReviewStore {
       await this.#doc.send(
         new PutCommand({
           TableName: this.#table,
-          Item: { ...keys.review(review.id), entity: 'review', ...review, ...indexAttributes(review) },
+          Item: {
+            ...keys.review(review.id),
+            entity: 'review',
+            ...review,
+            ...storedFields(review),
+            history: storedEntries(review, review.history),
+            ...indexAttributes(review),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -297,15 +305,16 @@ export class ReviewsTable implements ReviewStore {
   async save(prev: Review, next: Review, entries: HistoryEntry[], options: SaveOptions = {}): Promise<Review> {
     if (next.version !== prev.version + 1) throw new Error('a saved review must advance its version by one');
     const names: Record<string, string> = { '#history': 'history' };
-    const values: Record<string, unknown> = { ':expected': prev.version, ':entries': entries };
+    const values: Record<string, unknown> = { ':expected': prev.version, ':entries': storedEntries(next, entries) };
+    const stored = { ...next, ...storedFields(next) };
     const set: string[] = ['#history = list_append(#history, :entries)'];
     const remove: string[] = [];
     for (const field of MUTABLE_FIELDS) {
       names[`#${field}`] = field;
-      if (next[field] === undefined) remove.push(`#${field}`);
+      if (stored[field] === undefined) remove.push(`#${field}`);
       else {
         set.push(`#${field} = :${field}`);
-        values[`:${field}`] = next[field];
+        values[`:${field}`] = stored[field];
       }
     }
     const index = indexAttributes(next);

@@ -6,6 +6,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { clients, startHarness, type Harness } from './local.ts';
 import type { ActionProposed } from '../../events/index.ts';
 import type { Review } from '../../functions/domain/review.ts';
+import { restoredReview } from '../../functions/adapters/review-item.ts';
 import type { SweepResult } from '../../functions/sweep/handler.ts';
 import { reviewIdFor } from '../../functions/domain/ids.ts';
 import { newNonce, signDecisionToken, signInboxToken } from '../../functions/domain/tokens.ts';
@@ -65,9 +66,13 @@ export function reviewsOf(h: Harness) {
       new GetCommand({ TableName: table, Key: { pk: `REVIEW#${id}`, sk: 'META' }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    // The document client reads a string set as a Set; the product's own adapter hands reviews a plain list.
+    // The document client reads a string set as a Set; the product's own adapter hands reviews a plain list, with
+    // what the stored item leaves out put back (review-item.ts). The item's own attributes (keys, TTL) stay.
     const { usedLinks, ...review } = Item;
-    return { ...review, ...(usedLinks instanceof Set ? { usedLinks: [...usedLinks] as string[] } : {}) } as Review;
+    return restoredReview({
+      ...review,
+      ...(usedLinks instanceof Set ? { usedLinks: [...usedLinks] as string[] } : {}),
+    } as Review);
   }
 
   /** The emailed links of a review, one per approver it was sent to. */
