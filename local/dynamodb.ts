@@ -2,6 +2,7 @@
 // Tables are created from the same AWS::DynamoDB::Table definitions as serverless.yml, through the real SDK.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import { EventEmitter } from 'node:events';
+import { crc32 } from 'node:zlib';
 import { createRequire } from 'node:module';
 import {
   CreateTableCommand,
@@ -19,6 +20,17 @@ const dynalite = require('dynalite') as (opts: {
   deleteTableMs?: number;
 }) => Server;
 
+type Obj = Record<string, unknown>;
+
+const parseObject = (text: string): Obj => {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' ? (value as Obj) : {};
+  } catch {
+    return {};
+  }
+};
+
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Serves one DynamoDB request whose body local mode has read already. */
@@ -33,17 +45,32 @@ export function dynamoStore(path?: string, log: (line: string) => void = () => u
   const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
   const [listener] = server.listeners('request') as RequestListener[];
   if (!listener) throw new Error('dynalite exposes no request handler');
+  const ask = (req: IncomingMessage, target: string, input: Obj) =>
+    new Promise<{ status: number; body: Obj }>((resolve) => {
+      const headers = { ...req.headers, 'x-amz-target': `DynamoDB_20120810.${target}` };
+      const read = Object.assign(new EventEmitter(), { headers, method: 'POST', url: '/' });
+      const answer = {
+        statusCode: 200,
+        setHeader: () => undefined,
+        end: (chunk?: unknown) => resolve({ status: answer.statusCode, body: parseObject(String(chunk ?? '')) }),
+      };
+      listener(read as unknown as IncomingMessage, answer as unknown as ServerResponse);
+      read.emit('data', Buffer.from(JSON.stringify(input)));
+      read.emit('end');
+    });
   return (req, body, res) => {
     const empty = emptyAttributeValue(body);
     if (empty) {
       // DynamoDB refuses a null where an attribute value goes; dynalite throws on it instead.
-      const answer = JSON.stringify({
+      return void sendJson(res, 400, {
         __type: 'com.amazon.coral.validate#ValidationException',
         message: `One or more parameter values were invalid: Supplied AttributeValue is empty, must contain exactly one of the supported datatypes (${empty})`,
       });
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(answer) });
-      return void res.end(answer);
     }
+    const returnOld = returnValuesOnConditionCheckFailure(req, body);
+    if (returnOld.refused) return void sendJson(res, 400, returnOld.refused);
+    if (returnOld.input)
+      withOldItemOnConditionFailure(res, returnOld.input, (target, input) => ask(req, target, input));
     const read = Object.assign(new EventEmitter(), { headers: req.headers, method: req.method, url: req.url });
     listener(read as unknown as IncomingMessage, res);
     try {
@@ -52,14 +79,86 @@ export function dynamoStore(path?: string, log: (line: string) => void = () => u
     } catch (err) {
       log(`dynalite failed on a ${req.headers['x-amz-target']} request: ${(err as Error).stack ?? err}`);
       if (res.headersSent) return void res.destroy();
-      const answer = JSON.stringify({
+      sendJson(res, 500, {
         __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
         message: `local mode's DynamoDB (dynalite) failed on this request: ${(err as Error).message}`,
       });
-      res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(answer) });
-      res.end(answer);
     }
   };
+}
+
+/**
+ * A request of dynalite's own from local mode (the key schema, the item a failed condition saw), with the headers
+ * of the request it serves: its answer's status and body.
+ */
+type Ask = (target: string, input: Obj) => Promise<{ status: number; body: Obj }>;
+
+const WRITES_WITH_CONDITION = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+/**
+ * `ReturnValuesOnConditionCheckFailure` (DynamoDB, 2023), which dynalite does not know: the value is checked as
+ * DynamoDB checks it, and with ALL_OLD a write whose condition fails answers the item it was checked against.
+ */
+function returnValuesOnConditionCheckFailure(req: IncomingMessage, body: Buffer): { refused?: Obj; input?: Obj } {
+  const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+  if (!WRITES_WITH_CONDITION.has(operation)) return {};
+  let input: unknown;
+  try {
+    input = JSON.parse(body.toString());
+  } catch {
+    return {};
+  }
+  if (!input || typeof input !== 'object') return {};
+  const value = (input as Obj).ReturnValuesOnConditionCheckFailure;
+  if (value === undefined || value === 'NONE') return {};
+  if (value !== 'ALL_OLD')
+    return {
+      refused: {
+        __type: 'com.amazon.coral.validate#ValidationException',
+        message: `1 validation error detected: Value '${String(value)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
+      },
+    };
+  return { input: input as Obj };
+}
+
+/**
+ * Adds `Item` to a ConditionalCheckFailedException answer, as DynamoDB does with ALL_OLD: the item as it is when
+ * the condition failed (read at once, consistently, before the answer goes out; absent when there is none).
+ */
+function withOldItemOnConditionFailure(res: ServerResponse, input: Obj, ask: Ask): void {
+  const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+  res.end = ((chunk?: unknown) => {
+    const text = chunk === undefined || chunk === null ? '' : String(chunk);
+    if (res.statusCode !== 400 || !text.includes('ConditionalCheckFailedException')) return end(chunk);
+    void (async () => {
+      const answer = JSON.parse(text) as Obj;
+      try {
+        const key = (input.Key as Obj | undefined) ?? (await keyOf(input, ask));
+        const got = await ask('GetItem', { TableName: input.TableName, Key: key, ConsistentRead: true });
+        if (got.status === 200 && got.body.Item) answer.Item = got.body.Item;
+      } finally {
+        const out = JSON.stringify(answer);
+        res.setHeader('x-amz-crc32', crc32(out));
+        res.setHeader('Content-Length', Buffer.byteLength(out));
+        end(out);
+      }
+    })();
+    return res;
+  }) as ServerResponse['end'];
+}
+
+/** A PutItem's key: the item's attributes its table's key schema names. */
+async function keyOf(input: Obj, ask: Ask): Promise<Obj> {
+  const described = await ask('DescribeTable', { TableName: input.TableName });
+  const schema = ((described.body.Table as Obj | undefined)?.KeySchema ?? []) as { AttributeName: string }[];
+  const item = (input.Item ?? {}) as Obj;
+  return Object.fromEntries(schema.map((k) => [k.AttributeName, item[k.AttributeName]]));
+}
+
+function sendJson(res: ServerResponse, status: number, body: Obj): void {
+  const answer = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(answer) });
+  res.end(answer);
 }
 
 /** The maps of attribute values a request carries at its top level, by the names DynamoDB gives them. */
@@ -91,8 +190,6 @@ export function dynamoHandler(path?: string): RequestListener {
     req.on('end', () => serve(req, Buffer.concat(chunks), res));
   };
 }
-
-type Obj = Record<string, unknown>;
 
 /** CreateTable input from a CloudFormation table's properties (the parts DynamoDB's API shares). */
 export function createTableInput(props: Obj): CreateTableCommandInput {

