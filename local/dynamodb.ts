@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import { EventEmitter } from 'node:events';
 import { crc32 } from 'node:zlib';
+import { jsonObject } from './protocol.ts';
 import { createRequire } from 'node:module';
 import {
   CreateTableCommand,
@@ -21,15 +22,6 @@ const dynalite = require('dynalite') as (opts: {
 }) => Server;
 
 type Obj = Record<string, unknown>;
-
-const parseObject = (text: string): Obj => {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' ? (value as Obj) : {};
-  } catch {
-    return {};
-  }
-};
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -52,14 +44,16 @@ export function dynamoStore(path?: string, log: (line: string) => void = () => u
       const answer = {
         statusCode: 200,
         setHeader: () => undefined,
-        end: (chunk?: unknown) => resolve({ status: answer.statusCode, body: parseObject(String(chunk ?? '')) }),
+        end: (chunk?: unknown) => resolve({ status: answer.statusCode, body: jsonObject(String(chunk ?? '')) }),
       };
       listener(read as unknown as IncomingMessage, answer as unknown as ServerResponse);
       read.emit('data', Buffer.from(JSON.stringify(input)));
       read.emit('end');
     });
   return (req, body, res) => {
-    const empty = emptyAttributeValue(body);
+    // Read once for what local mode checks before dynalite (which reads the body itself, and answers a bad one).
+    const input = jsonObject(body.toString());
+    const empty = emptyAttributeValue(input);
     if (empty) {
       // DynamoDB refuses a null where an attribute value goes; dynalite throws on it instead.
       return void sendJson(res, 400, {
@@ -67,10 +61,9 @@ export function dynamoStore(path?: string, log: (line: string) => void = () => u
         message: `One or more parameter values were invalid: Supplied AttributeValue is empty, must contain exactly one of the supported datatypes (${empty})`,
       });
     }
-    const returnOld = returnValuesOnConditionCheckFailure(req, body);
-    if (returnOld.refused) return void sendJson(res, 400, returnOld.refused);
-    if (returnOld.input)
-      withOldItemOnConditionFailure(res, returnOld.input, (target, input) => ask(req, target, input));
+    const returnOld = returnValuesOnConditionCheckFailure(req, input);
+    if (returnOld === 'refused') return void sendJson(res, 400, badReturnValues(input));
+    if (returnOld === 'ALL_OLD') withOldItemOnConditionFailure(res, input, (target, i) => ask(req, target, i));
     const read = Object.assign(new EventEmitter(), { headers: req.headers, method: req.method, url: req.url });
     listener(read as unknown as IncomingMessage, res);
     try {
@@ -99,27 +92,18 @@ const WRITES_WITH_CONDITION = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
  * `ReturnValuesOnConditionCheckFailure` (DynamoDB, 2023), which dynalite does not know: the value is checked as
  * DynamoDB checks it, and with ALL_OLD a write whose condition fails answers the item it was checked against.
  */
-function returnValuesOnConditionCheckFailure(req: IncomingMessage, body: Buffer): { refused?: Obj; input?: Obj } {
+function returnValuesOnConditionCheckFailure(req: IncomingMessage, input: Obj): 'ALL_OLD' | 'refused' | undefined {
   const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-  if (!WRITES_WITH_CONDITION.has(operation)) return {};
-  let input: unknown;
-  try {
-    input = JSON.parse(body.toString());
-  } catch {
-    return {};
-  }
-  if (!input || typeof input !== 'object') return {};
-  const value = (input as Obj).ReturnValuesOnConditionCheckFailure;
-  if (value === undefined || value === 'NONE') return {};
-  if (value !== 'ALL_OLD')
-    return {
-      refused: {
-        __type: 'com.amazon.coral.validate#ValidationException',
-        message: `1 validation error detected: Value '${String(value)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
-      },
-    };
-  return { input: input as Obj };
+  if (!WRITES_WITH_CONDITION.has(operation)) return undefined;
+  const value = input.ReturnValuesOnConditionCheckFailure;
+  if (value === undefined || value === 'NONE') return undefined;
+  return value === 'ALL_OLD' ? 'ALL_OLD' : 'refused';
 }
+
+const badReturnValues = (input: Obj): Obj => ({
+  __type: 'com.amazon.coral.validate#ValidationException',
+  message: `1 validation error detected: Value '${String(input.ReturnValuesOnConditionCheckFailure)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
+});
 
 /**
  * Adds `Item` to a ConditionalCheckFailedException answer, as DynamoDB does with ALL_OLD: the item as it is when
@@ -165,16 +149,9 @@ function sendJson(res: ServerResponse, status: number, body: Obj): void {
 const VALUE_MAPS = ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey'];
 
 /** The first `<map>.<name>` whose attribute value is null, if the body has one (other wrong types dynalite refuses itself). */
-function emptyAttributeValue(body: Buffer): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString());
-  } catch {
-    return undefined; // dynalite answers SerializationException itself
-  }
-  if (!parsed || typeof parsed !== 'object') return undefined;
+function emptyAttributeValue(input: Obj): string | undefined {
   for (const map of VALUE_MAPS) {
-    const values = (parsed as Record<string, unknown>)[map];
+    const values = input[map];
     if (!values || typeof values !== 'object' || Array.isArray(values)) continue;
     for (const [name, value] of Object.entries(values)) if (value === null) return `${map}.${name}`;
   }

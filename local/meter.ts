@@ -4,6 +4,7 @@
 // `npm run cost` prices what it records (scripts/cost-model.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DynamoHandler } from './dynamodb.ts';
+import { jsonObject } from './protocol.ts';
 
 /** One Lambda invocation: the handler's own time, measured in its worker. */
 export interface InvocationRecord {
@@ -219,21 +220,12 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-const parse = (text: string): Record<string, unknown> => {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-};
-
 /** The store's answer to a request local mode forwards, read as it goes out (the response is unchanged). */
 function answered(res: ServerResponse): Promise<Answer> {
   return new Promise((resolve) => {
     const end = res.end.bind(res);
     res.end = ((chunk?: unknown, ...rest: unknown[]) => {
-      resolve({ status: res.statusCode, body: parse(chunk === undefined || chunk === null ? '' : String(chunk)) });
+      resolve({ status: res.statusCode, body: jsonObject(chunk === undefined || chunk === null ? '' : String(chunk)) });
       return (end as (...a: unknown[]) => ServerResponse)(chunk, ...rest);
     }) as ServerResponse['end'];
   });
@@ -325,7 +317,7 @@ export class LocalMeter {
   async dynamo(target: string, req: IncomingMessage, body: Buffer, res: ServerResponse, serve: DynamoHandler) {
     const operation = target.slice(target.indexOf('.') + 1);
     if (UNMETERED.has(operation)) this.usage.unmetered.push(operation);
-    const input = parse(body.toString());
+    const input = jsonObject(body.toString());
     const table = this.#tables.get(String(input.TableName));
     if (!table || !(WRITES.has(operation) || READS.has(operation))) return void serve(req, body, res);
     if (READS.has(operation)) {
@@ -400,7 +392,7 @@ export class LocalMeter {
           return response;
         },
         end: (chunk?: unknown) => {
-          const out = parse(chunk === undefined ? '' : String(chunk));
+          const out = jsonObject(chunk === undefined ? '' : String(chunk));
           resolve(response.statusCode === 200 ? (out.Item as Item | undefined) : undefined);
           return response;
         },

@@ -241,6 +241,16 @@ export function jsonDepth(value: unknown): number {
   return deepest;
 }
 
+/** A JSON object from text (a request or an answer local mode looks into); {} when the text is not one. */
+export function jsonObject(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** JSON text as AWS reads a member that holds JSON: parsed, and no deeper than AWS processes; else why not. */
 export function parseJsonText(text: string): { value: unknown } | { problem: string } {
   let value: unknown;

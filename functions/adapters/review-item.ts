@@ -35,11 +35,10 @@ export function storedFields(review: Review): {
 }
 
 function storedDecision(review: Review, decision: Decision): StoredDecision {
-  const derived = decisionSubject(review);
-  const subject = Object.fromEntries(SUBJECT.flatMap((k) => (decision[k] === undefined ? [] : [[k, decision[k]]])));
-  if (!sameJson(subject, derived)) return decision;
-  const { action: _a, actionHash: _h, edited: _e, editedBy: _b, changes: _c, ...rest } = decision;
-  return rest;
+  const isSubject = (key: string) => (SUBJECT as readonly string[]).includes(key);
+  const subject = Object.fromEntries(Object.entries(decision).filter(([k]) => isSubject(k)));
+  if (!sameJson(subject, decisionSubject(review))) return decision;
+  return Object.fromEntries(Object.entries(decision).filter(([k]) => !isSubject(k))) as StoredDecision;
 }
 
 /** History entries as stored: the `opened` entry without its note when the note is the review's reason. */

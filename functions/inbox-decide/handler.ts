@@ -46,18 +46,17 @@ export async function decideInbox(event: APIGatewayProxyEventV2, context: Contex
       }),
     );
   }
-  const request = post;
   const results = await decideFromInbox(deps(), {
     claims,
-    decision: request.decision,
-    ...(request.reason !== undefined ? { reason: request.reason } : {}),
-    selections: request.reviews,
+    decision: post.decision,
+    ...(post.reason !== undefined ? { reason: post.reason } : {}),
+    selections: post.reviews,
   });
   if (!wantsHtml(event))
     return json(200, {
       results: results.map(({ review, ...r }) => ({ ...r, ...(review ? { review: reviewView(review) } : {}) })),
     });
-  return html(200, inboxResultsPage(results, `/inbox?t=${encodeURIComponent(request.token)}`));
+  return html(200, inboxResultsPage(results, `/inbox?t=${encodeURIComponent(post.token)}`));
 }
 
 export const handler = middy<APIGatewayProxyEventV2, HttpResult>(decideInbox)
